@@ -1,0 +1,128 @@
+//! Callback requests: `POST /v1/sites/{site}/callbacks` with an `Idempotency-Key` header,
+//! body [`NewCallback`] → 201 [`CallbackReceipt`] (200 with the original receipt on a replay).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldErrorCode, FieldErrors};
+use crate::validate::{optional_text, required_text};
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_NOTE_CHARS: usize = 1000;
+/// E.164 allows 15 digits; national formats add spaces, dashes, dots and brackets.
+pub const MAX_PHONE_CHARS: usize = 32;
+pub const MIN_PHONE_DIGITS: usize = 6;
+pub const MAX_PHONE_DIGITS: usize = 15;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCallback {
+    pub name: String,
+    /// As typed: international (`+371 2000 0000`) or national. The server normalises it.
+    pub phone: String,
+    /// When to call, as a Unix time in milliseconds; `None` means "as soon as possible".
+    #[serde(default)]
+    pub preferred_ms: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Hidden field: people never fill it, form-filling bots do. A filled honeypot is accepted
+    /// and silently dropped.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+impl NewCallback {
+    /// The light checks both sides run. The server also normalises the phone number.
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        required_text(&mut errors, "name", &self.name, MAX_NAME_CHARS);
+        check_phone(&mut errors, &self.phone);
+        if let Some(note) = &self.note {
+            optional_text(&mut errors, "note", note, MAX_NOTE_CHARS);
+        }
+        if matches!(self.preferred_ms, Some(ms) if ms <= 0) {
+            errors.push("preferred_ms", FieldErrorCode::Invalid, "preferred_ms must be a positive Unix time in ms.");
+        }
+        errors.into_result()
+    }
+
+    pub fn is_honeypot_filled(&self) -> bool {
+        self.website.as_deref().is_some_and(|w| !w.trim().is_empty())
+    }
+}
+
+/// A light phone check: a leading `+` optional, then digits and the usual separators, with
+/// 6–15 digits. Kept small so the widget's WASM stays small.
+fn check_phone(errors: &mut FieldErrors, phone: &str) {
+    let phone = phone.trim();
+    if phone.is_empty() {
+        errors.push("phone", FieldErrorCode::Required, "phone is required.");
+        return;
+    }
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/');
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    if phone.chars().count() > MAX_PHONE_CHARS || !body.chars().all(allowed) {
+        errors.push("phone", FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) only.");
+    } else if digits < MIN_PHONE_DIGITS {
+        errors.push("phone", FieldErrorCode::TooShort, "phone has too few digits.");
+    } else if digits > MAX_PHONE_DIGITS {
+        errors.push("phone", FieldErrorCode::TooLong, "phone has too many digits.");
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackStatus {
+    Received,
+    Scheduled,
+    Done,
+    Unreachable,
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackReceipt {
+    /// A short code the visitor can quote, e.g. `"PL-7K3Q9M"`.
+    pub reference: String,
+    pub status: CallbackStatus,
+    /// When the site promises to have called, Unix ms.
+    pub due_ms: i64,
+    /// Bearer secret for reading this callback's status later (follow-up).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn callback(name: &str, phone: &str) -> NewCallback {
+        NewCallback { name: name.into(), phone: phone.into(), preferred_ms: None, note: None, website: None }
+    }
+
+    #[test]
+    fn phones() {
+        for ok in ["+371 2000 0000", "+66 2 123 4567", "06 12345678", "(030) 1234-567", "+30 210 1234567"] {
+            assert!(callback("Anna", ok).validate().is_ok(), "{ok}");
+        }
+        let code = |p: &str| callback("Anna", p).validate().unwrap_err().get("phone").unwrap().code;
+        assert_eq!(code(""), FieldErrorCode::Required);
+        assert_eq!(code("12345"), FieldErrorCode::TooShort);
+        assert_eq!(code("call me maybe"), FieldErrorCode::Invalid);
+        assert_eq!(code("+1234567890123456"), FieldErrorCode::TooLong);
+    }
+
+    #[test]
+    fn name_is_required() {
+        let errors = callback(" ", "+371 2000 0000").validate().unwrap_err();
+        assert_eq!(errors.get("name").unwrap().code, FieldErrorCode::Required);
+    }
+
+    #[test]
+    fn honeypot() {
+        let mut c = callback("Bot", "+371 2000 0000");
+        assert!(!c.is_honeypot_filled());
+        c.website = Some("http://spam".into());
+        assert!(c.is_honeypot_filled());
+    }
+}

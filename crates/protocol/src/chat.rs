@@ -1,0 +1,99 @@
+//! Chat. A conversation starts with its first message:
+//! `POST /v1/sites/{site}/conversations` body [`NewConversation`] → 201 [`ConversationCreated`].
+//! Later messages: `POST /v1/sites/{site}/conversations/{id}/messages` with
+//! `Authorization: Bearer <token>`, body [`NewMessage`] → 201 [`MessageAck`].
+//!
+//! Each message carries a client id chosen by the widget; sending the same client id again
+//! returns the original acknowledgement (200) and stores nothing new, so retries are safe.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldErrorCode, FieldErrors};
+use crate::rating::PageContext;
+use crate::validate::{is_valid_key, required_text};
+
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMessage {
+    pub client_id: String,
+    pub body: String,
+}
+
+impl NewMessage {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        check_client_id(&mut errors, &self.client_id);
+        required_text(&mut errors, "body", &self.body, MAX_MESSAGE_CHARS);
+        errors.into_result()
+    }
+}
+
+fn check_client_id(errors: &mut FieldErrors, client_id: &str) {
+    if !is_valid_key(client_id) {
+        errors.push("client_id", FieldErrorCode::Invalid, "client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _.");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewConversation {
+    /// The first message. Its client id also makes the conversation's creation idempotent.
+    pub message: NewMessage,
+    #[serde(default)]
+    pub page: Option<PageContext>,
+}
+
+impl NewConversation {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        self.message.validate().map_err(|FieldErrors(errors)| {
+            FieldErrors(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        e.field = format!("message.{}", e.field);
+                        e
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageAck {
+    /// The server's id for the message: monotonic within the conversation.
+    pub id: i64,
+    pub client_id: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationCreated {
+    pub conversation_id: String,
+    /// Unguessable secret that lets this visitor (and only them) read and write the conversation.
+    pub token: String,
+    pub message: MessageAck,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_checks() {
+        let ok = NewMessage { client_id: "c-12345678".into(), body: "Hello".into() };
+        assert!(ok.validate().is_ok());
+        let empty = NewMessage { client_id: "c-12345678".into(), body: "  ".into() };
+        assert_eq!(empty.validate().unwrap_err().get("body").unwrap().code, FieldErrorCode::Required);
+        let long = NewMessage { client_id: "c-12345678".into(), body: "x".repeat(MAX_MESSAGE_CHARS + 1) };
+        assert_eq!(long.validate().unwrap_err().get("body").unwrap().code, FieldErrorCode::TooLong);
+    }
+
+    #[test]
+    fn conversation_errors_name_the_nested_field() {
+        let c = NewConversation { message: NewMessage { client_id: "x".into(), body: "".into() }, page: None };
+        let errors = c.validate().unwrap_err();
+        assert!(errors.get("message.client_id").is_some());
+        assert!(errors.get("message.body").is_some());
+    }
+}

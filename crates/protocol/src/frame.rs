@@ -1,0 +1,44 @@
+//! Messages between the loader (`porchlight.js`, on the host page) and the widget frame, sent
+//! with `postMessage` to an exact target origin. Every message is an object with
+//! `"porchlight": 1` and a `"type"`; anything else is ignored by both sides.
+//!
+//! Loader → frame: `{"porchlight":1,"type":"open"}`, `{"porchlight":1,"type":"closed"}`.
+//! Frame → loader: `ready`, `close` (the visitor closed the panel), and
+//! `{"porchlight":1,"type":"event","name":"rating","detail":{...}}` for host listeners
+//! registered with `Porchlight('on', name, fn)`.
+
+use serde::{Deserialize, Serialize};
+
+/// Marker and version of the postMessage envelope.
+pub const ENVELOPE_VERSION: u8 = 1;
+
+/// The frame's query parameters, set by the loader: `/frame?site=…&origin=…&endpoint=…&locale=…`.
+pub mod query {
+    pub const SITE: &str = "site";
+    /// The host page's origin: the only origin the frame talks to and accepts messages from.
+    pub const HOST_ORIGIN: &str = "origin";
+    /// Base URL of the API (`data-endpoint`), default the widget host.
+    pub const ENDPOINT: &str = "endpoint";
+    pub const LOCALE: &str = "locale";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LoaderToFrame {
+    /// The visitor opened the panel: take focus.
+    Open,
+    /// The panel was closed by the host (`Porchlight('close')`) or the launcher.
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FrameToLoader {
+    /// The app is mounted and listening.
+    Ready,
+    /// The visitor asked to close the panel (close button or Esc).
+    Close,
+    /// Something the host page may listen to with `Porchlight('on', name, fn)`.
+    /// Details are a flat string map, so host listeners get a plain object.
+    Event { name: String, detail: std::collections::BTreeMap<String, String> },
+}

@@ -1,0 +1,35 @@
+//! The Porchlight wire contract: JSON bodies of the `/v1` HTTP API and the messages the loader
+//! and the widget frame exchange over `postMessage`.
+//!
+//! Both the widget (compiled to wasm) and the server import this crate, so a renamed field breaks
+//! both sides in one `cargo check`. It depends on serde only: no tokio, sqlx, axum or leptos.
+//!
+//! Compatibility rule: widgets cached on customers' sites keep talking to newer servers, so new
+//! fields are always `Option` / `#[serde(default)]`, and nothing is ever renamed inside `/v1`.
+//!
+//! Validation lives next to the types so the widget can run the same light checks before sending
+//! (and show them in the visitor's language, by [`FieldErrorCode`]) that the server enforces.
+
+pub mod callback;
+pub mod chat;
+pub mod error;
+pub mod frame;
+pub mod rating;
+pub mod site;
+pub mod validate;
+
+pub use callback::{CallbackReceipt, CallbackStatus, NewCallback};
+pub use chat::{ConversationCreated, MessageAck, NewConversation, NewMessage};
+pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
+pub use rating::{NewRating, PageContext, RatingReceipt, RatingScale, RatingValue};
+pub use site::{Promises, SiteConfig, SiteId};
+
+/// Path prefix of every API route.
+pub const API_PREFIX: &str = "/v1";
+
+/// Header that carries the client's idempotency key on ratings and callbacks. A replay with the
+/// same key returns the original result (200 instead of 201) and stores nothing new.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// Largest request body the reference server accepts, in bytes (413 above it).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
