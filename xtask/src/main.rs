@@ -1,1 +1,77 @@
-fn main() {}
+//! The project's single entry point for building, running and testing (cargo-xtask convention).
+//!
+//! cargo xtask run     build the widget, start the server with the demo site on SQLite
+//! cargo xtask test    install what is missing, then run every test layer
+//! cargo xtask build   build the widget into target/dist and print the size report
+//! cargo xtask setup   only the install step
+
+mod build;
+mod setup;
+mod size;
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("build") => setup::run().and_then(|()| build::run()),
+        Some("run") => run_server(&args[1..]),
+        Some("test") => tests::run(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  run     build the widget and start the server with a demo site (extra args go to `porchlight serve`)\n  test    install missing tools and run every test\n  build   build the widget into target/dist and print sizes\n  setup   install missing tools only"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+/// Runs a command from the workspace root, echoing it, failing on a non-zero exit.
+pub fn sh(cmd: &mut Command) -> Result {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed with {status}", describe(cmd)))
+    }
+}
+
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program().to_string_lossy().into_owned())
+        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run_server(extra: &[String]) -> Result {
+    setup::run_for_build()?;
+    build::run()?;
+    sh(cargo().args(["build", "-p", "porchlight-server"]))?;
+    let bin = root().join("target/debug/porchlight");
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve").arg("--assets").arg(root().join("target/dist")).args(extra);
+    // Hand the terminal to the server; Ctrl-C stops it gracefully.
+    sh(&mut cmd)
+}

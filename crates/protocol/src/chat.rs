@@ -75,6 +75,34 @@ pub struct ConversationCreated {
     pub message: MessageAck,
 }
 
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Operator,
+    /// An author kind this version does not know (a newer server).
+    #[serde(other)]
+    Unknown,
+}
+
+/// One message of a conversation, as read back by the visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub client_id: String,
+    pub author: Author,
+    pub body: String,
+    pub created_ms: i64,
+}
+
+/// `GET /v1/sites/{site}/conversations/{id}/messages` (Bearer token) → [`MessageList`], oldest
+/// first. The optional query `?after=ID` returns only messages with a larger id (for polling).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageList {
+    pub messages: Vec<ChatMessage>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ pub mod site;
 pub mod validate;
 
 pub use callback::{CallbackReceipt, CallbackStatus, NewCallback};
-pub use chat::{ConversationCreated, MessageAck, NewConversation, NewMessage};
+pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 pub use rating::{NewRating, PageContext, RatingReceipt, RatingScale, RatingValue};
 pub use site::{Promises, SiteConfig, SiteId};

@@ -1,0 +1,335 @@
+//! Domain types. Requests are parsed into these once, at the edge ("parse, don't validate"): a
+//! function that takes a [`ValidCallback`] never has to wonder whether the phone was checked.
+
+use porchlight_protocol::validate::is_valid_key;
+use porchlight_protocol::{
+    FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingScale, RatingValue,
+    SiteConfig, SiteId,
+};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::origin::Origin;
+
+/// A configured site: who may embed it and what its widget shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    pub origins: Vec<Origin>,
+    pub timezone: String,
+    pub greeting: Option<String>,
+    pub rating_scale: RatingScale,
+    pub promises: Promises,
+}
+
+impl Site {
+    /// The built-in site used when no sites are configured: embeddable from this server's own
+    /// host under both of its local names, so the demo page works out of the box.
+    pub fn builtin_demo(port: u16) -> Site {
+        Site {
+            id: SiteId::parse("demo").expect("valid literal"),
+            name: "Demo Shop".into(),
+            origins: [format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")]
+                .iter()
+                .map(|o| Origin::parse(o).expect("valid literal"))
+                .collect(),
+            timezone: "Europe/Riga".into(),
+            greeting: Some("Hi! How can we help?".into()),
+            rating_scale: RatingScale::default(),
+            promises: Promises::default(),
+        }
+    }
+
+    pub fn allows(&self, origin: &Origin) -> bool {
+        self.origins.contains(origin)
+    }
+
+    pub fn public_config(&self) -> SiteConfig {
+        SiteConfig {
+            site: self.id.clone(),
+            name: self.name.clone(),
+            greeting: self.greeting.clone(),
+            timezone: self.timezone.clone(),
+            promises: self.promises.clone(),
+            rating_scale: self.rating_scale,
+        }
+    }
+}
+
+/// The `Idempotency-Key` of a create request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: Option<&str>) -> Result<IdempotencyKey, AppError> {
+        match raw {
+            Some(key) if is_valid_key(key) => Ok(IdempotencyKey(key.to_owned())),
+            _ => Err(AppError::MissingIdempotencyKey),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trims optional text and treats blank as absent, so "  " is never stored as a comment.
+fn non_blank(text: Option<&str>) -> Option<String> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// A rating that passed the protocol's checks and matches the site's scale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRating {
+    pub value: RatingValue,
+    pub page_path: Option<String>,
+    pub page_title: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl ValidRating {
+    pub fn parse(new: NewRating, site: &Site) -> Result<ValidRating, AppError> {
+        let result = new.validate();
+        // A widget built for another scale (or a stale config) must not store e.g. "4" on a
+        // three-face site: the numbers would be meaningless in reports.
+        if new.scale != site.rating_scale {
+            let mut errors = result.err().unwrap_or_default();
+            errors.push(
+                "scale",
+                FieldErrorCode::Unsupported,
+                format!("This site rates on the {} scale.", scale_name(site.rating_scale)),
+            );
+            return Err(AppError::Validation(errors));
+        }
+        let value = result.map_err(AppError::Validation)?;
+        let page = new.page.as_ref();
+        Ok(ValidRating {
+            value,
+            page_path: non_blank(page.map(|p| p.path.as_str())),
+            page_title: non_blank(page.and_then(|p| p.title.as_deref())),
+            comment: non_blank(new.comment.as_deref()),
+        })
+    }
+}
+
+pub fn scale_name(scale: RatingScale) -> &'static str {
+    match scale {
+        RatingScale::Faces3 => "faces3",
+        RatingScale::Thumbs2 => "thumbs2",
+        RatingScale::Stars5 => "stars5",
+    }
+}
+
+/// A phone number reduced to an optional leading `+` and its digits, so operators can dial it
+/// and duplicates compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Only call on input that passed [`NewCallback::validate`].
+    fn normalise(raw: &str) -> Phone {
+        let raw = raw.trim();
+        let mut out = String::with_capacity(raw.len());
+        if raw.starts_with('+') {
+            out.push('+');
+        }
+        out.extend(raw.chars().filter(char::is_ascii_digit));
+        Phone(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCallback {
+    pub name: String,
+    pub phone: Phone,
+    pub preferred_ms: Option<i64>,
+    pub note: Option<String>,
+}
+
+impl ValidCallback {
+    pub fn parse(new: &NewCallback) -> Result<ValidCallback, AppError> {
+        new.validate().map_err(AppError::Validation)?;
+        Ok(ValidCallback {
+            name: new.name.trim().to_owned(),
+            phone: Phone::normalise(&new.phone),
+            preferred_ms: new.preferred_ms,
+            note: non_blank(new.note.as_deref()),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidMessage {
+    pub client_id: String,
+    pub body: String,
+}
+
+impl ValidMessage {
+    pub fn parse(new: NewMessage) -> Result<ValidMessage, AppError> {
+        new.validate().map_err(AppError::Validation)?;
+        // Keep the body as typed apart from surrounding whitespace: line breaks inside matter.
+        Ok(ValidMessage { client_id: new.client_id, body: new.body.trim().to_owned() })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidConversation {
+    pub first: ValidMessage,
+    pub page_path: Option<String>,
+}
+
+impl ValidConversation {
+    pub fn parse(new: NewConversation) -> Result<ValidConversation, AppError> {
+        new.validate().map_err(AppError::Validation)?;
+        let page_path = non_blank(new.page.as_ref().map(|p| p.path.as_str()));
+        if let Some(path) = &page_path {
+            let mut errors = porchlight_protocol::FieldErrors::default();
+            porchlight_protocol::validate::optional_text(
+                &mut errors,
+                "page.path",
+                path,
+                porchlight_protocol::rating::MAX_PAGE_PATH_CHARS,
+            );
+            errors.into_result().map_err(AppError::Validation)?;
+        }
+        Ok(ValidConversation {
+            first: ValidMessage { client_id: new.message.client_id, body: new.message.body.trim().to_owned() },
+            page_path,
+        })
+    }
+}
+
+/// A bearer secret handed to a visitor once. Only its [`TokenHash`] is stored, so a copy of the
+/// database does not let anyone read or write conversations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// 256 random bits, hex-encoded.
+    pub fn generate() -> Token {
+        let bytes: [u8; 32] = rand::thread_rng().gen();
+        Token(hex(&bytes))
+    }
+
+    pub fn from_bearer(raw: &str) -> Token {
+        Token(raw.to_owned())
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(hex(&Sha256::digest(self.0.as_bytes())))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// SHA-256 of a [`Token`], hex. A plain hash is enough: tokens are long random strings, not
+/// passwords, so there is nothing to brute-force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A callback reference the visitor can read out over the phone: `PL-` and six characters from
+/// an alphabet without look-alikes (no 0/O, 1/I/L, U/V).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference(String);
+
+const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTWXYZ";
+
+impl Reference {
+    pub fn generate() -> Reference {
+        let mut rng = rand::thread_rng();
+        let code: String =
+            (0..6).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect();
+        Reference(format!("PL-{code}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A random row id with a readable prefix (`rt_`, `cb_`, `cv_`): 128 bits, so ids can be made
+/// anywhere without coordination and cannot be guessed from one another.
+pub fn new_id(prefix: &str) -> String {
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    format!("{prefix}_{}", hex(&bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// When a callback is promised. Plain hours for now; business hours in the site's time zone
+/// come later.
+pub fn callback_due_ms(site: &Site, now_ms: i64) -> i64 {
+    now_ms + i64::from(site.promises.callback_business_hours) * 3_600_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_is_normalised_to_plus_and_digits() {
+        assert_eq!(Phone::normalise(" +371 (2000) 00-00 ").as_str(), "+37120000000");
+        assert_eq!(Phone::normalise("06 12345678").as_str(), "0612345678");
+    }
+
+    #[test]
+    fn references_use_the_unambiguous_alphabet() {
+        for _ in 0..200 {
+            let r = Reference::generate();
+            let code = r.as_str().strip_prefix("PL-").unwrap();
+            assert_eq!(code.len(), 6);
+            assert!(code.bytes().all(|b| REFERENCE_ALPHABET.contains(&b)), "{code}");
+        }
+    }
+
+    #[test]
+    fn token_hash_is_sha256_hex_and_differs_from_token() {
+        let t = Token::from_bearer("abc");
+        assert_eq!(t.hash().as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(Token::generate().into_string().len(), 64);
+    }
+
+    #[test]
+    fn idempotency_key_must_be_valid() {
+        assert!(IdempotencyKey::parse(Some("abcdefgh")).is_ok());
+        assert!(matches!(IdempotencyKey::parse(Some("short")), Err(AppError::MissingIdempotencyKey)));
+        assert!(matches!(IdempotencyKey::parse(None), Err(AppError::MissingIdempotencyKey)));
+    }
+
+    #[test]
+    fn rating_on_another_scale_is_a_scale_field_error() {
+        let site = Site::builtin_demo(8080);
+        let new = NewRating { value: "4".into(), scale: RatingScale::Stars5, page: None, comment: None };
+        match ValidRating::parse(new, &site) {
+            Err(AppError::Validation(errors)) => assert!(errors.get("scale").is_some()),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+}

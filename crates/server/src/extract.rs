@@ -1,0 +1,94 @@
+//! Extractors whose rejection is [`AppError`], so a bad header or body gets the same JSON error
+//! shape as a failed validation instead of axum's plain-text rejections.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::Json;
+use serde::de::DeserializeOwned;
+
+use crate::domain::{IdempotencyKey, Site, Token};
+use crate::error::AppError;
+use crate::origin::site_segment;
+use crate::state::AppState;
+
+/// A JSON body. Wrong `Content-Type` → 415, too large → 413, not JSON or the wrong shape → 400
+/// `malformed_json` (wrong types count as malformed: the client and server disagree on the
+/// contract, which no field message can fix; 422 is kept for values a person can correct).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+        _ => AppError::MalformedJson(rejection.body_text()),
+    }
+}
+
+/// The site named in a `/v1/sites/{site}/…` path.
+pub struct CurrentSite(pub Arc<Site>);
+
+impl FromRequestParts<AppState> for CurrentSite {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        site_segment(parts.uri.path())
+            .and_then(|id| state.site(id))
+            .map(CurrentSite)
+            .ok_or(AppError::SiteNotFound)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let raw = parts.headers.get(porchlight_protocol::IDEMPOTENCY_HEADER).and_then(|v| v.to_str().ok());
+        IdempotencyKey::parse(raw.map(str::trim))
+    }
+}
+
+/// `Authorization: Bearer <token>`; anything else is 401.
+pub struct Bearer(pub Token);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(AppError::Unauthorized)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+            return Err(AppError::Unauthorized);
+        }
+        Ok(Bearer(Token::from_bearer(token)))
+    }
+}
+
+/// The `{id}` of `/v1/sites/{site}/conversations/{id}/…`. A segment axum cannot decode cannot
+/// name a conversation, so it is a 404 like any other unknown id.
+pub struct ConversationId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ConversationId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path((_site, id)) =
+            Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        Ok(ConversationId(id))
+    }
+}

@@ -1,0 +1,190 @@
+//! The `/v1` JSON API. Handlers only translate: wire type → domain type → store → wire type.
+//! The site guard (origin, CORS) and the rate limiter have run before any of these.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use porchlight_protocol::{
+    Author, CallbackReceipt, CallbackStatus, ConversationCreated, FieldErrorCode, MessageList, NewCallback,
+    NewConversation, NewMessage, NewRating,
+};
+
+use crate::domain::{
+    callback_due_ms, new_id, now_ms, IdempotencyKey, Reference, Token, ValidCallback, ValidConversation,
+    ValidMessage, ValidRating,
+};
+use crate::error::AppError;
+use crate::extract::{ApiJson, Bearer, ConversationId, CurrentSite};
+use crate::state::AppState;
+use crate::store::{NewCallbackRow, Store, StoreError, Stored};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/sites/{site}/config", get(site_config))
+        .route("/v1/sites/{site}/ratings", post(create_rating))
+        .route("/v1/sites/{site}/callbacks", post(create_callback))
+        .route("/v1/sites/{site}/conversations", post(start_conversation))
+        .route("/v1/sites/{site}/conversations/{id}/messages", post(add_message).get(list_messages))
+}
+
+/// 201 for something new, 200 for the stored answer to a repeated request.
+fn respond<T: serde::Serialize>(created: bool, body: T) -> Response {
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    (status, Json(body)).into_response()
+}
+
+async fn site_config(CurrentSite(site): CurrentSite) -> Response {
+    let mut response = Json(site.public_config()).into_response();
+    // Short, so an edited config reaches visitors within a minute without a request per page.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    response
+}
+
+async fn create_rating(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    key: IdempotencyKey,
+    ApiJson(new): ApiJson<NewRating>,
+) -> Result<Response, AppError> {
+    let rating = ValidRating::parse(new, &site)?;
+    let stored = state.store().insert_rating(&site.id, &key, &new_id("rt"), &rating, now_ms()).await?;
+    Ok(respond(stored.is_created(), stored.into_inner()))
+}
+
+async fn create_callback(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    key: IdempotencyKey,
+    ApiJson(new): ApiJson<NewCallback>,
+) -> Result<Response, AppError> {
+    let now = now_ms();
+    let due_ms = callback_due_ms(&site, now);
+    if new.is_honeypot_filled() {
+        // Look exactly like success, so the bot has nothing to learn from; keep nothing it sent.
+        state.store().count_spam_drop(&site.id, now).await?;
+        tracing::info!(site = %site.id, "callback honeypot filled; dropped");
+        let receipt = CallbackReceipt {
+            reference: Reference::generate().as_str().to_owned(),
+            status: CallbackStatus::Received,
+            due_ms,
+            token: Some(Token::generate().into_string()),
+        };
+        return Ok(respond(true, receipt));
+    }
+    let callback = ValidCallback::parse(&new)?;
+    let token = Token::generate();
+    let token_hash = token.hash();
+    let id = new_id("cb");
+    let stored = insert_with_fresh_reference(state.store(), &site.id, &key, |reference| NewCallbackRow {
+        id: &id,
+        reference,
+        callback: &callback,
+        due_ms,
+        token_hash: &token_hash,
+        now_ms: now,
+    })
+    .await?;
+    let created = stored.is_created();
+    let record = stored.into_inner();
+    let receipt = CallbackReceipt {
+        reference: record.reference,
+        status: match record.status.as_str() {
+            "received" => CallbackStatus::Received,
+            "scheduled" => CallbackStatus::Scheduled,
+            "done" => CallbackStatus::Done,
+            "unreachable" => CallbackStatus::Unreachable,
+            _ => CallbackStatus::Unknown,
+        },
+        due_ms: record.due_ms,
+        // Only the token's hash is stored, so a replay cannot repeat it. The visitor who lost
+        // the first response still has the reference to quote.
+        token: created.then(|| token.into_string()),
+    };
+    Ok(respond(created, receipt))
+}
+
+/// References are short, so two can collide; a collision just means drawing another one.
+async fn insert_with_fresh_reference<'a>(
+    store: &dyn Store,
+    site: &porchlight_protocol::SiteId,
+    key: &IdempotencyKey,
+    row: impl Fn(&Reference) -> NewCallbackRow<'a>,
+) -> Result<Stored<crate::store::CallbackRecord>, AppError> {
+    for _ in 0..5 {
+        let reference = Reference::generate();
+        match store.insert_callback(site, key, row(&reference)).await {
+            Err(StoreError::ReferenceTaken) => continue,
+            other => return other.map_err(AppError::from),
+        }
+    }
+    Err(AppError::Internal("no free callback reference after 5 attempts".into()))
+}
+
+async fn start_conversation(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    ApiJson(new): ApiJson<NewConversation>,
+) -> Result<Response, AppError> {
+    let conversation = ValidConversation::parse(new)?;
+    // A fresh token every time: on a replay (the first response was lost) it is added beside
+    // the original, so the visitor can continue and any earlier tab keeps working. Only hashes
+    // are stored.
+    let token = Token::generate();
+    let stored = state
+        .store()
+        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), now_ms())
+        .await?;
+    let created = stored.is_created();
+    let start = stored.into_inner();
+    let body = ConversationCreated {
+        conversation_id: start.conversation_id,
+        token: token.into_string(),
+        message: start.first_message,
+    };
+    Ok(respond(created, body))
+}
+
+/// 401 without a valid token for this conversation, 404 if it does not exist on this site.
+async fn authorize(state: &AppState, site: &porchlight_protocol::SiteId, id: &str, token: &Token) -> Result<(), AppError> {
+    match state.store().check_conversation_token(site, id, &token.hash()).await? {
+        Some(true) => Ok(()),
+        Some(false) => Err(AppError::Unauthorized),
+        None => Err(AppError::NotFound),
+    }
+}
+
+async fn add_message(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    ConversationId(id): ConversationId,
+    Bearer(token): Bearer,
+    ApiJson(new): ApiJson<NewMessage>,
+) -> Result<Response, AppError> {
+    authorize(&state, &site.id, &id, &token).await?;
+    let message = ValidMessage::parse(new)?;
+    let stored = state.store().add_message(&id, &message, Author::Visitor, now_ms()).await?;
+    Ok(respond(stored.is_created(), stored.into_inner()))
+}
+
+async fn list_messages(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    ConversationId(id): ConversationId,
+    Bearer(token): Bearer,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    authorize(&state, &site.id, &id, &token).await?;
+    let after = match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "after") {
+        None => 0,
+        Some((_, v)) => v
+            .parse::<i64>()
+            .map_err(|_| AppError::field("after", FieldErrorCode::Invalid, "after must be a message id."))?,
+    };
+    let messages = state.store().messages(&id, after).await?;
+    let mut response = Json(MessageList { messages }).into_response();
+    // Private conversation: no cache may keep a copy.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

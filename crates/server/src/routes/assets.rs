@@ -1,0 +1,132 @@
+//! The built widget: the loader script, the frame document and fingerprinted assets, all read
+//! from the assets directory on each request so a rebuild needs no restart.
+
+use axum::body::Body;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use porchlight_protocol::frame::query;
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+use url::Url;
+
+use crate::origin::Origin;
+use crate::state::AppState;
+
+const NOT_BUILT: &str = "widget not built: run `cargo xtask run` (or point --assets at the build output)\n";
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let assets = ServeDir::new(state.assets().join("assets")).precompressed_br().precompressed_gzip();
+    Router::new()
+        .route("/porchlight.js", get(loader))
+        .route("/frame", get(frame))
+        .nest_service(
+            "/assets",
+            Router::new()
+                .fallback_service(assets)
+                .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
+        )
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+/// A 404 that says why when the whole build is missing, which is the usual cause in development.
+fn missing(state: &AppState) -> Response {
+    if state.assets().join("porchlight.js").is_file() {
+        text(StatusCode::NOT_FOUND, "not found\n")
+    } else {
+        tracing::warn!(assets = %state.assets().display(), "widget assets missing");
+        text(StatusCode::NOT_FOUND, NOT_BUILT)
+    }
+}
+
+/// `GET /porchlight.js`: the loader customers paste. Its URL never changes, so it is cached only
+/// briefly; everything it loads is fingerprinted and cached for good.
+async fn loader(State(state): State<AppState>, request: Request) -> Response {
+    let file = ServeFile::new(state.assets().join("porchlight.js")).precompressed_br().precompressed_gzip();
+    let response = match file.oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(never) => match never {},
+    };
+    if response.status() == StatusCode::NOT_FOUND {
+        return missing(&state);
+    }
+    let (mut parts, body) = response.into_parts();
+    let headers = &mut parts.headers;
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    Response::from_parts(parts, body)
+}
+
+/// Headers for `/assets/*`: names carry a content hash, so a file never changes and may be
+/// cached for a year. Errors are not cached that way: a 404 must not stick.
+async fn fingerprinted_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return missing(&state);
+    }
+    let cacheable = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if cacheable {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    }
+    response
+}
+
+/// `GET /frame?site=…&origin=…&endpoint=…&locale=…`: the widget's document, loaded in an iframe
+/// on the customer's page. Its CSP's `frame-ancestors` is what stops any other page from
+/// embedding it (and clickjacking visitors); `origin` is checked here too so a frame is never
+/// set up to talk to a page the site did not configure.
+async fn frame(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+
+    let Some(site) = param(query::SITE).and_then(|id| state.site(id)) else {
+        return text(StatusCode::NOT_FOUND, "unknown site\n");
+    };
+    let host_origin = param(query::HOST_ORIGIN).and_then(|o| Origin::parse(o).ok());
+    if !host_origin.is_some_and(|o| site.allows(&o)) {
+        return text(StatusCode::FORBIDDEN, "this page's origin may not embed this site's widget\n");
+    }
+
+    let html = match tokio::fs::read(state.assets().join("frame.html")).await {
+        Ok(html) => html,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return missing(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read frame.html");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the widget frame\n");
+        }
+    };
+
+    // Only a parsed origin goes into the header, so a crafted parameter cannot add directives.
+    let endpoint = param(query::ENDPOINT).and_then(|e| Url::parse(e).ok()).and_then(|u| Origin::of_url(&u));
+    let connect = match endpoint {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    let ancestors = site.origins.iter().map(Origin::as_str).collect::<Vec<_>>().join(" ");
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'; object-src 'none'"
+    );
+    let mut response = (StatusCode::OK, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    // The frame's HTML names fingerprinted assets: revalidate so a release takes effect at once.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    match HeaderValue::from_str(&csp) {
+        Ok(value) => {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the frame policy\n"),
+    }
+    response
+}

@@ -1,0 +1,88 @@
+//! Shared state of the running server: sites, storage, limiter and where the widget lives.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use porchlight_protocol::SiteId;
+use url::Url;
+
+use crate::config::url_base;
+use crate::domain::Site;
+use crate::origin::Origin;
+use crate::rate_limit::RateLimiter;
+use crate::store::Store;
+
+/// Cheap to clone: one `Arc` around everything.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    sites: HashMap<SiteId, Arc<Site>>,
+    /// The site the demo page and the start-up snippet use: `demo` if configured, else the first.
+    demo_site: SiteId,
+    store: Arc<dyn Store>,
+    limiter: RateLimiter,
+    assets: PathBuf,
+    public_url: Url,
+    public_origin: Origin,
+}
+
+impl AppState {
+    /// `sites` must not be empty (the server substitutes the built-in demo site before this).
+    pub fn new(
+        sites: Vec<Site>,
+        store: Arc<dyn Store>,
+        writes_per_minute: u32,
+        assets: PathBuf,
+        public_url: Url,
+    ) -> AppState {
+        let demo_site = sites
+            .iter()
+            .find(|s| s.id.as_str() == "demo")
+            .or(sites.first())
+            .map(|s| s.id.clone())
+            .expect("at least one site");
+        let public_origin = Origin::of_url(&public_url).expect("public_url is http(s), checked in config");
+        AppState(Arc::new(Inner {
+            sites: sites.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect(),
+            demo_site,
+            store,
+            limiter: RateLimiter::new(writes_per_minute),
+            assets,
+            public_url,
+            public_origin,
+        }))
+    }
+
+    /// Looks a site up by the raw path segment; an id that does not parse is simply unknown.
+    pub fn site(&self, raw_id: &str) -> Option<Arc<Site>> {
+        let id = SiteId::parse(raw_id).ok()?;
+        self.0.sites.get(&id).cloned()
+    }
+
+    pub fn demo_site(&self) -> &SiteId {
+        &self.0.demo_site
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.0.limiter
+    }
+
+    pub fn assets(&self) -> &Path {
+        &self.0.assets
+    }
+
+    /// The public URL without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub fn public_base(&self) -> String {
+        url_base(&self.0.public_url)
+    }
+
+    pub fn public_origin(&self) -> &Origin {
+        &self.0.public_origin
+    }
+}

@@ -1,0 +1,127 @@
+//! `cargo xtask test`: every test layer, in the order that fails fastest, with one summary line
+//! at the end that counts them all.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::{build, cargo, describe, root, setup, Result};
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    layers: Vec<String>,
+}
+
+pub fn run() -> Result {
+    setup::run()?;
+    build::run()?;
+    let mut tally = Tally::default();
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+
+    let steps: Vec<(&str, Command)> = vec![
+        ("native (protocol, widget logic, server API on SQLite, xtask)", {
+            let mut c = cargo();
+            c.args(["test", "--workspace"]);
+            c
+        }),
+        ("wasm-bindgen-test in headless Chromium", {
+            let mut c = cargo();
+            c.args(["test", "-p", "porchlight-widget", "--target", "wasm32-unknown-unknown", "--test", "web"])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+                .env("CHROMEDRIVER", &chromedriver)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+            c
+        }),
+        ("end-to-end: real server, host pages on another origin, Chromium", {
+            let mut c = Command::new("node");
+            c.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]);
+            let mut files: Vec<_> = std::fs::read_dir(root().join("tests/e2e"))
+                .map_err(|e| format!("tests/e2e: {e}"))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+                .collect();
+            files.sort();
+            c.args(files)
+                .env("PORCHLIGHT_BIN", root().join("target/debug/porchlight"))
+                .env("PORCHLIGHT_ASSETS", build::dist());
+            c
+        }),
+    ];
+
+    // The e2e tests start the real binary: build it first (cargo test builds it too, but the
+    // order of steps should not matter).
+    crate::sh(cargo().args(["build", "-p", "porchlight-server"]))?;
+
+    let mut failures = Vec::new();
+    for (name, mut cmd) in steps {
+        eprintln!("\n=== {name}\n$ {}", describe(&cmd));
+        let (ok, passed, failed) = stream_and_count(&mut cmd)?;
+        tally.passed += passed;
+        tally.failed += failed;
+        tally.layers.push(format!("{name}: {passed} passed, {failed} failed"));
+        if !ok {
+            failures.push(name);
+        }
+    }
+
+    println!("\nTest layers:");
+    for layer in &tally.layers {
+        println!("  {layer}");
+    }
+    // A layer that failed without reporting counts (say, a compile error) still counts once.
+    let failed = tally.failed.max(failures.len() as u64);
+    println!("tests: {} passed, {} failed", tally.passed, failed);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failing layers: {}", failures.join(", ")))
+    }
+}
+
+/// Streams a runner's stdout through while counting the results its summary lines report
+/// (cargo's `test result:` lines, node's `ℹ pass N` / `ℹ fail N`).
+fn stream_and_count(cmd: &mut Command) -> Result<(bool, u64, u64)> {
+    let mut child = cmd
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        println!("{line}");
+        let (p, f) = counts_in(&line);
+        passed += p;
+        failed += f;
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok((status.success(), passed, failed))
+}
+
+fn counts_in(line: &str) -> (u64, u64) {
+    let number_before = |word: &str| -> u64 {
+        line.split(';')
+            .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
+            .unwrap_or(0)
+    };
+    if line.starts_with("test result:") {
+        return (number_before(" passed"), number_before(" failed"));
+    }
+    let node = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
+    (node("ℹ pass "), node("ℹ fail "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counts_in;
+
+    #[test]
+    fn reads_cargo_and_node_summaries() {
+        assert_eq!(counts_in("test result: ok. 14 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"), (14, 0));
+        assert_eq!(counts_in("test result: FAILED. 3 passed; 2 failed; 0 ignored"), (3, 2));
+        assert_eq!(counts_in("ℹ pass 12"), (12, 0));
+        assert_eq!(counts_in("ℹ fail 1"), (0, 1));
+        assert_eq!(counts_in("random line 5 passed"), (0, 0));
+    }
+}
