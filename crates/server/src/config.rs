@@ -285,7 +285,8 @@ chat_first_reply_secs = 120
     fn bad_sites_are_rejected_with_a_clear_message() {
         assert!(site_error("Bad Id", "http://a.example").contains("site id \"Bad Id\""));
         assert!(site_error("ok", "a.example/path").contains("not an origin"));
-        let twice = "[[sites]]\nid = \"a\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"UTC\"\n".repeat(2);
+        let twice =
+            "[[sites]]\nid = \"a\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"UTC\"\n".repeat(2);
         assert!(Settings::from_toml(&twice).unwrap_err().to_string().contains("configured twice"));
         assert!(Settings::from_toml("lisen = \"x\"").unwrap_err().to_string().contains("unknown field"));
     }

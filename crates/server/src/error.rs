@@ -77,11 +77,10 @@ impl AppError {
 /// answers before any handler runs.
 pub fn api_error_response(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(error).unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"Internal server error."}}"#.to_vec());
+    let body = serde_json::to_vec(error)
+        .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"Internal server error."}}"#.to_vec());
     let mut response = (status, body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 

@@ -46,10 +46,7 @@ impl FromRequestParts<AppState> for CurrentSite {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        site_segment(parts.uri.path())
-            .and_then(|id| state.site(id))
-            .map(CurrentSite)
-            .ok_or(AppError::SiteNotFound)
+        site_segment(parts.uri.path()).and_then(|id| state.site(id)).map(CurrentSite).ok_or(AppError::SiteNotFound)
     }
 }
 
@@ -69,7 +66,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
-        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(AppError::Unauthorized)?;
+        let value =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(AppError::Unauthorized)?;
         let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {

@@ -1,1 +1,94 @@
-fn main() {}
+//! `porchlight`: the command line of the reference server. All behaviour lives in the library.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use porchlight_server::config::{ServeArgs, Settings};
+use porchlight_server::Server;
+
+/// Porchlight reference server: the /v1 API, the widget's files and a demo page.
+///
+/// Every option can also be set in the environment (PORCHLIGHT_*) or in the TOML config file;
+/// flags beat the environment, which beats the file.
+#[derive(Debug, Parser)]
+#[command(name = "porchlight", version, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server until SIGINT or SIGTERM. Prints "listening on URL", the demo page URL and
+    /// the snippet to paste into a site.
+    Serve,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match cli.command {
+        Command::Serve => runtime.block_on(serve(&cli.serve)),
+    }
+}
+
+async fn serve(args: &ServeArgs) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let server = match Server::bind(settings).await {
+        Ok(server) => server,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // Flushed at once: scripts wait for the `listening on` line through a pipe.
+    let _ = stdout.write_all(server.banner().as_bytes()).and_then(|()| stdout.flush());
+    drop(stdout);
+    match server.run(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("server error: {e}")),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("porchlight: {message}");
+    ExitCode::FAILURE
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -12,7 +12,9 @@ use porchlight_protocol::{Author, ChatMessage, MessageAck, RatingReceipt, Rating
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use crate::domain::{IdempotencyKey, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating};
+use crate::domain::{
+    IdempotencyKey, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating,
+};
 
 /// Whether a create stored something new (201) or found the earlier result of the same request
 /// (200).
@@ -256,11 +258,12 @@ impl Store for SqliteStore {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::ReferenceTaken),
             Err(e) => return Err(e.into()),
         };
-        let found = sqlx::query("SELECT reference, status, due_ms FROM callbacks WHERE site = ? AND idempotency_key = ?")
-            .bind(site.as_str())
-            .bind(key.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+        let found =
+            sqlx::query("SELECT reference, status, due_ms FROM callbacks WHERE site = ? AND idempotency_key = ?")
+                .bind(site.as_str())
+                .bind(key.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
         tx.commit().await?;
         let record = CallbackRecord {
             reference: found.try_get("reference")?,
@@ -334,11 +337,12 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        let ack = sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
-            .bind(&conversation_id)
-            .bind(&conversation.first.client_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let ack =
+            sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
+                .bind(&conversation_id)
+                .bind(&conversation.first.client_id)
+                .fetch_one(&mut *tx)
+                .await?;
         tx.commit().await?;
         let start = ConversationStart {
             conversation_id,
@@ -392,11 +396,12 @@ impl Store for SqliteStore {
         .await?
         .rows_affected()
             == 1;
-        let row = sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
-            .bind(conversation_id)
-            .bind(&message.client_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
+                .bind(conversation_id)
+                .bind(&message.client_id)
+                .fetch_one(&mut *tx)
+                .await?;
         tx.commit().await?;
         let ack = MessageAck {
             id: row.try_get("id")?,

@@ -12,13 +12,13 @@ use porchlight_protocol::{
 };
 
 use crate::domain::{
-    callback_due_ms, new_id, now_ms, IdempotencyKey, Reference, Token, ValidCallback, ValidConversation,
-    ValidMessage, ValidRating,
+    callback_due_ms, new_id, now_ms, IdempotencyKey, Reference, Token, ValidCallback, ValidConversation, ValidMessage,
+    ValidRating,
 };
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, ConversationId, CurrentSite};
 use crate::state::AppState;
-use crate::store::{NewCallbackRow, Store, StoreError, Stored};
+use crate::store::{NewCallbackRow, StoreError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -77,15 +77,23 @@ async fn create_callback(
     let token = Token::generate();
     let token_hash = token.hash();
     let id = new_id("cb");
-    let stored = insert_with_fresh_reference(state.store(), &site.id, &key, |reference| NewCallbackRow {
-        id: &id,
-        reference,
-        callback: &callback,
-        due_ms,
-        token_hash: &token_hash,
-        now_ms: now,
-    })
-    .await?;
+    // References are short, so two can collide; a collision just means drawing another one.
+    let mut attempts = 0;
+    let stored = loop {
+        let reference = Reference::generate();
+        let row = NewCallbackRow {
+            id: &id,
+            reference: &reference,
+            callback: &callback,
+            due_ms,
+            token_hash: &token_hash,
+            now_ms: now,
+        };
+        match state.store().insert_callback(&site.id, &key, row).await {
+            Err(StoreError::ReferenceTaken) if attempts < 5 => attempts += 1,
+            other => break other?,
+        }
+    };
     let created = stored.is_created();
     let record = stored.into_inner();
     let receipt = CallbackReceipt {
@@ -105,23 +113,6 @@ async fn create_callback(
     Ok(respond(created, receipt))
 }
 
-/// References are short, so two can collide; a collision just means drawing another one.
-async fn insert_with_fresh_reference<'a>(
-    store: &dyn Store,
-    site: &porchlight_protocol::SiteId,
-    key: &IdempotencyKey,
-    row: impl Fn(&Reference) -> NewCallbackRow<'a>,
-) -> Result<Stored<crate::store::CallbackRecord>, AppError> {
-    for _ in 0..5 {
-        let reference = Reference::generate();
-        match store.insert_callback(site, key, row(&reference)).await {
-            Err(StoreError::ReferenceTaken) => continue,
-            other => return other.map_err(AppError::from),
-        }
-    }
-    Err(AppError::Internal("no free callback reference after 5 attempts".into()))
-}
-
 async fn start_conversation(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
@@ -132,10 +123,8 @@ async fn start_conversation(
     // the original, so the visitor can continue and any earlier tab keeps working. Only hashes
     // are stored.
     let token = Token::generate();
-    let stored = state
-        .store()
-        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), now_ms())
-        .await?;
+    let stored =
+        state.store().start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), now_ms()).await?;
     let created = stored.is_created();
     let start = stored.into_inner();
     let body = ConversationCreated {
@@ -147,7 +136,12 @@ async fn start_conversation(
 }
 
 /// 401 without a valid token for this conversation, 404 if it does not exist on this site.
-async fn authorize(state: &AppState, site: &porchlight_protocol::SiteId, id: &str, token: &Token) -> Result<(), AppError> {
+async fn authorize(
+    state: &AppState,
+    site: &porchlight_protocol::SiteId,
+    id: &str,
+    token: &Token,
+) -> Result<(), AppError> {
     match state.store().check_conversation_token(site, id, &token.hash()).await? {
         Some(true) => Ok(()),
         Some(false) => Err(AppError::Unauthorized),

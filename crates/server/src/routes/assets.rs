@@ -20,15 +20,12 @@ const NOT_BUILT: &str = "widget not built: run `cargo xtask run` (or point --ass
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let assets = ServeDir::new(state.assets().join("assets")).precompressed_br().precompressed_gzip();
-    Router::new()
-        .route("/porchlight.js", get(loader))
-        .route("/frame", get(frame))
-        .nest_service(
-            "/assets",
-            Router::new()
-                .fallback_service(assets)
-                .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
-        )
+    Router::new().route("/porchlight.js", get(loader)).route("/frame", get(frame)).nest_service(
+        "/assets",
+        Router::new()
+            .fallback_service(assets)
+            .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
+    )
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {

@@ -1,0 +1,131 @@
+//! The Porchlight reference server: the `/v1` API, the widget's assets and a demo page.
+//!
+//! `main.rs` is only the command line; everything else is here so tests can start a real server
+//! in-process:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), porchlight_server::StartError> {
+//! let settings = porchlight_server::config::Settings { listen: "127.0.0.1:0".into(), ..Default::default() };
+//! let server = porchlight_server::Server::bind(settings).await?;
+//! println!("{}", server.banner());
+//! server.run(std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod origin;
+pub mod rate_limit;
+pub mod routes;
+pub mod state;
+pub mod store;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use url::Url;
+
+pub use config::Settings;
+pub use routes::app;
+pub use state::AppState;
+
+use crate::domain::Site;
+use crate::store::SqliteStore;
+
+/// How long a shutdown waits for in-flight requests before giving up on them.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("cannot open database {path}: {source}")]
+    Database { path: String, source: sqlx::Error },
+    #[error("invalid public URL: {0}")]
+    PublicUrl(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// A bound, ready server. Binding first lets `--listen 127.0.0.1:0` work: the real port is known
+/// before URLs and the built-in site's origins are made.
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl Server {
+    pub async fn bind(settings: Settings) -> Result<Server, StartError> {
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: settings.listen.clone(), source })?;
+        let local_addr = listener.local_addr()?;
+        let port = local_addr.port();
+        let public_url = match settings.public_url {
+            Some(url) => url,
+            None => {
+                Url::parse(&format!("http://127.0.0.1:{port}")).map_err(|e| StartError::PublicUrl(e.to_string()))?
+            }
+        };
+        let sites = if settings.sites.is_empty() { vec![Site::builtin_demo(port)] } else { settings.sites };
+        let store = SqliteStore::open(&settings.database)
+            .await
+            .map_err(|source| StartError::Database { path: settings.database.display().to_string(), source })?;
+        let state = AppState::new(sites, Arc::new(store), settings.writes_per_minute, settings.assets, public_url);
+        Ok(Server { listener, local_addr, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// What `porchlight serve` prints on start; tests and tooling parse the `listening on` line.
+    pub fn banner(&self) -> String {
+        format!(
+            "listening on http://{addr}\nPorchlight is running.\n  Demo page:  http://localhost:{port}/demo\n  Paste this: {snippet}\n",
+            addr = self.local_addr,
+            port = self.local_addr.port(),
+            snippet = routes::demo::snippet(&self.state),
+        )
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// (up to [`DRAIN_TIMEOUT`]) and closes the database.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let app = app(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = started_tx.send(());
+        };
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+        let deadline = async {
+            if started_rx.await.is_ok() {
+                tokio::time::sleep(DRAIN_TIMEOUT).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let result = tokio::select! {
+            result = serve.into_future() => result,
+            () = deadline => {
+                tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing anyway");
+                Ok(())
+            }
+        };
+        self.state.store().close().await;
+        tracing::info!("stopped");
+        result
+    }
+}

@@ -1,0 +1,62 @@
+//! The whole HTTP surface, assembled with its middleware.
+
+pub mod api;
+pub mod assets;
+pub mod demo;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The application. Layers listed later wrap the earlier ones, so a request passes: security
+/// headers → tracing → site guard (404 unknown site, 403 origin, CORS) → rate limit → body
+/// limit → handler.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .merge(assets::router(&state))
+        .merge(demo::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(porchlight_protocol::MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::origin::site_guard))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .with_state(state)
+}
+
+/// API clients always get the JSON error shape; browsers asking for a page get text.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/v1/") || uri.path() == "/v1" {
+        AppError::NotFound.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "not found\n").into_response()
+    }
+}
+
+/// The protocol has no "method not allowed" code, and to an API client a wrong method on a
+/// known path is just a route that does not exist, so `/v1` answers 404 `not_found`.
+async fn method_not_allowed(uri: Uri) -> Response {
+    if uri.path().starts_with("/v1/") {
+        AppError::NotFound.into_response()
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response()
+    }
+}

@@ -1,0 +1,504 @@
+//! The `/v1` API over real HTTP against a real SQLite file.
+
+mod common;
+
+use common::{api_error, header, TestServer, EVIL, SHOP};
+use serde_json::{json, Value};
+
+const KEY: &str = "0b6f9c1e-4a57-4e9e-9a61-3f0f5a7d2c11";
+
+#[tokio::test]
+async fn site_config_returns_the_configured_site() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server.client.get(server.url("/v1/sites/stars/config")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let config: porchlight_protocol::SiteConfig = response.json().await.unwrap();
+    assert_eq!(config.site.as_str(), "stars");
+    assert_eq!(config.name, "Star Shop");
+    assert_eq!(config.timezone, "Asia/Bangkok");
+    assert_eq!(config.rating_scale, porchlight_protocol::RatingScale::Stars5);
+    assert_eq!(config.promises.callback_business_hours, 4);
+    assert_eq!(config.promises.chat_first_reply_secs, 300);
+}
+
+#[tokio::test]
+async fn unknown_site_is_a_404_json_error() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server.client.get(server.url("/v1/sites/nope/config")).send().await.unwrap();
+    api_error(response, 404, "site_not_found").await;
+    // An id that could never be valid is just as unknown.
+    let response = server.post_json("/v1/sites/NOPE/ratings", Some(KEY), &json!({"value": "good"})).await;
+    api_error(response, 404, "site_not_found").await;
+}
+
+#[tokio::test]
+async fn unknown_v1_route_is_a_404_json_error() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server.client.get(server.url("/v1/nothing/here")).send().await.unwrap();
+    api_error(response, 404, "not_found").await;
+    // A known path with the wrong method is, to an API client, a route that does not exist.
+    let response = server.client.get(server.url("/v1/sites/demo/ratings")).send().await.unwrap();
+    api_error(response, 404, "not_found").await;
+    server.assert_alive().await;
+}
+
+#[tokio::test]
+async fn rating_is_stored_and_a_replay_returns_the_same_receipt_with_200() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"value": "good", "page": {"path": "/pricing", "title": "Pricing"}, "comment": "Nice"});
+    let first = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
+    assert_eq!(first.status(), 201);
+    let receipt: Value = first.json().await.unwrap();
+    assert_eq!(receipt["value"], "good");
+    assert!(receipt["id"].as_str().unwrap().starts_with("rt_"));
+
+    let pool = server.db().await;
+    let row: (String, String, String, Option<String>, Option<String>, Option<String>, i64) = sqlx::query_as(
+        "SELECT id, site, value, page_path, page_title, comment, created_ms FROM ratings WHERE idempotency_key = ?",
+    )
+    .bind(KEY)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, receipt["id"].as_str().unwrap());
+    assert_eq!(row.1, "demo");
+    assert_eq!(row.2, "good");
+    assert_eq!(row.3.as_deref(), Some("/pricing"));
+    assert_eq!(row.4.as_deref(), Some("Pricing"));
+    assert_eq!(row.5.as_deref(), Some("Nice"));
+    assert_eq!(row.6, receipt["created_ms"].as_i64().unwrap());
+    pool.close().await;
+
+    let replay = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
+    assert_eq!(replay.status(), 200);
+    assert_eq!(replay.json::<Value>().await.unwrap(), receipt);
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 1);
+
+    // The same key on another site is another request.
+    let other = server.post_json("/v1/sites/stars/ratings", Some(KEY), &json!({"value": "5", "scale": "stars5"})).await;
+    assert_eq!(other.status(), 201);
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_identical_ratings_store_one_row() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"value": "bad"});
+    let requests = (0..8).map(|_| server.post_json("/v1/sites/demo/ratings", Some(KEY), &body));
+    let responses = futures_join_all(requests).await;
+    let mut statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 200, 200, 200, 201]);
+    let mut ids = Vec::new();
+    for response in responses {
+        ids.push(response.json::<Value>().await.unwrap()["id"].clone());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every answer names the one stored rating");
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 1);
+}
+
+/// Runs the futures concurrently (tokio tasks would need `'static`).
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let futures: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs = Vec::new();
+    let mut pending: Vec<_> = futures.into_iter().map(Some).collect();
+    // Poll all of them together until each is done.
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for slot in pending.iter_mut() {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => {
+                        outputs.push(out);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    outputs
+}
+
+#[tokio::test]
+async fn rating_with_an_unknown_value_is_422_on_value() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server.post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": "excellent"})).await;
+    let error = api_error(response, 422, "validation_failed").await;
+    assert_eq!(error["fields"][0]["field"], "value");
+    assert_eq!(error["fields"][0]["code"], "unsupported");
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
+}
+
+#[tokio::test]
+async fn rating_on_a_scale_the_site_does_not_use_is_422_on_scale() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response =
+        server.post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": "4", "scale": "stars5"})).await;
+    let error = api_error(response, 422, "validation_failed").await;
+    assert!(error["fields"].as_array().unwrap().iter().any(|f| f["field"] == "scale"), "{error}");
+}
+
+#[tokio::test]
+async fn comment_over_2000_characters_is_422() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"value": "good", "comment": "ü".repeat(2001)});
+    let error =
+        api_error(server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await, 422, "validation_failed").await;
+    assert_eq!(error["fields"][0]["field"], "comment");
+    assert_eq!(error["fields"][0]["code"], "too_long");
+    // Exactly 2000 (multi-byte) characters is fine.
+    let ok = json!({"value": "good", "comment": "ü".repeat(2000)});
+    assert_eq!(server.post_json("/v1/sites/demo/ratings", Some(KEY), &ok).await.status(), 201);
+}
+
+#[tokio::test]
+async fn rating_without_a_valid_idempotency_key_is_400() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"value": "good"});
+    api_error(server.post_json("/v1/sites/demo/ratings", None, &body).await, 400, "missing_idempotency_key").await;
+    api_error(server.post_json("/v1/sites/demo/ratings", Some("short"), &body).await, 400, "missing_idempotency_key")
+        .await;
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_the_server_keeps_serving() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server
+        .client
+        .post(server.url("/v1/sites/demo/ratings"))
+        .header("Idempotency-Key", KEY)
+        .header("Content-Type", "application/json")
+        .body("{\"value\": ")
+        .send()
+        .await
+        .unwrap();
+    api_error(response, 400, "malformed_json").await;
+    server.assert_alive().await;
+}
+
+#[tokio::test]
+async fn json_with_wrong_types_is_400_malformed_json() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server.post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": 5})).await;
+    api_error(response, 400, "malformed_json").await;
+    let response = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &json!({"phone": "+371 2000 0000"})).await;
+    let error = api_error(response, 400, "malformed_json").await;
+    assert!(error["message"].as_str().unwrap().contains("name"), "{error}");
+    server.assert_alive().await;
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server
+        .client
+        .post(server.url("/v1/sites/demo/ratings"))
+        .header("Idempotency-Key", KEY)
+        .header("Content-Type", "text/plain")
+        .body(r#"{"value":"good"}"#)
+        .send()
+        .await
+        .unwrap();
+    api_error(response, 415, "unsupported_media_type").await;
+    server.assert_alive().await;
+}
+
+#[tokio::test]
+async fn oversize_body_is_413_with_the_json_error() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"value": "good", "comment": "x".repeat(porchlight_protocol::MAX_BODY_BYTES)});
+    let response = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
+    api_error(response, 413, "payload_too_large").await;
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
+    server.assert_alive().await;
+}
+
+#[tokio::test]
+async fn disallowed_origin_is_403_and_allowed_origin_gets_the_exact_acao() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let post = |origin: &'static str| {
+        server
+            .client
+            .post(server.url("/v1/sites/demo/ratings"))
+            .header("Origin", origin)
+            .header("Idempotency-Key", KEY)
+            .json(&json!({"value": "good"}))
+            .send()
+    };
+    let denied = post(EVIL).await.unwrap();
+    assert!(header(denied.headers(), "access-control-allow-origin").is_empty());
+    api_error(denied, 403, "origin_not_allowed").await;
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
+
+    let allowed = post(SHOP).await.unwrap();
+    assert_eq!(allowed.status(), 201);
+    assert_eq!(header(allowed.headers(), "access-control-allow-origin"), SHOP);
+    assert!(header(allowed.headers(), "vary").contains("Origin"));
+
+    // `Origin: null` (sandboxed frames, files) could be anyone.
+    let null = server.client.get(server.url("/v1/sites/demo/config")).header("Origin", "null").send().await.unwrap();
+    api_error(null, 403, "origin_not_allowed").await;
+    // An origin allowed for one site is not allowed for another.
+    let other_site =
+        server.client.get(server.url("/v1/sites/stars/config")).header("Origin", "http://localhost:8080").send().await;
+    assert_eq!(other_site.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn the_widget_host_itself_is_an_allowed_origin() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    // The frame is served by this server and calls the API same-origin.
+    let response = server.client.get(server.url("/v1/sites/demo/config")).header("Origin", &server.base).send().await;
+    assert_eq!(response.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn preflight_from_an_allowed_origin_gets_cors_headers() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server
+        .client
+        .request(reqwest::Method::OPTIONS, server.url("/v1/sites/demo/ratings"))
+        .header("Origin", SHOP)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type, idempotency-key")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let h = response.headers();
+    assert_eq!(header(h, "access-control-allow-origin"), SHOP);
+    assert_eq!(header(h, "access-control-allow-methods"), "GET, POST, OPTIONS");
+    assert_eq!(header(h, "access-control-allow-headers"), "content-type, idempotency-key, authorization");
+    assert_eq!(header(h, "access-control-max-age"), "600");
+    assert!(header(h, "vary").contains("Origin"));
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
+}
+
+#[tokio::test]
+async fn preflight_from_a_foreign_origin_is_403() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server
+        .client
+        .request(reqwest::Method::OPTIONS, server.url("/v1/sites/demo/conversations"))
+        .header("Origin", EVIL)
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(header(response.headers(), "access-control-allow-origin").is_empty());
+}
+
+#[tokio::test]
+async fn callback_is_stored_with_a_reference_and_a_normalised_phone() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"name": "Anna", "phone": "+371 2000-0000", "note": "after 5pm"});
+    let response = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await;
+    assert_eq!(response.status(), 201);
+    let receipt: Value = response.json().await.unwrap();
+    let reference = receipt["reference"].as_str().unwrap().to_owned();
+    assert!(reference.starts_with("PL-") && reference.len() == 9, "{reference}");
+    assert_eq!(receipt["status"], "received");
+    let token = receipt["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    let due = receipt["due_ms"].as_i64().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert!((due - (now + 2 * 3_600_000)).abs() < 60_000, "due in the site's 2 promised hours");
+
+    let pool = server.db().await;
+    let row: (String, String, String, Option<String>, String, i64, String) = sqlx::query_as(
+        "SELECT reference, name, phone, note, status, due_ms, token_hash FROM callbacks WHERE idempotency_key = ?",
+    )
+    .bind(KEY)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(row.0, reference);
+    assert_eq!(row.1, "Anna");
+    assert_eq!(row.2, "+37120000000");
+    assert_eq!(row.3.as_deref(), Some("after 5pm"));
+    assert_eq!(row.4, "received");
+    assert_eq!(row.5, due);
+    assert_eq!(row.6.len(), 64);
+    assert_ne!(row.6, token, "only the token's hash is stored");
+
+    let replay = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await;
+    assert_eq!(replay.status(), 200);
+    let again: Value = replay.json().await.unwrap();
+    assert_eq!(again["reference"], reference.as_str());
+    assert_eq!(again["due_ms"], due);
+    assert!(again["token"].is_null(), "the token cannot be repeated: only its hash is stored");
+    assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 1);
+}
+
+#[tokio::test]
+async fn callback_with_an_invalid_phone_is_422_on_phone() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"name": "Anna", "phone": "call me maybe"});
+    let error =
+        api_error(server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await, 422, "validation_failed").await;
+    assert_eq!(error["fields"][0]["field"], "phone");
+    assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 0);
+}
+
+#[tokio::test]
+async fn honeypot_callback_gets_a_201_but_nothing_is_stored_and_the_drop_is_counted() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"name": "Bot", "phone": "+371 2000 0000", "website": "http://spam.example"});
+    for key in ["bot-key-0001", "bot-key-0002"] {
+        let response = server.post_json("/v1/sites/demo/callbacks", Some(key), &body).await;
+        assert_eq!(response.status(), 201);
+        let receipt: Value = response.json().await.unwrap();
+        assert!(receipt["reference"].as_str().unwrap().starts_with("PL-"));
+        assert_eq!(receipt["status"], "received");
+    }
+    assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 0);
+    assert_eq!(server.count("SELECT count FROM spam_drops WHERE site = 'demo'").await, 2);
+}
+
+#[tokio::test]
+async fn conversation_start_message_replay_auth_and_listing() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let start = json!({"message": {"client_id": "first-msg-01", "body": "Hello, is the lantern in stock?"},
+                       "page": {"path": "/lanterns"}});
+    let response = server.post_json("/v1/sites/demo/conversations", None, &start).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let id = created["conversation_id"].as_str().unwrap().to_owned();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert_eq!(created["message"]["client_id"], "first-msg-01");
+    let first_id = created["message"]["id"].as_i64().unwrap();
+
+    let messages_url = server.url(&format!("/v1/sites/demo/conversations/{id}/messages"));
+    let send = |bearer: Option<String>, client_id: &'static str, body: &'static str| {
+        let mut request = server.client.post(&messages_url).json(&json!({"client_id": client_id, "body": body}));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+
+    let second = send(Some(token.clone()), "second-msg-02", "I need two.").await.unwrap();
+    assert_eq!(second.status(), 201);
+    let ack: Value = second.json().await.unwrap();
+    assert!(ack["id"].as_i64().unwrap() > first_id);
+
+    let replay = send(Some(token.clone()), "second-msg-02", "I need two.").await.unwrap();
+    assert_eq!(replay.status(), 200);
+    assert_eq!(replay.json::<Value>().await.unwrap(), ack);
+
+    api_error(send(Some("wrong".into()), "third-msg-03", "x").await.unwrap(), 401, "unauthorized").await;
+    api_error(send(None, "third-msg-03", "x").await.unwrap(), 401, "unauthorized").await;
+    let unknown = server
+        .client
+        .post(server.url("/v1/sites/demo/conversations/cv_nope/messages"))
+        .bearer_auth(&token)
+        .json(&json!({"client_id": "third-msg-03", "body": "x"}))
+        .send()
+        .await
+        .unwrap();
+    api_error(unknown, 404, "not_found").await;
+    // The conversation belongs to `demo`; another site's path does not reach it.
+    let cross = server
+        .client
+        .get(server.url(&format!("/v1/sites/stars/conversations/{id}/messages")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    api_error(cross, 404, "not_found").await;
+
+    let list = server.client.get(&messages_url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+    assert_eq!(header(list.headers(), "cache-control"), "no-store");
+    let list: porchlight_protocol::MessageList = list.json().await.unwrap();
+    let bodies: Vec<&str> = list.messages.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies, ["Hello, is the lantern in stock?", "I need two."]);
+    assert!(list.messages.iter().all(|m| m.author == porchlight_protocol::Author::Visitor));
+
+    let newer = server.client.get(format!("{messages_url}?after={first_id}")).bearer_auth(&token).send().await.unwrap();
+    let newer: porchlight_protocol::MessageList = newer.json().await.unwrap();
+    assert_eq!(newer.messages.len(), 1);
+    assert_eq!(newer.messages[0].client_id, "second-msg-02");
+
+    let unauthorized_list = server.client.get(&messages_url).send().await.unwrap();
+    api_error(unauthorized_list, 401, "unauthorized").await;
+
+    // Replaying the start returns the same conversation and a token that works, and the
+    // original token keeps working.
+    let again = server.post_json("/v1/sites/demo/conversations", None, &start).await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["conversation_id"], id.as_str());
+    assert_eq!(again["message"], created["message"]);
+    let new_token = again["token"].as_str().unwrap().to_owned();
+    assert_eq!(send(Some(new_token), "fourth-msg-04", "Still there?").await.unwrap().status(), 201);
+    assert_eq!(send(Some(token.clone()), "fifth-msg-05", "Thanks").await.unwrap().status(), 201);
+
+    assert_eq!(server.count("SELECT COUNT(*) FROM conversations").await, 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM messages").await, 4);
+    let pool = server.db().await;
+    let leaked: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM conversations WHERE token_hash = ?1)
+              + (SELECT COUNT(*) FROM conversation_tokens WHERE token_hash = ?1)",
+    )
+    .bind(&token)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(leaked, 0, "tokens are stored only as hashes");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn conversation_with_an_empty_first_message_is_422_on_the_nested_field() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let body = json!({"message": {"client_id": "first-msg-01", "body": "   "}});
+    let error =
+        api_error(server.post_json("/v1/sites/demo/conversations", None, &body).await, 422, "validation_failed").await;
+    assert_eq!(error["fields"][0]["field"], "message.body");
+}
+
+#[tokio::test]
+async fn writes_over_the_rate_limit_get_429_with_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&common::config(3), dir.path()).await;
+    for i in 0..3 {
+        let response = server
+            .post_json("/v1/sites/demo/ratings", Some(&format!("rate-key-{i:04}")), &json!({"value": "good"}))
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let limited = server.post_json("/v1/sites/demo/ratings", Some("rate-key-9999"), &json!({"value": "good"})).await;
+    let retry_after: u64 = header(limited.headers(), "retry-after").parse().unwrap();
+    assert!((1..=20).contains(&retry_after), "one token comes back in 20 s at 3/min, got {retry_after}");
+    api_error(limited, 429, "rate_limited").await;
+    // Reads are not limited, and another site has its own budget.
+    assert_eq!(server.client.get(server.url("/v1/sites/demo/config")).send().await.unwrap().status(), 200);
+    let other = server
+        .post_json("/v1/sites/stars/ratings", Some("rate-key-8888"), &json!({"value": "5", "scale": "stars5"}))
+        .await;
+    assert_eq!(other.status(), 201);
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 4);
+    server.assert_alive().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    for path in ["/healthz", "/v1/sites/demo/config", "/v1/sites/nope/config", "/porchlight.js", "/nothing"] {
+        let response = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(header(response.headers(), "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(response.headers(), "referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+    }
+}

@@ -1,0 +1,88 @@
+//! The `porchlight` binary: help text, start-up output, config errors and graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn porchlight() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
+    for var in ["PORCHLIGHT_CONFIG", "PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL"]
+    {
+        command.env_remove(var);
+    }
+    command
+}
+
+#[test]
+fn help_explains_every_option_and_its_environment_variable() {
+    let output = porchlight().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "serve",
+        "--config",
+        "PORCHLIGHT_CONFIG",
+        "--listen",
+        "PORCHLIGHT_LISTEN",
+        "127.0.0.1:8080",
+        "--db",
+        "PORCHLIGHT_DB",
+        "porchlight.db",
+        "--assets",
+        "PORCHLIGHT_ASSETS",
+        "target/dist",
+        "--public-url",
+        "PORCHLIGHT_PUBLIC_URL",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+}
+
+#[test]
+fn invalid_config_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[sites]]\nid = \"Not Valid\"\nname = \"x\"\norigins = [\"http://a.example\"]\ntimezone = \"UTC\"\n",
+    )
+    .unwrap();
+    let output = porchlight().args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&config).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("site id \"Not Valid\""), "{stderr}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_prints_the_banner_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = porchlight()
+        .args(["serve", "--listen", "127.0.0.1:0", "--assets"])
+        .arg(dir.path().join("dist"))
+        .env("PORCHLIGHT_DB", dir.path().join("cli.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.strip_prefix("listening on ").expect("first line names the address").to_owned();
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    assert_eq!(lines.next().unwrap().unwrap(), "Porchlight is running.");
+    assert_eq!(lines.next().unwrap().unwrap(), format!("  Demo page:  http://localhost:{port}/demo"));
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        format!(
+            r#"  Paste this: <script src="http://127.0.0.1:{port}/porchlight.js" data-site="demo" async></script>"#
+        )
+    );
+
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+    assert!(dir.path().join("cli.db").exists(), "the database is created on first run");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
