@@ -10,6 +10,7 @@
 //! Validation lives next to the types so the widget can run the same light checks before sending
 //! (and show them in the visitor's language, by [`FieldErrorCode`]) that the server enforces.
 
+pub mod availability;
 pub mod callback;
 pub mod chat;
 pub mod error;
@@ -18,6 +19,10 @@ pub mod rating;
 pub mod site;
 pub mod validate;
 
+pub use availability::{
+    Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation, Presence,
+    PresenceStatus, PresenceUpdate,
+};
 pub use callback::{CallbackReceipt, CallbackStatus, NewCallback};
 pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};

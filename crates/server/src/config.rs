@@ -5,12 +5,16 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use porchlight_protocol::{Promises, RatingScale, SiteId};
 use serde::Deserialize;
 use url::Url;
 
+use crate::clock::{SharedClock, ShiftedClock, SystemClock};
+use crate::domain::availability::OperatorStatus;
+use crate::domain::hours::{BusinessHours, Closure, DayRange, DAY_NAMES};
 use crate::domain::Site;
 use crate::origin::Origin;
 
@@ -18,12 +22,16 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "porchlight.db";
 pub const DEFAULT_ASSETS: &str = "target/dist";
 pub const DEFAULT_WRITES_PER_MINUTE: u32 = 60;
+/// Shorter operator tokens are refused: the token is all that stands between the internet and
+/// a site's presence switch.
+pub const MIN_OPERATOR_TOKEN_CHARS: usize = 16;
 
 /// Options of `porchlight serve`. No clap defaults: a flag that was not given must not hide the
 /// config file's value, so defaults are applied in [`Settings::load`].
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
-    /// TOML config file (listen, database, assets, public_url, [rate_limit], [[sites]]).
+    /// TOML config file (listen, database, assets, public_url, operator_token, [rate_limit],
+    /// [[sites]] with [sites.promises] and [sites.hours]).
     /// Without one, a built-in site `demo` is served for this server's own origins.
     #[arg(long, short = 'c', value_name = "FILE", env = "PORCHLIGHT_CONFIG", global = true)]
     pub config: Option<PathBuf>,
@@ -45,6 +53,17 @@ pub struct ServeArgs {
     /// [default: http://127.0.0.1:PORT].
     #[arg(long, value_name = "URL", env = "PORCHLIGHT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Bearer token operators use for `PUT /v1/sites/{site}/presence` (at least 16 characters).
+    /// Without one, that endpoint always answers 401.
+    #[arg(long, value_name = "TOKEN", env = "PORCHLIGHT_OPERATOR_TOKEN", global = true, hide_env_values = true)]
+    pub operator_token: Option<String>,
+
+    /// FOR TESTS ONLY: start the server's clock at this RFC 3339 instant (it then advances in
+    /// real time), e.g. 2026-03-10T17:50:00+02:00. Lets end-to-end tests see business hours,
+    /// closures and callback due times at a chosen moment. Never use in production.
+    #[arg(long, value_name = "RFC3339", env = "PORCHLIGHT_FAKE_NOW", global = true, hide = true)]
+    pub fake_now: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +74,33 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+}
+
+/// The operator bearer token. Its `Debug` never shows the secret, so settings can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperatorToken(String);
+
+impl OperatorToken {
+    pub fn parse(raw: &str) -> Result<OperatorToken, ConfigError> {
+        let token = raw.trim();
+        if token.chars().count() < MIN_OPERATOR_TOKEN_CHARS || token.chars().any(char::is_whitespace) {
+            return Err(ConfigError::Invalid(format!(
+                "operator_token must be at least {MIN_OPERATOR_TOKEN_CHARS} characters without spaces \
+                 (e.g. the output of `openssl rand -hex 32`)"
+            )));
+        }
+        Ok(OperatorToken(token.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OperatorToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OperatorToken(<redacted>)")
+    }
 }
 
 /// Everything the server needs to start. `sites` empty means "serve the built-in demo site",
@@ -68,6 +114,10 @@ pub struct Settings {
     pub public_url: Option<Url>,
     pub writes_per_minute: u32,
     pub sites: Vec<Site>,
+    /// `None`: the presence endpoint answers 401 to everyone.
+    pub operator_token: Option<OperatorToken>,
+    /// Where "now" comes from: the system clock, or a fake one (`--fake-now`, tests).
+    pub clock: SharedClock,
 }
 
 impl Default for Settings {
@@ -79,6 +129,8 @@ impl Default for Settings {
             public_url: None,
             writes_per_minute: DEFAULT_WRITES_PER_MINUTE,
             sites: Vec::new(),
+            operator_token: None,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -90,6 +142,7 @@ struct FileConfig {
     database: Option<PathBuf>,
     assets: Option<PathBuf>,
     public_url: Option<String>,
+    operator_token: Option<String>,
     #[serde(default)]
     rate_limit: RateLimitFile,
     #[serde(default)]
@@ -113,6 +166,31 @@ struct SiteFile {
     rating_scale: Option<RatingScale>,
     #[serde(default)]
     promises: PromisesFile,
+    hours: Option<HoursFile>,
+    presence_default: Option<PresenceFile>,
+}
+
+/// `[sites.hours]`: a list of `"HH:MM-HH:MM"` ranges per weekday (absent = closed) and
+/// closure dates. Without any weekday, Monday to Friday 09:00-18:00 applies.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoursFile {
+    mon: Option<Vec<String>>,
+    tue: Option<Vec<String>>,
+    wed: Option<Vec<String>>,
+    thu: Option<Vec<String>>,
+    fri: Option<Vec<String>>,
+    sat: Option<Vec<String>>,
+    sun: Option<Vec<String>>,
+    #[serde(default)]
+    closures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum PresenceFile {
+    Online,
+    Away,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +219,14 @@ impl Settings {
         }
         if let Some(url) = &args.public_url {
             settings.public_url = Some(parse_public_url(url)?);
+        }
+        if let Some(token) = &args.operator_token {
+            settings.operator_token = Some(OperatorToken::parse(token)?);
+        }
+        if let Some(fake_now) = &args.fake_now {
+            let start_ms = parse_fake_now(fake_now)?;
+            tracing::warn!(start = %fake_now, "the clock is FAKE (--fake-now): for tests only");
+            settings.clock = Arc::new(ShiftedClock::starting_at(start_ms));
         }
         Ok(settings)
     }
@@ -176,6 +262,8 @@ impl Settings {
             public_url: file.public_url.as_deref().map(parse_public_url).transpose()?,
             writes_per_minute: file.rate_limit.writes_per_minute.unwrap_or(defaults.writes_per_minute),
             sites,
+            operator_token: file.operator_token.as_deref().map(OperatorToken::parse).transpose()?,
+            clock: defaults.clock,
         })
     }
 }
@@ -189,6 +277,13 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
     if file.timezone.trim().is_empty() {
         return Err(bad("timezone must not be empty (an IANA name such as \"Europe/Riga\")"));
     }
+    let tz = jiff::tz::db().get(file.timezone.trim()).map_err(|_| {
+        bad(&format!(
+            "timezone {:?} is not in the time zone database (use an IANA name such as \"Europe/Riga\")",
+            file.timezone.trim()
+        ))
+    })?;
+    let hours = parse_hours(file.hours.unwrap_or_default(), tz).map_err(|e| bad(&e))?;
     if file.origins.is_empty() {
         return Err(bad("origins must list at least one page origin, e.g. \"https://shop.example\""));
     }
@@ -209,6 +304,40 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
                 .message_reply_business_days
                 .unwrap_or(defaults.message_reply_business_days),
         },
+        hours,
+        presence_default: match file.presence_default {
+            Some(PresenceFile::Online) => OperatorStatus::Online,
+            Some(PresenceFile::Away) | None => OperatorStatus::Away,
+        },
+    })
+}
+
+fn parse_hours(file: HoursFile, tz: jiff::tz::TimeZone) -> Result<BusinessHours, String> {
+    let closures = file
+        .closures
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| Closure::parse(raw).map_err(|e| format!("hours.closures[{i}]: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let days = [file.mon, file.tue, file.wed, file.thu, file.fri, file.sat, file.sun];
+    if days.iter().all(Option::is_none) {
+        return Ok(BusinessHours::with_default_week(tz, closures));
+    }
+    let mut week: [Vec<DayRange>; 7] = Default::default();
+    for ((name, ranges), out) in DAY_NAMES.iter().zip(days).zip(week.iter_mut()) {
+        for (i, raw) in ranges.unwrap_or_default().iter().enumerate() {
+            out.push(DayRange::parse(raw).map_err(|e| format!("hours.{name}[{i}]: {e}"))?);
+        }
+    }
+    BusinessHours::new(tz, week, closures).map_err(|e| format!("hours: {e}"))
+}
+
+/// `--fake-now`: an RFC 3339 instant with an offset (`Z` or `+02:00`).
+fn parse_fake_now(raw: &str) -> Result<i64, ConfigError> {
+    raw.trim().parse::<jiff::Timestamp>().map(|ts| ts.as_millisecond()).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "--fake-now {raw:?} is not an RFC 3339 instant such as 2026-03-10T17:50:00+02:00: {e}"
+        ))
     })
 }
 
@@ -289,6 +418,89 @@ chat_first_reply_secs = 120
             "[[sites]]\nid = \"a\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"UTC\"\n".repeat(2);
         assert!(Settings::from_toml(&twice).unwrap_err().to_string().contains("configured twice"));
         assert!(Settings::from_toml("lisen = \"x\"").unwrap_err().to_string().contains("unknown field"));
+    }
+
+    fn hours_error(hours: &str) -> String {
+        let text = format!(
+            "[[sites]]\nid = \"s\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"Europe/Riga\"\n\
+             [sites.hours]\n{hours}\n"
+        );
+        Settings::from_toml(&text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn hours_closures_and_presence_default_parse() {
+        let full = FULL.replace("[sites.promises]", "presence_default = \"online\"\n[sites.promises]");
+        let text = format!(
+            "{full}[sites.hours]\nmon = [\"09:00-12:00\", \"13:00-18:00\"]\n\
+             sat = [\"10:00-14:00\"]\nclosures = [\"2026-12-24\", \"2026-12-31..2027-01-02\"]\n"
+        );
+        let site = &Settings::from_toml(&text).unwrap().sites[0];
+        assert_eq!(site.presence_default, OperatorStatus::Online);
+        // Monday 9 March 2026 12:30 in Riga (10:30 UTC) is the lunch break; Tuesday is closed.
+        let lunch = 1_773_052_200_000;
+        assert!(!site.hours.is_open(lunch));
+        assert_eq!(site.hours.next_open_ms(lunch), Some(lunch + 30 * 60_000));
+        assert!(!site.hours.is_open(lunch + 24 * 3_600_000));
+    }
+
+    #[test]
+    fn without_hours_a_site_is_open_weekdays_nine_to_six_and_away() {
+        let site = &Settings::from_toml(FULL).unwrap().sites[0];
+        assert_eq!(site.presence_default, OperatorStatus::Away);
+        let riga = jiff::tz::db().get("Europe/Riga").unwrap();
+        assert_eq!(site.hours, BusinessHours::weekdays_nine_to_six(riga.clone()));
+        // Closures alone keep the default week.
+        let text = format!("{FULL}[sites.hours]\nclosures = [\"2026-12-24\"]\n");
+        let site = &Settings::from_toml(&text).unwrap().sites[0];
+        assert_eq!(site.hours, BusinessHours::with_default_week(riga, vec![Closure::parse("2026-12-24").unwrap()]));
+    }
+
+    #[test]
+    fn bad_hours_are_rejected_with_a_clear_message() {
+        let e = hours_error("tue = [\"9-18\"]");
+        assert!(e.contains("site \"s\": hours.tue[0]: \"9-18\" is not a range: use HH:MM-HH:MM"), "{e}");
+        let e = hours_error("fri = [\"22:00-02:00\"]");
+        assert!(e.contains("hours.fri[0]") && e.contains("crosses midnight"), "{e}");
+        let e = hours_error("mon = [\"09:00-12:00\", \"11:00-13:00\"]");
+        assert!(e.contains("hours: mon: 09:00-12:00 and 11:00-13:00 overlap"), "{e}");
+        let e = hours_error("mon = []");
+        assert!(e.contains("no day has opening hours"), "{e}");
+        let e = hours_error("mon = [\"09:00-18:00\"]\nclosures = [\"2026-13-01\"]");
+        assert!(e.contains("hours.closures[0]: \"2026-13-01\" is not a date"), "{e}");
+        let e = hours_error("monday = [\"09:00-18:00\"]");
+        assert!(e.contains("unknown field `monday`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_time_zones_and_presence_defaults_are_rejected() {
+        let text =
+            "[[sites]]\nid = \"s\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"Europe/Rega\"\n";
+        let e = Settings::from_toml(text).unwrap_err().to_string();
+        assert!(e.contains("timezone \"Europe/Rega\" is not in the time zone database"), "{e}");
+        let busy = FULL.replace("[sites.promises]", "presence_default = \"busy\"\n[sites.promises]");
+        let e = Settings::from_toml(&busy).unwrap_err().to_string();
+        assert!(e.contains("unknown variant `busy`"), "{e}");
+    }
+
+    #[test]
+    fn operator_token_from_file_or_flag_and_short_ones_refused() {
+        let s = Settings::from_toml("operator_token = \"0123456789abcdef0123\"").unwrap();
+        assert_eq!(s.operator_token.as_ref().unwrap().as_str(), "0123456789abcdef0123");
+        assert_eq!(format!("{:?}", s.operator_token.unwrap()), "OperatorToken(<redacted>)");
+        let e = Settings::from_toml("operator_token = \"secret\"").unwrap_err().to_string();
+        assert!(e.contains("operator_token must be at least 16 characters"), "{e}");
+        let args = ServeArgs { operator_token: Some("flag-token-0123456789".into()), ..ServeArgs::default() };
+        assert_eq!(Settings::load(&args).unwrap().operator_token.unwrap().as_str(), "flag-token-0123456789");
+    }
+
+    #[test]
+    fn fake_now_starts_the_clock_at_that_instant() {
+        let args = ServeArgs { fake_now: Some("2026-03-10T17:50:00+02:00".into()), ..ServeArgs::default() };
+        let now = Settings::load(&args).unwrap().clock.now_ms();
+        assert!((1_773_157_800_000..1_773_157_860_000).contains(&now), "{now}");
+        let args = ServeArgs { fake_now: Some("2026-03-10 17:50".into()), ..ServeArgs::default() };
+        assert!(Settings::load(&args).unwrap_err().to_string().contains("RFC 3339"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Domain types. Requests are parsed into these once, at the edge ("parse, don't validate"): a
 //! function that takes a [`ValidCallback`] never has to wonder whether the phone was checked.
 
+pub mod availability;
+pub mod hours;
+
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
     FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingScale, RatingValue,
@@ -9,6 +12,8 @@ use porchlight_protocol::{
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
+use self::availability::OperatorStatus;
+use self::hours::BusinessHours;
 use crate::error::AppError;
 use crate::origin::Origin;
 
@@ -22,6 +27,11 @@ pub struct Site {
     pub greeting: Option<String>,
     pub rating_scale: RatingScale,
     pub promises: Promises,
+    /// Weekly business hours and closures in the site's time zone.
+    pub hours: BusinessHours,
+    /// Presence until an operator sets it: `Away` for configured sites unless they say
+    /// otherwise, so nobody is claimed to be there when nobody is.
+    pub presence_default: OperatorStatus,
 }
 
 impl Site {
@@ -39,6 +49,11 @@ impl Site {
             greeting: Some("Hi! How can we help?".into()),
             rating_scale: RatingScale::default(),
             promises: Promises::default(),
+            hours: BusinessHours::weekdays_nine_to_six(
+                jiff::tz::db().get("Europe/Riga").expect("Europe/Riga is in the bundled tz database"),
+            ),
+            // The demo has no operator console; it shows "open" during business hours.
+            presence_default: OperatorStatus::Online,
         }
     }
 
@@ -268,22 +283,12 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", hex(&bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-/// When a callback is promised. Plain hours for now; business hours in the site's time zone
-/// come later.
-pub fn callback_due_ms(site: &Site, now_ms: i64) -> i64 {
-    now_ms + i64::from(site.promises.callback_business_hours) * 3_600_000
 }
 
 #[cfg(test)]

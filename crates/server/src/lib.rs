@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -77,7 +78,15 @@ impl Server {
         let store = SqliteStore::open(&settings.database)
             .await
             .map_err(|source| StartError::Database { path: settings.database.display().to_string(), source })?;
-        let state = AppState::new(sites, Arc::new(store), settings.writes_per_minute, settings.assets, public_url);
+        let state = AppState::new(
+            sites,
+            Arc::new(store),
+            settings.writes_per_minute,
+            settings.assets,
+            public_url,
+            settings.clock,
+            settings.operator_token.as_ref(),
+        );
         Ok(Server { listener, local_addr, state })
     }
 

@@ -104,7 +104,7 @@ pub async fn site_guard(State(state): State<AppState>, request: Request, next: N
             headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("content-type, idempotency-key, authorization"),
+                HeaderValue::from_static("content-type, idempotency-key, authorization, if-none-match"),
             );
             headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         }
@@ -122,8 +122,8 @@ fn add_cors(headers: &mut HeaderMap, origin: &Origin) {
     if let Ok(value) = HeaderValue::from_str(origin.as_str()) {
         // The exact origin, never `*`: only the site's own pages may read the answers.
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        // The widget shows "try again in N s" on 429.
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
+        // The widget shows "try again in N s" on 429, and polls availability with the ETag.
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, etag"));
     }
 }
 

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use porchlight_protocol::SiteId;
+use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::config::url_base;
+use crate::clock::{Clock, SharedClock};
+use crate::config::{url_base, OperatorToken};
 use crate::domain::Site;
 use crate::origin::Origin;
 use crate::rate_limit::RateLimiter;
@@ -26,6 +28,10 @@ struct Inner {
     assets: PathBuf,
     public_url: Url,
     public_origin: Origin,
+    clock: SharedClock,
+    /// SHA-256 of the operator token; compared digest to digest so the comparison's timing
+    /// says nothing about the token.
+    operator_token_hash: Option<[u8; 32]>,
 }
 
 impl AppState {
@@ -36,6 +42,8 @@ impl AppState {
         writes_per_minute: u32,
         assets: PathBuf,
         public_url: Url,
+        clock: SharedClock,
+        operator_token: Option<&OperatorToken>,
     ) -> AppState {
         let demo_site = sites
             .iter()
@@ -52,7 +60,22 @@ impl AppState {
             assets,
             public_url,
             public_origin,
+            clock,
+            operator_token_hash: operator_token.map(|t| Sha256::digest(t.as_str().as_bytes()).into()),
         }))
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.0.clock.as_ref()
+    }
+
+    /// True only when an operator token is configured and `presented` is it.
+    pub fn is_operator(&self, presented: &str) -> bool {
+        let Some(expected) = &self.0.operator_token_hash else {
+            return false;
+        };
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        presented.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
     /// Looks a site up by the raw path segment; an id that does not parse is simply unknown.

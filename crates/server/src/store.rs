@@ -12,6 +12,7 @@ use porchlight_protocol::{Author, ChatMessage, MessageAck, RatingReceipt, Rating
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use crate::domain::availability::{ConversationTiming, OperatorStatus};
 use crate::domain::{
     IdempotencyKey, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating,
 };
@@ -122,6 +123,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Messages oldest first, only those with an id above `after`.
     async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// The presence an operator last set for the site, with when; `None` if never set.
+    async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
+
+    async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError>;
+
+    /// Start and first operator reply of the site's conversations started at or after
+    /// `since_ms`, for the availability estimate.
+    async fn conversation_timings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<ConversationTiming>, StoreError>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);
@@ -433,6 +443,45 @@ impl Store for SqliteStore {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as("SELECT status, updated_ms FROM presence WHERE site = ?")
+            .bind(site.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        // The CHECK constraint keeps other values out; one would read as "away", the safe side.
+        Ok(row.map(|(status, updated_ms)| (OperatorStatus::parse(&status).unwrap_or(OperatorStatus::Away), updated_ms)))
+    }
+
+    async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO presence (site, status, updated_ms) VALUES (?, ?, ?)
+             ON CONFLICT (site) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms",
+        )
+        .bind(site.as_str())
+        .bind(status.as_str())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn conversation_timings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<ConversationTiming>, StoreError> {
+        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT c.created_ms,
+                    (SELECT MIN(m.created_ms) FROM messages m
+                     WHERE m.conversation_id = c.id AND m.author = 'operator')
+             FROM conversations c WHERE c.site = ? AND c.created_ms >= ?",
+        )
+        .bind(site.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(started_ms, first_reply_ms)| ConversationTiming { started_ms, first_reply_ms })
+            .collect())
     }
 
     async fn close(&self) {

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{api_error, header, TestServer, EVIL, SHOP};
+use porchlight_server::clock::ManualClock;
 use serde_json::{json, Value};
 
 const KEY: &str = "0b6f9c1e-4a57-4e9e-9a61-3f0f5a7d2c11";
@@ -277,7 +278,10 @@ async fn preflight_from_an_allowed_origin_gets_cors_headers() {
     let h = response.headers();
     assert_eq!(header(h, "access-control-allow-origin"), SHOP);
     assert_eq!(header(h, "access-control-allow-methods"), "GET, POST, OPTIONS");
-    assert_eq!(header(h, "access-control-allow-headers"), "content-type, idempotency-key, authorization");
+    assert_eq!(
+        header(h, "access-control-allow-headers"),
+        "content-type, idempotency-key, authorization, if-none-match"
+    );
     assert_eq!(header(h, "access-control-max-age"), "600");
     assert!(header(h, "vary").contains("Origin"));
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
@@ -300,7 +304,10 @@ async fn preflight_from_a_foreign_origin_is_403() {
 
 #[tokio::test]
 async fn callback_is_stored_with_a_reference_and_a_normalised_phone() {
-    let (server, _dir) = TestServer::with_defaults().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Tuesday 10:00 in Riga: two business hours later is 12:00 the same day.
+    let now = common::local_ms("Europe/Riga", (2026, 3, 10), (10, 0));
+    let server = TestServer::start_at(&common::config(0), dir.path(), ManualClock::at(now)).await;
     let body = json!({"name": "Anna", "phone": "+371 2000-0000", "note": "after 5pm"});
     let response = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await;
     assert_eq!(response.status(), 201);
@@ -311,8 +318,7 @@ async fn callback_is_stored_with_a_reference_and_a_normalised_phone() {
     let token = receipt["token"].as_str().unwrap().to_owned();
     assert_eq!(token.len(), 64);
     let due = receipt["due_ms"].as_i64().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    assert!((due - (now + 2 * 3_600_000)).abs() < 60_000, "due in the site's 2 promised hours");
+    assert_eq!(due, now + 2 * 3_600_000, "due in the site's 2 promised business hours");
 
     let pool = server.db().await;
     let row: (String, String, String, Option<String>, String, i64, String) = sqlx::query_as(

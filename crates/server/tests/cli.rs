@@ -5,8 +5,15 @@ use std::process::{Command, Stdio};
 
 fn porchlight() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
-    for var in ["PORCHLIGHT_CONFIG", "PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL"]
-    {
+    for var in [
+        "PORCHLIGHT_CONFIG",
+        "PORCHLIGHT_LISTEN",
+        "PORCHLIGHT_DB",
+        "PORCHLIGHT_ASSETS",
+        "PORCHLIGHT_PUBLIC_URL",
+        "PORCHLIGHT_OPERATOR_TOKEN",
+        "PORCHLIGHT_FAKE_NOW",
+    ] {
         command.env_remove(var);
     }
     command
@@ -32,9 +39,13 @@ fn help_explains_every_option_and_its_environment_variable() {
         "target/dist",
         "--public-url",
         "PORCHLIGHT_PUBLIC_URL",
+        "--operator-token",
+        "PORCHLIGHT_OPERATOR_TOKEN",
     ] {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
+    // The testing-only clock option stays out of the help people read.
+    assert!(!help.contains("fake-now"), "{help}");
 }
 
 #[test]
@@ -85,4 +96,44 @@ async fn serve_prints_the_banner_and_stops_cleanly_on_sigterm() {
     assert!(killed.success());
     let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+#[test]
+fn invalid_fake_now_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = porchlight()
+        .args(["serve", "--listen", "127.0.0.1:0", "--fake-now", "next tuesday"])
+        .env("PORCHLIGHT_DB", dir.path().join("cli.db"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("--fake-now \"next tuesday\" is not an RFC 3339 instant"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn fake_now_starts_the_servers_clock_at_the_given_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    // Saturday noon in Riga: the built-in demo site is closed until Monday 09:00.
+    let mut child = porchlight()
+        .args(["serve", "--listen", "127.0.0.1:0", "--assets"])
+        .arg(dir.path().join("dist"))
+        .env("PORCHLIGHT_DB", dir.path().join("cli.db"))
+        .env("PORCHLIGHT_FAKE_NOW", "2026-03-14T12:00:00+02:00")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.strip_prefix("listening on ").unwrap().to_owned();
+    let body: serde_json::Value =
+        reqwest::get(format!("{base}/v1/sites/demo/availability")).await.unwrap().json().await.unwrap();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+
+    assert_eq!(body["state"], "closed", "{body}");
+    assert_eq!(body["now_ms"], 1_773_482_400_000_i64, "Saturday 10:00 UTC, to the minute");
+    assert_eq!(body["next_open_ms"], 1_773_644_400_000_i64, "Monday 09:00 in Riga is 07:00 UTC");
 }

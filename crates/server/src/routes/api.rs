@@ -11,9 +11,9 @@ use porchlight_protocol::{
     NewConversation, NewMessage, NewRating,
 };
 
+use crate::domain::availability::callback_due_ms;
 use crate::domain::{
-    callback_due_ms, new_id, now_ms, IdempotencyKey, Reference, Token, ValidCallback, ValidConversation, ValidMessage,
-    ValidRating,
+    new_id, IdempotencyKey, Reference, Token, ValidCallback, ValidConversation, ValidMessage, ValidRating,
 };
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, ConversationId, CurrentSite};
@@ -49,7 +49,7 @@ async fn create_rating(
     ApiJson(new): ApiJson<NewRating>,
 ) -> Result<Response, AppError> {
     let rating = ValidRating::parse(new, &site)?;
-    let stored = state.store().insert_rating(&site.id, &key, &new_id("rt"), &rating, now_ms()).await?;
+    let stored = state.store().insert_rating(&site.id, &key, &new_id("rt"), &rating, state.clock().now_ms()).await?;
     Ok(respond(stored.is_created(), stored.into_inner()))
 }
 
@@ -59,8 +59,9 @@ async fn create_callback(
     key: IdempotencyKey,
     ApiJson(new): ApiJson<NewCallback>,
 ) -> Result<Response, AppError> {
-    let now = now_ms();
-    let due_ms = callback_due_ms(&site, now);
+    let now = state.clock().now_ms();
+    // Business hours only: 2 hours asked at 17:50 with an 18:00 close is 10:50 next business day.
+    let due_ms = callback_due_ms(&site.hours, &site.promises, now);
     if new.is_honeypot_filled() {
         // Look exactly like success, so the bot has nothing to learn from; keep nothing it sent.
         state.store().count_spam_drop(&site.id, now).await?;
@@ -123,8 +124,10 @@ async fn start_conversation(
     // the original, so the visitor can continue and any earlier tab keeps working. Only hashes
     // are stored.
     let token = Token::generate();
-    let stored =
-        state.store().start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), now_ms()).await?;
+    let stored = state
+        .store()
+        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), state.clock().now_ms())
+        .await?;
     let created = stored.is_created();
     let start = stored.into_inner();
     let body = ConversationCreated {
@@ -158,7 +161,7 @@ async fn add_message(
 ) -> Result<Response, AppError> {
     authorize(&state, &site.id, &id, &token).await?;
     let message = ValidMessage::parse(new)?;
-    let stored = state.store().add_message(&id, &message, Author::Visitor, now_ms()).await?;
+    let stored = state.store().add_message(&id, &message, Author::Visitor, state.clock().now_ms()).await?;
     Ok(respond(stored.is_created(), stored.into_inner()))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod availability;
 pub mod demo;
 
 use axum::extract::DefaultBodyLimit;
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(availability::router())
         .merge(assets::router(&state))
         .merge(demo::router())
         .route("/healthz", get(|| async { "ok" }))

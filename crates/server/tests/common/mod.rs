@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use porchlight_server::clock::SharedClock;
 use porchlight_server::config::Settings;
 use porchlight_server::Server;
 use reqwest::header::HeaderMap;
@@ -80,6 +81,16 @@ impl TestServer {
         TestServer::start_with(settings).await
     }
 
+    /// Like [`TestServer::start`], with time driven by `clock`.
+    pub async fn start_at(toml: &str, dir: &Path, clock: SharedClock) -> TestServer {
+        let mut settings = Settings::from_toml(toml).expect("test config is valid");
+        settings.listen = "127.0.0.1:0".into();
+        settings.database = dir.join("porchlight.db");
+        settings.assets = dir.join("dist");
+        settings.clock = clock;
+        TestServer::start_with(settings).await
+    }
+
     pub async fn start_with(settings: Settings) -> TestServer {
         let db_path = settings.database.clone();
         let server = Server::bind(settings).await.expect("server starts");
@@ -153,6 +164,18 @@ pub async fn api_error(response: reqwest::Response, status: u16, code: &str) -> 
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     body["error"].clone()
+}
+
+/// A wall-clock time in an IANA zone as Unix ms (for gaps and folds: jiff's `compatible`).
+pub fn local_ms(zone: &str, (y, mo, d): (i16, i8, i8), (h, mi): (i8, i8)) -> i64 {
+    let tz = jiff::tz::db().get(zone).unwrap();
+    tz.to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, mi, 0, 0)).compatible().unwrap().as_millisecond()
+}
+
+/// Unix ms shown as a wall-clock time in `zone`, e.g. `"Wed 2026-03-11 10:50"`.
+pub fn show_local(zone: &str, ms: i64) -> String {
+    let tz = jiff::tz::db().get(zone).unwrap();
+    tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap()).strftime("%a %Y-%m-%d %H:%M").to_string()
 }
 
 pub fn header(headers: &HeaderMap, name: &str) -> String {
