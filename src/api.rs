@@ -160,13 +160,20 @@ async fn fetch_json<T: DeserializeOwned>(
     }
 }
 
+type Reply = Option<(u16, Option<String>, String)>;
+
 /// One `fetch`: `None` when no response arrived. Cookies are never sent (`credentials: omit`).
-async fn fetch_text(
-    method: &str,
-    url: &str,
+/// Boxed, so every request shares one copy of this state machine (smaller WASM).
+fn fetch_text<'a>(
+    method: &'a str,
+    url: &'a str,
     body: Option<String>,
-    extra_headers: &[(&str, &str)],
-) -> Option<(u16, Option<String>, String)> {
+    extra_headers: &'a [(&'a str, &'a str)],
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + 'a>> {
+    Box::pin(fetch_text_inner(method, url, body, extra_headers))
+}
+
+async fn fetch_text_inner(method: &str, url: &str, body: Option<String>, extra_headers: &[(&str, &str)]) -> Reply {
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response};

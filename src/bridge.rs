@@ -109,22 +109,26 @@ pub fn parse_endpoint(raw: &str) -> Option<String> {
     Some(format!("{origin}{}", &raw[authority_end..]))
 }
 
-/// The JSON of an outgoing message: the protocol type plus the envelope marker.
+/// The JSON of an outgoing message: the protocol type plus the envelope marker, e.g.
+/// `{"porchlight":1,"type":"ready"}`. (String surgery rather than `serde_json::Value` keeps the
+/// WASM smaller.)
 pub fn envelope_json(message: &FrameToLoader) -> String {
-    let mut value = serde_json::to_value(message).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("porchlight".into(), ENVELOPE_VERSION.into());
-    }
-    value.to_string()
+    let json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
+    let rest = json.strip_prefix('{').unwrap_or("}");
+    format!("{{\"porchlight\":{ENVELOPE_VERSION},{rest}")
 }
 
-/// An incoming message from its JSON, or `None` for anything that isn't ours.
-pub fn parse_incoming(json: &str) -> Option<LoaderToFrame> {
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    if value.get("porchlight")?.as_u64()? != u64::from(ENVELOPE_VERSION) {
+/// An incoming message from its envelope's `porchlight` and `type` fields, or `None` for
+/// anything that isn't ours (or a type this version doesn't know).
+pub fn parse_incoming(version: Option<f64>, kind: Option<&str>) -> Option<LoaderToFrame> {
+    if version != Some(f64::from(ENVELOPE_VERSION)) {
         return None;
     }
-    serde_json::from_value(value).ok()
+    match kind? {
+        "open" => Some(LoaderToFrame::Open),
+        "closed" => Some(LoaderToFrame::Closed),
+        _ => None,
+    }
 }
 
 /// Sends messages to the host page; `None` origin (tests, broken setup) sends nothing.
@@ -136,6 +140,11 @@ pub struct Bridge {
 impl Bridge {
     pub fn new(host_origin: Option<String>) -> Bridge {
         Bridge { host_origin }
+    }
+
+    /// Whether messages go anywhere (a valid host origin is known).
+    pub fn is_enabled(&self) -> bool {
+        self.host_origin.is_some()
     }
 
     pub fn post(&self, message: &FrameToLoader) {
@@ -169,8 +178,13 @@ impl Bridge {
             if !from_parent {
                 return;
             }
-            let json = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
-            if let Some(message) = json.as_deref().and_then(parse_incoming) {
+            let data = event.data();
+            if !data.is_object() {
+                return;
+            }
+            let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok();
+            let kind = field("type").and_then(|k| k.as_string());
+            if let Some(message) = parse_incoming(field("porchlight").and_then(|v| v.as_f64()), kind.as_deref()) {
                 on(message);
             }
         });
@@ -255,13 +269,18 @@ mod tests {
         };
         assert_eq!(
             envelope_json(&event),
-            r#"{"detail":{"id":"r1","value":"good"},"name":"rating","porchlight":1,"type":"event"}"#
+            r#"{"porchlight":1,"type":"event","name":"rating","detail":{"id":"r1","value":"good"}}"#
         );
-        assert_eq!(parse_incoming(r#"{"porchlight":1,"type":"open"}"#), Some(LoaderToFrame::Open));
-        assert_eq!(parse_incoming(r#"{"porchlight":1,"type":"closed","extra":true}"#), Some(LoaderToFrame::Closed));
-        assert_eq!(parse_incoming(r#"{"type":"open"}"#), None);
-        assert_eq!(parse_incoming(r#"{"porchlight":2,"type":"open"}"#), None);
-        assert_eq!(parse_incoming(r#"{"porchlight":1,"type":"explode"}"#), None);
-        assert_eq!(parse_incoming(r#""open""#), None);
+        assert_eq!(parse_incoming(Some(1.0), Some("open")), Some(LoaderToFrame::Open));
+        assert_eq!(parse_incoming(Some(1.0), Some("closed")), Some(LoaderToFrame::Closed));
+        assert_eq!(parse_incoming(None, Some("open")), None);
+        assert_eq!(parse_incoming(Some(2.0), Some("open")), None);
+        assert_eq!(parse_incoming(Some(1.0), Some("explode")), None);
+        assert_eq!(parse_incoming(Some(1.0), None), None);
+        // The names match the protocol's own serialization.
+        for m in [LoaderToFrame::Open, LoaderToFrame::Closed] {
+            let json = serde_json::to_value(&m).unwrap();
+            assert_eq!(parse_incoming(Some(1.0), json["type"].as_str()), Some(m));
+        }
     }
 }

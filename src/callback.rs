@@ -90,6 +90,10 @@ impl CallbackForm {
             preferred_ms,
             note: optional(&self.note),
             website: optional(&self.website),
+            // Later issues: country from the locale, the site's topics, its consent box.
+            country: None,
+            topic: None,
+            consent: false,
         }
     }
 

@@ -9,7 +9,7 @@ use porchlight_protocol::{ConversationCreated, FieldErrors, MessageAck, NewConve
 
 use crate::api::ApiFailure;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Waiting for its turn (shown as "sending").
     Queued,

@@ -64,7 +64,7 @@ impl RatingState {
         self.chosen = Some(value);
         self.recorded = None;
         self.seq = self.seq.wrapping_add(1);
-        let body = NewRating { value: value.as_str().to_owned(), scale, page: None, comment: None };
+        let body = NewRating { value: value.as_str().to_owned(), scale, page: None, comment: None, context: None };
         let attempt = Attempt { seq: self.seq, key: new_key(), body };
         self.start(attempt)
     }
@@ -106,7 +106,7 @@ mod tests {
     use super::*;
 
     fn receipt(value: RatingValue) -> RatingReceipt {
-        RatingReceipt { id: "r1".into(), value, created_ms: 1 }
+        RatingReceipt { id: "r1".into(), value, created_ms: 1, token: None, changeable_until_ms: None, undone: false }
     }
 
     #[test]

@@ -1,0 +1,264 @@
+//! The panel: header, connection banner, tabs. Thin: state lives in the plain types of
+//! `chat`, `callback`, `rating`, `wait`, `tabs`; HTTP in `api`; the host page in `bridge`.
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use porchlight_protocol::frame::{FrameToLoader, LoaderToFrame};
+use porchlight_protocol::SiteConfig;
+
+use crate::api::{Api, ApiFailure};
+use crate::bridge::{Bridge, FrameParams, SetupError};
+use crate::callback_view::CallbackView;
+use crate::chat_view::ChatView;
+use crate::i18n::{Key, Locale};
+use crate::rating_view::RatingView;
+use crate::tabs::Tab;
+use crate::wait::wait_line;
+
+/// A context value the panel provides to its parts.
+pub fn need<T: Clone + 'static>() -> T {
+    use_context::<T>().expect("the panel's parts are rendered inside <Panel>, which provides their context")
+}
+
+/// Whether the API answered lately. Any request that gets no response turns the offline banner
+/// on; any response turns it off.
+#[derive(Debug, Clone, Copy)]
+pub struct Connectivity {
+    pub offline: RwSignal<bool>,
+}
+
+impl Connectivity {
+    pub fn note<T>(&self, result: &Result<T, ApiFailure>) {
+        let offline = matches!(result, Err(ApiFailure::Offline));
+        if self.offline.get_untracked() != offline {
+            self.offline.set(offline);
+        }
+    }
+}
+
+/// The site's configuration once loaded (`None` while loading or when it failed).
+#[derive(Debug, Clone, Copy)]
+pub struct Site {
+    pub config: Signal<Option<SiteConfig>>,
+}
+
+/// The selected tab; parts of the panel can send the visitor to another tab.
+#[derive(Debug, Clone, Copy)]
+pub struct Tabs {
+    pub current: RwSignal<Tab>,
+}
+
+impl Tabs {
+    /// Selects `tab` and moves focus to its first control once it is shown.
+    pub fn go_to(&self, tab: Tab) {
+        self.current.set(tab);
+        request_animation_frame(move || focus_by_id(tab.first_control_id()));
+    }
+}
+
+pub fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}
+
+/// Mounts the whole frame into `root`: the panel, or an error when the frame was opened with
+/// bad params. (Two typed mounts rather than one `AnyView`: smaller WASM.)
+pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>, bridge: Bridge) {
+    match setup {
+        Ok(params) => {
+            let api = Api::new(&params.endpoint, params.site);
+            let locale = params.locale;
+            leptos::mount::mount_to(root, move || view! { <Panel api locale bridge/> }).forget();
+        }
+        Err(error) => {
+            let locale = error.locale;
+            leptos::mount::mount_to(root, move || view! { <SetupErrorView locale bridge/> }).forget();
+        }
+    }
+}
+
+/// Shown instead of the panel when the loader's params are unusable. With a bad origin the
+/// bridge is disabled, so the close button posts nothing.
+#[component]
+pub fn SetupErrorView(locale: Locale, bridge: Bridge) -> impl IntoView {
+    // Without a host origin the close button could not reach the host page: leave it out.
+    let close = bridge.is_enabled().then(|| {
+        view! {
+            <button type="button" class="pl-close" data-testid="pl-close" aria-label=locale.text(Key::Close)
+                on:click=move |_| bridge.post(&FrameToLoader::Close)>
+                <span aria-hidden="true">"×"</span>
+            </button>
+        }
+    });
+    view! {
+        <div class="pl-panel" data-testid="pl-panel" lang=locale.tag()>
+            <header class="pl-header">
+                <div class="pl-heading">
+                    <h1 class="pl-title">{locale.text(Key::DefaultSiteName)}</h1>
+                </div>
+                {close}
+            </header>
+            <p class="pl-banner pl-banner-error" role="alert" data-testid="pl-setup-error">{locale.text(Key::SetupError)}</p>
+        </div>
+    }
+}
+
+/// The panel for one site. Provides [`Api`], [`Locale`], [`Bridge`], [`Connectivity`], [`Site`]
+/// and [`Tabs`] to its parts.
+#[component]
+pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
+    let connectivity = Connectivity { offline: RwSignal::new(false) };
+    let tabs = Tabs { current: RwSignal::new(Tab::Chat) };
+    // The site config: `None` while loading. A plain signal and task (rather than a
+    // LocalResource) keep the WASM smaller.
+    let config = RwSignal::new(None::<Result<SiteConfig, ApiFailure>>);
+    let load_config = {
+        let api = api.clone();
+        Callback::new(move |()| {
+            let api = api.clone();
+            spawn_local(async move {
+                let result = api.config().await;
+                connectivity.note(&result);
+                config.try_set(Some(result));
+            });
+        })
+    };
+    load_config.run(());
+    let site = Site { config: Signal::derive(move || config.get().and_then(Result::ok)) };
+    provide_context(api);
+    provide_context(locale);
+    provide_context(bridge.clone());
+    provide_context(connectivity);
+    provide_context(site);
+    provide_context(tabs);
+
+    let heading = NodeRef::<leptos::html::H1>::new();
+    bridge.listen(move |message| {
+        if message == LoaderToFrame::Open {
+            // `try_`: the listener outlives the panel if it is ever unmounted.
+            if let Some(h) = heading.try_get_untracked().flatten() {
+                let _ = h.focus();
+            }
+        }
+    });
+    let close = {
+        let bridge = bridge.clone();
+        move || bridge.post(&FrameToLoader::Close)
+    };
+    let esc = window_event_listener(ev::keydown, {
+        let close = close.clone();
+        move |e| {
+            if matches!(e.key().as_str(), "Escape" | "Esc") && !e.default_prevented() {
+                close();
+            }
+        }
+    });
+    on_cleanup(move || esc.remove());
+
+    let name = move || site.config.get().map_or_else(|| locale.text(Key::DefaultSiteName).to_owned(), |c| c.name);
+    // The wait line waits for the config (or its failure) so it doesn't jump from the default.
+    let wait = move || {
+        config.get().map(|r| {
+            let promises = r.map(|c| c.promises).unwrap_or_default();
+            wait_line(locale, promises.chat_first_reply_secs)
+        })
+    };
+    let config_problem = move || config.get().and_then(Result::err).filter(|f| *f != ApiFailure::Offline);
+
+    view! {
+        <div class="pl-panel" data-testid="pl-panel" lang=locale.tag()>
+            <header class="pl-header">
+                <div class="pl-heading">
+                    <h1 class="pl-title" id="pl-title" tabindex="-1" node_ref=heading>{name}</h1>
+                    <p class="pl-wait" data-testid="pl-wait-line">{wait}</p>
+                </div>
+                <button type="button" class="pl-close" data-testid="pl-close" aria-label=locale.text(Key::Close) on:click=move |_| close()>
+                    <span aria-hidden="true">"×"</span>
+                </button>
+            </header>
+            <div class="pl-banners" role="status" aria-live="polite">
+                {move || connectivity.offline.get().then(|| view! {
+                    <div class="pl-banner pl-banner-offline" data-testid="pl-offline">
+                        <p>{locale.text(Key::Offline)}</p>
+                        <button type="button" class="pl-button pl-secondary" on:click=move |_| load_config.run(())>
+                            {locale.text(Key::Retry)}
+                        </button>
+                    </div>
+                })}
+                {move || config_problem().map(|failure| {
+                    let setup = failure.is_setup_problem();
+                    view! {
+                        <div class="pl-banner pl-banner-error" data-testid=if setup { "pl-setup-error" } else { "pl-config-error" }>
+                            <p>{failure.message(locale)}</p>
+                            {(!setup).then(|| view! {
+                                <button type="button" class="pl-button pl-secondary" on:click=move |_| load_config.run(())>
+                                    {locale.text(Key::Retry)}
+                                </button>
+                            })}
+                        </div>
+                    }
+                })}
+            </div>
+            <TabList/>
+            <div class="pl-body">
+                // All three stay mounted (hidden when not selected), so nothing typed is lost
+                // when the visitor switches tabs. Written out rather than a <TabPanel> taking
+                // `Children`: boxing each tab into an AnyView costs WASM.
+                <section class="pl-tabpanel pl-tabpanel-chat" role="tabpanel" id=Tab::Chat.panel_id()
+                    aria-labelledby=Tab::Chat.id() hidden=move || tabs.current.get() != Tab::Chat>
+                    <ChatView/>
+                </section>
+                <section class="pl-tabpanel pl-tabpanel-callback" role="tabpanel" id=Tab::Callback.panel_id()
+                    aria-labelledby=Tab::Callback.id() hidden=move || tabs.current.get() != Tab::Callback>
+                    <CallbackView/>
+                </section>
+                <section class="pl-tabpanel pl-tabpanel-rating" role="tabpanel" id=Tab::Rating.panel_id()
+                    aria-labelledby=Tab::Rating.id() hidden=move || tabs.current.get() != Tab::Rating>
+                    <RatingView/>
+                </section>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TabList() -> impl IntoView {
+    let tabs = need::<Tabs>();
+    let locale = need::<Locale>();
+    let on_key = move |e: ev::KeyboardEvent| {
+        if let Some(next) = tabs.current.get_untracked().after_key(&e.key()) {
+            e.prevent_default();
+            tabs.current.set(next);
+            focus_by_id(next.id());
+        }
+    };
+    let buttons = Tab::ALL
+        .into_iter()
+        .map(|tab| {
+            let selected = move || tabs.current.get() == tab;
+            view! {
+                <button
+                    type="button"
+                    role="tab"
+                    class="pl-tab"
+                    id=tab.id()
+                    data-testid=tab.id()
+                    aria-controls=tab.panel_id()
+                    aria-selected=move || if selected() { "true" } else { "false" }
+                    tabindex=move || if selected() { "0" } else { "-1" }
+                    on:click=move |_| tabs.current.set(tab)
+                >
+                    {locale.text(tab.label())}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="pl-tabs" role="tablist" aria-label=locale.text(Key::TabsLabel) on:keydown=on_key>
+            {buttons}
+        </div>
+    }
+}
