@@ -58,6 +58,7 @@ pub fn run() -> Result {
     sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
         .arg("-Oz")
         .args(WASM_FEATURES)
+        .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
         .arg(bindgen_dir.join(format!("{CRATE}_bg.wasm")))
         .arg("-o")
         .arg(&opt_wasm))?;

@@ -1,5 +1,11 @@
 //! Callback requests: `POST /v1/sites/{site}/callbacks` with an `Idempotency-Key` header,
 //! body [`NewCallback`] → 201 [`CallbackReceipt`] (200 with the original receipt on a replay).
+//!
+//! `GET /v1/sites/{site}/callbacks/slots` → [`CallbackSlots`]: the times a visitor may pick.
+//! `GET /v1/sites/{site}/callbacks/{reference}` with `Authorization: Bearer <receipt token>` →
+//! [`CallbackFollowUp`]. Operators (`Bearer <operator token>`): `GET …/callbacks?status=pending`
+//! → [`CallbackList`] ordered by due time, and `PUT …/callbacks/{reference}/status` with
+//! [`CallbackStatusUpdate`] → [`CallbackFollowUp`].
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +19,7 @@ pub const MAX_PHONE_CHARS: usize = 32;
 pub const MIN_PHONE_DIGITS: usize = 6;
 pub const MAX_PHONE_DIGITS: usize = 15;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCallback {
     pub name: String,
     /// As typed: international (`+371 2000 0000`) or national. The server normalises it.
@@ -27,6 +33,17 @@ pub struct NewCallback {
     /// and silently dropped.
     #[serde(default)]
     pub website: Option<String>,
+    /// ISO 3166 alpha-2 country for a number typed in national format (e.g. `"TH"`), from the
+    /// visitor's locale. Without it the site's default country applies.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// One of the site's [`crate::SiteConfig::callback_topics`].
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// The visitor ticked the site's consent box. Required (`true`) when the site has
+    /// [`crate::SiteConfig::consent_text`].
+    #[serde(default)]
+    pub consent: bool,
 }
 
 impl NewCallback {
@@ -80,6 +97,97 @@ pub enum CallbackStatus {
     Unknown,
 }
 
+/// One bookable time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackSlot {
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// `GET /v1/sites/{site}/callbacks/slots`: slot starts within business hours over the site's
+/// next business days (closures skipped), as instants to show in the visitor's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackSlots {
+    /// The site's IANA time zone.
+    pub timezone: String,
+    pub slot_minutes: u32,
+    /// When a callback asked for "as soon as possible" now is due.
+    pub asap_due_ms: i64,
+    pub slots: Vec<CallbackSlot>,
+}
+
+/// `GET /v1/sites/{site}/callbacks/{reference}` (callback token) and the operator's status PUT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackFollowUp {
+    pub reference: String,
+    pub status: CallbackStatus,
+    /// When the site promises to have called (or the scheduled time), Unix ms.
+    pub due_ms: i64,
+    #[serde(default)]
+    pub preferred_ms: Option<i64>,
+    pub created_ms: i64,
+    #[serde(default)]
+    pub updated_ms: Option<i64>,
+}
+
+/// Body of `PUT /v1/sites/{site}/callbacks/{reference}/status` (operator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackStatusUpdate {
+    pub status: CallbackStatus,
+    /// A new due time, e.g. the time agreed when scheduling.
+    #[serde(default)]
+    pub due_ms: Option<i64>,
+}
+
+/// One callback as operators see it (with the visitor's name and phone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorCallback {
+    pub reference: String,
+    pub status: CallbackStatus,
+    pub due_ms: i64,
+    #[serde(default)]
+    pub preferred_ms: Option<i64>,
+    pub name: String,
+    /// E.164, e.g. `"+37120000000"`.
+    pub phone: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub created_ms: i64,
+    #[serde(default)]
+    pub updated_ms: Option<i64>,
+}
+
+/// `GET /v1/sites/{site}/callbacks?status=pending|received|scheduled|done|unreachable|all`
+/// (operator), ordered by due time, earliest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackList {
+    pub callbacks: Vec<OperatorCallback>,
+}
+
+impl CallbackStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackStatus::Received => "received",
+            CallbackStatus::Scheduled => "scheduled",
+            CallbackStatus::Done => "done",
+            CallbackStatus::Unreachable => "unreachable",
+            CallbackStatus::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(raw: &str) -> CallbackStatus {
+        match raw {
+            "received" => CallbackStatus::Received,
+            "scheduled" => CallbackStatus::Scheduled,
+            "done" => CallbackStatus::Done,
+            "unreachable" => CallbackStatus::Unreachable,
+            _ => CallbackStatus::Unknown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallbackReceipt {
     /// A short code the visitor can quote, e.g. `"PL-7K3Q9M"`.
@@ -97,7 +205,7 @@ mod tests {
     use super::*;
 
     fn callback(name: &str, phone: &str) -> NewCallback {
-        NewCallback { name: name.into(), phone: phone.into(), preferred_ms: None, note: None, website: None }
+        NewCallback { name: name.into(), phone: phone.into(), ..NewCallback::default() }
     }
 
     #[test]
@@ -124,5 +232,19 @@ mod tests {
         assert!(!c.is_honeypot_filled());
         c.website = Some("http://spam".into());
         assert!(c.is_honeypot_filled());
+    }
+
+    #[test]
+    fn golden_new_callback_with_the_new_optional_fields() {
+        let c: NewCallback = serde_json::from_str(r#"{"name":"Anna","phone":"02 123 4567"}"#).unwrap();
+        assert_eq!((c.country, c.topic, c.consent), (None, None, false));
+        let c: NewCallback = serde_json::from_str(
+            r#"{"name":"Anna","phone":"02 123 4567","country":"TH","topic":"Orders","consent":true}"#,
+        )
+        .unwrap();
+        assert_eq!((c.country.as_deref(), c.topic.as_deref(), c.consent), (Some("TH"), Some("Orders"), true));
+        let update: CallbackStatusUpdate = serde_json::from_str(r#"{"status":"scheduled"}"#).unwrap();
+        assert_eq!((update.status, update.due_ms), (CallbackStatus::Scheduled, None));
+        assert_eq!(CallbackStatus::parse(CallbackStatus::Unreachable.as_str()), CallbackStatus::Unreachable);
     }
 }

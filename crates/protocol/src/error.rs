@@ -24,6 +24,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: the JSON is well formed but some fields are invalid; see `fields`.
     ValidationFailed,
+    /// 409: the rating's change window is over; it can no longer be changed or undone.
+    ChangeWindowClosed,
     /// 429: too many requests; retry after the `Retry-After` header's seconds.
     RateLimited,
     /// 500: the server failed; nothing about it is sent to the client.
@@ -42,6 +44,7 @@ impl ErrorCode {
             ErrorCode::SiteNotFound | ErrorCode::NotFound => 404,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::ChangeWindowClosed => 409,
             ErrorCode::ValidationFailed => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal | ErrorCode::Unknown => 500,

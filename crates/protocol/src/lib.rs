@@ -23,10 +23,16 @@ pub use availability::{
     Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation, Presence,
     PresenceStatus, PresenceUpdate,
 };
-pub use callback::{CallbackReceipt, CallbackStatus, NewCallback};
+pub use callback::{
+    CallbackFollowUp, CallbackList, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus, CallbackStatusUpdate,
+    NewCallback, OperatorCallback,
+};
 pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
-pub use rating::{NewRating, PageContext, RatingReceipt, RatingScale, RatingValue};
+pub use rating::{
+    DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
+    RatingScale, RatingSummary, RatingValue, ValueCount,
+};
 pub use site::{Promises, SiteConfig, SiteId};
 
 /// Path prefix of every API route.

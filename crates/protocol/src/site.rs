@@ -76,6 +76,19 @@ pub struct SiteConfig {
     pub promises: Promises,
     #[serde(default)]
     pub rating_scale: RatingScale,
+    /// Topics a visitor may pick on the callback form (empty: no topic field).
+    #[serde(default)]
+    pub callback_topics: Vec<String>,
+    /// Consent text shown beside a checkbox on the callback form; when set, `consent: true` is
+    /// required.
+    #[serde(default)]
+    pub consent_text: Option<String>,
+    /// ISO 3166 alpha-2 country for phone numbers typed in national format, e.g. `"LV"`.
+    #[serde(default)]
+    pub default_country: Option<String>,
+    /// Seconds a rating may be changed or undone after it is made.
+    #[serde(default)]
+    pub rating_change_window_secs: Option<u32>,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 use porchlight_protocol::{Promises, RatingScale, SiteId};
@@ -14,9 +15,11 @@ use url::Url;
 
 use crate::clock::{SharedClock, ShiftedClock, SystemClock};
 use crate::domain::availability::OperatorStatus;
+use crate::domain::callbacks::{parse_country, DEFAULT_SLOT_MINUTES};
 use crate::domain::hours::{BusinessHours, Closure, DayRange, DAY_NAMES};
-use crate::domain::Site;
+use crate::domain::{Site, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS};
 use crate::origin::Origin;
+use crate::webhooks::DeliveryPolicy;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "porchlight.db";
@@ -54,8 +57,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL", env = "PORCHLIGHT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
-    /// Bearer token operators use for `PUT /v1/sites/{site}/presence` (at least 16 characters).
-    /// Without one, that endpoint always answers 401.
+    /// Bearer token operators use for `PUT /v1/sites/{site}/presence`, the rating reports and the
+    /// callback queue (at least 16 characters). Without one, those endpoints always answer 401.
     #[arg(long, value_name = "TOKEN", env = "PORCHLIGHT_OPERATOR_TOKEN", global = true, hide_env_values = true)]
     pub operator_token: Option<String>,
 
@@ -118,6 +121,8 @@ pub struct Settings {
     pub operator_token: Option<OperatorToken>,
     /// Where "now" comes from: the system clock, or a fake one (`--fake-now`, tests).
     pub clock: SharedClock,
+    /// Retry policy of the webhook worker.
+    pub webhook_delivery: DeliveryPolicy,
 }
 
 impl Default for Settings {
@@ -131,6 +136,7 @@ impl Default for Settings {
             sites: Vec::new(),
             operator_token: None,
             clock: Arc::new(SystemClock),
+            webhook_delivery: DeliveryPolicy::default(),
         }
     }
 }
@@ -146,7 +152,26 @@ struct FileConfig {
     #[serde(default)]
     rate_limit: RateLimitFile,
     #[serde(default)]
+    webhook_delivery: WebhookDeliveryFile,
+    #[serde(default)]
     sites: Vec<SiteFile>,
+}
+
+/// `[webhook_delivery]`: how undelivered webhook events are retried.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookDeliveryFile {
+    initial_backoff_ms: Option<u64>,
+    max_backoff_ms: Option<u64>,
+    poll_interval_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookFile {
+    url: String,
+    secret: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +193,14 @@ struct SiteFile {
     promises: PromisesFile,
     hours: Option<HoursFile>,
     presence_default: Option<PresenceFile>,
+    rating_change_window_secs: Option<u32>,
+    default_country: Option<String>,
+    #[serde(default)]
+    topics: Vec<String>,
+    consent_text: Option<String>,
+    callback_slot_minutes: Option<u32>,
+    #[serde(default)]
+    webhooks: Vec<WebhookFile>,
 }
 
 /// `[sites.hours]`: a list of `"HH:MM-HH:MM"` ranges per weekday (absent = closed) and
@@ -264,6 +297,7 @@ impl Settings {
             sites,
             operator_token: file.operator_token.as_deref().map(OperatorToken::parse).transpose()?,
             clock: defaults.clock,
+            webhook_delivery: parse_delivery(file.webhook_delivery, defaults.webhook_delivery)?,
         })
     }
 }
@@ -309,7 +343,63 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
             Some(PresenceFile::Online) => OperatorStatus::Online,
             Some(PresenceFile::Away) | None => OperatorStatus::Away,
         },
+        rating_change_window_secs: file.rating_change_window_secs.unwrap_or(DEFAULT_RATING_CHANGE_WINDOW_SECS),
+        default_country: match file.default_country.as_deref().map(str::trim) {
+            None => None,
+            Some(raw) => match parse_country(raw) {
+                Some(_) => Some(raw.to_ascii_uppercase()),
+                None => return Err(bad(&format!("default_country {raw:?} is not an ISO 3166 code such as \"LV\""))),
+            },
+        },
+        callback_topics: {
+            let topics: Vec<String> = file.topics.iter().map(|t| t.trim().to_owned()).collect();
+            if topics.iter().any(String::is_empty) {
+                return Err(bad("topics must not contain empty names"));
+            }
+            topics
+        },
+        consent_text: file.consent_text.filter(|t| !t.trim().is_empty()),
+        callback_slot_minutes: match file.callback_slot_minutes {
+            None => DEFAULT_SLOT_MINUTES,
+            Some(m @ 5..=240) => m,
+            Some(m) => return Err(bad(&format!("callback_slot_minutes {m} must be from 5 to 240"))),
+        },
+        webhooks: file
+            .webhooks
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let url = Url::parse(w.url.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                    .ok_or_else(|| bad(&format!("webhooks[{i}].url {:?} is not an http(s) URL", w.url)))?;
+                if w.secret.trim().chars().count() < MIN_OPERATOR_TOKEN_CHARS {
+                    return Err(bad(&format!(
+                        "webhooks[{i}].secret must be at least {MIN_OPERATOR_TOKEN_CHARS} characters"
+                    )));
+                }
+                Ok(Webhook { url, secret: w.secret.trim().to_owned() })
+            })
+            .collect::<Result<_, _>>()?,
     })
+}
+
+fn parse_delivery(file: WebhookDeliveryFile, defaults: DeliveryPolicy) -> Result<DeliveryPolicy, ConfigError> {
+    let ms = |v: Option<u64>, d: Duration| v.map(Duration::from_millis).unwrap_or(d);
+    let policy = DeliveryPolicy {
+        initial_backoff: ms(file.initial_backoff_ms, defaults.initial_backoff),
+        max_backoff: ms(file.max_backoff_ms, defaults.max_backoff),
+        poll_interval: ms(file.poll_interval_ms, defaults.poll_interval),
+        timeout: ms(file.timeout_ms, defaults.timeout),
+    };
+    if policy.initial_backoff.is_zero() || policy.max_backoff < policy.initial_backoff || policy.timeout.is_zero() {
+        return Err(ConfigError::Invalid(
+            "webhook_delivery: initial_backoff_ms and timeout_ms must be positive and max_backoff_ms at least \
+             initial_backoff_ms"
+                .into(),
+        ));
+    }
+    Ok(policy)
 }
 
 fn parse_hours(file: HoursFile, tz: jiff::tz::TimeZone) -> Result<BusinessHours, String> {
@@ -492,6 +582,42 @@ chat_first_reply_secs = 120
         assert!(e.contains("operator_token must be at least 16 characters"), "{e}");
         let args = ServeArgs { operator_token: Some("flag-token-0123456789".into()), ..ServeArgs::default() };
         assert_eq!(Settings::load(&args).unwrap().operator_token.unwrap().as_str(), "flag-token-0123456789");
+    }
+
+    #[test]
+    fn callback_rating_and_webhook_keys_parse_and_bad_ones_are_refused() {
+        let extra = "rating_change_window_secs = 60\ndefault_country = \"lv\"\ntopics = [\"Orders\"]\n\
+                     consent_text = \"Call me.\"\ncallback_slot_minutes = 15\n\
+                     webhooks = [{ url = \"https://crm.example/hook\", secret = \"whsec-0123456789abcdef\" }]\n";
+        let text = FULL.replace("[sites.promises]", &format!("{extra}[sites.promises]"));
+        let text =
+            text.replace("[[sites]]", "[webhook_delivery]\ninitial_backoff_ms = 10\nmax_backoff_ms = 20\n[[sites]]");
+        let s = Settings::from_toml(&text).unwrap();
+        let site = &s.sites[0];
+        assert_eq!(site.rating_change_window_secs, 60);
+        assert_eq!(site.default_country.as_deref(), Some("LV"));
+        assert_eq!(site.callback_topics, ["Orders"]);
+        assert_eq!(site.consent_text.as_deref(), Some("Call me."));
+        assert_eq!(site.callback_slot_minutes, 15);
+        assert_eq!(site.webhooks[0].url.as_str(), "https://crm.example/hook");
+        assert!(!format!("{:?}", site.webhooks).contains("whsec"), "the secret is never in Debug output");
+        assert_eq!(s.webhook_delivery.initial_backoff, Duration::from_millis(10));
+        let defaults = &Settings::from_toml(FULL).unwrap().sites[0];
+        assert_eq!((defaults.rating_change_window_secs, defaults.callback_slot_minutes), (600, 30));
+        assert!(defaults.webhooks.is_empty() && defaults.default_country.is_none());
+
+        let bad = |line: &str| {
+            let text = FULL.replace("[sites.promises]", &format!("{line}\n[sites.promises]"));
+            Settings::from_toml(&text).unwrap_err().to_string()
+        };
+        assert!(bad("default_country = \"Latvia\"").contains("default_country"));
+        assert!(bad("callback_slot_minutes = 1").contains("callback_slot_minutes"));
+        assert!(
+            bad("webhooks = [{ url = \"ftp://x\", secret = \"whsec-0123456789abcdef\" }]").contains("webhooks[0].url")
+        );
+        assert!(bad("webhooks = [{ url = \"https://x.example\", secret = \"short\" }]").contains("webhooks[0].secret"));
+        let e = Settings::from_toml("[webhook_delivery]\ninitial_backoff_ms = 0\n").unwrap_err().to_string();
+        assert!(e.contains("webhook_delivery"), "{e}");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! function that takes a [`ValidCallback`] never has to wonder whether the phone was checked.
 
 pub mod availability;
+pub mod callbacks;
 pub mod hours;
+pub mod ratings;
 
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
-    FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingScale, RatingValue,
-    SiteConfig, SiteId,
+    FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingChange, RatingContextKind,
+    RatingScale, RatingValue, SiteConfig, SiteId,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -32,7 +34,35 @@ pub struct Site {
     /// Presence until an operator sets it: `Away` for configured sites unless they say
     /// otherwise, so nobody is claimed to be there when nobody is.
     pub presence_default: OperatorStatus,
+    /// How long after a rating the visitor may change or undo it, in seconds.
+    pub rating_change_window_secs: u32,
+    /// ISO 3166 alpha-2 country for phone numbers in national format, e.g. `"LV"`.
+    pub default_country: Option<String>,
+    /// Topics offered on the callback form; empty means no topic field.
+    pub callback_topics: Vec<String>,
+    /// When set, the callback form shows it beside a checkbox and `consent: true` is required.
+    pub consent_text: Option<String>,
+    /// Length of a bookable callback slot, in minutes.
+    pub callback_slot_minutes: u32,
+    /// Where accepted events are posted.
+    pub webhooks: Vec<Webhook>,
 }
+
+/// A webhook endpoint of a site. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: url::Url,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook").field("url", &self.url.as_str()).field("secret", &"<redacted>").finish()
+    }
+}
+
+/// Ten minutes: long enough to notice a slip, short enough that reports settle.
+pub const DEFAULT_RATING_CHANGE_WINDOW_SECS: u32 = 600;
 
 impl Site {
     /// The built-in site used when no sites are configured: embeddable from this server's own
@@ -54,6 +84,12 @@ impl Site {
             ),
             // The demo has no operator console; it shows "open" during business hours.
             presence_default: OperatorStatus::Online,
+            rating_change_window_secs: DEFAULT_RATING_CHANGE_WINDOW_SECS,
+            default_country: Some("LV".into()),
+            callback_topics: Vec::new(),
+            consent_text: None,
+            callback_slot_minutes: callbacks::DEFAULT_SLOT_MINUTES,
+            webhooks: Vec::new(),
         }
     }
 
@@ -69,6 +105,10 @@ impl Site {
             timezone: self.timezone.clone(),
             promises: self.promises.clone(),
             rating_scale: self.rating_scale,
+            callback_topics: self.callback_topics.clone(),
+            consent_text: self.consent_text.clone(),
+            default_country: self.default_country.clone(),
+            rating_change_window_secs: Some(self.rating_change_window_secs),
         }
     }
 }
@@ -102,6 +142,9 @@ pub struct ValidRating {
     pub page_path: Option<String>,
     pub page_title: Option<String>,
     pub comment: Option<String>,
+    /// Never `Unknown`: that is rejected in parsing.
+    pub context_kind: RatingContextKind,
+    pub context_ref: Option<String>,
 }
 
 impl ValidRating {
@@ -120,12 +163,33 @@ impl ValidRating {
         }
         let value = result.map_err(AppError::Validation)?;
         let page = new.page.as_ref();
+        let context = new.context.unwrap_or_default();
         Ok(ValidRating {
             value,
             page_path: non_blank(page.map(|p| p.path.as_str())),
             page_title: non_blank(page.and_then(|p| p.title.as_deref())),
             comment: non_blank(new.comment.as_deref()),
+            context_kind: context.kind,
+            context_ref: non_blank(context.ref_id.as_deref()),
         })
+    }
+}
+
+/// What a visitor does to their rating within the change window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RatingUpdate {
+    /// A new value; `comment` `None` keeps the stored comment, `Some(None)` removes it.
+    Set {
+        value: RatingValue,
+        comment: Option<Option<String>>,
+    },
+    Undo,
+}
+
+impl RatingUpdate {
+    pub fn parse(change: RatingChange, site: &Site) -> Result<RatingUpdate, AppError> {
+        let value = change.validate(site.rating_scale).map_err(AppError::Validation)?;
+        Ok(RatingUpdate::Set { value, comment: change.comment.as_deref().map(|c| non_blank(Some(c))) })
     }
 }
 
@@ -137,23 +201,12 @@ pub fn scale_name(scale: RatingScale) -> &'static str {
     }
 }
 
-/// A phone number reduced to an optional leading `+` and its digits, so operators can dial it
-/// and duplicates compare equal.
+/// A phone number in E.164 (`+` and digits), so operators can dial it and duplicates compare
+/// equal. Never logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 
 impl Phone {
-    /// Only call on input that passed [`NewCallback::validate`].
-    fn normalise(raw: &str) -> Phone {
-        let raw = raw.trim();
-        let mut out = String::with_capacity(raw.len());
-        if raw.starts_with('+') {
-            out.push('+');
-        }
-        out.extend(raw.chars().filter(char::is_ascii_digit));
-        Phone(out)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -165,16 +218,60 @@ pub struct ValidCallback {
     pub phone: Phone,
     pub preferred_ms: Option<i64>,
     pub note: Option<String>,
+    pub topic: Option<String>,
+    /// When the visitor consented (the request's time), if the site asks for consent.
+    pub consented: bool,
 }
 
 impl ValidCallback {
-    pub fn parse(new: &NewCallback) -> Result<ValidCallback, AppError> {
-        new.validate().map_err(AppError::Validation)?;
+    /// The protocol's light checks, then the site's rules: E.164 phone (country from the
+    /// request's hint, else the site's default), topic from the site's list, consent when the
+    /// site asks for it, a preferred time within business hours.
+    pub fn parse(new: &NewCallback, site: &Site, now_ms: i64) -> Result<ValidCallback, AppError> {
+        let mut errors = new.validate().err().unwrap_or_default();
+        let hint = new.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let region = match hint {
+            Some(raw) => {
+                let parsed = callbacks::parse_country(raw);
+                if parsed.is_none() {
+                    let message = "country must be an ISO 3166 code such as \"LV\".";
+                    errors.push("country", FieldErrorCode::Unsupported, message);
+                }
+                parsed
+            }
+            None => site.default_country.as_deref().and_then(callbacks::parse_country),
+        };
+        let mut phone = None;
+        if errors.get("phone").is_none() {
+            match callbacks::normalise_phone(&new.phone, region) {
+                Ok(e164) => phone = Some(Phone(e164)),
+                Err(e) => errors.push(e.field, e.code, e.message),
+            }
+        }
+        let topic = non_blank(new.topic.as_deref());
+        if let Some(t) = &topic {
+            if !site.callback_topics.iter().any(|known| known == t) {
+                errors.push("topic", FieldErrorCode::Unsupported, "topic must be one of the site's topics.");
+            }
+        }
+        if site.consent_text.is_some() && !new.consent {
+            errors.push("consent", FieldErrorCode::Required, "consent is required.");
+        }
+        if let (Some(preferred), None) = (new.preferred_ms, errors.get("preferred_ms")) {
+            if let Err((code, message)) =
+                callbacks::check_preferred(&site.hours, now_ms, preferred, site.callback_slot_minutes)
+            {
+                errors.push("preferred_ms", code, message);
+            }
+        }
+        errors.into_result().map_err(AppError::Validation)?;
         Ok(ValidCallback {
             name: new.name.trim().to_owned(),
-            phone: Phone::normalise(&new.phone),
+            phone: phone.expect("no phone error means a phone"),
             preferred_ms: new.preferred_ms,
             note: non_blank(new.note.as_deref()),
+            topic,
+            consented: site.consent_text.is_some() && new.consent,
         })
     }
 }
@@ -296,12 +393,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phone_is_normalised_to_plus_and_digits() {
-        assert_eq!(Phone::normalise(" +371 (2000) 00-00 ").as_str(), "+37120000000");
-        assert_eq!(Phone::normalise("06 12345678").as_str(), "0612345678");
-    }
-
-    #[test]
     fn references_use_the_unambiguous_alphabet() {
         for _ in 0..200 {
             let r = Reference::generate();
@@ -328,7 +419,7 @@ mod tests {
     #[test]
     fn rating_on_another_scale_is_a_scale_field_error() {
         let site = Site::builtin_demo(8080);
-        let new = NewRating { value: "4".into(), scale: RatingScale::Stars5, page: None, comment: None };
+        let new = NewRating { value: "4".into(), scale: RatingScale::Stars5, ..NewRating::default() };
         match ValidRating::parse(new, &site) {
             Err(AppError::Validation(errors)) => assert!(errors.get("scale").is_some()),
             other => panic!("expected a validation error, got {other:?}"),

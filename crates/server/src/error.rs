@@ -28,6 +28,8 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("validation failed")]
     Validation(FieldErrors),
+    #[error("the change window is over")]
+    ChangeWindowClosed,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]
@@ -66,6 +68,10 @@ impl AppError {
                 format!("The body is larger than {} bytes.", porchlight_protocol::MAX_BODY_BYTES),
             ),
             Validation(fields) => ApiError::validation(fields.clone()),
+            ChangeWindowClosed => ApiError::new(
+                ErrorCode::ChangeWindowClosed,
+                "This rating can no longer be changed or undone: its change window is over.",
+            ),
             RateLimited { .. } => ApiError::new(ErrorCode::RateLimited, "Too many requests; try again later."),
             // Internal details stay in the log; the client learns only that it was our fault.
             Database(_) | Internal(_) => ApiError::new(ErrorCode::Internal, "Internal server error."),

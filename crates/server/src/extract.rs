@@ -1,6 +1,7 @@
 //! Extractors whose rejection is [`AppError`], so a bad header or body gets the same JSON error
 //! shape as a failed validation instead of axum's plain-text rejections.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -8,7 +9,9 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::Json;
-use serde::de::DeserializeOwned;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::domain::{IdempotencyKey, Site, Token};
 use crate::error::AppError;
@@ -24,10 +27,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
+        match Json::<Object<T>>::from_request(request, state).await {
+            Ok(Json(Object(value))) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// Only a JSON object is a request body. serde would also read a struct from an array of its
+/// fields in order (`["good"]` as a rating): a second wire format nobody documented or tests.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer.deserialize_any(ObjectVisitor(PhantomData)).map(Object)
     }
 }
 
@@ -88,5 +115,36 @@ impl<S: Send + Sync> FromRequestParts<S> for ConversationId {
         let Path((_site, id)) =
             Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
         Ok(ConversationId(id))
+    }
+}
+
+/// The second path parameter of `/v1/sites/{site}/<resource>/{id}…` (a rating id, a callback
+/// reference). Undecodable segments name nothing: 404.
+pub struct ResourceId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path((_site, id)) =
+            Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        Ok(ResourceId(id))
+    }
+}
+
+/// An operator: `Authorization: Bearer <operator token>` matching the configured token.
+/// Without a configured token every request is 401.
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        if state.is_operator(&token.into_string()) {
+            Ok(Operator)
+        } else {
+            Err(AppError::Unauthorized)
+        }
     }
 }

@@ -22,6 +22,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod webhooks;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -59,6 +60,7 @@ pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
+    webhook_delivery: webhooks::DeliveryPolicy,
 }
 
 impl Server {
@@ -87,7 +89,7 @@ impl Server {
             settings.clock,
             settings.operator_token.as_ref(),
         );
-        Ok(Server { listener, local_addr, state })
+        Ok(Server { listener, local_addr, state, webhook_delivery: settings.webhook_delivery })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -112,6 +114,8 @@ impl Server {
     /// (up to [`DRAIN_TIMEOUT`]) and closes the database.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = app(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        // Delivers queued webhook events, including those a previous run left undelivered.
+        let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
@@ -133,6 +137,7 @@ impl Server {
                 Ok(())
             }
         };
+        webhook_worker.stop().await;
         self.state.store().close().await;
         tracing::info!("stopped");
         result

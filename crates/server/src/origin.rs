@@ -98,10 +98,13 @@ pub async fn site_guard(State(state): State<AppState>, request: Request, next: N
     if request.method() == Method::OPTIONS {
         let mut response = StatusCode::NO_CONTENT.into_response();
         let headers = response.headers_mut();
-        headers.insert(header::ALLOW, HeaderValue::from_static("GET, POST, OPTIONS"));
+        headers.insert(header::ALLOW, HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"));
         if let Some(origin) = &origin {
             add_cors(headers, origin);
-            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+            );
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 HeaderValue::from_static("content-type, idempotency-key, authorization, if-none-match"),

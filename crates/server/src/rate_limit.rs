@@ -66,10 +66,10 @@ impl RateLimiter {
     }
 }
 
-/// Middleware: writes (POST, PUT) under `/v1/sites/{site}/` spend a token; out of tokens → 429 with
+/// Middleware: writes (POST, PUT, DELETE) under `/v1/sites/{site}/` spend a token; out of tokens → 429 with
 /// `Retry-After`. Runs after the site guard, so the site is known to exist.
 pub async fn limit_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() == Method::POST || request.method() == Method::PUT {
+    if matches!(*request.method(), Method::POST | Method::PUT | Method::DELETE) {
         if let Some(site) = site_segment(request.uri().path()) {
             let ip = request
                 .extensions()

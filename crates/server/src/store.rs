@@ -8,14 +8,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use porchlight_protocol::{Author, ChatMessage, MessageAck, RatingReceipt, RatingValue, SiteId};
+use porchlight_protocol::{
+    Author, CallbackFollowUp, CallbackStatus, ChatMessage, MessageAck, OperatorCallback, RatingReceipt, RatingValue,
+    SiteId,
+};
+use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
 use crate::domain::availability::{ConversationTiming, OperatorStatus};
+use crate::domain::ratings::RatingRow;
 use crate::domain::{
-    IdempotencyKey, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating,
+    IdempotencyKey, RatingUpdate, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating,
 };
+use crate::webhooks::{envelope, event, Outbox};
 
 /// Whether a create stored something new (201) or found the earlier result of the same request
 /// (200).
@@ -65,6 +71,40 @@ pub struct NewCallbackRow<'a> {
     pub now_ms: i64,
 }
 
+/// What a new rating row needs besides the visitor's input.
+#[derive(Debug, Clone)]
+pub struct NewRatingRow<'a> {
+    pub id: &'a str,
+    pub rating: &'a ValidRating,
+    pub token_hash: &'a TokenHash,
+    pub changeable_until_ms: i64,
+    pub now_ms: i64,
+}
+
+/// The outcome of a visitor's change or undo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RatingChangeOutcome {
+    /// Applied; the rating as it is now (`token` is `None`).
+    Changed(RatingReceipt),
+    /// No such rating on this site.
+    NotFound,
+    /// The rating exists but the token is not its token.
+    WrongToken,
+    /// The change window is over; nothing was changed.
+    WindowClosed,
+}
+
+/// One undelivered webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub event_id: String,
+    pub site: String,
+    pub endpoint: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationStart {
     pub conversation_id: String,
@@ -73,21 +113,62 @@ pub struct ConversationStart {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// The receipt reports the rating as it is now (a replay sees later changes); its `token`
+    /// is always `None` (only the hash is stored).
     async fn insert_rating(
         &self,
         site: &SiteId,
         key: &IdempotencyKey,
-        id: &str,
-        rating: &ValidRating,
-        now_ms: i64,
+        row: NewRatingRow<'_>,
+        outbox: &Outbox,
     ) -> Result<Stored<RatingReceipt>, StoreError>;
+
+    /// Changes or undoes a rating, checking its token and change window in one transaction.
+    async fn update_rating(
+        &self,
+        site: &SiteId,
+        id: &str,
+        token_hash: &TokenHash,
+        update: &RatingUpdate,
+        now_ms: i64,
+        outbox: &Outbox,
+    ) -> Result<RatingChangeOutcome, StoreError>;
+
+    /// Ratings that are not undone, created at or after `since_ms`, oldest first.
+    async fn ratings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<RatingRow>, StoreError>;
 
     async fn insert_callback(
         &self,
         site: &SiteId,
         key: &IdempotencyKey,
         row: NewCallbackRow<'_>,
+        outbox: &Outbox,
     ) -> Result<Stored<CallbackRecord>, StoreError>;
+
+    /// The callback with this reference on this site and its token hash.
+    async fn callback(&self, site: &SiteId, reference: &str) -> Result<Option<(String, CallbackFollowUp)>, StoreError>;
+
+    /// The site's callbacks with one of `statuses`, earliest due first.
+    async fn callbacks(&self, site: &SiteId, statuses: &[CallbackStatus]) -> Result<Vec<OperatorCallback>, StoreError>;
+
+    /// Sets a callback's status (and due time); `None` when there is no such callback.
+    async fn set_callback_status(
+        &self,
+        site: &SiteId,
+        reference: &str,
+        status: CallbackStatus,
+        due_ms: Option<i64>,
+        now_ms: i64,
+        outbox: &Outbox,
+    ) -> Result<Option<CallbackFollowUp>, StoreError>;
+
+    /// Undelivered webhook rows whose next attempt is due, oldest first.
+    async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
+
+    async fn webhook_delivered(&self, id: i64, now_ms: i64) -> Result<(), StoreError>;
+
+    async fn webhook_failed(&self, id: i64, attempts: u32, next_attempt_ms: i64, error: &str)
+        -> Result<(), StoreError>;
 
     /// Counts a honeypot hit for the site. Nothing of the request is kept.
     async fn count_spam_drop(&self, site: &SiteId, now_ms: i64) -> Result<(), StoreError>;
@@ -102,6 +183,7 @@ pub trait Store: Send + Sync + 'static {
         conversation: &ValidConversation,
         token_hash: &TokenHash,
         now_ms: i64,
+        outbox: &Outbox,
     ) -> Result<Stored<ConversationStart>, StoreError>;
 
     /// `None` when the conversation does not exist for this site; `Some(false)` when it does but
@@ -119,6 +201,7 @@ pub trait Store: Send + Sync + 'static {
         message: &ValidMessage,
         author: Author,
         now_ms: i64,
+        outbox: &Outbox,
     ) -> Result<Stored<MessageAck>, StoreError>;
 
     /// Messages oldest first, only those with an id above `after`.
@@ -137,8 +220,16 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
 }
 
+mod group_commit;
+
+pub use group_commit::WriteTx;
+
+/// SQLite: reads on a small pool, every write on the one connection of [`group_commit`].
+/// Write only through [`SqliteStore::write_tx`]: a write on the pool would wait for the
+/// writer's lock on SQLite's busy timeout.
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: group_commit::GroupCommit,
 }
 
 impl SqliteStore {
@@ -152,19 +243,21 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let writer = group_commit::GroupCommit::start(options).await?;
+        Ok(SqliteStore { pool, writer })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
-    /// `BEGIN IMMEDIATE` takes the write lock up front, so two writers queue on the busy
-    /// timeout instead of one failing when it upgrades from reading to writing.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// A write transaction: run queries on `&mut *tx`, then `tx.commit().await`, which returns
+    /// once the work is durable; dropping `tx` rolls back. Writers queue in order for the one
+    /// writer connection, and those that queue up during a COMMIT share the next one.
+    async fn write_tx(&self) -> Result<WriteTx, sqlx::Error> {
+        self.writer.begin().await
     }
 }
 
@@ -184,6 +277,67 @@ fn author_str(author: Author) -> &'static str {
     }
 }
 
+/// Queues one event for every endpoint of the outbox, on the caller's transaction.
+async fn enqueue(
+    conn: &mut sqlx::SqliteConnection,
+    outbox: &Outbox,
+    kind: &str,
+    created_ms: i64,
+    data: Value,
+) -> Result<(), sqlx::Error> {
+    if outbox.endpoints.is_empty() {
+        return Ok(());
+    }
+    let event_id = crate::domain::new_id("ev");
+    let body = envelope(&event_id, kind, &outbox.site, created_ms, data);
+    for endpoint in &outbox.endpoints {
+        sqlx::query(
+            "INSERT INTO webhook_outbox (event_id, site, endpoint, event_type, body, created_ms)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&event_id)
+        .bind(&outbox.site)
+        .bind(endpoint)
+        .bind(kind)
+        .bind(&body)
+        .bind(created_ms)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+const CALLBACK_COLUMNS: &str =
+    "reference, status, due_ms, preferred_ms, name, phone, topic, note, created_ms, updated_ms, token_hash";
+
+fn follow_up(row: &sqlx::sqlite::SqliteRow) -> Result<CallbackFollowUp, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(CallbackFollowUp {
+        reference: row.try_get("reference")?,
+        status: CallbackStatus::parse(&status),
+        due_ms: row.try_get("due_ms")?,
+        preferred_ms: row.try_get("preferred_ms")?,
+        created_ms: row.try_get("created_ms")?,
+        updated_ms: row.try_get("updated_ms")?,
+    })
+}
+
+const RECEIPT_COLUMNS: &str = "id, value, created_ms, changeable_until_ms, undone_ms";
+
+fn rating_receipt(row: &sqlx::sqlite::SqliteRow) -> Result<RatingReceipt, sqlx::Error> {
+    let value: String = row.try_get("value")?;
+    let undone_ms: Option<i64> = row.try_get("undone_ms")?;
+    Ok(RatingReceipt {
+        id: row.try_get("id")?,
+        value: RatingValue::parse(&value)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown rating value {value:?}").into()))?,
+        created_ms: row.try_get("created_ms")?,
+        token: None,
+        changeable_until_ms: row.try_get("changeable_until_ms")?,
+        undone: undone_ms.is_some(),
+    })
+}
+
 fn created_or_existing<T>(created: bool, value: T) -> Stored<T> {
     if created {
         Stored::Created(value)
@@ -198,42 +352,139 @@ impl Store for SqliteStore {
         &self,
         site: &SiteId,
         key: &IdempotencyKey,
-        id: &str,
-        rating: &ValidRating,
-        now_ms: i64,
+        row: NewRatingRow<'_>,
+        outbox: &Outbox,
     ) -> Result<Stored<RatingReceipt>, StoreError> {
+        let rating = row.rating;
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
-            "INSERT INTO ratings (id, site, idempotency_key, value, page_path, page_title, comment, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO ratings (id, site, idempotency_key, value, page_path, page_title, comment, created_ms,
+                                  token_hash, changeable_until_ms, context_kind, context_ref)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (site, idempotency_key) DO NOTHING",
         )
-        .bind(id)
+        .bind(row.id)
         .bind(site.as_str())
         .bind(key.as_str())
         .bind(rating.value.as_str())
         .bind(&rating.page_path)
         .bind(&rating.page_title)
         .bind(&rating.comment)
-        .bind(now_ms)
+        .bind(row.now_ms)
+        .bind(row.token_hash.as_str())
+        .bind(row.changeable_until_ms)
+        .bind(rating.context_kind.as_str())
+        .bind(&rating.context_ref)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
-        let row = sqlx::query("SELECT id, value, created_ms FROM ratings WHERE site = ? AND idempotency_key = ?")
-            .bind(site.as_str())
-            .bind(key.as_str())
+        let query = format!("SELECT {RECEIPT_COLUMNS} FROM ratings WHERE site = ? AND idempotency_key = ?");
+        let found = sqlx::query(&query).bind(site.as_str()).bind(key.as_str()).fetch_one(&mut *tx).await?;
+        if inserted {
+            let data = json!({
+                "id": row.id, "value": rating.value, "created_ms": row.now_ms,
+                "page": rating.page_path.as_ref().map(|p| json!({"path": p, "title": rating.page_title})),
+                "comment": rating.comment,
+                "context": {"kind": rating.context_kind, "ref_id": rating.context_ref},
+            });
+            enqueue(&mut tx, outbox, event::RATING_CREATED, row.now_ms, data).await?;
+        }
+        tx.commit().await?;
+        Ok(created_or_existing(inserted, rating_receipt(&found)?))
+    }
+
+    async fn update_rating(
+        &self,
+        site: &SiteId,
+        id: &str,
+        token_hash: &TokenHash,
+        update: &RatingUpdate,
+        now_ms: i64,
+        outbox: &Outbox,
+    ) -> Result<RatingChangeOutcome, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let found: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT token_hash, changeable_until_ms FROM ratings WHERE id = ? AND site = ?")
+                .bind(id)
+                .bind(site.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((stored_hash, until_ms)) = found else {
+            return Ok(RatingChangeOutcome::NotFound);
+        };
+        if stored_hash.as_deref() != Some(token_hash.as_str()) {
+            return Ok(RatingChangeOutcome::WrongToken);
+        }
+        if until_ms.is_none_or(|until| now_ms > until) {
+            return Ok(RatingChangeOutcome::WindowClosed);
+        }
+        match update {
+            // A change after an undo brings the rating back: still one row.
+            RatingUpdate::Set { value, comment } => {
+                sqlx::query(
+                    "UPDATE ratings SET value = ?, comment = CASE WHEN ? THEN ? ELSE comment END,
+                                        updated_ms = ?, undone_ms = NULL
+                     WHERE id = ?",
+                )
+                .bind(value.as_str())
+                .bind(comment.is_some())
+                .bind(comment.clone().flatten())
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            RatingUpdate::Undo => {
+                sqlx::query("UPDATE ratings SET undone_ms = COALESCE(undone_ms, ?), updated_ms = ? WHERE id = ?")
+                    .bind(now_ms)
+                    .bind(now_ms)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let row = sqlx::query(&format!("SELECT {RECEIPT_COLUMNS}, comment FROM ratings WHERE id = ?"))
+            .bind(id)
             .fetch_one(&mut *tx)
             .await?;
+        let receipt = rating_receipt(&row)?;
+        let comment: Option<String> = row.try_get("comment")?;
+        let data = json!({
+            "id": receipt.id, "value": receipt.value, "comment": comment, "undone": receipt.undone,
+            "created_ms": receipt.created_ms, "updated_ms": now_ms,
+        });
+        enqueue(&mut tx, outbox, event::RATING_CHANGED, now_ms, data).await?;
         tx.commit().await?;
-        let value: String = row.try_get("value")?;
-        let receipt = RatingReceipt {
-            id: row.try_get("id")?,
-            value: RatingValue::parse(&value)
-                .ok_or_else(|| sqlx::Error::Decode(format!("unknown rating value {value:?}").into()))?,
-            created_ms: row.try_get("created_ms")?,
-        };
-        Ok(created_or_existing(inserted, receipt))
+        Ok(RatingChangeOutcome::Changed(receipt))
+    }
+
+    async fn ratings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<RatingRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, value, page_path, page_title, comment, context_kind, context_ref, created_ms, updated_ms
+             FROM ratings WHERE site = ? AND created_ms >= ? AND undone_ms IS NULL
+             ORDER BY created_ms, id",
+        )
+        .bind(site.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RatingRow {
+                    id: r.try_get("id")?,
+                    value: r.try_get("value")?,
+                    page_path: r.try_get("page_path")?,
+                    page_title: r.try_get("page_title")?,
+                    comment: r.try_get("comment")?,
+                    context_kind: r.try_get("context_kind")?,
+                    context_ref: r.try_get("context_ref")?,
+                    created_ms: r.try_get("created_ms")?,
+                    updated_ms: r.try_get("updated_ms")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     async fn insert_callback(
@@ -241,12 +492,13 @@ impl Store for SqliteStore {
         site: &SiteId,
         key: &IdempotencyKey,
         row: NewCallbackRow<'_>,
+        outbox: &Outbox,
     ) -> Result<Stored<CallbackRecord>, StoreError> {
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "INSERT INTO callbacks (id, site, idempotency_key, reference, name, phone, preferred_ms, note,
-                                    status, due_ms, token_hash, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?)
+                                    status, due_ms, token_hash, created_ms, topic, consent_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)
              ON CONFLICT (site, idempotency_key) DO NOTHING",
         )
         .bind(row.id)
@@ -260,6 +512,8 @@ impl Store for SqliteStore {
         .bind(row.due_ms)
         .bind(row.token_hash.as_str())
         .bind(row.now_ms)
+        .bind(&row.callback.topic)
+        .bind(row.callback.consented.then_some(row.now_ms))
         .execute(&mut *tx)
         .await;
         let inserted = match result {
@@ -274,6 +528,15 @@ impl Store for SqliteStore {
                 .bind(key.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
+        if inserted {
+            let c = row.callback;
+            let data = json!({
+                "reference": row.reference.as_str(), "status": "received", "due_ms": row.due_ms,
+                "preferred_ms": c.preferred_ms, "name": c.name, "phone": c.phone.as_str(), "topic": c.topic,
+                "note": c.note, "consent": c.consented, "created_ms": row.now_ms,
+            });
+            enqueue(&mut tx, outbox, event::CALLBACK_CREATED, row.now_ms, data).await?;
+        }
         tx.commit().await?;
         let record = CallbackRecord {
             reference: found.try_get("reference")?,
@@ -283,15 +546,152 @@ impl Store for SqliteStore {
         Ok(created_or_existing(inserted, record))
     }
 
+    async fn callback(&self, site: &SiteId, reference: &str) -> Result<Option<(String, CallbackFollowUp)>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"))
+            .bind(site.as_str())
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some((row.try_get("token_hash")?, follow_up(&row)?))),
+        }
+    }
+
+    async fn callbacks(&self, site: &SiteId, statuses: &[CallbackStatus]) -> Result<Vec<OperatorCallback>, StoreError> {
+        let wanted: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND status IN (SELECT value FROM json_each(?))
+             ORDER BY due_ms, created_ms LIMIT 1000"
+        ))
+        .bind(site.as_str())
+        .bind(serde_json::to_string(&wanted).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let f = follow_up(row)?;
+                Ok(OperatorCallback {
+                    reference: f.reference,
+                    status: f.status,
+                    due_ms: f.due_ms,
+                    preferred_ms: f.preferred_ms,
+                    name: row.try_get("name")?,
+                    phone: row.try_get("phone")?,
+                    topic: row.try_get("topic")?,
+                    note: row.try_get("note")?,
+                    created_ms: f.created_ms,
+                    updated_ms: f.updated_ms,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn set_callback_status(
+        &self,
+        site: &SiteId,
+        reference: &str,
+        status: CallbackStatus,
+        due_ms: Option<i64>,
+        now_ms: i64,
+        outbox: &Outbox,
+    ) -> Result<Option<CallbackFollowUp>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query(
+            "UPDATE callbacks SET status = ?, due_ms = COALESCE(?, due_ms), updated_ms = ?
+             WHERE site = ? AND reference = ?",
+        )
+        .bind(status.as_str())
+        .bind(due_ms)
+        .bind(now_ms)
+        .bind(site.as_str())
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"))
+            .bind(site.as_str())
+            .bind(reference)
+            .fetch_one(&mut *tx)
+            .await?;
+        let f = follow_up(&row)?;
+        let data = json!({"reference": f.reference, "status": f.status, "due_ms": f.due_ms, "updated_ms": now_ms});
+        enqueue(&mut tx, outbox, event::CALLBACK_UPDATED, now_ms, data).await?;
+        tx.commit().await?;
+        Ok(Some(f))
+    }
+
+    async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, event_id, site, endpoint, body, attempts FROM webhook_outbox
+             WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxRow {
+                    id: r.try_get("id")?,
+                    event_id: r.try_get("event_id")?,
+                    site: r.try_get("site")?,
+                    endpoint: r.try_get("endpoint")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn webhook_delivered(&self, id: i64, now_ms: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE webhook_outbox SET delivered_ms = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn webhook_failed(
+        &self,
+        id: i64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE webhook_outbox SET attempts = ?, next_attempt_ms = ?, last_error = ? WHERE id = ?")
+            .bind(attempts)
+            .bind(next_attempt_ms)
+            .bind(error)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn count_spam_drop(&self, site: &SiteId, now_ms: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO spam_drops (site, count, last_ms) VALUES (?, 1, ?)
              ON CONFLICT (site) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms",
         )
         .bind(site.as_str())
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -302,6 +702,7 @@ impl Store for SqliteStore {
         conversation: &ValidConversation,
         token_hash: &TokenHash,
         now_ms: i64,
+        outbox: &Outbox,
     ) -> Result<Stored<ConversationStart>, StoreError> {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
@@ -353,7 +754,6 @@ impl Store for SqliteStore {
                 .bind(&conversation.first.client_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        tx.commit().await?;
         let start = ConversationStart {
             conversation_id,
             first_message: MessageAck {
@@ -362,6 +762,16 @@ impl Store for SqliteStore {
                 created_ms: ack.try_get("created_ms")?,
             },
         };
+        if inserted {
+            let m = &start.first_message;
+            let data = json!({
+                "conversation_id": start.conversation_id, "id": m.id, "client_id": m.client_id,
+                "author": "visitor", "body": conversation.first.body, "created_ms": m.created_ms,
+                "page_path": conversation.page_path,
+            });
+            enqueue(&mut tx, outbox, event::MESSAGE_CREATED, now_ms, data).await?;
+        }
+        tx.commit().await?;
         Ok(created_or_existing(inserted, start))
     }
 
@@ -391,6 +801,7 @@ impl Store for SqliteStore {
         message: &ValidMessage,
         author: Author,
         now_ms: i64,
+        outbox: &Outbox,
     ) -> Result<Stored<MessageAck>, StoreError> {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
@@ -412,12 +823,19 @@ impl Store for SqliteStore {
                 .bind(&message.client_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        tx.commit().await?;
         let ack = MessageAck {
             id: row.try_get("id")?,
             client_id: row.try_get("client_id")?,
             created_ms: row.try_get("created_ms")?,
         };
+        if inserted {
+            let data = json!({
+                "conversation_id": conversation_id, "id": ack.id, "client_id": ack.client_id,
+                "author": author_str(author), "body": message.body, "created_ms": ack.created_ms,
+            });
+            enqueue(&mut tx, outbox, event::MESSAGE_CREATED, now_ms, data).await?;
+        }
+        tx.commit().await?;
         Ok(created_or_existing(inserted, ack))
     }
 
@@ -455,6 +873,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO presence (site, status, updated_ms) VALUES (?, ?, ?)
              ON CONFLICT (site) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms",
@@ -462,8 +881,9 @@ impl Store for SqliteStore {
         .bind(site.as_str())
         .bind(status.as_str())
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -485,6 +905,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

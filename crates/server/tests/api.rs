@@ -72,7 +72,11 @@ async fn rating_is_stored_and_a_replay_returns_the_same_receipt_with_200() {
 
     let replay = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
     assert_eq!(replay.status(), 200);
-    assert_eq!(replay.json::<Value>().await.unwrap(), receipt);
+    let replayed = replay.json::<Value>().await.unwrap();
+    for field in ["id", "value", "created_ms", "undone"] {
+        assert_eq!(replayed[field], receipt[field], "{field}");
+    }
+    assert!(replayed["token"].is_null() && replayed["changeable_until_ms"].is_null(), "{replayed}");
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 1);
 
     // The same key on another site is another request.
@@ -277,7 +281,7 @@ async fn preflight_from_an_allowed_origin_gets_cors_headers() {
     assert!(response.status().is_success(), "{}", response.status());
     let h = response.headers();
     assert_eq!(header(h, "access-control-allow-origin"), SHOP);
-    assert_eq!(header(h, "access-control-allow-methods"), "GET, POST, OPTIONS");
+    assert_eq!(header(h, "access-control-allow-methods"), "GET, POST, PUT, DELETE, OPTIONS");
     assert_eq!(
         header(h, "access-control-allow-headers"),
         "content-type, idempotency-key, authorization, if-none-match"
@@ -507,4 +511,56 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(header(response.headers(), "x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header(response.headers(), "referrer-policy"), "strict-origin-when-cross-origin", "{path}");
     }
+}
+
+/// Every route the routers declare is in `/v1/openapi.json` with its method, and everything the
+/// document lists is a declared route: the contract cannot drift from the server.
+#[tokio::test]
+async fn openapi_lists_exactly_the_routes_of_the_router() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let response = server.client.get(server.url("/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+
+    // The routes as declared in the routers' sources: `.route("PATH", get(a).post(b))`.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+    let mut declared = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for call in source.split(".route(\"").skip(1) {
+            let (path, rest) = call.split_once('"').unwrap();
+            if !path.starts_with("/v1") {
+                continue;
+            }
+            let args = &rest[..rest.find("))").map_or(rest.len(), |i| i + 1)];
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let calls = args.matches(&format!("{method}(")).count();
+                if calls > 0 {
+                    declared.push(format!("{} {path}", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    declared.sort();
+    assert!(declared.len() >= 15, "{declared:?}");
+    assert_eq!(declared, documented);
+
+    // Bodies, status codes and the idempotency header are part of it.
+    let create = &doc["paths"]["/v1/sites/{site}/ratings"]["post"];
+    let body_schema = &create["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(body_schema, "#/components/schemas/NewRating");
+    for status in ["200", "201", "400", "422", "429"] {
+        assert!(create["responses"].get(status).is_some(), "{status}");
+    }
+    assert_eq!(create["parameters"][1]["$ref"], "#/components/parameters/IdempotencyKey");
+    assert_eq!(doc["components"]["parameters"]["IdempotencyKey"]["name"], "Idempotency-Key");
+    assert!(doc["paths"]["/v1/sites/{site}/ratings/{id}"]["put"]["responses"].get("409").is_some());
 }

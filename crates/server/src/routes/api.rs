@@ -6,31 +6,23 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use porchlight_protocol::{
-    Author, CallbackReceipt, CallbackStatus, ConversationCreated, FieldErrorCode, MessageList, NewCallback,
-    NewConversation, NewMessage, NewRating,
-};
+use porchlight_protocol::{Author, ConversationCreated, FieldErrorCode, MessageList, NewConversation, NewMessage};
 
-use crate::domain::availability::callback_due_ms;
-use crate::domain::{
-    new_id, IdempotencyKey, Reference, Token, ValidCallback, ValidConversation, ValidMessage, ValidRating,
-};
+use crate::domain::{new_id, Token, ValidConversation, ValidMessage};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, ConversationId, CurrentSite};
 use crate::state::AppState;
-use crate::store::{NewCallbackRow, StoreError};
+use crate::webhooks::Outbox;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{site}/config", get(site_config))
-        .route("/v1/sites/{site}/ratings", post(create_rating))
-        .route("/v1/sites/{site}/callbacks", post(create_callback))
         .route("/v1/sites/{site}/conversations", post(start_conversation))
         .route("/v1/sites/{site}/conversations/{id}/messages", post(add_message).get(list_messages))
 }
 
 /// 201 for something new, 200 for the stored answer to a repeated request.
-fn respond<T: serde::Serialize>(created: bool, body: T) -> Response {
+pub(crate) fn respond<T: serde::Serialize>(created: bool, body: T) -> Response {
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     (status, Json(body)).into_response()
 }
@@ -42,91 +34,20 @@ async fn site_config(CurrentSite(site): CurrentSite) -> Response {
     response
 }
 
-async fn create_rating(
-    State(state): State<AppState>,
-    CurrentSite(site): CurrentSite,
-    key: IdempotencyKey,
-    ApiJson(new): ApiJson<NewRating>,
-) -> Result<Response, AppError> {
-    let rating = ValidRating::parse(new, &site)?;
-    let stored = state.store().insert_rating(&site.id, &key, &new_id("rt"), &rating, state.clock().now_ms()).await?;
-    Ok(respond(stored.is_created(), stored.into_inner()))
-}
-
-async fn create_callback(
-    State(state): State<AppState>,
-    CurrentSite(site): CurrentSite,
-    key: IdempotencyKey,
-    ApiJson(new): ApiJson<NewCallback>,
-) -> Result<Response, AppError> {
-    let now = state.clock().now_ms();
-    // Business hours only: 2 hours asked at 17:50 with an 18:00 close is 10:50 next business day.
-    let due_ms = callback_due_ms(&site.hours, &site.promises, now);
-    if new.is_honeypot_filled() {
-        // Look exactly like success, so the bot has nothing to learn from; keep nothing it sent.
-        state.store().count_spam_drop(&site.id, now).await?;
-        tracing::info!(site = %site.id, "callback honeypot filled; dropped");
-        let receipt = CallbackReceipt {
-            reference: Reference::generate().as_str().to_owned(),
-            status: CallbackStatus::Received,
-            due_ms,
-            token: Some(Token::generate().into_string()),
-        };
-        return Ok(respond(true, receipt));
-    }
-    let callback = ValidCallback::parse(&new)?;
-    let token = Token::generate();
-    let token_hash = token.hash();
-    let id = new_id("cb");
-    // References are short, so two can collide; a collision just means drawing another one.
-    let mut attempts = 0;
-    let stored = loop {
-        let reference = Reference::generate();
-        let row = NewCallbackRow {
-            id: &id,
-            reference: &reference,
-            callback: &callback,
-            due_ms,
-            token_hash: &token_hash,
-            now_ms: now,
-        };
-        match state.store().insert_callback(&site.id, &key, row).await {
-            Err(StoreError::ReferenceTaken) if attempts < 5 => attempts += 1,
-            other => break other?,
-        }
-    };
-    let created = stored.is_created();
-    let record = stored.into_inner();
-    let receipt = CallbackReceipt {
-        reference: record.reference,
-        status: match record.status.as_str() {
-            "received" => CallbackStatus::Received,
-            "scheduled" => CallbackStatus::Scheduled,
-            "done" => CallbackStatus::Done,
-            "unreachable" => CallbackStatus::Unreachable,
-            _ => CallbackStatus::Unknown,
-        },
-        due_ms: record.due_ms,
-        // Only the token's hash is stored, so a replay cannot repeat it. The visitor who lost
-        // the first response still has the reference to quote.
-        token: created.then(|| token.into_string()),
-    };
-    Ok(respond(created, receipt))
-}
-
 async fn start_conversation(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
     ApiJson(new): ApiJson<NewConversation>,
 ) -> Result<Response, AppError> {
     let conversation = ValidConversation::parse(new)?;
+    let outbox = Outbox::for_site(&site);
     // A fresh token every time: on a replay (the first response was lost) it is added beside
     // the original, so the visitor can continue and any earlier tab keeps working. Only hashes
     // are stored.
     let token = Token::generate();
     let stored = state
         .store()
-        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), state.clock().now_ms())
+        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), state.clock().now_ms(), &outbox)
         .await?;
     let created = stored.is_created();
     let start = stored.into_inner();
@@ -161,7 +82,8 @@ async fn add_message(
 ) -> Result<Response, AppError> {
     authorize(&state, &site.id, &id, &token).await?;
     let message = ValidMessage::parse(new)?;
-    let stored = state.store().add_message(&id, &message, Author::Visitor, state.clock().now_ms()).await?;
+    let outbox = Outbox::for_site(&site);
+    let stored = state.store().add_message(&id, &message, Author::Visitor, state.clock().now_ms(), &outbox).await?;
     Ok(respond(stored.is_created(), stored.into_inner()))
 }
 

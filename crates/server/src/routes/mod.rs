@@ -3,7 +3,11 @@
 pub mod api;
 pub mod assets;
 pub mod availability;
+pub mod callbacks;
 pub mod demo;
+pub mod noop;
+pub mod openapi;
+pub mod ratings;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
@@ -23,9 +27,13 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(ratings::router())
+        .merge(callbacks::router())
+        .merge(openapi::router())
         .merge(availability::router())
         .merge(assets::router(&state))
         .merge(demo::router())
+        .merge(noop::router())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,0 +1,433 @@
+//! `GET /v1/openapi.json`: the published contract, hand-written here beside the routes so any
+//! server (the reference one or a site owner's own) can implement it. A test reads the routers'
+//! sources and fails when a route is missing here, or documented here but gone.
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/openapi.json", get(openapi_json))
+}
+
+async fn openapi_json() -> Response {
+    let mut response = Json(document()).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+/// Who may call an operation.
+#[derive(Clone, Copy)]
+enum Auth {
+    Public,
+    /// The secret token of a receipt (rating, callback) or conversation.
+    Visitor,
+    Operator,
+}
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    auth: Auth,
+    idempotent: bool,
+    request: Option<&'static str>,
+    /// (status, description, schema name or "" for none, media type)
+    responses: &'static [(u16, &'static str, &'static str)],
+    query: &'static [(&'static str, &'static str)],
+}
+
+const JSON: &str = "application/json";
+
+/// Every `/v1` operation.
+fn operations() -> Vec<Op> {
+    use Auth::*;
+    let op = |method, path, summary, auth, request, responses, query| Op {
+        method,
+        path,
+        summary,
+        auth,
+        idempotent: false,
+        request,
+        responses,
+        query,
+    };
+    vec![
+        op("get", "/v1/openapi.json", "This document.", Public, None, &[(200, "The OpenAPI document.", "")], &[]),
+        op(
+            "get",
+            "/v1/sites/{site}/config",
+            "The site's public widget configuration.",
+            Public,
+            None,
+            &[(200, "The configuration.", "SiteConfig")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/availability",
+            "Whether someone is there and the expected waits per channel. Strong ETag; If-None-Match gives 304.",
+            Public,
+            None,
+            &[(200, "Availability.", "Availability"), (304, "Not modified.", "")],
+            &[],
+        ),
+        op(
+            "put",
+            "/v1/sites/{site}/presence",
+            "Operator presence (online / away).",
+            Operator,
+            Some("PresenceUpdate"),
+            &[(200, "The stored presence.", "Presence")],
+            &[],
+        ),
+        Op {
+            idempotent: true,
+            ..op(
+                "post",
+                "/v1/sites/{site}/ratings",
+                "Record a one-click rating. The first answer (201) carries the change token.",
+                Public,
+                Some("NewRating"),
+                &[
+                    (201, "Stored.", "RatingReceipt"),
+                    (200, "A replay: the rating as it is now, without token.", "RatingReceipt"),
+                ],
+                &[],
+            )
+        },
+        op(
+            "put",
+            "/v1/sites/{site}/ratings/{id}",
+            "Change the value or add a comment within the change window (Bearer: the rating's token).",
+            Visitor,
+            Some("RatingChange"),
+            &[(200, "The rating as it is now.", "RatingReceipt"), (409, "change_window_closed.", "ApiError")],
+            &[],
+        ),
+        op(
+            "delete",
+            "/v1/sites/{site}/ratings/{id}",
+            "Undo the rating within the change window (Bearer: the rating's token). Soft delete.",
+            Visitor,
+            None,
+            &[(204, "Undone (also when already undone).", ""), (409, "change_window_closed.", "ApiError")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/ratings/summary",
+            "Operator summary of ratings.",
+            Operator,
+            None,
+            &[(200, "The summary.", "RatingSummary")],
+            &[("days", "Site-local days ending today, 1-366 (default 30).")],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/ratings.csv",
+            "Operator CSV export of ratings that are not undone.",
+            Operator,
+            None,
+            &[(200, "text/csv; formula-like cells are prefixed with '.", "csv")],
+            &[("days", "Only the last N site-local days, 1-366 (default: all).")],
+        ),
+        Op {
+            idempotent: true,
+            ..op(
+                "post",
+                "/v1/sites/{site}/callbacks",
+                "Request a callback. The first answer (201) carries the follow-up token.",
+                Public,
+                Some("NewCallback"),
+                &[
+                    (201, "Stored.", "CallbackReceipt"),
+                    (200, "A replay: the original receipt without token.", "CallbackReceipt"),
+                ],
+                &[],
+            )
+        },
+        op(
+            "get",
+            "/v1/sites/{site}/callbacks",
+            "Operator queue of callbacks, earliest due first.",
+            Operator,
+            None,
+            &[(200, "Callbacks.", "CallbackList")],
+            &[("status", "pending (default: received or scheduled), all, received, scheduled, done, unreachable.")],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/callbacks/slots",
+            "Bookable callback slots over the next 5 business days.",
+            Public,
+            None,
+            &[(200, "Slots.", "CallbackSlots")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/callbacks/{reference}",
+            "Follow-up of a callback (Bearer: the receipt's token).",
+            Visitor,
+            None,
+            &[(200, "Status and due time.", "CallbackFollowUp")],
+            &[],
+        ),
+        op(
+            "put",
+            "/v1/sites/{site}/callbacks/{reference}/status",
+            "Operator sets a callback's status.",
+            Operator,
+            Some("CallbackStatusUpdate"),
+            &[(200, "The callback now.", "CallbackFollowUp")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/sites/{site}/conversations",
+            "Start a conversation with its first message (idempotent on the message's client_id).",
+            Public,
+            Some("NewConversation"),
+            &[
+                (201, "Started.", "ConversationCreated"),
+                (200, "A replay: the same conversation and a fresh token.", "ConversationCreated"),
+            ],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/sites/{site}/conversations/{id}/messages",
+            "Add a message (Bearer: the conversation's token; idempotent on client_id).",
+            Visitor,
+            Some("NewMessage"),
+            &[(201, "Stored.", "MessageAck"), (200, "A replay.", "MessageAck")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/conversations/{id}/messages",
+            "Read the conversation (Bearer: the conversation's token).",
+            Visitor,
+            None,
+            &[(200, "Messages, oldest first.", "MessageList")],
+            &[("after", "Only messages with a larger id.")],
+        ),
+        Op {
+            idempotent: true,
+            ..op(
+                "post",
+                "/v1/sites/{site}/noop",
+                "Reference server only: a rating request checked like POST …/ratings and not stored (benchmarks).",
+                Public,
+                Some("NewRating"),
+                &[(204, "Checked, nothing stored.", "")],
+                &[],
+            )
+        },
+    ]
+}
+
+/// The (method, path) pairs documented, for the route test.
+pub fn documented_routes() -> Vec<(&'static str, &'static str)> {
+    operations().iter().map(|o| (o.method, o.path)).collect()
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { JSON: { "schema": schema_ref("ApiError") } } })
+}
+
+fn operation(op: &Op) -> Value {
+    let mut responses = Map::new();
+    for &(status, description, schema) in op.responses {
+        let body = match schema {
+            "" => json!({ "description": description }),
+            "csv" => json!({ "description": description, "content": { "text/csv": { "schema": {"type": "string"} } } }),
+            name => json!({ "description": description, "content": { JSON: { "schema": schema_ref(name) } } }),
+        };
+        responses.insert(status.to_string(), body);
+    }
+    let mut add = |status: u16, description: &str| {
+        responses.entry(status.to_string()).or_insert_with(|| error_response(description));
+    };
+    if op.path.contains("{site}") {
+        add(403, "origin_not_allowed: the Origin is not one of the site's origins.");
+        add(404, "site_not_found, or not_found for an unknown id.");
+    }
+    if op.request.is_some() {
+        add(400, "malformed_json (or missing_idempotency_key).");
+        add(413, "payload_too_large (over 16 KiB).");
+        add(415, "unsupported_media_type: send application/json.");
+        add(422, "validation_failed with field errors.");
+    }
+    if !matches!(op.auth, Auth::Public) {
+        add(401, "unauthorized: missing or wrong bearer token.");
+    }
+    if matches!(op.method, "post" | "put" | "delete") && op.path.contains("{site}") {
+        add(429, "rate_limited; wait the Retry-After header's seconds.");
+    }
+    add(500, "internal.");
+    let mut parameters = Vec::new();
+    for name in ["site", "id", "reference"] {
+        if op.path.contains(&format!("{{{name}}}")) {
+            parameters.push(json!({ "name": name, "in": "path", "required": true, "schema": {"type": "string"} }));
+        }
+    }
+    if op.idempotent {
+        parameters.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
+    }
+    for &(name, description) in op.query {
+        parameters.push(json!({ "name": name, "in": "query", "required": false, "description": description,
+            "schema": {"type": "string"} }));
+    }
+    let mut value = json!({
+        "summary": op.summary,
+        "operationId": format!("{}_{}", op.method, op.path.trim_start_matches("/v1/").replace(['/', '{', '}', '.'], "_")),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(request) = op.request {
+        value["requestBody"] = json!({ "required": true, "content": { JSON: { "schema": schema_ref(request) } } });
+    }
+    match op.auth {
+        Auth::Public => {}
+        Auth::Visitor => value["security"] = json!([{ "visitorToken": [] }]),
+        Auth::Operator => value["security"] = json!([{ "operatorToken": [] }]),
+    }
+    value
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": properties })
+}
+
+fn schemas() -> Value {
+    let s = || json!({"type": "string"});
+    let n = || json!({"type": "integer", "format": "int64"});
+    let ns = || json!({"type": ["string", "null"]});
+    let nn = || json!({"type": ["integer", "null"], "format": "int64"});
+    let rating_value = json!({"type": "string", "enum": ["bad", "neutral", "good", "1", "2", "3", "4", "5"]});
+    let status = json!({"type": "string", "enum": ["received", "scheduled", "done", "unreachable"]});
+    json!({
+        "ApiError": object(&["error"], json!({"error": object(&["code", "message"], json!({
+            "code": {"type": "string", "enum": ["malformed_json", "missing_idempotency_key", "unauthorized",
+                "origin_not_allowed", "site_not_found", "not_found", "payload_too_large", "unsupported_media_type",
+                "validation_failed", "change_window_closed", "rate_limited", "internal"]},
+            "message": s(),
+            "fields": {"type": "array", "items": object(&["field", "code", "message"], json!({
+                "field": s(), "code": {"type": "string", "enum": ["required", "too_short", "too_long", "invalid",
+                    "unsupported"]}, "message": s()}))}}))})),
+        "SiteConfig": object(&["site", "name", "timezone", "promises"], json!({"site": s(), "name": s(),
+            "greeting": ns(), "timezone": s(), "promises": {"type": "object"},
+            "rating_scale": {"type": "string", "enum": ["faces3", "thumbs2", "stars5"]},
+            "callback_topics": {"type": "array", "items": s()}, "consent_text": ns(), "default_country": ns(),
+            "rating_change_window_secs": nn()})),
+        "Availability": {"type": "object", "description": "See the protocol crate's availability module."},
+        "PresenceUpdate": object(&["status"], json!({"status": {"type": "string", "enum": ["online", "away"]}})),
+        "Presence": object(&["status", "updated_ms"], json!({"status": s(), "updated_ms": n()})),
+        "NewRating": object(&["value"], json!({"value": rating_value,
+            "scale": {"type": "string", "enum": ["faces3", "thumbs2", "stars5"]},
+            "page": object(&["path"], json!({"path": s(), "title": ns()})),
+            "comment": {"type": ["string", "null"], "maxLength": 2000},
+            "context": object(&[], json!({"kind": {"type": "string", "enum": ["standalone", "chat", "callback"]},
+                "ref_id": ns()}))})),
+        "RatingChange": object(&["value"], json!({"value": rating_value,
+            "comment": {"type": ["string", "null"], "maxLength": 2000,
+                "description": "Absent: keep the stored comment; empty: remove it."}})),
+        "RatingReceipt": object(&["id", "value", "created_ms"], json!({"id": s(), "value": rating_value,
+            "created_ms": n(), "token": ns(), "changeable_until_ms": nn(), "undone": {"type": "boolean"}})),
+        "RatingSummary": object(&["site", "days", "total", "positive", "counts", "per_day", "per_page"], json!({
+            "site": s(), "scale": s(), "days": n(), "from_ms": n(), "to_ms": n(), "total": n(), "positive": n(),
+            "share_positive": {"type": ["number", "null"]},
+            "counts": {"type": "array", "items": object(&["value", "count"], json!({"value": s(), "count": n()}))},
+            "per_day": {"type": "array", "items": object(&["date", "total", "positive", "counts"], json!({
+                "date": {"type": "string", "format": "date"}, "total": n(), "positive": n(),
+                "counts": {"type": "array"}}))},
+            "per_page": {"type": "array", "items": object(&["path", "total", "positive", "share_positive"], json!({
+                "path": ns(), "total": n(), "positive": n(), "share_positive": {"type": "number"}}))}})),
+        "NewCallback": object(&["name", "phone"], json!({"name": {"type": "string", "maxLength": 100},
+            "phone": {"type": "string", "description": "As typed; normalised to E.164."},
+            "country": {"type": ["string", "null"], "description": "ISO 3166 alpha-2 hint for national numbers."},
+            "preferred_ms": nn(), "note": ns(), "topic": ns(), "consent": {"type": "boolean"},
+            "website": {"type": ["string", "null"], "description": "Honeypot: leave empty."}})),
+        "CallbackReceipt": object(&["reference", "status", "due_ms"], json!({"reference": s(), "status": status,
+            "due_ms": n(), "token": ns()})),
+        "CallbackSlots": object(&["timezone", "slot_minutes", "asap_due_ms", "slots"], json!({"timezone": s(),
+            "slot_minutes": n(), "asap_due_ms": n(), "slots": {"type": "array", "items":
+                object(&["start_ms", "end_ms"], json!({"start_ms": n(), "end_ms": n()}))}})),
+        "CallbackFollowUp": object(&["reference", "status", "due_ms", "created_ms"], json!({"reference": s(),
+            "status": status, "due_ms": n(), "preferred_ms": nn(), "created_ms": n(), "updated_ms": nn()})),
+        "CallbackStatusUpdate": object(&["status"], json!({"status": status, "due_ms": nn()})),
+        "CallbackList": object(&["callbacks"], json!({"callbacks": {"type": "array", "items": object(
+            &["reference", "status", "due_ms", "name", "phone", "created_ms"], json!({"reference": s(),
+            "status": status, "due_ms": n(), "preferred_ms": nn(), "name": s(), "phone": s(), "topic": ns(),
+            "note": ns(), "created_ms": n(), "updated_ms": nn()}))}})),
+        "NewMessage": object(&["client_id", "body"], json!({"client_id": s(), "body": s()})),
+        "NewConversation": object(&["message"], json!({"message": schema_ref("NewMessage"),
+            "page": object(&["path"], json!({"path": s(), "title": ns()}))})),
+        "MessageAck": object(&["id", "client_id", "created_ms"], json!({"id": n(), "client_id": s(),
+            "created_ms": n()})),
+        "ConversationCreated": object(&["conversation_id", "token", "message"], json!({"conversation_id": s(),
+            "token": s(), "message": schema_ref("MessageAck")})),
+        "MessageList": object(&["messages"], json!({"messages": {"type": "array", "items": {"type": "object"}}})),
+        "WebhookEvent": object(&["id", "type", "site", "created_ms", "data"], json!({
+            "id": {"type": "string", "description": "Event id: deliveries are at least once, dedupe on it."},
+            "type": {"type": "string", "enum": ["rating.created", "rating.changed", "callback.created",
+                "callback.updated", "message.created"]},
+            "site": s(), "created_ms": n(), "data": {"type": "object"}})),
+    })
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for op in operations() {
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        entry[op.method] = operation(&op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Porchlight API",
+            "version": "1",
+            "description": "The contract between the Porchlight widget and any server implementing it. All \
+                instants are Unix milliseconds (UTC). Errors share one shape (ApiError). New fields may be \
+                added to any object; clients ignore what they do not know.",
+        },
+        "paths": paths,
+        "webhooks": {
+            "event": { "post": {
+                "summary": "An accepted event, posted to each of the site's configured webhooks.",
+                "description": "Header `Porchlight-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \
+                    \"<t>.<body>\")>`; also `Porchlight-Event-Id`. Retried with exponential backoff until a 2xx.",
+                "requestBody": { "content": { JSON: { "schema": schema_ref("WebhookEvent") } } },
+                "responses": { "200": { "description": "Any 2xx acknowledges the event." } },
+            }},
+        },
+        "components": {
+            "schemas": schemas(),
+            "parameters": {
+                "IdempotencyKey": {
+                    "name": porchlight_protocol::IDEMPOTENCY_HEADER, "in": "header", "required": true,
+                    "description": "8-64 characters of A-Z a-z 0-9 - _, one per logical request. A replay with the \
+                        same key returns the original result with 200 and stores nothing new.",
+                    "schema": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"},
+                },
+            },
+            "securitySchemes": {
+                "visitorToken": { "type": "http", "scheme": "bearer",
+                    "description": "The token of a rating receipt, callback receipt or conversation." },
+                "operatorToken": { "type": "http", "scheme": "bearer",
+                    "description": "The server's configured operator token." },
+            },
+        },
+    })
+}
