@@ -96,12 +96,21 @@ async function startHost(widgetOriginPromise) {
 }
 
 /** Starts the real server; resolves with its origin once it prints `listening on`. */
-export async function startServer({ dir, hostOrigin }) {
+export const OPERATOR_TOKEN = 'e2e-operator-token-0123456789';
+
+/**
+ * Starts the real server; resolves with its origin once it prints `listening on`.
+ * `site` is extra TOML for the e2e site (appended after its keys, so it may open sub-tables
+ * such as `[sites.hours]`), `fakeNow` an RFC 3339 instant the server's clock starts at.
+ */
+export async function startServer({ dir, hostOrigin, site = '', fakeNow, db: dbPath, writesPerMinute = 1000 }) {
   const config = join(dir, 'porchlight.toml');
   writeFileSync(
     config,
-    `[rate_limit]
-writes_per_minute = 1000
+    `operator_token = "${OPERATOR_TOKEN}"
+
+[rate_limit]
+writes_per_minute = ${writesPerMinute}
 
 [[sites]]
 id = "e2e"
@@ -113,10 +122,13 @@ greeting = "Hi! How can we help?"
 chat_first_reply_secs = 240
 callback_business_hours = 2
 message_reply_business_days = 1
+${site}
 `,
   );
-  const db = join(dir, 'e2e.db');
-  const child = spawn(BIN, ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--assets', ASSETS], {
+  const db = dbPath || join(dir, 'e2e.db');
+  const args = ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--assets', ASSETS];
+  if (fakeNow) args.push('--fake-now', fakeNow);
+  const child = spawn(BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
@@ -138,13 +150,13 @@ message_reply_business_days = 1
   return { child, origin, db, log: () => log };
 }
 
-/** Everything one test file needs; call `stop()` in `after`. */
-export async function startStack() {
+/** Everything one test file needs; call `stop()` in `after`. Options go to `startServer`. */
+export async function startStack(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'porchlight-e2e-'));
   let resolveWidget;
   const widgetOrigin = new Promise((r) => (resolveWidget = r));
   const host = await startHost(widgetOrigin);
-  const server = await startServer({ dir, hostOrigin: host.origin });
+  const server = await startServer({ ...options, dir, hostOrigin: host.origin });
   resolveWidget(server.origin);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   return {
@@ -163,6 +175,16 @@ export async function startStack() {
         sql,
       ]);
       return JSON.parse(out.toString());
+    },
+    /** Calls the real API as an operator would (Bearer operator token). */
+    async operator(method, path, body) {
+      const res = await fetch(server.origin + path, {
+        method,
+        headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
     },
     async stop() {
       await browser.close().catch(() => {});
