@@ -13,6 +13,7 @@
 pub mod availability;
 pub mod callback;
 pub mod chat;
+pub mod console;
 pub mod error;
 pub mod frame;
 pub mod rating;
@@ -28,6 +29,10 @@ pub use callback::{
     NewCallback, OperatorCallback,
 };
 pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
+pub use console::{
+    ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem, OperatorLogin,
+    OperatorMe, TypingEvent,
+};
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 pub use rating::{
     DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,

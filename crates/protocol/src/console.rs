@@ -1,0 +1,146 @@
+//! Live chat events and the operator console API.
+//!
+//! Visitor stream: `GET /v1/sites/{site}/conversations/{id}/events` (Bearer conversation token,
+//! or `?token=` for `EventSource`), `text/event-stream` with three event types:
+//! - `event: message`, `id: <message id>`, data [`ChatMessage`](crate::ChatMessage). Resume with
+//!   the `Last-Event-ID` header (or `?after=ID`): everything with a larger id is replayed first.
+//! - `event: typing`, no id, data [`TypingEvent`]. Ephemeral, never replayed.
+//! - `event: closed`, no id, data [`ConversationClosed`]. Also sent after the replay when the
+//!   conversation is already closed.
+//!
+//! Operator console (`/v1/console/…`): session cookie from [`OperatorLogin`], or the configured
+//! operator bearer token for automation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::availability::PresenceStatus;
+use crate::chat::{Author, ChatMessage};
+
+/// Data of an `event: typing`: who is typing. Sent at most about once a second while typing;
+/// the receiver hides the indicator a few seconds after the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypingEvent {
+    pub author: Author,
+}
+
+/// Data of an `event: closed`: the operator closed the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationClosed {
+    pub closed_ms: i64,
+}
+
+/// Body of `POST /v1/console/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorLogin {
+    pub email: String,
+    pub password: String,
+}
+
+/// `GET /v1/console/me` (and the answer to a log-in): who is signed in and which sites they see.
+/// `email` is `None` for the configured operator token (automation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorMe {
+    pub id: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub name: String,
+    pub sites: Vec<String>,
+}
+
+/// Body of `PUT /v1/console/presence`; answered with [`Presence`](crate::Presence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsolePresenceUpdate {
+    pub site: String,
+    pub status: PresenceStatus,
+}
+
+/// One open conversation in the operator's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub conversation_id: String,
+    pub site: String,
+    pub created_ms: i64,
+    /// The first visitor message after the last operator message; `None` when the operator
+    /// wrote last (nobody is waiting).
+    #[serde(default)]
+    pub waiting_since_ms: Option<i64>,
+    /// The site's posted first-reply promise, in seconds.
+    pub promise_secs: u32,
+    /// `waiting_since_ms + promise`; `None` when nobody is waiting.
+    #[serde(default)]
+    pub reply_by_ms: Option<i64>,
+    /// The visitor has waited longer than promised.
+    pub breached: bool,
+    #[serde(default)]
+    pub last_message: Option<ChatMessage>,
+}
+
+/// `GET /v1/console/inbox?site=` → open conversations, longest waiting first, then those nobody
+/// waits on (most recent activity first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub now_ms: i64,
+    pub conversations: Vec<InboxItem>,
+}
+
+/// `GET /v1/console/conversations/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleConversation {
+    pub conversation_id: String,
+    pub site: String,
+    pub created_ms: i64,
+    #[serde(default)]
+    pub closed_ms: Option<i64>,
+    #[serde(default)]
+    pub page_path: Option<String>,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// Data of an event on the operator stream `GET /v1/console/events` (`event: message`,
+/// `event: typing` or `event: closed`). Notifications only: after a reconnect the console
+/// reloads the inbox instead of resuming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleEvent {
+    pub conversation_id: String,
+    pub site: String,
+    #[serde(default)]
+    pub message: Option<ChatMessage>,
+    #[serde(default)]
+    pub typing: Option<TypingEvent>,
+    #[serde(default)]
+    pub closed: Option<ConversationClosed>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pins the wire format of the live events and the console bodies.
+    #[test]
+    fn golden_console_json() {
+        let typing = TypingEvent { author: Author::Operator };
+        assert_eq!(serde_json::to_string(&typing).unwrap(), r#"{"author":"operator"}"#);
+        let closed = ConversationClosed { closed_ms: 7 };
+        assert_eq!(serde_json::to_string(&closed).unwrap(), r#"{"closed_ms":7}"#);
+        let login: OperatorLogin = serde_json::from_str(r#"{"email":"a@b.example","password":"pw"}"#).unwrap();
+        assert_eq!(login.email, "a@b.example");
+        let update: ConsolePresenceUpdate = serde_json::from_str(r#"{"site":"demo","status":"online"}"#).unwrap();
+        assert_eq!(update.status, PresenceStatus::Online);
+        let item = InboxItem {
+            conversation_id: "cv_1".into(),
+            site: "demo".into(),
+            created_ms: 1,
+            waiting_since_ms: Some(2),
+            promise_secs: 300,
+            reply_by_ms: Some(300_002),
+            breached: false,
+            last_message: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&item).unwrap(),
+            r#"{"conversation_id":"cv_1","site":"demo","created_ms":1,"waiting_since_ms":2,"promise_secs":300,"reply_by_ms":300002,"breached":false,"last_message":null}"#
+        );
+        let event: ConsoleEvent = serde_json::from_str(r#"{"conversation_id":"cv_1","site":"demo"}"#).unwrap();
+        assert!(event.message.is_none() && event.typing.is_none() && event.closed.is_none());
+    }
+}
