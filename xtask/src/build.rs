@@ -4,6 +4,8 @@
 //! target/dist/porchlight.js            the loader (minified), + .br / .gz
 //! target/dist/frame.html               the frame document (index.html with hashed URLs)
 //! target/dist/assets/*-<hash>.{js,wasm,css}   immutable, fingerprinted, + .br / .gz
+//! target/dist/console/console.html   the operator console document (served at /console)
+//! target/dist/console/*-<hash>.{js,wasm,css}  its fingerprinted files, + .br / .gz
 //! target/dist/size-report.json
 //! ```
 
@@ -99,7 +101,10 @@ pub fn run() -> Result {
         .args(["--compress", "passes=2", "--mangle", "--comments", "false", "--ecma", "2017", "-o"])
         .arg(dist.join("porchlight.js")))?;
 
-    // 7. Precompressed copies and the size report, with budgets that fail the build.
+    // 7. The operator console, built the same way into `target/dist/console/`.
+    let console_files = console(&root, &dist)?;
+
+    // 8. Precompressed copies and the size report, with budgets that fail the build.
     let loader = vec![dist.join("porchlight.js")];
     let frame_files = vec![
         dist.join("frame.html"),
@@ -107,7 +112,7 @@ pub fn run() -> Result {
         dist.join("assets").join(&wasm_name),
         dist.join("assets").join(&css_name),
     ];
-    for file in loader.iter().chain(&frame_files) {
+    for file in loader.iter().chain(&frame_files).chain(&console_files) {
         size::precompress(file)?;
     }
     size::report(
@@ -115,8 +120,62 @@ pub fn run() -> Result {
         &[
             Budget { name: "loader (porchlight.js)", files: loader, max_brotli: 2 * 1024 },
             Budget { name: "frame payload (html+js+wasm+css)", files: frame_files, max_brotli: 120 * 1024 },
+            // Operators load it once per shift: a generous ceiling, not a target.
+            Budget { name: "console payload (html+js+wasm+css)", files: console_files, max_brotli: 400 * 1024 },
         ],
     )
+}
+
+const CONSOLE_CRATE: &str = "porchlight_console";
+
+/// The operator console (`crates/console`): the same wasm pipeline as the widget, fingerprinted
+/// into `target/dist/console/` with `console.html`, which the server serves at `/console` (its
+/// assets at `/console/<name>`). Returns the files for precompression and the size report.
+fn console(root: &Path, dist: &Path) -> Result<Vec<PathBuf>> {
+    let out = dist.join("console");
+    fs::create_dir_all(&out).map_err(io("create target/dist/console"))?;
+    sh(cargo().args([
+        "rustc", "-p", "porchlight-console", "--profile", PROFILE, "--target", WASM_TARGET, "--lib", "--crate-type", "cdylib",
+    ]))?;
+    let raw_wasm = root.join(format!("target/{WASM_TARGET}/{PROFILE}/{CONSOLE_CRATE}.wasm"));
+    let bindgen_dir = root.join("target/wasm-bindgen-console");
+    let _ = fs::remove_dir_all(&bindgen_dir);
+    sh(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&bindgen_dir)
+        .arg(&raw_wasm))?;
+    let opt_wasm = bindgen_dir.join("opt.wasm");
+    sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
+        .arg("-Oz")
+        .args(WASM_FEATURES)
+        .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
+        .arg(bindgen_dir.join(format!("{CONSOLE_CRATE}_bg.wasm")))
+        .arg("-o")
+        .arg(&opt_wasm))?;
+
+    let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised console wasm"))?;
+    let wasm_name = fingerprinted(CONSOLE_CRATE, "wasm", &wasm_bytes);
+    write(&out.join(&wasm_name), &wasm_bytes)?;
+    let glue = fs::read_to_string(bindgen_dir.join(format!("{CONSOLE_CRATE}.js"))).map_err(io("read console glue"))?;
+    let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
+    let glue_name = fingerprinted(CONSOLE_CRATE, "js", glue.as_bytes());
+    write(&out.join(&glue_name), glue.as_bytes())?;
+    let css_path = root.join("crates/console/style/console.css");
+    let css = minify_css(&fs::read_to_string(&css_path).map_err(io("read crates/console/style/console.css"))?);
+    let css_name = fingerprinted("console", "css", css.as_bytes());
+    write(&out.join(&css_name), css.as_bytes())?;
+
+    let index = fs::read_to_string(root.join("crates/console/index.html")).map_err(io("read crates/console/index.html"))?;
+    let mut html = replace_once(&index, "href=\"style/console.css\"", &format!("href=\"/console/{css_name}\""))?;
+    html = replace_once(
+        &html,
+        "<script type=\"module\" src=\"porchlight_console.js\"></script>",
+        &format!(
+            "<link rel=\"preload\" href=\"/console/{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n    <script type=\"module\" src=\"/console/{glue_name}\"></script>"
+        ),
+    )?;
+    write(&out.join("console.html"), html.as_bytes())?;
+    Ok(vec![out.join("console.html"), out.join(&glue_name), out.join(&wasm_name), out.join(&css_name)])
 }
 
 fn fingerprinted(stem: &str, ext: &str, bytes: &[u8]) -> String {

@@ -3,7 +3,8 @@
 //! `"porchlight": 1` and a `"type"`; anything else is ignored by both sides.
 //!
 //! Loader → frame: `{"porchlight":1,"type":"open"}`, `{"porchlight":1,"type":"closed"}`.
-//! Frame → loader: `ready`, `close` (the visitor closed the panel), and
+//! Frame → loader: `ready`, `close` (the visitor closed the panel),
+//! `{"porchlight":1,"type":"status","state":"open"}` (the launcher's status mark), and
 //! `{"porchlight":1,"type":"event","name":"rating","detail":{...}}` for host listeners
 //! registered with `Porchlight('on', name, fn)`.
 
@@ -38,6 +39,9 @@ pub enum FrameToLoader {
     Ready,
     /// The visitor asked to close the panel (close button or Esc).
     Close,
+    /// The site's availability, for the launcher's status mark. The frame fetches it (not the
+    /// loader), so a host page whose CSP limits `connect-src` sees no blocked request.
+    Status { state: crate::AvailabilityState },
     /// Something the host page may listen to with `Porchlight('on', name, fn)`.
     /// Details are a flat string map, so host listeners get a plain object.
     Event { name: String, detail: std::collections::BTreeMap<String, String> },

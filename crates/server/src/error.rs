@@ -14,6 +14,9 @@ pub enum AppError {
     NotFound,
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// Console log-in with an unknown e-mail or a wrong password (which one is not said).
+    #[error("wrong e-mail or password")]
+    BadCredentials,
     #[error("origin not allowed")]
     OriginNotAllowed,
     #[error("missing or invalid Idempotency-Key header")]
@@ -52,6 +55,7 @@ impl AppError {
             SiteNotFound => ApiError::new(ErrorCode::SiteNotFound, "No site with this id."),
             NotFound => ApiError::new(ErrorCode::NotFound, "Not found."),
             Unauthorized => ApiError::new(ErrorCode::Unauthorized, "A valid bearer token is required."),
+            BadCredentials => ApiError::new(ErrorCode::Unauthorized, "Wrong e-mail or password."),
             OriginNotAllowed => {
                 ApiError::new(ErrorCode::OriginNotAllowed, "This origin may not use this site's widget.")
             }

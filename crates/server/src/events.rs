@@ -51,7 +51,7 @@ pub trait EventBus: Send + Sync + 'static {
     fn subscribe_conversation(&self, conversation_id: &str) -> Subscription;
 
     /// Every event of every site (the console filters by the operator's sites).
-    fn subscribe_operators(&self) -> broadcast::Receiver<LiveEvent>;
+    fn subscribe_operators(&self) -> broadcast::Receiver<Arc<LiveEvent>>;
 
     /// Held across "store a message, publish it" so one conversation's messages are published
     /// in id order.
@@ -66,16 +66,19 @@ pub trait EventBus: Send + Sync + 'static {
 /// A conversation's receiver. Dropping it removes the conversation's channel once nobody else
 /// listens, so idle conversations cost nothing.
 pub struct Subscription {
-    receiver: Option<broadcast::Receiver<LiveEvent>>,
+    receiver: Option<broadcast::Receiver<Arc<LiveEvent>>>,
     release: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 impl Subscription {
-    pub fn new(receiver: broadcast::Receiver<LiveEvent>, release: Box<dyn FnOnce() + Send + Sync>) -> Subscription {
+    pub fn new(
+        receiver: broadcast::Receiver<Arc<LiveEvent>>,
+        release: Box<dyn FnOnce() + Send + Sync>,
+    ) -> Subscription {
         Subscription { receiver: Some(receiver), release: Some(release) }
     }
 
-    pub async fn recv(&mut self) -> Result<LiveEvent, broadcast::error::RecvError> {
+    pub async fn recv(&mut self) -> Result<Arc<LiveEvent>, broadcast::error::RecvError> {
         match &mut self.receiver {
             Some(receiver) => receiver.recv().await,
             None => Err(broadcast::error::RecvError::Closed),
@@ -92,11 +95,11 @@ impl Drop for Subscription {
     }
 }
 
-type Channels = Mutex<HashMap<String, broadcast::Sender<LiveEvent>>>;
+type Channels = Mutex<HashMap<String, broadcast::Sender<Arc<LiveEvent>>>>;
 
 pub struct InProcessBus {
     conversations: Arc<Channels>,
-    operators: broadcast::Sender<LiveEvent>,
+    operators: broadcast::Sender<Arc<LiveEvent>>,
     locks: Vec<Arc<tokio::sync::Mutex<()>>>,
     shutdown: watch::Sender<bool>,
 }
@@ -121,10 +124,12 @@ impl InProcessBus {
 
 impl EventBus for InProcessBus {
     fn publish(&self, event: LiveEvent) {
+        // Shared, so a channel slot is one pointer however long the message.
+        let event = Arc::new(event);
         {
             let channels = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(sender) = channels.get(&event.conversation_id) {
-                let _ = sender.send(event.clone());
+                let _ = sender.send(Arc::clone(&event));
             }
         }
         let _ = self.operators.send(event);
@@ -151,7 +156,7 @@ impl EventBus for InProcessBus {
         )
     }
 
-    fn subscribe_operators(&self) -> broadcast::Receiver<LiveEvent> {
+    fn subscribe_operators(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.operators.subscribe()
     }
 
@@ -195,9 +200,9 @@ mod tests {
         let mut ops = bus.subscribe_operators();
         bus.publish(message("b", 1));
         bus.publish(message("a", 2));
-        assert_eq!(a.recv().await.unwrap(), message("a", 2));
-        assert_eq!(ops.recv().await.unwrap(), message("b", 1));
-        assert_eq!(ops.recv().await.unwrap(), message("a", 2));
+        assert_eq!(*a.recv().await.unwrap(), message("a", 2));
+        assert_eq!(*ops.recv().await.unwrap(), message("b", 1));
+        assert_eq!(*ops.recv().await.unwrap(), message("a", 2));
         let a2 = bus.subscribe_conversation("a");
         drop(a);
         assert_eq!(bus.open_conversations(), 1);

@@ -12,10 +12,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod origin;
 pub mod rate_limit;
@@ -117,8 +120,11 @@ impl Server {
         // Delivers queued webhook events, including those a previous run left undelivered.
         let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let state = self.state.clone();
         let signal = async move {
             shutdown.await;
+            // Event streams never end by themselves: end them so the drain can finish.
+            state.events().shut_down();
             tracing::info!("shutting down: draining in-flight requests");
             let _ = started_tx.send(());
         };

@@ -25,6 +25,25 @@ enum Command {
     /// Run the server until SIGINT or SIGTERM. Prints "listening on URL", the demo page URL and
     /// the snippet to paste into a site.
     Serve,
+    /// Manage operator accounts of the console (uses the same --db / --config).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OperatorCommand {
+    /// Create an operator. The password comes from PORCHLIGHT_OPERATOR_PASSWORD, else the first
+    /// line of standard input (at least 10 characters); it is stored only as an argon2id hash.
+    Add {
+        /// Log-in e-mail (stored lower-cased, unique).
+        #[arg(long)]
+        email: String,
+        /// Name shown in the console.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +61,33 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve => runtime.block_on(serve(&cli.serve)),
+        Command::Operator { command: OperatorCommand::Add { email, name } } => {
+            runtime.block_on(add_operator(&cli.serve, &email, &name))
+        }
+    }
+}
+
+async fn add_operator(args: &ServeArgs, email: &str, name: &str) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let password = match std::env::var("PORCHLIGHT_OPERATOR_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            let mut line = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut line) {
+                return fail(&format!("cannot read the password from standard input: {e}"));
+            }
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    match porchlight_server::admin::add_operator(&settings.database, email, name, &password).await {
+        Ok(id) => {
+            println!("operator {id} added");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
     }
 }
 

@@ -55,7 +55,7 @@ impl std::fmt::Display for Origin {
 /// True when `origin` is this server itself: the widget frame is served from here and calls the
 /// API same-origin. Checked against the configured public URL and against the `Host` the
 /// request was sent to (the same server reached under another name, e.g. localhost).
-fn is_own_origin(state: &AppState, origin: &Origin, headers: &HeaderMap) -> bool {
+pub(crate) fn is_own_origin(state: &AppState, origin: &Origin, headers: &HeaderMap) -> bool {
     if origin == state.public_origin() {
         return true;
     }

@@ -67,9 +67,12 @@ impl RateLimiter {
 }
 
 /// Middleware: writes (POST, PUT, DELETE) under `/v1/sites/{site}/` spend a token; out of tokens → 429 with
-/// `Retry-After`. Runs after the site guard, so the site is known to exist.
+/// `Retry-After`. Runs after the site guard, so the site is known to exist. Typing signals store
+/// nothing and have their own per-conversation limit, so they do not spend the IP's budget.
 pub async fn limit_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::POST | Method::PUT | Method::DELETE) {
+    if matches!(*request.method(), Method::POST | Method::PUT | Method::DELETE)
+        && !request.uri().path().ends_with("/typing")
+    {
         if let Some(site) = site_segment(request.uri().path()) {
             let ip = request
                 .extensions()

@@ -11,6 +11,7 @@ use url::Url;
 use crate::clock::{Clock, SharedClock};
 use crate::config::{url_base, OperatorToken};
 use crate::domain::Site;
+use crate::events::{EventBus, InProcessBus};
 use crate::origin::Origin;
 use crate::rate_limit::RateLimiter;
 use crate::store::Store;
@@ -32,7 +33,22 @@ struct Inner {
     /// SHA-256 of the operator token; compared digest to digest so the comparison's timing
     /// says nothing about the token.
     operator_token_hash: Option<[u8; 32]>,
+    /// Live chat fan-out.
+    events: Arc<dyn EventBus>,
+    /// Visitor messages per conversation.
+    conversation_limiter: RateLimiter,
+    /// Console log-in attempts per client IP.
+    login_limiter: RateLimiter,
+    /// Typing signals per conversation.
+    typing_limiter: RateLimiter,
 }
+
+/// Visitor messages per conversation per minute (a burst of this many, refilled evenly).
+pub const CONVERSATION_MESSAGES_PER_MINUTE: u32 = 20;
+/// Console log-in attempts per client IP per minute.
+pub const LOGINS_PER_MINUTE: u32 = 10;
+/// Typing signals per conversation per minute (clients send about one every 2 s while typing).
+pub const TYPING_PER_MINUTE: u32 = 60;
 
 impl AppState {
     /// `sites` must not be empty (the server substitutes the built-in demo site before this).
@@ -62,6 +78,10 @@ impl AppState {
             public_origin,
             clock,
             operator_token_hash: operator_token.map(|t| Sha256::digest(t.as_str().as_bytes()).into()),
+            events: Arc::new(InProcessBus::default()),
+            conversation_limiter: RateLimiter::new(CONVERSATION_MESSAGES_PER_MINUTE),
+            login_limiter: RateLimiter::new(LOGINS_PER_MINUTE),
+            typing_limiter: RateLimiter::new(TYPING_PER_MINUTE),
         }))
     }
 
@@ -107,5 +127,32 @@ impl AppState {
 
     pub fn public_origin(&self) -> &Origin {
         &self.0.public_origin
+    }
+
+    pub fn public_url(&self) -> &Url {
+        &self.0.public_url
+    }
+
+    pub fn events(&self) -> &dyn EventBus {
+        self.0.events.as_ref()
+    }
+
+    pub fn conversation_limiter(&self) -> &RateLimiter {
+        &self.0.conversation_limiter
+    }
+
+    pub fn login_limiter(&self) -> &RateLimiter {
+        &self.0.login_limiter
+    }
+
+    pub fn typing_limiter(&self) -> &RateLimiter {
+        &self.0.typing_limiter
+    }
+
+    /// Every configured site id, sorted.
+    pub fn site_ids(&self) -> Vec<SiteId> {
+        let mut ids: Vec<SiteId> = self.0.sites.keys().cloned().collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids
     }
 }

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use crate::auth::OperatorRecord;
 use crate::domain::availability::{ConversationTiming, OperatorStatus};
 use crate::domain::ratings::RatingRow;
 use crate::domain::{
@@ -109,6 +110,25 @@ pub struct OutboxRow {
 pub struct ConversationStart {
     pub conversation_id: String,
     pub first_message: MessageAck,
+}
+
+/// A conversation's own row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub id: String,
+    pub site: String,
+    pub created_ms: i64,
+    pub closed_ms: Option<i64>,
+    pub page_path: Option<String>,
+}
+
+/// An open conversation as the inbox needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    pub conversation_id: String,
+    pub created_ms: i64,
+    pub waiting_since_ms: Option<i64>,
+    pub last_message: Option<ChatMessage>,
 }
 
 #[async_trait]
@@ -215,6 +235,36 @@ pub trait Store: Send + Sync + 'static {
     /// Start and first operator reply of the site's conversations started at or after
     /// `since_ms`, for the availability estimate.
     async fn conversation_timings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<ConversationTiming>, StoreError>;
+
+    /// A conversation by id, on any site (the console looks conversations up by id alone).
+    async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>, StoreError>;
+
+    /// Marks the conversation closed; returns when it was closed (the first close wins, so a
+    /// repeated close is harmless). `None` when there is no such conversation.
+    async fn close_conversation(&self, conversation_id: &str, now_ms: i64) -> Result<Option<i64>, StoreError>;
+
+    /// The site's open conversations with who waits since when; unordered, at most `limit`.
+    async fn open_conversations(&self, site: &SiteId, limit: u32) -> Result<Vec<InboxRow>, StoreError>;
+
+    /// `false` when an operator with this (normalised) e-mail already exists.
+    async fn add_operator(&self, operator: &OperatorRecord, now_ms: i64) -> Result<bool, StoreError>;
+
+    async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
+
+    async fn create_session(
+        &self,
+        token_hash: &TokenHash,
+        operator_id: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The operator of an unexpired session.
+    async fn session_operator(&self, token_hash: &TokenHash, now_ms: i64)
+        -> Result<Option<OperatorRecord>, StoreError>;
+
+    /// Ends the session (and removes expired ones).
+    async fn delete_session(&self, token_hash: &TokenHash, now_ms: i64) -> Result<(), StoreError>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);
@@ -902,6 +952,157 @@ impl Store for SqliteStore {
             .into_iter()
             .map(|(started_ms, first_reply_ms)| ConversationTiming { started_ms, first_reply_ms })
             .collect())
+    }
+
+    async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>, StoreError> {
+        let row: Option<(String, String, i64, Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT id, site, created_ms, closed_ms, page_path FROM conversations WHERE id = ?")
+                .bind(conversation_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, site, created_ms, closed_ms, page_path)| ConversationRow {
+            id,
+            site,
+            created_ms,
+            closed_ms,
+            page_path,
+        }))
+    }
+
+    async fn close_conversation(&self, conversation_id: &str, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE conversations SET closed_ms = ? WHERE id = ? AND closed_ms IS NULL")
+            .bind(now_ms)
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        let closed: Option<Option<i64>> = sqlx::query_scalar("SELECT closed_ms FROM conversations WHERE id = ?")
+            .bind(conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(closed.flatten())
+    }
+
+    async fn open_conversations(&self, site: &SiteId, limit: u32) -> Result<Vec<InboxRow>, StoreError> {
+        // Waiting since: the first visitor message after the last operator message.
+        let rows = sqlx::query(
+            "SELECT c.id, c.created_ms,
+                    (SELECT MIN(v.created_ms) FROM messages v
+                     WHERE v.conversation_id = c.id AND v.author = 'visitor'
+                       AND v.id > COALESCE((SELECT MAX(o.id) FROM messages o
+                                            WHERE o.conversation_id = c.id AND o.author = 'operator'), 0))
+                        AS waiting_since_ms,
+                    l.id AS last_id, l.client_id AS last_client_id, l.author AS last_author, l.body AS last_body,
+                    l.created_ms AS last_created_ms
+             FROM conversations c
+             LEFT JOIN messages l ON l.id = (SELECT MAX(id) FROM messages WHERE conversation_id = c.id)
+             WHERE c.site = ? AND c.closed_ms IS NULL
+             ORDER BY c.created_ms DESC LIMIT ?",
+        )
+        .bind(site.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let last_id: Option<i64> = row.try_get("last_id")?;
+                let last_message = match last_id {
+                    None => None,
+                    Some(id) => {
+                        let author: String = row.try_get("last_author")?;
+                        Some(ChatMessage {
+                            id,
+                            client_id: row.try_get("last_client_id")?,
+                            author: parse_author(&author),
+                            body: row.try_get("last_body")?,
+                            created_ms: row.try_get("last_created_ms")?,
+                        })
+                    }
+                };
+                Ok(InboxRow {
+                    conversation_id: row.try_get("id")?,
+                    created_ms: row.try_get("created_ms")?,
+                    waiting_since_ms: row.try_get("waiting_since_ms")?,
+                    last_message,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    async fn add_operator(&self, operator: &OperatorRecord, now_ms: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO operators (id, email, name, password_hash, created_ms) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&operator.id)
+        .bind(&operator.email)
+        .bind(&operator.name)
+        .bind(&operator.password_hash)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, email, name, password_hash FROM operators WHERE email = ?")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, email, name, password_hash)| OperatorRecord { id, email, name, password_hash }))
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &TokenHash,
+        operator_id: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("INSERT INTO sessions (token_hash, operator_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)")
+            .bind(token_hash.as_str())
+            .bind(operator_id)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session_operator(
+        &self,
+        token_hash: &TokenHash,
+        now_ms: i64,
+    ) -> Result<Option<OperatorRecord>, StoreError> {
+        let row: Option<(String, String, String, String)> = sqlx::query_as(
+            "SELECT o.id, o.email, o.name, o.password_hash FROM sessions s JOIN operators o ON o.id = s.operator_id
+             WHERE s.token_hash = ? AND s.expires_ms > ?",
+        )
+        .bind(token_hash.as_str())
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, email, name, password_hash)| OperatorRecord { id, email, name, password_hash }))
+    }
+
+    async fn delete_session(&self, token_hash: &TokenHash, now_ms: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires_ms <= ?")
+            .bind(token_hash.as_str())
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn close(&self) {

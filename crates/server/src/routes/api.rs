@@ -51,6 +51,17 @@ async fn start_conversation(
         .await?;
     let created = stored.is_created();
     let start = stored.into_inner();
+    if created {
+        let first = &conversation.first;
+        crate::routes::chat::publish_message(
+            &state,
+            &site,
+            &start.conversation_id,
+            first,
+            Author::Visitor,
+            &start.first_message,
+        );
+    }
     let body = ConversationCreated {
         conversation_id: start.conversation_id,
         token: token.into_string(),
@@ -82,8 +93,12 @@ async fn add_message(
 ) -> Result<Response, AppError> {
     authorize(&state, &site.id, &id, &token).await?;
     let message = ValidMessage::parse(new)?;
-    let outbox = Outbox::for_site(&site);
-    let stored = state.store().add_message(&id, &message, Author::Visitor, state.clock().now_ms(), &outbox).await?;
+    let key = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    if let Err(wait) = state.conversation_limiter().check(key, &id, std::time::Instant::now()) {
+        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(AppError::RateLimited { retry_after_secs: retry_after_secs.max(1) });
+    }
+    let stored = crate::routes::chat::post_message(&state, &site, &id, &message, Author::Visitor).await?;
     Ok(respond(stored.is_created(), stored.into_inner()))
 }
 

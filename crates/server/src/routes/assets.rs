@@ -20,12 +20,41 @@ const NOT_BUILT: &str = "widget not built: run `cargo xtask run` (or point --ass
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let assets = ServeDir::new(state.assets().join("assets")).precompressed_br().precompressed_gzip();
-    Router::new().route("/porchlight.js", get(loader)).route("/frame", get(frame)).nest_service(
-        "/assets",
-        Router::new()
-            .fallback_service(assets)
-            .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
-    )
+    // The operator console's fingerprinted files live in `<assets>/console/`, so the full
+    // request path `/console/<file>` maps onto them as is.
+    let console_files = ServeDir::new(state.assets()).precompressed_br().precompressed_gzip();
+    Router::new()
+        .route("/porchlight.js", get(loader))
+        .route("/frame", get(frame))
+        .route("/console", get(console))
+        .merge(
+            Router::new()
+                .route_service("/console/{file}", console_files)
+                .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
+        )
+        .nest_service(
+            "/assets",
+            Router::new()
+                .fallback_service(assets)
+                .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
+        )
+}
+
+/// `GET /console`: the operator console's document (built by `cargo xtask build` from
+/// `crates/console`), same-origin with the API, under a strict CSP and never framed.
+async fn console(State(state): State<AppState>) -> Response {
+    let html = match tokio::fs::read(state.assets().join("console/console.html")).await {
+        Ok(html) => html,
+        Err(_) => return text(StatusCode::NOT_FOUND, "console not built: run `cargo xtask build`\n"),
+    };
+    let csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+               connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'";
+    let mut response = (StatusCode::OK, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    response
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {

@@ -15,7 +15,8 @@ use crate::domain::availability::callback_due_ms;
 use crate::domain::callbacks::slots;
 use crate::domain::{new_id, IdempotencyKey, Reference, Token, ValidCallback};
 use crate::error::AppError;
-use crate::extract::{ApiJson, Bearer, CurrentSite, Operator, ResourceId};
+use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
+use crate::routes::console::ConsoleOperator;
 use crate::routes::api::respond;
 use crate::state::AppState;
 use crate::store::{NewCallbackRow, StoreError};
@@ -127,7 +128,7 @@ async fn follow_up(
 async fn list_callbacks(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    _operator: Operator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     use CallbackStatus::*;
@@ -157,7 +158,7 @@ async fn set_status(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
     ResourceId(reference): ResourceId,
-    _operator: Operator,
+    _operator: ConsoleOperator,
     ApiJson(update): ApiJson<CallbackStatusUpdate>,
 ) -> Result<Response, AppError> {
     if update.status == CallbackStatus::Unknown {

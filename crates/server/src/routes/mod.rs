@@ -4,6 +4,8 @@ pub mod api;
 pub mod assets;
 pub mod availability;
 pub mod callbacks;
+pub mod chat;
+pub mod console;
 pub mod demo;
 pub mod noop;
 pub mod openapi;
@@ -29,6 +31,8 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(ratings::router())
         .merge(callbacks::router())
+        .merge(chat::router())
+        .merge(console::router())
         .merge(openapi::router())
         .merge(availability::router())
         .merge(assets::router(&state))

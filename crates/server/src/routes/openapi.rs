@@ -28,6 +28,8 @@ enum Auth {
     /// The secret token of a receipt (rating, callback) or conversation.
     Visitor,
     Operator,
+    /// The console's session cookie, or the operator token.
+    Console,
 }
 
 struct Op {
@@ -218,6 +220,124 @@ fn operations() -> Vec<Op> {
             &[(200, "Messages, oldest first.", "MessageList")],
             &[("after", "Only messages with a larger id.")],
         ),
+        op(
+            "get",
+            "/v1/sites/{site}/conversations/{id}/events",
+            "Live events (text/event-stream): `message` (id = message id, data ChatMessage), `typing` \
+             (TypingEvent), `closed` (ConversationClosed). Replays messages after Last-Event-ID (header) or \
+             ?after=, then live; keep-alive comments every 15 s. Bearer token, or ?token= for EventSource.",
+            Visitor,
+            None,
+            &[(200, "The event stream.", "sse")],
+            &[
+                ("after", "Replay messages with a larger id (the Last-Event-ID header wins)."),
+                ("token", "The conversation's token, for clients that cannot set headers (EventSource)."),
+            ],
+        ),
+        op(
+            "post",
+            "/v1/sites/{site}/conversations/{id}/typing",
+            "The visitor is typing (Bearer: the conversation's token). Relayed, never stored; 60 a minute.",
+            Visitor,
+            None,
+            &[(204, "Relayed.", "")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/login",
+            "Operator log-in: sets the HttpOnly, SameSite=Strict porchlight_session cookie. 10 tries a minute per IP.",
+            Public,
+            Some("OperatorLogin"),
+            &[
+                (200, "Signed in.", "OperatorMe"),
+                (401, "unauthorized: wrong e-mail or password.", "ApiError"),
+                (429, "rate_limited.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/logout",
+            "End the session and clear the cookie.",
+            Public,
+            None,
+            &[(204, "Signed out.", "")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/console/me",
+            "The signed-in operator and their sites.",
+            Console,
+            None,
+            &[(200, "The operator.", "OperatorMe")],
+            &[],
+        ),
+        op(
+            "put",
+            "/v1/console/presence",
+            "Set presence (online / away) for one of the operator's sites; feeds availability.",
+            Console,
+            Some("ConsolePresenceUpdate"),
+            &[(200, "The stored presence.", "Presence")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/console/inbox",
+            "Open conversations, longest waiting first, with the posted promise and breaches.",
+            Console,
+            None,
+            &[(200, "The inbox.", "Inbox")],
+            &[("site", "Only this site (default: all the operator's sites).")],
+        ),
+        op(
+            "get",
+            "/v1/console/events",
+            "Operator events (text/event-stream): message, typing, closed, each with ConsoleEvent data, on the \
+             operator's sites. Notifications only: reload the inbox after a reconnect.",
+            Console,
+            None,
+            &[(200, "The event stream.", "sse")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/console/conversations/{id}",
+            "A conversation with all its messages.",
+            Console,
+            None,
+            &[(200, "The conversation.", "ConsoleConversation")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/conversations/{id}/messages",
+            "Reply as operator (idempotent on client_id); delivered live and to webhooks.",
+            Console,
+            Some("NewMessage"),
+            &[(201, "Stored.", "MessageAck"), (200, "A replay.", "MessageAck")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/conversations/{id}/typing",
+            "The operator is typing: relayed to the visitor, never stored.",
+            Console,
+            None,
+            &[(204, "Relayed.", "")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/conversations/{id}/close",
+            "Close the conversation (the first close wins); the visitor gets `event: closed`.",
+            Console,
+            None,
+            &[(200, "Closed.", "ConversationClosed")],
+            &[],
+        ),
         Op {
             idempotent: true,
             ..op(
@@ -252,6 +372,8 @@ fn operation(op: &Op) -> Value {
         let body = match schema {
             "" => json!({ "description": description }),
             "csv" => json!({ "description": description, "content": { "text/csv": { "schema": {"type": "string"} } } }),
+            "sse" => json!({ "description": description,
+                "content": { "text/event-stream": { "schema": {"type": "string"} } } }),
             name => json!({ "description": description, "content": { JSON: { "schema": schema_ref(name) } } }),
         };
         responses.insert(status.to_string(), body);
@@ -302,6 +424,7 @@ fn operation(op: &Op) -> Value {
         Auth::Public => {}
         Auth::Visitor => value["security"] = json!([{ "visitorToken": [] }]),
         Auth::Operator => value["security"] = json!([{ "operatorToken": [] }]),
+        Auth::Console => value["security"] = json!([{ "operatorSession": [] }, { "operatorToken": [] }]),
     }
     value
 }
@@ -387,6 +510,46 @@ fn schemas() -> Value {
     })
 }
 
+/// The live chat and console schemas (a second `json!` keeps the macro within its recursion limit).
+fn chat_schemas() -> Value {
+    let s = || json!({"type": "string"});
+    let n = || json!({"type": "integer", "format": "int64"});
+    let ns = || json!({"type": ["string", "null"]});
+    let nn = || json!({"type": ["integer", "null"], "format": "int64"});
+    json!({
+        "ChatMessage": object(&["id", "client_id", "author", "body", "created_ms"], json!({"id": n(),
+            "client_id": s(), "author": {"type": "string", "enum": ["visitor", "operator"]}, "body": s(),
+            "created_ms": n()})),
+        "TypingEvent": object(&["author"], json!({"author": {"type": "string", "enum": ["visitor", "operator"]}})),
+        "ConversationClosed": object(&["closed_ms"], json!({"closed_ms": n()})),
+        "OperatorLogin": object(&["email", "password"], json!({"email": s(), "password": s()})),
+        "OperatorMe": object(&["id", "name", "sites"], json!({"id": s(), "email": ns(), "name": s(),
+            "sites": {"type": "array", "items": s()}})),
+        "ConsolePresenceUpdate": object(&["site", "status"], json!({"site": s(),
+            "status": {"type": "string", "enum": ["online", "away"]}})),
+        "Inbox": object(&["now_ms", "conversations"], json!({"now_ms": n(), "conversations": {"type": "array",
+            "items": object(&["conversation_id", "site", "created_ms", "promise_secs", "breached"], json!({
+                "conversation_id": s(), "site": s(), "created_ms": n(), "waiting_since_ms": nn(),
+                "promise_secs": n(), "reply_by_ms": nn(), "breached": {"type": "boolean"},
+                "last_message": {"oneOf": [schema_ref("ChatMessage"), {"type": "null"}]}}))}})),
+        "ConsoleConversation": object(&["conversation_id", "site", "created_ms", "messages"], json!({
+            "conversation_id": s(), "site": s(), "created_ms": n(), "closed_ms": nn(), "page_path": ns(),
+            "messages": {"type": "array", "items": schema_ref("ChatMessage")}})),
+        "ConsoleEvent": object(&["conversation_id", "site"], json!({"conversation_id": s(), "site": s(),
+            "message": {"oneOf": [schema_ref("ChatMessage"), {"type": "null"}]},
+            "typing": {"oneOf": [schema_ref("TypingEvent"), {"type": "null"}]},
+            "closed": {"oneOf": [schema_ref("ConversationClosed"), {"type": "null"}]}})),
+    })
+}
+
+fn all_schemas() -> Value {
+    let mut all = schemas();
+    if let (Some(all), Value::Object(more)) = (all.as_object_mut(), chat_schemas()) {
+        all.extend(more);
+    }
+    all
+}
+
 pub fn document() -> Value {
     let mut paths = Map::new();
     for op in operations() {
@@ -413,7 +576,7 @@ pub fn document() -> Value {
             }},
         },
         "components": {
-            "schemas": schemas(),
+            "schemas": all_schemas(),
             "parameters": {
                 "IdempotencyKey": {
                     "name": porchlight_protocol::IDEMPOTENCY_HEADER, "in": "header", "required": true,
@@ -427,6 +590,9 @@ pub fn document() -> Value {
                     "description": "The token of a rating receipt, callback receipt or conversation." },
                 "operatorToken": { "type": "http", "scheme": "bearer",
                     "description": "The server's configured operator token." },
+                "operatorSession": { "type": "apiKey", "in": "cookie", "name": "porchlight_session",
+                    "description": "Set by POST /v1/console/login. State-changing requests must also send \
+                        Content-Type: application/json and this server's own Origin." },
             },
         },
     })

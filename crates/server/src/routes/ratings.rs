@@ -11,7 +11,8 @@ use porchlight_protocol::{FieldErrorCode, NewRating, RatingChange};
 use crate::domain::ratings::{self, DEFAULT_SUMMARY_DAYS, MAX_REPORT_DAYS};
 use crate::domain::{new_id, IdempotencyKey, RatingUpdate, Site, Token, ValidRating};
 use crate::error::AppError;
-use crate::extract::{ApiJson, Bearer, CurrentSite, Operator, ResourceId};
+use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
+use crate::routes::console::ConsoleOperator;
 use crate::routes::api::respond;
 use crate::state::AppState;
 use crate::store::{NewRatingRow, RatingChangeOutcome};
@@ -119,7 +120,7 @@ fn no_store(mut response: Response) -> Response {
 async fn summary(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    _operator: Operator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let days = days_param(query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?.unwrap_or(DEFAULT_SUMMARY_DAYS);
@@ -136,7 +137,7 @@ async fn summary(
 async fn export_csv(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    _operator: Operator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let tz = site.hours.timezone();

@@ -1,0 +1,195 @@
+//! All HTTP of the console: same-origin `fetch` with the session cookie
+//! (`credentials: same-origin`), JSON through the protocol crate's types.
+//!
+//! Writes always carry `Content-Type: application/json` (also when there is nothing to say,
+//! as `{}`): the server's CSRF check wants it next to the browser's own `Origin`.
+
+use porchlight_protocol::{
+    ApiError, CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation,
+    ConsolePresenceUpdate, ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence,
+    PresenceStatus, RatingSummary,
+};
+use serde::de::DeserializeOwned;
+
+/// A request that did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// No response (network, timeout).
+    Offline,
+    /// 401: not signed in (or wrong credentials on log-in, or a route that wants the operator
+    /// token rather than the session).
+    Unauthorized,
+    /// Any other non-2xx, with the API's message when it sent one.
+    Status(u16, String),
+}
+
+impl Failure {
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Offline => "The server cannot be reached. Retrying…".into(),
+            Failure::Unauthorized => "Not signed in, or not allowed.".into(),
+            Failure::Status(429, _) => "Too many attempts. Wait a moment and try again.".into(),
+            Failure::Status(status, message) if message.is_empty() => format!("The server answered {status}."),
+            Failure::Status(_, message) => message.clone(),
+        }
+    }
+}
+
+fn classify(status: u16, body: &str) -> Failure {
+    if status == 401 {
+        return Failure::Unauthorized;
+    }
+    let message = serde_json::from_str::<ApiError>(body).map(|e| e.error.message).unwrap_or_default();
+    Failure::Status(status, message)
+}
+
+/// `/v1/...` path segments chosen by the server are URL-safe; escape anything else anyway.
+pub fn encode_segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn conversation_path(id: &str, rest: &str) -> String {
+    format!("/v1/console/conversations/{}{rest}", encode_segment(id))
+}
+
+pub async fn me() -> Result<OperatorMe, Failure> {
+    json("GET", "/v1/console/me", None).await
+}
+
+pub async fn login(email: String, password: String) -> Result<OperatorMe, Failure> {
+    json("POST", "/v1/console/login", Some(to_json(&OperatorLogin { email, password }))).await
+}
+
+pub async fn logout() -> Result<(), Failure> {
+    empty("POST", "/v1/console/logout", Some("{}".into())).await
+}
+
+pub async fn set_presence(site: String, status: PresenceStatus) -> Result<Presence, Failure> {
+    json("PUT", "/v1/console/presence", Some(to_json(&ConsolePresenceUpdate { site, status }))).await
+}
+
+pub async fn inbox(site: &str) -> Result<Inbox, Failure> {
+    json("GET", &format!("/v1/console/inbox?site={}", encode_segment(site)), None).await
+}
+
+pub async fn conversation(id: &str) -> Result<ConsoleConversation, Failure> {
+    json("GET", &conversation_path(id, ""), None).await
+}
+
+pub async fn reply(id: &str, body: &NewMessage) -> Result<MessageAck, Failure> {
+    json("POST", &conversation_path(id, "/messages"), Some(to_json(body))).await
+}
+
+pub async fn typing(id: &str) -> Result<(), Failure> {
+    empty("POST", &conversation_path(id, "/typing"), Some("{}".into())).await
+}
+
+pub async fn close(id: &str) -> Result<ConversationClosed, Failure> {
+    json("POST", &conversation_path(id, "/close"), Some("{}".into())).await
+}
+
+pub async fn callbacks(site: &str) -> Result<CallbackList, Failure> {
+    json("GET", &format!("/v1/sites/{}/callbacks?status=pending", encode_segment(site)), None).await
+}
+
+pub async fn set_callback_status(site: &str, reference: &str, status: CallbackStatus) -> Result<CallbackFollowUp, Failure> {
+    let path = format!("/v1/sites/{}/callbacks/{}/status", encode_segment(site), encode_segment(reference));
+    json("PUT", &path, Some(to_json(&CallbackStatusUpdate { status, due_ms: None }))).await
+}
+
+pub async fn ratings(site: &str) -> Result<RatingSummary, Failure> {
+    json("GET", &format!("/v1/sites/{}/ratings/summary?days=30", encode_segment(site)), None).await
+}
+
+fn to_json<T: serde::Serialize>(body: &T) -> String {
+    serde_json::to_string(body).unwrap_or_default()
+}
+
+async fn json<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> Result<T, Failure> {
+    let (status, text) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
+    if (200..300).contains(&status) {
+        serde_json::from_str(&text).map_err(|_| Failure::Status(status, "Unexpected answer from the server.".into()))
+    } else {
+        Err(classify(status, &text))
+    }
+}
+
+async fn empty(method: &str, path: &str, body: Option<String>) -> Result<(), Failure> {
+    let (status, text) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(classify(status, &text))
+    }
+}
+
+const TIMEOUT_MS: i32 = 15_000;
+
+/// One `fetch`: status and body, `None` when no response arrived. Boxed: one state machine for
+/// every request (smaller WASM).
+fn fetch_text<'a>(
+    method: &'a str,
+    path: &'a str,
+    body: Option<String>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<(u16, String)>> + 'a>> {
+    Box::pin(async move {
+        use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+        use wasm_bindgen_futures::JsFuture;
+        use web_sys::{AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response};
+
+        let window = web_sys::window()?;
+        let headers = Headers::new().ok()?;
+        headers.set("Accept", "application/json").ok()?;
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_mode(RequestMode::SameOrigin);
+        init.set_credentials(RequestCredentials::SameOrigin);
+        if let Some(body) = body {
+            headers.set("Content-Type", "application/json").ok()?;
+            init.set_body(&JsValue::from_str(&body));
+        }
+        init.set_headers(&headers);
+        let controller = AbortController::new().ok();
+        let timer = controller.as_ref().and_then(|controller| {
+            init.set_signal(Some(&controller.signal()));
+            let controller = controller.clone();
+            let abort = Closure::once_into_js(move || controller.abort());
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), TIMEOUT_MS).ok()
+        });
+        let result = async {
+            let response: Response =
+                JsFuture::from(window.fetch_with_str_and_init(path, &init)).await.ok()?.dyn_into().ok()?;
+            let status = response.status();
+            let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string().unwrap_or_default();
+            Some((status, text))
+        }
+        .await;
+        if let Some(timer) = timer {
+            window.clear_timeout_with_handle(timer);
+        }
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_failures() {
+        assert_eq!(conversation_path("cv_1-a", "/close"), "/v1/console/conversations/cv_1-a/close");
+        assert_eq!(conversation_path("a/b?", ""), "/v1/console/conversations/a%2Fb%3F");
+        assert_eq!(classify(401, ""), Failure::Unauthorized);
+        let body = r#"{"error":{"code":"not_found","message":"Nothing here."}}"#;
+        assert_eq!(classify(404, body), Failure::Status(404, "Nothing here.".into()));
+        assert_eq!(classify(500, "oops").message(), "The server answered 500.");
+    }
+}

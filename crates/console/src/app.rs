@@ -1,0 +1,785 @@
+//! The console's components. Every text from the server (messages, names, notes) is rendered
+//! as a text node by Leptos: never as HTML.
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use porchlight_protocol::{
+    Author, CallbackStatus, ChatMessage, ConsoleConversation, ConsoleEvent, InboxItem, NewMessage, OperatorCallback,
+    OperatorMe, PresenceStatus, RatingSummary,
+};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+
+use crate::api::{self, Failure};
+use crate::logic::{
+    author_label, format_promise, is_breached, merge_messages, order_inbox, reply_problem, share_label,
+    should_send_typing, wait_label, CALLBACK_STATUSES, TYPING_SHOWN_MS,
+};
+
+/// The console clock ticks this often (waiting times, typing indicator).
+const TICK_MS: u64 = 1000;
+/// Ticks between reloads while the live stream is down (polling fallback), and while it is up
+/// (a safety net for anything the notifications missed).
+const POLL_TICKS_OFFLINE: u32 = 4;
+const POLL_TICKS_LIVE: u32 = 30;
+
+pub fn mount(root: web_sys::HtmlElement) {
+    leptos::mount::mount_to(root, App).forget();
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Local date and time of a Unix ms instant, for operators.
+fn when(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+/// A client id for a reply: `co-` and 20 random base-36 characters.
+fn new_client_id() -> String {
+    let mut bytes = [0u8; 20];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut id = String::from("co-");
+    id.extend(bytes.iter().map(|b| alphabet[usize::from(*b) % alphabet.len()] as char));
+    id
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let me = RwSignal::new(None::<OperatorMe>);
+    let checked = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(who) = api::me().await {
+            me.set(Some(who));
+        }
+        checked.set(true);
+    });
+    move || {
+        if !checked.get() {
+            view! { <p class="co-loading" role="status">"Loading…"</p> }.into_any()
+        } else if let Some(who) = me.get() {
+            view! { <Console who me/> }.into_any()
+        } else {
+            view! { <Login me/> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn Login(me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |e: ev::SubmitEvent| {
+        e.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::login(email.get_untracked(), password.get_untracked()).await {
+                Ok(who) => {
+                    password.set(String::new());
+                    me.set(Some(who));
+                }
+                Err(Failure::Unauthorized) => error.set(Some("Wrong e-mail or password.".into())),
+                Err(failure) => error.set(Some(failure.message())),
+            }
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <main class="co-login-page">
+            <form class="co-card co-login" on:submit=submit>
+                <h1>"Porchlight console"</h1>
+                <label>
+                    "E-mail"
+                    <input type="email" name="email" autocomplete="username" required data-testid="co-email" bind:value=email/>
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" autocomplete="current-password" required data-testid="co-password" bind:value=password/>
+                </label>
+                <button type="submit" data-testid="co-login" disabled=move || busy.get()>"Log in"</button>
+                {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-login-error">{e}</p> })}
+            </form>
+        </main>
+    }
+}
+
+/// Everything the signed-in console shares between its panels.
+#[derive(Clone, Copy)]
+struct Shared {
+    me: RwSignal<Option<OperatorMe>>,
+    site: RwSignal<String>,
+    /// The console clock in server time (client clock plus the offset seen on the last inbox).
+    now: RwSignal<i64>,
+    offset: RwSignal<f64>,
+    inbox: RwSignal<Vec<InboxItem>>,
+    inbox_error: RwSignal<Option<String>>,
+    inbox_loading: StoredValue<(bool, bool)>,
+    selected: RwSignal<Option<String>>,
+    conversation: RwSignal<Option<ConsoleConversation>>,
+    visitor_typing_until: RwSignal<f64>,
+    live: RwSignal<bool>,
+}
+
+impl Shared {
+    /// Reloads the inbox; calls made while a load is running coalesce into one more load.
+    fn reload_inbox(self) {
+        let busy = self.inbox_loading.with_value(|(busy, _)| *busy);
+        if busy {
+            self.inbox_loading.update_value(|(_, again)| *again = true);
+            return;
+        }
+        self.inbox_loading.set_value((true, false));
+        spawn_local(async move {
+            loop {
+                let site = self.site.get_untracked();
+                let result = api::inbox(&site).await;
+                if self.site.try_get_untracked().as_deref() != Some(site.as_str()) {
+                    // The operator switched sites meanwhile: load again for the new one.
+                } else {
+                    match result {
+                        Ok(inbox) => {
+                            self.offset.set(inbox.now_ms as f64 - now_ms());
+                            self.now.set(inbox.now_ms);
+                            let mut items = inbox.conversations;
+                            order_inbox(&mut items);
+                            self.inbox.set(items);
+                            self.inbox_error.set(None);
+                        }
+                        Err(Failure::Unauthorized) => {
+                            self.me.set(None);
+                            return;
+                        }
+                        Err(failure) => self.inbox_error.set(Some(failure.message())),
+                    }
+                }
+                let again = self.inbox_loading.try_with_value(|(_, again)| *again).unwrap_or(false);
+                if !again {
+                    self.inbox_loading.try_set_value((false, false));
+                    return;
+                }
+                self.inbox_loading.set_value((true, false));
+            }
+        });
+    }
+
+    fn load_conversation(self, id: String) {
+        spawn_local(async move {
+            let result = api::conversation(&id).await;
+            if self.selected.try_get_untracked().flatten().as_deref() != Some(id.as_str()) {
+                return;
+            }
+            match result {
+                Ok(loaded) => self.conversation.update(|current| match current {
+                    Some(c) if c.conversation_id == loaded.conversation_id => {
+                        merge_messages(&mut c.messages, loaded.messages);
+                        c.closed_ms = loaded.closed_ms;
+                    }
+                    _ => *current = Some(loaded),
+                }),
+                Err(Failure::Unauthorized) => self.me.set(None),
+                Err(_) => {}
+            }
+        });
+    }
+
+    fn add_messages(self, id: &str, messages: Vec<ChatMessage>) {
+        self.conversation.update(|c| {
+            if let Some(c) = c.as_mut().filter(|c| c.conversation_id == id) {
+                merge_messages(&mut c.messages, messages);
+            }
+        });
+    }
+
+    /// One notification of the operator stream.
+    fn on_event(self, name: &str, event: ConsoleEvent) {
+        let open = self.selected.get_untracked().as_deref() == Some(event.conversation_id.as_str());
+        match name {
+            "message" => {
+                if let Some(message) = event.message {
+                    if open {
+                        if message.author == Author::Visitor {
+                            self.visitor_typing_until.set(0.0);
+                        }
+                        self.add_messages(&event.conversation_id, vec![message]);
+                    }
+                }
+                if event.site == self.site.get_untracked() {
+                    self.reload_inbox();
+                }
+            }
+            "typing" => {
+                if open && event.typing.is_some_and(|t| t.author == Author::Visitor) {
+                    self.visitor_typing_until.set(now_ms() + TYPING_SHOWN_MS);
+                }
+            }
+            "closed" => {
+                if let (true, Some(closed)) = (open, event.closed) {
+                    self.conversation.update(|c| {
+                        if let Some(c) = c.as_mut() {
+                            c.closed_ms = Some(closed.closed_ms);
+                        }
+                    });
+                }
+                self.reload_inbox();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The operator stream (`GET /v1/console/events`), with the listeners it needs kept alive
+/// until the console is left.
+struct LiveStream {
+    source: web_sys::EventSource,
+    _listeners: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+impl Drop for LiveStream {
+    /// Closed before its listeners go, so a late event never calls a dropped closure.
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+fn connect(shared: Shared) -> Option<LiveStream> {
+    let source = web_sys::EventSource::new("/v1/console/events").ok()?;
+    let mut listeners = Vec::new();
+    for name in ["message", "typing", "closed"] {
+        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
+            if let Ok(event) = serde_json::from_str::<ConsoleEvent>(&data) {
+                shared.on_event(name, event);
+            }
+        });
+        source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref()).ok()?;
+        listeners.push(listener);
+    }
+    // (Re)connected: notifications are not replayed, so catch up by reloading.
+    let opened = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        shared.live.set(true);
+        shared.reload_inbox();
+        if let Some(id) = shared.selected.get_untracked() {
+            shared.load_conversation(id);
+        }
+    });
+    source.add_event_listener_with_callback("open", opened.as_ref().unchecked_ref()).ok()?;
+    listeners.push(opened);
+    // The browser retries by itself; until then the console polls.
+    let failed = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| shared.live.set(false));
+    source.add_event_listener_with_callback("error", failed.as_ref().unchecked_ref()).ok()?;
+    listeners.push(failed);
+    Some(LiveStream { source, _listeners: listeners })
+}
+
+#[component]
+fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
+    let shared = Shared {
+        me,
+        site: RwSignal::new(who.sites.first().cloned().unwrap_or_default()),
+        now: RwSignal::new(now_ms() as i64),
+        offset: RwSignal::new(0.0),
+        inbox: RwSignal::new(Vec::new()),
+        inbox_error: RwSignal::new(None),
+        inbox_loading: StoredValue::new((false, false)),
+        selected: RwSignal::new(None),
+        conversation: RwSignal::new(None),
+        visitor_typing_until: RwSignal::new(0.0),
+        live: RwSignal::new(false),
+    };
+    provide_context(shared);
+
+    let stream = StoredValue::new_local(connect(shared));
+    let ticks = StoredValue::new(0u32);
+    let tick = move || {
+        shared.now.set((now_ms() + shared.offset.get_untracked()) as i64);
+        let n = ticks.with_value(|n| n + 1);
+        ticks.set_value(n);
+        let every = if shared.live.get_untracked() { POLL_TICKS_LIVE } else { POLL_TICKS_OFFLINE };
+        if n % every == 0 {
+            shared.reload_inbox();
+            if let Some(id) = shared.selected.get_untracked() {
+                shared.load_conversation(id);
+            }
+        }
+    };
+    let timer = set_interval_with_handle(tick, std::time::Duration::from_millis(TICK_MS)).ok();
+    on_cleanup(move || {
+        if let Some(timer) = timer {
+            timer.clear();
+        }
+        stream.try_with_value(|s| {
+            if let Some(s) = s {
+                s.source.close();
+            }
+        });
+    });
+    // Everything per site loads again when the operator switches site.
+    Effect::new(move || {
+        shared.site.track();
+        shared.selected.set(None);
+        shared.conversation.set(None);
+        shared.reload_inbox();
+    });
+
+    let logout = move |_| {
+        spawn_local(async move {
+            let _ = api::logout().await;
+            me.set(None);
+        });
+    };
+    let name = who.name.clone();
+    let sites = who.sites.clone();
+    let many_sites = sites.len() > 1;
+    view! {
+        <div class="co-app">
+            <header class="co-header">
+                <h1>"Porchlight console"</h1>
+                <Show when=move || many_sites>
+                    <label class="co-site">
+                        "Site "
+                        <select data-testid="co-site" on:change=move |e| shared.site.set(event_target_value(&e))>
+                            {sites.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <PresenceToggle/>
+                <span class="co-live" data-testid="co-live" data-live=move || shared.live.get().to_string()>
+                    {move || if shared.live.get() { "live" } else { "reconnecting…" }}
+                </span>
+                <span class="co-who" data-testid="co-operator">{name}</span>
+                <button type="button" data-testid="co-logout" on:click=logout>"Log out"</button>
+            </header>
+            <main class="co-main">
+                <InboxPanel/>
+                <ConversationPanel/>
+                <aside class="co-side">
+                    <CallbacksPanel/>
+                    <RatingsPanel/>
+                </aside>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn PresenceToggle() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let status = RwSignal::new(None::<PresenceStatus>);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move || {
+        shared.site.track();
+        status.set(None);
+    });
+    let toggle = move |_| {
+        let next = if status.get_untracked() == Some(PresenceStatus::Online) {
+            PresenceStatus::Away
+        } else {
+            PresenceStatus::Online
+        };
+        let site = shared.site.get_untracked();
+        spawn_local(async move {
+            match api::set_presence(site, next).await {
+                Ok(presence) => {
+                    status.set(Some(presence.status));
+                    error.set(None);
+                }
+                Err(failure) => error.set(Some(failure.message())),
+            }
+        });
+    };
+    let label = move || match status.get() {
+        Some(PresenceStatus::Online) => "Online",
+        Some(PresenceStatus::Away) => "Away",
+        _ => "Presence not set",
+    };
+    let state = move || match status.get() {
+        Some(PresenceStatus::Online) => "online",
+        Some(PresenceStatus::Away) => "away",
+        _ => "unknown",
+    };
+    view! {
+        <button
+            type="button"
+            class="co-presence"
+            data-testid="co-presence"
+            data-status=state
+            aria-pressed=move || (status.get() == Some(PresenceStatus::Online)).to_string()
+            title="Switch between online and away for this site"
+            on:click=toggle
+        >
+            {label}
+        </button>
+        {move || error.get().map(|e| view! { <span class="co-error" role="alert">{e}</span> })}
+    }
+}
+
+#[component]
+fn InboxPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let open = move |id: String| {
+        if shared.selected.get_untracked().as_deref() == Some(id.as_str()) {
+            return;
+        }
+        shared.conversation.set(None);
+        shared.visitor_typing_until.set(0.0);
+        shared.selected.set(Some(id.clone()));
+        shared.load_conversation(id);
+    };
+    let rows = move || {
+        shared
+            .inbox
+            .get()
+            .into_iter()
+            .map(|item| {
+                let id = item.conversation_id.clone();
+                let current = {
+                    let id = id.clone();
+                    move || (shared.selected.get().as_deref() == Some(id.as_str())).to_string()
+                };
+                let preview = item.last_message.as_ref().map_or_else(|| "(no messages)".to_owned(), |m| {
+                    format!("{}: {}", author_label(m.author), m.body)
+                });
+                let item_for_breach = item.clone();
+                let breached = Memo::new(move |_| is_breached(&item_for_breach, shared.now.get()));
+                let item_for_label = item.clone();
+                let label = move || wait_label(&item_for_label, shared.now.get());
+                let promise = format!("Promise: first reply within {}", format_promise(item.promise_secs));
+                view! {
+                    <li>
+                        <button
+                            type="button"
+                            class="co-inbox-item"
+                            class:co-breached=move || breached.get()
+                            data-testid="co-inbox-item"
+                            data-conversation=id.clone()
+                            data-breached=move || breached.get().to_string()
+                            aria-current=current
+                            title=promise
+                            on:click=move |_| open(id.clone())
+                        >
+                            <span class="co-preview" data-testid="co-inbox-preview">{preview}</span>
+                            <span class="co-wait" data-testid="co-inbox-wait">{label}</span>
+                            <Show when=move || breached.get()>
+                                <span class="co-badge" data-testid="co-inbox-breach">"Promise breached"</span>
+                            </Show>
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="co-panel co-inbox" data-testid="co-inbox">
+            <h2>"Inbox"</h2>
+            {move || shared.inbox_error.get().map(|e| view! { <p class="co-error" role="alert">{e}</p> })}
+            <Show when=move || shared.inbox.with(Vec::is_empty)>
+                <p class="co-empty" data-testid="co-inbox-empty">"No open conversations."</p>
+            </Show>
+            <ul class="co-list">{rows}</ul>
+        </section>
+    }
+}
+
+#[component]
+fn ConversationPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let draft = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let last_typing = StoredValue::new(None::<f64>);
+
+    let messages = move || {
+        shared.conversation.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default())
+    };
+    let closed = move || shared.conversation.with(|c| c.as_ref().is_some_and(|c| c.closed_ms.is_some()));
+    let visitor_typing = move || shared.now.get() > 0 && now_ms() < shared.visitor_typing_until.get();
+
+    let send = move || {
+        let Some(id) = shared.selected.get_untracked() else { return };
+        let body = draft.get_untracked();
+        if let Some(problem) = reply_problem(&body) {
+            error.set(Some(problem.into()));
+            return;
+        }
+        if sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
+        error.set(None);
+        let message = NewMessage { client_id: new_client_id(), body };
+        spawn_local(async move {
+            // One retry with the same client id: the server stores it once either way.
+            let mut result = api::reply(&id, &message).await;
+            if matches!(result, Err(Failure::Offline)) {
+                result = api::reply(&id, &message).await;
+            }
+            match result {
+                Ok(ack) => {
+                    draft.set(String::new());
+                    last_typing.set_value(None);
+                    let mine = ChatMessage {
+                        id: ack.id,
+                        client_id: ack.client_id,
+                        author: Author::Operator,
+                        body: message.body,
+                        created_ms: ack.created_ms,
+                    };
+                    shared.add_messages(&id, vec![mine]);
+                    shared.reload_inbox();
+                }
+                Err(Failure::Unauthorized) => shared.me.set(None),
+                Err(failure) => error.set(Some(failure.message())),
+            }
+            sending.try_set(false);
+        });
+    };
+    let on_submit = move |e: ev::SubmitEvent| {
+        e.prevent_default();
+        send();
+    };
+    let on_keydown = move |e: ev::KeyboardEvent| {
+        if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
+            e.prevent_default();
+            send();
+        }
+    };
+    let on_input = move |_| {
+        let now = now_ms();
+        if !should_send_typing(last_typing.get_value(), now) {
+            return;
+        }
+        let Some(id) = shared.selected.get_untracked() else { return };
+        last_typing.set_value(Some(now));
+        spawn_local(async move {
+            let _ = api::typing(&id).await;
+        });
+    };
+    let close = move |_| {
+        let Some(id) = shared.selected.get_untracked() else { return };
+        spawn_local(async move {
+            match api::close(&id).await {
+                Ok(closed) => {
+                    shared.conversation.update(|c| {
+                        if let Some(c) = c.as_mut().filter(|c| c.conversation_id == id) {
+                            c.closed_ms = Some(closed.closed_ms);
+                        }
+                    });
+                    shared.reload_inbox();
+                }
+                Err(failure) => error.set(Some(failure.message())),
+            }
+        });
+    };
+    let header = move || {
+        shared.conversation.with(|c| {
+            c.as_ref().map(|c| {
+                let page = c.page_path.clone().map(|p| format!(" · page {p}")).unwrap_or_default();
+                format!("Started {}{page}", when(c.created_ms))
+            })
+        })
+    };
+
+    view! {
+        <section class="co-panel co-conversation" data-testid="co-conversation">
+            <Show
+                when=move || shared.selected.with(Option::is_some)
+                fallback=|| view! { <p class="co-empty">"Pick a conversation from the inbox."</p> }
+            >
+                <h2>"Conversation"</h2>
+                <p class="co-meta">{header}</p>
+                <ol class="co-messages" aria-live="polite">
+                    <For each=messages key=|m| m.id let:m>
+                        <li
+                            class="co-message"
+                            class:co-mine=m.author == Author::Operator
+                            data-testid="co-message"
+                            data-author=match m.author {
+                                Author::Visitor => "visitor",
+                                Author::Operator => "operator",
+                                Author::Unknown => "unknown",
+                            }
+                        >
+                            <span class="co-author">{author_label(m.author)}</span>
+                            <time class="co-time">{when(m.created_ms)}</time>
+                            <p class="co-body" data-testid="co-message-body">{m.body}</p>
+                        </li>
+                    </For>
+                </ol>
+                <Show when=visitor_typing>
+                    <p class="co-typing" data-testid="co-typing" role="status">"The visitor is typing…"</p>
+                </Show>
+                <Show
+                    when=move || !closed()
+                    fallback=|| view! { <p class="co-closed" data-testid="co-conversation-closed">"This conversation is closed."</p> }
+                >
+                    <form class="co-reply-form" on:submit=on_submit>
+                        <textarea
+                            rows="3"
+                            placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
+                            aria-label="Reply"
+                            data-testid="co-reply"
+                            bind:value=draft
+                            on:input=on_input
+                            on:keydown=on_keydown
+                        ></textarea>
+                        <div class="co-actions">
+                            <button type="submit" data-testid="co-send" disabled=move || sending.get()>"Send"</button>
+                            <button type="button" class="co-secondary" data-testid="co-close-conversation" on:click=close>
+                                "Close conversation"
+                            </button>
+                        </div>
+                    </form>
+                </Show>
+                {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-reply-error">{e}</p> })}
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn CallbacksPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let list = RwSignal::new(Vec::<OperatorCallback>::new());
+    let error = RwSignal::new(None::<String>);
+    let load = move || {
+        let site = shared.site.get_untracked();
+        spawn_local(async move {
+            match api::callbacks(&site).await {
+                Ok(callbacks) => {
+                    list.try_set(callbacks.callbacks);
+                    error.try_set(None);
+                }
+                Err(Failure::Unauthorized) => {
+                    error.try_set(Some("The server does not let this session read the callback queue.".into()));
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure.message()));
+                }
+            }
+        });
+    };
+    Effect::new(move || {
+        shared.site.track();
+        load();
+    });
+    let set_status = move |reference: String, raw: String| {
+        let status = CallbackStatus::parse(&raw);
+        let site = shared.site.get_untracked();
+        spawn_local(async move {
+            match api::set_callback_status(&site, &reference, status).await {
+                Ok(follow_up) => {
+                    list.update(|l| {
+                        if let Some(c) = l.iter_mut().find(|c| c.reference == reference) {
+                            c.status = follow_up.status;
+                            c.due_ms = follow_up.due_ms;
+                        }
+                    });
+                    error.set(None);
+                }
+                Err(failure) => error.set(Some(failure.message())),
+            }
+        });
+    };
+    let rows = move || {
+        list.get()
+            .into_iter()
+            .map(|c| {
+                let reference = c.reference.clone();
+                let current = c.status;
+                let detail = [c.topic.clone(), c.note.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                view! {
+                    <li class="co-callback" data-testid="co-callback" data-reference=c.reference.clone() data-status=current.as_str()>
+                        <span class="co-callback-who">{c.name.clone()} " · " {c.phone.clone()}</span>
+                        <span class="co-callback-due">"Due " {when(c.due_ms)} " · " {c.reference.clone()}</span>
+                        <span class="co-callback-note">{detail}</span>
+                        <select
+                            data-testid="co-callback-status"
+                            aria-label="Callback status"
+                            on:change=move |e| set_status(reference.clone(), event_target_value(&e))
+                        >
+                            {CALLBACK_STATUSES
+                                .iter()
+                                .map(|s| view! { <option value=s.as_str() selected=*s == current>{s.as_str()}</option> })
+                                .collect_view()}
+                        </select>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="co-panel co-callbacks" data-testid="co-callbacks">
+            <h2>"Callback queue"</h2>
+            <button type="button" class="co-secondary" on:click=move |_| load()>"Refresh"</button>
+            {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-callbacks-error">{e}</p> })}
+            <ul class="co-list">{rows}</ul>
+        </section>
+    }
+}
+
+#[component]
+fn RatingsPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let summary = RwSignal::new(None::<RatingSummary>);
+    let error = RwSignal::new(None::<String>);
+    let load = move || {
+        let site = shared.site.get_untracked();
+        spawn_local(async move {
+            match api::ratings(&site).await {
+                Ok(s) => {
+                    summary.try_set(Some(s));
+                    error.try_set(None);
+                }
+                Err(Failure::Unauthorized) => {
+                    error.try_set(Some("The server does not let this session read the ratings summary.".into()));
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure.message()));
+                }
+            }
+        });
+    };
+    Effect::new(move || {
+        shared.site.track();
+        load();
+    });
+    let body = move || {
+        summary.get().map(|s| {
+            let counts = s
+                .counts
+                .iter()
+                .map(|c| view! { <li data-value=c.value.as_str()>{c.value.as_str()} ": " {c.count}</li> })
+                .collect_view();
+            view! {
+                <p class="co-share" data-testid="co-ratings-share">{share_label(&s)}</p>
+                <p data-testid="co-ratings-total">{format!("{} ratings, {} positive, last {} days", s.total, s.positive, s.days)}</p>
+                <ul class="co-counts">{counts}</ul>
+            }
+        })
+    };
+    view! {
+        <section class="co-panel co-ratings" data-testid="co-ratings-summary">
+            <h2>"Ratings"</h2>
+            <button type="button" class="co-secondary" on:click=move |_| load()>"Refresh"</button>
+            {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-ratings-error">{e}</p> })}
+            {body}
+        </section>
+    }
+}

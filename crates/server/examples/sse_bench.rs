@@ -1,0 +1,281 @@
+//! Live chat benchmark (not a test): N visitor event streams, each receiving one operator
+//! message a second, against a release-built `porchlight` on loopback.
+//!
+//! ```text
+//! cargo build --release -p porchlight-server --bin porchlight --example sse_bench
+//! ulimit -n 65535
+//! target/release/examples/sse_bench --streams 1000 --seconds 20
+//! target/release/examples/sse_bench --streams 10000 --seconds 20 --senders 1024 [--rate 1000]
+//! ```
+//!
+//! Reports delivery latency (operator POST sent → message event parsed by the visitor's stream)
+//! p50 / p99 / max, messages sent and received, and the server's peak RSS (VmRSS from
+//! `/proc/<pid>/status`, sampled every 500 ms). The server and this client share the machine.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const OPERATOR_TOKEN: &str = "bench-operator-token-0123456789";
+
+struct Args {
+    streams: usize,
+    seconds: u64,
+    server: String,
+    senders: usize,
+    /// Messages per second over all conversations (default: one per conversation per second).
+    rate: Option<usize>,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        streams: 1000,
+        seconds: 20,
+        server: concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release/porchlight").into(),
+        senders: 64,
+        rate: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--streams" => args.streams = value.parse().expect("--streams N"),
+            "--seconds" => args.seconds = value.parse().expect("--seconds S"),
+            "--server" => args.server = value,
+            "--senders" => args.senders = value.parse().expect("--senders N"),
+            "--rate" => args.rate = Some(value.parse().expect("--rate MESSAGES_PER_SECOND")),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    args
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((sorted.len() as f64) * p).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let dir = std::env::temp_dir().join(format!("porchlight-sse-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bench.toml");
+    std::fs::write(&config, format!("operator_token = \"{OPERATOR_TOKEN}\"\n[rate_limit]\nwrites_per_minute = 0\n"))
+        .unwrap();
+    let mut server = Command::new(&args.server)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.join("bench.db"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with --release first)", args.server));
+    let pid = server.id();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").expect("listening on line").to_owned();
+    println!("server pid {pid} at {base}; idle RSS {} MiB", rss_kib(pid) / 1024);
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.senders * 2).build().unwrap();
+
+    // 1. Conversations.
+    let started = Instant::now();
+    let conversations: Vec<(String, String)> = {
+        let next = Arc::new(AtomicU64::new(0));
+        let out = Arc::new(Mutex::new(Vec::with_capacity(args.streams)));
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (client, base, next, out, n) = (client.clone(), base.clone(), next.clone(), out.clone(), args.streams);
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    if i >= n {
+                        break;
+                    }
+                    let body = json!({"message": {"client_id": format!("bench-visitor-{i:08}"), "body": "hi"}});
+                    let response = client.post(format!("{base}/v1/sites/demo/conversations")).json(&body).send().await;
+                    let value: Value = response.unwrap().json().await.unwrap();
+                    out.lock().unwrap().push((
+                        value["conversation_id"].as_str().unwrap().to_owned(),
+                        value["token"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        Arc::try_unwrap(out).unwrap().into_inner().unwrap()
+    };
+    println!("{} conversations in {:.1} s", conversations.len(), started.elapsed().as_secs_f64());
+
+    // 2. Streams.
+    let epoch = Instant::now();
+    let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let received = Arc::new(AtomicU64::new(0));
+    let opened = Arc::new(AtomicU64::new(0));
+    let stream_client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let mut stream_tasks = Vec::new();
+    let opening = Instant::now();
+    for (id, token) in &conversations {
+        let url = format!("{base}/v1/sites/demo/conversations/{id}/events?token={token}");
+        let (client, latencies, received, opened) =
+            (stream_client.clone(), latencies.clone(), received.clone(), opened.clone());
+        stream_tasks.push(tokio::spawn(async move {
+            let mut response = match client.get(&url).send().await {
+                Ok(r) if r.status() == 200 => r,
+                Ok(r) => return eprintln!("stream: {}", r.status()),
+                Err(e) => return eprintln!("stream: {e}"),
+            };
+            opened.fetch_add(1, Ordering::Relaxed);
+            let mut buffer = String::new();
+            let mut mine = Vec::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find('\n') {
+                    let line: String = buffer.drain(..=end).collect();
+                    let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+                    let Ok(message) = serde_json::from_str::<Value>(data) else { continue };
+                    if let Some(sent) = message["body"].as_str().and_then(|b| b.strip_prefix("t=")) {
+                        let sent: u64 = sent.parse().unwrap_or(0);
+                        let now = epoch.elapsed().as_micros() as u64;
+                        mine.push(now.saturating_sub(sent));
+                        received.fetch_add(1, Ordering::Relaxed);
+                        if mine.len() >= 64 {
+                            latencies.lock().unwrap().append(&mut mine);
+                        }
+                    }
+                }
+            }
+            latencies.lock().unwrap().append(&mut mine);
+        }));
+    }
+    while (opened.load(Ordering::Relaxed) as usize) < conversations.len() && opening.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "{} streams open in {:.1} s; RSS {} MiB",
+        opened.load(Ordering::Relaxed),
+        opening.elapsed().as_secs_f64(),
+        rss_kib(pid) / 1024
+    );
+
+    // 3. One operator message per conversation per second, spread evenly over the second.
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let peak = peak_rss.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+    let sent = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let conversations = Arc::new(conversations);
+    let run = Duration::from_secs(args.seconds);
+    let run_start = Instant::now();
+    // Each conversation gets a message every `period`.
+    let rate = args.rate.unwrap_or(conversations.len()).max(1);
+    let period = Duration::from_secs_f64(conversations.len() as f64 / rate as f64);
+    let mut senders = Vec::new();
+    for s in 0..args.senders {
+        let (client, base, conversations, sent, failed) =
+            (client.clone(), base.clone(), conversations.clone(), sent.clone(), failed.clone());
+        let senders_n = args.senders;
+        senders.push(tokio::spawn(async move {
+            let mine: Vec<usize> = (s..conversations.len()).step_by(senders_n).collect();
+            if mine.is_empty() {
+                return;
+            }
+            let gap = period / mine.len() as u32;
+            let mut round = 0u64;
+            let mut next = run_start + period * s as u32 / senders_n as u32;
+            while run_start.elapsed() < run {
+                for &i in &mine {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += gap;
+                    if run_start.elapsed() >= run {
+                        return;
+                    }
+                    let id = &conversations[i].0;
+                    let t = epoch.elapsed().as_micros() as u64;
+                    let body = json!({"client_id": format!("bench-op-{i:08}-{round:06}"), "body": format!("t={t}")});
+                    let response = client
+                        .post(format!("{base}/v1/console/conversations/{id}/messages"))
+                        .bearer_auth(OPERATOR_TOKEN)
+                        .json(&body)
+                        .send()
+                        .await;
+                    match response {
+                        Ok(r) if r.status().is_success() => sent.fetch_add(1, Ordering::Relaxed),
+                        _ => failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+                round += 1;
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    let elapsed = run_start.elapsed();
+    // Let the last messages arrive.
+    let want = sent.load(Ordering::Relaxed);
+    let settle = Instant::now();
+    while received.load(Ordering::Relaxed) < want && settle.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_end = rss_kib(pid);
+    sampler.abort();
+    let _ = server.kill();
+    let _ = server.wait();
+    for t in stream_tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+    }
+    let mut all = latencies.lock().unwrap().clone();
+    all.sort_unstable();
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!(
+        "streams {n}, {secs:.1} s: sent {sent} ({rate:.0}/s, target {target}/s), failed {failed}, received {recv}",
+        n = conversations.len(),
+        target = args.rate.unwrap_or(conversations.len()),
+        secs = elapsed.as_secs_f64(),
+        sent = want,
+        rate = want as f64 / elapsed.as_secs_f64(),
+        failed = failed.load(Ordering::Relaxed),
+        recv = received.load(Ordering::Relaxed),
+    );
+    println!(
+        "delivery latency (POST sent -> event parsed): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(percentile(&all, 0.50)),
+        ms(percentile(&all, 0.99)),
+        ms(all.last().copied().unwrap_or(0))
+    );
+    println!(
+        "server RSS: peak {} MiB, at end {} MiB",
+        peak_rss.load(Ordering::Relaxed).max(rss_end) / 1024,
+        rss_end / 1024
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

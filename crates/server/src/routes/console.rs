@@ -1,0 +1,433 @@
+//! The operator console's API under `/v1/console/`: log-in with a session cookie, presence,
+//! the inbox, conversations, replies, typing, closing and the operator event stream.
+//!
+//! Authentication: the `porchlight_session` cookie, or `Authorization: Bearer <operator token>`
+//! (automation). Cookie-authenticated requests that change something must send `Content-Type:
+//! application/json` and an `Origin` equal to this server's own origin (CSRF; see
+//! [`crate::auth`]). These routes are not under `/v1/sites/`, so no CORS headers are ever added:
+//! other origins cannot read the answers.
+//!
+//! Every operator sees every configured site (per-operator site lists are not modelled yet).
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use futures_util::stream;
+use porchlight_protocol::{
+    Author, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
+    InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, TypingEvent,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::{self, cleared_cookie, session_cookie, session_from_cookies, SESSION_TTL_MS};
+use crate::domain::availability::OperatorStatus;
+use crate::domain::{Site, Token, ValidMessage};
+use crate::error::AppError;
+use crate::events::{LiveEvent, LiveEventKind};
+use crate::extract::ApiJson;
+use crate::origin::{is_own_origin, Origin};
+use crate::routes::api::respond;
+use crate::routes::chat::{post_message, sse_response};
+use crate::state::AppState;
+use crate::store::ConversationRow;
+
+/// At most this many open conversations per site in the inbox.
+const INBOX_LIMIT: u32 = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/console/login", post(login))
+        .route("/v1/console/logout", post(logout))
+        .route("/v1/console/me", get(me))
+        .route("/v1/console/presence", put(set_presence))
+        .route("/v1/console/inbox", get(inbox))
+        .route("/v1/console/events", get(operator_events))
+        .route("/v1/console/conversations/{id}", get(conversation))
+        .route("/v1/console/conversations/{id}/messages", post(reply))
+        .route("/v1/console/conversations/{id}/typing", post(operator_typing))
+        .route("/v1/console/conversations/{id}/close", post(close))
+}
+
+/// A signed-in operator (session cookie) or automation (operator bearer token).
+#[derive(Debug, Clone)]
+pub struct ConsoleOperator {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: String,
+}
+
+impl FromRequestParts<AppState> for ConsoleOperator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().map_err(|_| AppError::Unauthorized)?;
+            let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
+            if scheme.eq_ignore_ascii_case("bearer") && state.is_operator(token.trim()) {
+                return Ok(ConsoleOperator { id: "operator-token".into(), email: None, name: "Operator token".into() });
+            }
+            return Err(AppError::Unauthorized);
+        }
+        let token = session_token(&parts.headers).ok_or(AppError::Unauthorized)?;
+        let operator = state
+            .store()
+            .session_operator(&token.hash(), state.clock().now_ms())
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            check_csrf(state, &parts.headers)?;
+        }
+        Ok(ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name })
+    }
+}
+
+fn session_token(headers: &HeaderMap) -> Option<Token> {
+    session_from_cookies(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
+}
+
+/// A state-changing request that relies on the cookie must come from this server's own pages:
+/// `Origin` present and ours, and a JSON content type (which a cross-site form cannot send
+/// without a CORS preflight).
+fn check_csrf(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    check_origin(state, headers, true)?;
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(AppError::UnsupportedMediaType)
+    }
+}
+
+fn check_origin(state: &AppState, headers: &HeaderMap, required: bool) -> Result<(), AppError> {
+    match headers.get(header::ORIGIN) {
+        None if required => Err(AppError::OriginNotAllowed),
+        None => Ok(()),
+        Some(raw) => {
+            let origin = raw.to_str().ok().and_then(|o| Origin::parse(o).ok()).ok_or(AppError::OriginNotAllowed)?;
+            if is_own_origin(state, &origin, headers) {
+                Ok(())
+            } else {
+                Err(AppError::OriginNotAllowed)
+            }
+        }
+    }
+}
+
+/// `Secure` when browsers reach us over https: the public URL says so, or the TLS-terminating
+/// proxy does.
+fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.public_url().scheme() == "https"
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+fn me_of(state: &AppState, operator: &ConsoleOperator) -> OperatorMe {
+    OperatorMe {
+        id: operator.id.clone(),
+        email: operator.email.clone(),
+        name: operator.name.clone(),
+        sites: state.site_ids().iter().map(|s| s.as_str().to_owned()).collect(),
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip())
+}
+
+async fn login(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<OperatorLogin>,
+) -> Result<Response, AppError> {
+    // Log-in CSRF: a foreign page must not sign the browser in as someone else.
+    check_origin(&state, &headers, false)?;
+    if let Err(wait) = state.login_limiter().check(client_ip(&extensions), "console-login", Instant::now()) {
+        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
+    }
+    let stored = match auth::normalise_email(&body.email) {
+        Ok(email) => state.store().operator_by_email(&email).await?,
+        Err(_) => None,
+    };
+    let hash = stored.as_ref().map(|o| o.password_hash.clone());
+    let password = body.password;
+    // Unknown e-mails are verified against a dummy hash: the same work, the same time.
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, hash.as_deref()))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let operator = match (ok, stored) {
+        (true, Some(operator)) => operator,
+        _ => return Err(AppError::BadCredentials),
+    };
+    let token = Token::generate();
+    let now_ms = state.clock().now_ms();
+    state.store().create_session(&token.hash(), &operator.id, now_ms, now_ms + SESSION_TTL_MS).await?;
+    tracing::info!(operator = %operator.id, "operator logged in");
+    let me = me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name });
+    let mut response = no_store(Json(me).into_response());
+    let cookie = HeaderValue::from_str(&session_cookie(&token, secure(&state, &headers)))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    if let Some(token) = session_token(&headers) {
+        check_csrf(&state, &headers)?;
+        state.store().delete_session(&token.hash(), state.clock().now_ms()).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let cookie = HeaderValue::from_str(&cleared_cookie(secure(&state, &headers)))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+async fn me(State(state): State<AppState>, operator: ConsoleOperator) -> Response {
+    no_store(Json(me_of(&state, &operator)).into_response())
+}
+
+async fn set_presence(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    ApiJson(update): ApiJson<ConsolePresenceUpdate>,
+) -> Result<Response, AppError> {
+    let site = state
+        .site(&update.site)
+        .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))?;
+    let status = OperatorStatus::from_wire(update.status).ok_or_else(|| {
+        AppError::field("status", FieldErrorCode::Unsupported, "status must be \"online\" or \"away\".")
+    })?;
+    let now_ms = state.clock().now_ms();
+    state.store().set_presence(&site.id, status, now_ms).await?;
+    tracing::info!(site = %site.id, operator = %operator.id, status = status.as_str(), "operator presence set");
+    Ok(no_store(Json(Presence { status: status.to_wire(), updated_ms: now_ms }).into_response()))
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    _operator: ConsoleOperator,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let wanted = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "site")
+        .map(|(_, v)| v.into_owned());
+    let sites: Vec<std::sync::Arc<Site>> = match wanted {
+        Some(id) => vec![state
+            .site(&id)
+            .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))?],
+        None => state.site_ids().iter().filter_map(|id| state.site(id.as_str())).collect(),
+    };
+    let now_ms = state.clock().now_ms();
+    let mut items = Vec::new();
+    for site in sites {
+        let promise_secs = site.promises.chat_first_reply_secs;
+        for row in state.store().open_conversations(&site.id, INBOX_LIMIT).await? {
+            let reply_by_ms = row.waiting_since_ms.map(|since| since + i64::from(promise_secs) * 1000);
+            items.push(InboxItem {
+                conversation_id: row.conversation_id,
+                site: site.id.as_str().to_owned(),
+                created_ms: row.created_ms,
+                waiting_since_ms: row.waiting_since_ms,
+                promise_secs,
+                reply_by_ms,
+                breached: reply_by_ms.is_some_and(|by| now_ms > by),
+                last_message: row.last_message,
+            });
+        }
+    }
+    sort_inbox(&mut items);
+    Ok(no_store(Json(Inbox { now_ms, conversations: items }).into_response()))
+}
+
+/// Longest waiting first; then conversations nobody waits on, most recent activity first.
+fn sort_inbox(items: &mut [InboxItem]) {
+    let activity = |i: &InboxItem| i.last_message.as_ref().map_or(i.created_ms, |m| m.created_ms);
+    items.sort_by(|a, b| match (a.waiting_since_ms, b.waiting_since_ms) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.conversation_id.cmp(&b.conversation_id)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => activity(b).cmp(&activity(a)),
+    });
+}
+
+/// The conversation and its site, or 404 (also for a site no longer configured).
+async fn find(state: &AppState, id: &str) -> Result<(ConversationRow, std::sync::Arc<Site>), AppError> {
+    let row = state.store().conversation(id).await?.ok_or(AppError::NotFound)?;
+    let site = state.site(&row.site).ok_or(AppError::NotFound)?;
+    Ok((row, site))
+}
+
+async fn conversation(
+    State(state): State<AppState>,
+    _operator: ConsoleOperator,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (row, _site) = find(&state, &id).await?;
+    let mut messages = Vec::new();
+    loop {
+        let after = messages.last().map_or(0, |m: &porchlight_protocol::ChatMessage| m.id);
+        let page = state.store().messages(&id, after).await?;
+        let done = page.len() < 1000;
+        messages.extend(page);
+        if done {
+            break;
+        }
+    }
+    let body = ConsoleConversation {
+        conversation_id: row.id,
+        site: row.site,
+        created_ms: row.created_ms,
+        closed_ms: row.closed_ms,
+        page_path: row.page_path,
+        messages,
+    };
+    Ok(no_store(Json(body).into_response()))
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NewMessage>,
+) -> Result<Response, AppError> {
+    let message = ValidMessage::parse(new)?;
+    let (_row, site) = find(&state, &id).await?;
+    let stored = post_message(&state, &site, &id, &message, Author::Operator).await?;
+    if stored.is_created() {
+        tracing::debug!(operator = %operator.id, conversation = %id, "operator replied");
+    }
+    Ok(respond(stored.is_created(), stored.into_inner()))
+}
+
+async fn operator_typing(
+    State(state): State<AppState>,
+    _operator: ConsoleOperator,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (_row, site) = find(&state, &id).await?;
+    state.events().publish(LiveEvent {
+        site: site.id.as_str().to_owned(),
+        conversation_id: id,
+        kind: LiveEventKind::Typing(Author::Operator),
+    });
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn close(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (_row, site) = find(&state, &id).await?;
+    let closed_ms = state.store().close_conversation(&id, state.clock().now_ms()).await?.ok_or(AppError::NotFound)?;
+    tracing::info!(operator = %operator.id, conversation = %id, "conversation closed");
+    state.events().publish(LiveEvent {
+        site: site.id.as_str().to_owned(),
+        conversation_id: id,
+        kind: LiveEventKind::Closed { closed_ms },
+    });
+    Ok(no_store(Json(ConversationClosed { closed_ms }).into_response()))
+}
+
+/// Every new message, typing signal and close on the operator's sites. Notifications only (no
+/// ids, no resume): after a reconnect the console reloads the inbox.
+async fn operator_events(State(state): State<AppState>, _operator: ConsoleOperator) -> Response {
+    let sites: HashSet<String> = state.site_ids().iter().map(|s| s.as_str().to_owned()).collect();
+    let receiver = state.events().subscribe_operators();
+    let shutdown = state.events().shutdown_signal();
+    let events = stream::unfold((receiver, shutdown, sites), |(mut receiver, mut shutdown, sites)| async move {
+        loop {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                _ = shutdown.wait_for(|down| *down) => return None,
+            };
+            let event = match received {
+                Ok(event) => event,
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
+            };
+            if !sites.contains(&event.site) {
+                continue;
+            }
+            let out: Result<Event, Infallible> = Ok(console_event(&event));
+            return Some((out, (receiver, shutdown, sites)));
+        }
+    });
+    sse_response(events)
+}
+
+fn console_event(event: &LiveEvent) -> Event {
+    let mut body = ConsoleEvent {
+        conversation_id: event.conversation_id.clone(),
+        site: event.site.clone(),
+        message: None,
+        typing: None,
+        closed: None,
+    };
+    let name = match &event.kind {
+        LiveEventKind::Message(m) => {
+            body.message = Some(m.clone());
+            "message"
+        }
+        LiveEventKind::Typing(author) => {
+            body.typing = Some(TypingEvent { author: *author });
+            "typing"
+        }
+        LiveEventKind::Closed { closed_ms } => {
+            body.closed = Some(ConversationClosed { closed_ms: *closed_ms });
+            "closed"
+        }
+    };
+    Event::default().event(name).data(serde_json::to_string(&body).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, waiting: Option<i64>, created: i64) -> InboxItem {
+        InboxItem {
+            conversation_id: id.into(),
+            site: "demo".into(),
+            created_ms: created,
+            waiting_since_ms: waiting,
+            promise_secs: 300,
+            reply_by_ms: None,
+            breached: false,
+            last_message: None,
+        }
+    }
+
+    #[test]
+    fn inbox_puts_the_longest_waiting_first() {
+        let mut items = vec![
+            item("answered-old", None, 1),
+            item("new", Some(50), 50),
+            item("old", Some(10), 10),
+            item("answered-new", None, 9),
+        ];
+        sort_inbox(&mut items);
+        let order: Vec<&str> = items.iter().map(|i| i.conversation_id.as_str()).collect();
+        assert_eq!(order, ["old", "new", "answered-new", "answered-old"]);
+    }
+}

@@ -1,0 +1,269 @@
+// The operator console at /console against the real server: log-in with an operator created by
+// the real CLI, and two browser contexts (visitor on the host page, operator in the console)
+// exchanging messages; the inbox order and breach marks; XSS payloads both ways as inert text.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStack, openPage, widget, wait } from './harness.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.PORCHLIGHT_BIN || join(root, 'target/debug/porchlight');
+const EMAIL = 'olga@e2e.example';
+const PASSWORD = 'correct horse battery staple';
+// Short, so a breach happens within a test.
+const PROMISE_SECS = 3;
+
+const XSS = [
+  '<img src=x onerror="window.__xss=1">',
+  '<script>window.__xss=2</script>',
+  '<svg onload="window.__xss=3"></svg>',
+  '"><iframe src="javascript:window.__xss=4"></iframe>',
+  '<a href="javascript:window.__xss=5">click</a>',
+  '{{7*7}} ${7*7} &lt;b&gt;not bold&lt;/b&gt; &amp;',
+];
+
+let stack;
+before(async () => {
+  stack = await startStack({
+    fakeNow: '2026-03-10T10:00:00+02:00',
+    siteKeys: 'presence_default = "online"',
+    chatFirstReplySecs: PROMISE_SECS,
+  });
+  // The real CLI, against the running server's database and config.
+  const out = execFileSync(
+    BIN,
+    ['operator', 'add', '--email', EMAIL, '--name', 'Olga Operator', '--config', join(stack.dir, 'porchlight.toml'), '--db', stack.db],
+    { env: { ...process.env, PORCHLIGHT_OPERATOR_PASSWORD: PASSWORD, RUST_LOG: 'warn' } },
+  );
+  assert.match(out.toString(), /operator \S+ added/);
+});
+after(async () => {
+  await stack?.stop();
+});
+
+async function eventually(check, timeout = 10000, what = 'condition') {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - start > timeout) assert.fail(`${what} not met in time`);
+    await wait(100);
+  }
+}
+
+/** A fresh browser context on the console page, recording CSP violations and page errors. */
+async function openConsole() {
+  const context = await stack.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  const record = { errors: [], violations: [] };
+  page.on('pageerror', (e) => record.errors.push(String(e)));
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto(`${stack.widget}/console`);
+  assert.equal(response.status(), 200);
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.match(csp, /connect-src 'self'/);
+  const by = (id) => page.locator(`[data-testid="${id}"]`);
+  return { page, context, record, by };
+}
+
+async function logIn(c, password = PASSWORD) {
+  await c.by('co-email').fill(EMAIL);
+  await c.by('co-password').fill(password);
+  await c.by('co-login').click();
+}
+
+/** A visitor conversation straight through the API (no Origin: not a browser). */
+async function apiConversation(body) {
+  const id = `e2e-${Math.random().toString(36).slice(2, 12)}`;
+  const res = await fetch(`${stack.widget}/v1/sites/e2e/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: { client_id: id, body } }),
+  });
+  assert.equal(res.status, 201);
+  return res.json();
+}
+
+async function visitorSends(w, text) {
+  await w.byTestId('pl-chat-input').fill(text);
+  await w.byTestId('pl-chat-send').click();
+  await eventually(
+    async () => (await w.byTestId('pl-chat-message').last().getAttribute('data-status')) === 'sent',
+    10000,
+    `visitor message "${text}" acknowledged`,
+  );
+}
+
+async function operatorReplies(c, text) {
+  const before = await c.by('co-message').count();
+  await c.by('co-reply').fill(text);
+  await c.by('co-send').click();
+  await eventually(async () => (await c.by('co-message').count()) > before, 10000, 'reply shown in the console');
+  assert.equal(await c.by('co-reply').inputValue(), '', 'the reply box is cleared once sent');
+}
+
+test('console log-in: a wrong password is rejected, nothing is readable without a session', async () => {
+  const c = await openConsole();
+  await logIn(c, 'not the password at all');
+  await c.by('co-login-error').waitFor({ state: 'visible' });
+  assert.match(await c.by('co-login-error').innerText(), /wrong e-mail or password/i);
+  assert.equal(await c.by('co-logout').count(), 0);
+  const status = await c.page.evaluate(async () => (await fetch('/v1/console/inbox')).status);
+  assert.equal(status, 401);
+  assert.deepEqual(c.record.errors, []);
+  await c.context.close();
+});
+
+test('visitor and operator exchange messages in two browser contexts', async () => {
+  // Visitor: the widget on the host page.
+  const visitor = await openPage(stack, '/plain');
+  const w = widget(visitor.page);
+  await w.open();
+  await w.byTestId('pl-tab-chat').click();
+  await visitorSends(w, 'Hello, is anyone there?');
+
+  // Operator: the console, in another context.
+  const c = await openConsole();
+  await logIn(c);
+  await c.by('co-logout').waitFor({ state: 'visible' });
+  assert.equal(await c.by('co-operator').innerText(), 'Olga Operator');
+
+  // Presence toggles online / away for the site.
+  await c.by('co-presence').click();
+  await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'online', 5000, 'online');
+  await c.by('co-presence').click();
+  await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'away', 5000, 'away');
+  assert.equal(stack.query(`select status from presence where site = 'e2e'`)[0].status, 'away');
+  await c.by('co-presence').click();
+  await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'online', 5000, 'online again');
+
+  const first = c.by('co-inbox-item').filter({ hasText: 'Hello, is anyone there?' });
+  await first.waitFor({ state: 'visible', timeout: 10000 });
+  // By id from here on: the preview changes with every message.
+  const item = c.page.locator(`[data-testid="co-inbox-item"][data-conversation="${await first.getAttribute('data-conversation')}"]`);
+  assert.match(await item.innerText(), new RegExp(`promised ${PROMISE_SECS}s`));
+  assert.ok(['true', 'false'].includes(await item.getAttribute('data-breached')));
+  await item.click();
+  await c.by('co-message').filter({ hasText: 'Hello, is anyone there?' }).waitFor({ timeout: 10000 });
+
+  // The visitor types and writes again: the console sees it live.
+  await w.byTestId('pl-chat-input').pressSequentially('Still', { delay: 30 });
+  await visitorSends(w, 'Still there?');
+  await c.by('co-message').filter({ hasText: 'Still there?' }).waitFor({ timeout: 10000 });
+
+  // The operator replies; the visitor sees the reply.
+  await operatorReplies(c, 'Hi! Olga here, how can I help?');
+  const reply = w.frame.locator('[data-testid="pl-chat-message"][data-author="operator"]').filter({ hasText: 'Olga here' });
+  await reply.waitFor({ state: 'visible', timeout: 20000 });
+  const rows = stack.query(`select body, author from messages order by id`);
+  assert.deepEqual(
+    rows.filter((r) => r.author === 'operator').map((r) => r.body),
+    ['Hi! Olga here, how can I help?'],
+  );
+  // Shown once each in the console, despite reloads and live events.
+  assert.equal(await c.by('co-message').count(), 3);
+
+  // Answered: nobody waits, so no breach.
+  await eventually(async () => (await item.getAttribute('data-breached')) === 'false', 10000, 'answered, not breached');
+
+  // Close: the conversation leaves the inbox.
+  await c.by('co-close-conversation').click();
+  await c.by('co-conversation-closed').waitFor({ timeout: 10000 });
+  await eventually(async () => (await item.count()) === 0, 10000, 'closed conversation gone from the inbox');
+  assert.ok(stack.query(`select closed_ms from conversations where closed_ms is not null`).length >= 1);
+
+  // Log out: back to the log-in form, and the session is gone.
+  await c.by('co-logout').click();
+  await c.by('co-login').waitFor({ timeout: 5000 });
+  assert.equal(await c.page.evaluate(async () => (await fetch('/v1/console/me')).status), 401);
+  assert.deepEqual(c.record.errors, []);
+  assert.deepEqual(await c.page.evaluate(() => window.__violations), []);
+  await c.context.close();
+  await visitor.context.close();
+});
+
+test('inbox: longest waiting first, breaches marked once the promise has passed', async () => {
+  const older = await apiConversation('first in line');
+  await wait(50);
+  const newer = await apiConversation('second in line');
+  const c = await openConsole();
+  await logIn(c);
+  const ids = async () =>
+    c.by('co-inbox-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-conversation')));
+  await eventually(async () => (await ids()).includes(newer.conversation_id), 10000, 'both in the inbox');
+  const order = (await ids()).filter((id) => id === older.conversation_id || id === newer.conversation_id);
+  assert.deepEqual(order, [older.conversation_id, newer.conversation_id]);
+  const row = c.by('co-inbox-item').filter({ hasText: 'first in line' });
+  // The console clock flips the mark when the promise passes, without waiting for a reload.
+  await eventually(async () => (await row.getAttribute('data-breached')) === 'true', (PROMISE_SECS + 5) * 1000, 'breach');
+  await row.getByTestId('co-inbox-breach').waitFor();
+  await c.context.close();
+});
+
+test('XSS payloads sent both ways render as inert text in the console and the widget', async () => {
+  const visitor = await openPage(stack, '/plain');
+  const w = widget(visitor.page);
+  await w.open();
+  await w.byTestId('pl-tab-chat').click();
+  for (const payload of XSS) await visitorSends(w, payload);
+
+  const c = await openConsole();
+  await logIn(c);
+  const item = c.by('co-inbox-item').filter({ hasText: XSS[XSS.length - 1].slice(0, 10) });
+  await item.first().waitFor({ timeout: 10000 });
+  await item.first().click();
+  await eventually(async () => (await c.by('co-message').count()) === XSS.length, 10000, 'all payloads shown');
+  for (const payload of XSS) await operatorReplies(c, `re: ${payload}`);
+
+  const bodies = await c.by('co-message-body').allTextContents();
+  assert.deepEqual(bodies, [...XSS, ...XSS.map((p) => `re: ${p}`)]);
+  const injected = await c.page.locator('.co-messages img, .co-messages script, .co-messages svg, .co-messages iframe, .co-messages a, .co-inbox img, .co-inbox script, .co-inbox svg').count();
+  assert.equal(injected, 0, 'no element was created from message text in the console');
+
+  const replies = w.frame.locator('[data-testid="pl-chat-message"][data-author="operator"]');
+  await eventually(async () => (await replies.count()) === XSS.length, 20000, 'replies in the widget');
+  const texts = await replies.allInnerTexts();
+  for (const payload of XSS) assert.ok(texts.some((t) => t.includes(`re: ${payload}`)), `widget shows ${payload} as text`);
+  assert.equal(await w.frame.locator('.pl-chat-log img, .pl-chat-log script, .pl-chat-log svg, .pl-chat-log iframe, .pl-chat-log a').count(), 0);
+
+  await wait(300);
+  assert.equal(await c.page.evaluate(() => window.__xss), undefined);
+  assert.equal(await visitor.page.evaluate(() => window.__xss), undefined);
+  const frame = visitor.page.frames().find((f) => f.url().includes('/frame'));
+  assert.equal(await frame.evaluate(() => window.__xss), undefined);
+  assert.deepEqual(c.record.errors, []);
+  await c.context.close();
+  await visitor.context.close();
+});
+
+test('callback queue with status changes, and the ratings summary', async () => {
+  const c = await openConsole();
+  await logIn(c);
+  await c.by('co-ratings-summary').waitFor();
+  // The console session (not only the operator bearer token) may read the operator routes.
+  const probe = await c.page.evaluate(async () => (await fetch('/v1/sites/e2e/callbacks?status=pending')).status);
+  assert.equal(probe, 200);
+  const res = await fetch(`${stack.widget}/v1/sites/e2e/callbacks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-cb-${Date.now()}` },
+    body: JSON.stringify({ name: '<b>Bold</b> Name', phone: '+371 2000 0000' }),
+  });
+  assert.equal(res.status, 201);
+  const { reference } = await res.json();
+  await c.page.reload();
+  const row = c.page.locator(`[data-testid="co-callback"][data-reference="${reference}"]`);
+  await row.waitFor({ timeout: 10000 });
+  assert.match(await row.innerText(), /<b>Bold<\/b> Name/);
+  await row.getByTestId('co-callback-status').selectOption('done');
+  await eventually(async () => (await row.getAttribute('data-status')) === 'done', 10000, 'status saved');
+  assert.equal(stack.query(`select status from callbacks where reference = '${reference}'`)[0].status, 'done');
+  await c.by('co-ratings-share').waitFor();
+  await c.context.close();
+});
