@@ -47,6 +47,10 @@
       'font:600 16px/1 system-ui,sans-serif;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.3)}' +
       '.l:focus-visible{outline:3px solid #fbbf24;outline-offset:3px}' +
       '.l svg{width:24px;height:24px;fill:currentColor}' +
+      // The status mark: filled green (online), filled amber (busy), a hollow ring (offline);
+      // the launcher's aria-label says the same in words.
+      '.m{display:none;width:12px;height:12px;border:2px solid #fff;border-radius:50%;box-sizing:border-box}' +
+      '[data-state] .m{display:block}[data-state=open] .m{background:#4ade80}[data-state=busy] .m{background:#fbbf24}' +
       '.p{position:fixed;bottom:88px;right:20px;width:380px;height:600px;max-height:calc(100vh - 108px);' +
       'border:0;border-radius:12px;background:#fff;box-shadow:0 8px 32px rgba(0,0,0,.35);display:none;color-scheme:normal}' +
       '.o .p{display:block}' +
@@ -61,7 +65,8 @@
   launcher.type = 'button';
   launcher.className = 'l';
   launcher.setAttribute('part', 'launcher');
-  launcher.setAttribute('aria-label', 'Open help: chat, call back or rate us');
+  var label = 'Open help: chat, call back or rate us';
+  launcher.setAttribute('aria-label', label);
   launcher.setAttribute('aria-expanded', 'false');
   var svgNs = 'http://www.w3.org/2000/svg';
   var icon = d.createElementNS(svgNs, 'svg');
@@ -72,6 +77,7 @@
   icon.appendChild(path);
   launcher.appendChild(icon);
   launcher.appendChild(d.createTextNode('Help'));
+  launcher.appendChild(d.createElement('i')).className = 'm';
   wrap.appendChild(launcher);
   root.appendChild(wrap);
 
@@ -126,6 +132,11 @@
       emit('ready', {});
     } else if (m.type === 'close') {
       setOpen(false);
+    } else if (m.type === 'status') {
+      // The frame fetched the site's availability (a loader fetch could trip the host's CSP).
+      var s = m.state === 'open' || m.state === 'busy' ? m.state : 'closed';
+      launcher.setAttribute('data-state', s);
+      launcher.setAttribute('aria-label', label + (s === 'open' ? ' (online now)' : s === 'busy' ? ' (busy right now)' : ' (offline now)'));
     } else if (m.type === 'event' && typeof m.name === 'string') {
       emit(m.name, m.detail || {});
     }

@@ -5,8 +5,8 @@
 //! response types.
 
 use porchlight_protocol::{
-    ApiError, CallbackReceipt, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewCallback, NewConversation,
-    NewMessage, NewRating, RatingReceipt, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
+    ApiError, Availability, CallbackFollowUp, CallbackReceipt, CallbackSlots, MessageList, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewCallback, NewConversation,
+    NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
 };
 use serde::de::DeserializeOwned;
 
@@ -93,6 +93,10 @@ impl Api {
         Api { endpoint: endpoint.trim_end_matches('/').to_owned(), site }
     }
 
+    pub fn site(&self) -> &SiteId {
+        &self.site
+    }
+
     /// `{endpoint}/v1/sites/{site}/{rest}`. Site ids are `[a-z0-9-]`, so need no escaping.
     pub fn url(&self, rest: &str) -> String {
         format!("{}{}/sites/{}/{}", self.endpoint, API_PREFIX, self.site, rest)
@@ -113,17 +117,73 @@ impl Api {
         body: &NewMessage,
     ) -> Result<MessageAck, ApiFailure> {
         let url = self.url(&format!("conversations/{}/messages", encode_segment(conversation_id)));
-        let auth = format!("Bearer {token}");
-        fetch_json("POST", &url, Some(to_json(body)?), &[("Authorization", &auth)]).await
+        fetch_json("POST", &url, Some(to_json(body)?), &[("Authorization", &bearer(token))]).await
     }
 
     pub async fn request_callback(&self, key: &str, body: &NewCallback) -> Result<CallbackReceipt, ApiFailure> {
         fetch_json("POST", &self.url("callbacks"), Some(to_json(body)?), &[(IDEMPOTENCY_HEADER, key)]).await
     }
 
-    pub async fn rate(&self, key: &str, body: &NewRating) -> Result<RatingReceipt, ApiFailure> {
-        fetch_json("POST", &self.url("ratings"), Some(to_json(body)?), &[(IDEMPOTENCY_HEADER, key)]).await
+    /// `GET …/availability`, conditional on the `ETag` of the last answer: `Ok(None)` is a 304
+    /// (nothing changed). On 200 it returns the answer and its `ETag`.
+    pub async fn availability(&self, etag: Option<&str>) -> Result<Option<(Availability, Option<String>)>, ApiFailure> {
+        let headers: &[(&str, &str)] = match etag {
+            Some(tag) => &[("If-None-Match", tag)],
+            None => &[],
+        };
+        let (status, retry_after, etag, text) =
+            fetch_text("GET", &self.url("availability"), None, headers).await.ok_or(ApiFailure::Offline)?;
+        match status {
+            304 => Ok(None),
+            200..=299 => serde_json::from_str(&text).map(|a| Some((a, etag))).map_err(|_| ApiFailure::Server(status)),
+            _ => Err(classify(status, retry_after.as_deref(), &text)),
+        }
     }
+
+    /// The messages after `after` (a server id) of our conversation, oldest first.
+    pub async fn messages(&self, conversation_id: &str, token: &str, after: i64) -> Result<MessageList, ApiFailure> {
+        let url = self.url(&format!("conversations/{}/messages?after={after}", encode_segment(conversation_id)));
+        fetch_json("GET", &url, None, &[("Authorization", &bearer(token))]).await
+    }
+
+    pub async fn callback_slots(&self) -> Result<CallbackSlots, ApiFailure> {
+        fetch_json("GET", &self.url("callbacks/slots"), None, &[]).await
+    }
+
+    /// A callback's status, read with the token of its receipt.
+    pub async fn callback_status(&self, reference: &str, token: &str) -> Result<CallbackFollowUp, ApiFailure> {
+        let url = self.url(&format!("callbacks/{}", encode_segment(reference)));
+        fetch_json("GET", &url, None, &[("Authorization", &bearer(token))]).await
+    }
+
+    /// One outbox request (`crate::outbox`) to `{site}/{rest}`, with its idempotency key and an
+    /// optional bearer token: the body of a 2xx (empty for a 204), else the failure. Ratings go
+    /// this way: `POST ratings`, then `PUT`/`DELETE ratings/{id}` with the rating's token.
+    pub async fn send(
+        &self,
+        method: &str,
+        rest: &str,
+        body: Option<String>,
+        key: &str,
+        token: Option<&str>,
+    ) -> Result<String, ApiFailure> {
+        let auth = token.map(bearer);
+        let mut headers = vec![(IDEMPOTENCY_HEADER, key)];
+        if let Some(auth) = &auth {
+            headers.push(("Authorization", auth));
+        }
+        let (status, retry_after, _, text) =
+            fetch_text(method, &self.url(rest), body, &headers).await.ok_or(ApiFailure::Offline)?;
+        if (200..300).contains(&status) {
+            Ok(text)
+        } else {
+            Err(classify(status, retry_after.as_deref(), &text))
+        }
+    }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 fn to_json<T: serde::Serialize>(body: &T) -> Result<String, ApiFailure> {
@@ -152,7 +212,7 @@ async fn fetch_json<T: DeserializeOwned>(
     body: Option<String>,
     headers: &[(&str, &str)],
 ) -> Result<T, ApiFailure> {
-    let (status, retry_after, text) = fetch_text(method, url, body, headers).await.ok_or(ApiFailure::Offline)?;
+    let (status, retry_after, _, text) = fetch_text(method, url, body, headers).await.ok_or(ApiFailure::Offline)?;
     if (200..300).contains(&status) {
         serde_json::from_str(&text).map_err(|_| ApiFailure::Server(status))
     } else {
@@ -160,7 +220,8 @@ async fn fetch_json<T: DeserializeOwned>(
     }
 }
 
-type Reply = Option<(u16, Option<String>, String)>;
+/// Status, `Retry-After`, `ETag`, body.
+type Reply = Option<(u16, Option<String>, Option<String>, String)>;
 
 /// One `fetch`: `None` when no response arrived. Cookies are never sent (`credentials: omit`).
 /// Boxed, so every request shares one copy of this state machine (smaller WASM).
@@ -205,9 +266,10 @@ async fn fetch_text_inner(method: &str, url: &str, body: Option<String>, extra_h
     let result = async {
         let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
         let status = response.status();
-        let retry_after = response.headers().get("Retry-After").ok().flatten();
+        let header = |name: &str| response.headers().get(name).ok().flatten();
+        let (retry_after, etag) = (header("Retry-After"), header("ETag"));
         let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string().unwrap_or_default();
-        Some((status, retry_after, text))
+        Some((status, retry_after, etag, text))
     }
     .await;
 

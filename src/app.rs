@@ -5,16 +5,17 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::frame::{FrameToLoader, LoaderToFrame};
-use porchlight_protocol::SiteConfig;
+use porchlight_protocol::{Availability, SiteConfig};
 
 use crate::api::{Api, ApiFailure};
 use crate::bridge::{Bridge, FrameParams, SetupError};
-use crate::callback_view::CallbackView;
+use crate::callback_view::{CallbackFollowUpView, CallbackView};
 use crate::chat_view::ChatView;
+use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::rating_view::RatingView;
 use crate::tabs::Tab;
-use crate::wait::wait_line;
+use crate::wait::{Line, WaitWording};
 
 /// A context value the panel provides to its parts.
 pub fn need<T: Clone + 'static>() -> T {
@@ -42,6 +43,22 @@ impl Connectivity {
 pub struct Site {
     pub config: Signal<Option<SiteConfig>>,
 }
+
+/// The site's availability and the visitor's clock, kept fresh while the panel is open:
+/// availability is fetched on mount (for the launcher's mark) and then every
+/// [`REFRESH_TICKS`] ticks with `If-None-Match`; nothing runs while the panel is closed.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    pub availability: RwSignal<Option<Availability>>,
+    /// Whether the host page shows the panel (the loader says `open` / `closed`).
+    pub open: RwSignal<bool>,
+    /// The visitor's clock at the last tick: every [`TICK_MS`] while the panel is open.
+    pub now: RwSignal<i64>,
+}
+
+pub const TICK_MS: u64 = 5_000;
+/// Availability is refreshed every 30 s while the panel is open.
+pub const REFRESH_TICKS: u32 = 6;
 
 /// The selected tab; parts of the panel can send the visitor to another tab.
 #[derive(Debug, Clone, Copy)]
@@ -127,21 +144,59 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
         })
     };
     load_config.run(());
+    let live = Live { availability: RwSignal::new(None), open: RwSignal::new(false), now: RwSignal::new(now_ms()) };
+    let etag = StoredValue::new(None::<String>);
+    let refresh = {
+        let (api, bridge) = (api.clone(), bridge.clone());
+        Callback::new(move |()| {
+            let (api, bridge) = (api.clone(), bridge.clone());
+            spawn_local(async move {
+                // A failed refresh keeps the last answer; the config request reports offline.
+                let Some(tag) = etag.try_get_value() else { return };
+                if let Ok(Some((answer, tag))) = api.availability(tag.as_deref()).await {
+                    bridge.post(&FrameToLoader::Status { state: answer.state });
+                    etag.try_set_value(tag);
+                    live.availability.try_set(Some(answer));
+                }
+            });
+        })
+    };
+    refresh.run(());
     let site = Site { config: Signal::derive(move || config.get().and_then(Result::ok)) };
+    provide_context(crate::outbox::Courier::start(&api, connectivity));
     provide_context(api);
     provide_context(locale);
     provide_context(bridge.clone());
     provide_context(connectivity);
     provide_context(site);
     provide_context(tabs);
+    provide_context(live);
 
     let heading = NodeRef::<leptos::html::H1>::new();
+    // One timer for the panel's life that does nothing while the panel is closed (no clearing
+    // and re-arming on every open: simpler, and immune to a fake clock's large timer ids).
+    let ticks = std::cell::Cell::new(0);
+    let tick = move || {
+        if live.open.try_get_untracked() == Some(true) {
+            ticks.set(ticks.get() + 1);
+            live.now.set(now_ms());
+            if ticks.get() % REFRESH_TICKS == 0 {
+                refresh.run(());
+            }
+        }
+    };
+    if let Ok(timer) = set_interval_with_handle(tick, std::time::Duration::from_millis(TICK_MS)) {
+        on_cleanup(move || timer.clear());
+    }
     bridge.listen(move |message| {
-        if message == LoaderToFrame::Open {
-            // `try_`: the listener outlives the panel if it is ever unmounted.
+        // `try_`: the listener outlives the panel if it is ever unmounted.
+        let open = message == LoaderToFrame::Open;
+        if live.open.try_set(open).is_none() && open {
             if let Some(h) = heading.try_get_untracked().flatten() {
                 let _ = h.focus();
             }
+            live.now.set(now_ms());
+            refresh.run(());
         }
     });
     let close = {
@@ -159,11 +214,25 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     on_cleanup(move || esc.remove());
 
     let name = move || site.config.get().map_or_else(|| locale.text(Key::DefaultSiteName).to_owned(), |c| c.name);
-    // The wait line waits for the config (or its failure) so it doesn't jump from the default.
-    let wait = move || {
-        config.get().map(|r| {
-            let promises = r.map(|c| c.promises).unwrap_or_default();
-            wait_line(locale, promises.chat_first_reply_secs)
+    // Live availability once known; until then the posted promise, once the config (or its
+    // failure) is in, so the line doesn't jump from the default.
+    let line = move || {
+        live.availability.with(|a| a.as_ref().map(Line::of)).or_else(|| {
+            config.with(|c| {
+                let posted = c.as_ref()?.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs);
+                Some(Line::Posted(WaitWording::from_secs(posted)))
+            })
+        })
+    };
+    let wait = move || line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale)));
+    let call_me = move || {
+        line().is_some_and(Line::offers_callback).then(|| {
+            view! {
+                <button type="button" class="pl-button pl-wait-action" data-testid="pl-wait-callback"
+                    on:click=move |_| tabs.go_to(Tab::Callback)>
+                    {locale.text(Key::WaitCallMe)}
+                </button>
+            }
         })
     };
     let config_problem = move || config.get().and_then(Result::err).filter(|f| *f != ApiFailure::Offline);
@@ -173,13 +242,15 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             <header class="pl-header">
                 <div class="pl-heading">
                     <h1 class="pl-title" id="pl-title" tabindex="-1" node_ref=heading>{name}</h1>
-                    <p class="pl-wait" data-testid="pl-wait-line">{wait}</p>
+                    <p class="pl-wait" data-testid="pl-wait-line" data-state=move || line().map(Line::state)>{wait}</p>
+                    {call_me}
                 </div>
                 <button type="button" class="pl-close" data-testid="pl-close" aria-label=locale.text(Key::Close) on:click=move |_| close()>
                     <span aria-hidden="true">"×"</span>
                 </button>
             </header>
             <div class="pl-banners" role="status" aria-live="polite">
+                <CallbackFollowUpView/>
                 {move || connectivity.offline.get().then(|| view! {
                     <div class="pl-banner pl-banner-offline" data-testid="pl-offline">
                         <p>{locale.text(Key::Offline)}</p>

@@ -1,76 +1,56 @@
 //! The "Call me" form as plain state: what the visitor typed, the field errors shown, and the
-//! idempotency key of the submission under way. `callback_view` draws it.
+//! idempotency key of the submission under way; and the follow-up of a submitted request.
+//! `callback_view` draws them.
 
-use porchlight_protocol::{FieldErrorCode, FieldErrors, NewCallback};
+use porchlight_protocol::{CallbackFollowUp, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback};
 
-const HOUR_MS: i64 = 3_600_000;
-const DAY_MS: i64 = 24 * HOUR_MS;
-/// "Later today" is only offered while it still lands by this local hour.
-const LATEST_LATER_TODAY_HOUR: i64 = 20;
-const TOMORROW_MORNING_HOUR: i64 = 9;
-
-/// When to call, as the visitor picks it in the select.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum When {
-    #[default]
-    Asap,
-    LaterToday,
-    TomorrowMorning,
-}
-
-impl When {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            When::Asap => "asap",
-            When::LaterToday => "later-today",
-            When::TomorrowMorning => "tomorrow-morning",
-        }
-    }
-
-    pub fn parse(raw: &str) -> When {
-        match raw {
-            "later-today" => When::LaterToday,
-            "tomorrow-morning" => When::TomorrowMorning,
-            _ => When::Asap,
-        }
-    }
-
-    /// The choices that make sense now. `utc_offset_min` is minutes *ahead* of UTC (the
-    /// negation of JS `getTimezoneOffset()`).
-    pub fn choices(now_ms: i64, utc_offset_min: i64) -> Vec<When> {
-        let mut out = vec![When::Asap];
-        if When::LaterToday.preferred_ms(now_ms, utc_offset_min).is_some() {
-            out.push(When::LaterToday);
-        }
-        out.push(When::TomorrowMorning);
-        out
-    }
-
-    /// The Unix ms to ask for; `None` is "as soon as possible" (and "later today" once it is too late).
-    /// Later today: two hours from now, rounded up to the hour. Tomorrow morning: 09:00.
-    pub fn preferred_ms(self, now_ms: i64, utc_offset_min: i64) -> Option<i64> {
-        let offset_ms = utc_offset_min * 60_000;
-        let local = now_ms + offset_ms;
-        let local_midnight = local.div_euclid(DAY_MS) * DAY_MS;
-        match self {
-            When::Asap => None,
-            When::LaterToday => {
-                let target = (local + 2 * HOUR_MS).div_euclid(HOUR_MS) * HOUR_MS + HOUR_MS;
-                (target <= local_midnight + LATEST_LATER_TODAY_HOUR * HOUR_MS).then_some(target - offset_ms)
-            }
-            When::TomorrowMorning => Some(local_midnight + DAY_MS + TOMORROW_MORNING_HOUR * HOUR_MS - offset_ms),
-        }
-    }
-}
+use crate::i18n::{Key, Locale};
 
 /// The fields shown with their own error line; any other field error is shown as a general one.
-pub const SHOWN_FIELDS: [&str; 3] = ["name", "phone", "note"];
+pub const SHOWN_FIELDS: [&str; 5] = ["name", "phone", "note", "preferred_ms", "consent"];
+
+/// The `<select>` value of a preferred time: `""` is "as soon as possible", else the slot's
+/// start in Unix ms.
+pub fn parse_slot(raw: &str) -> Option<i64> {
+    raw.parse().ok().filter(|ms| *ms > 0)
+}
+
+/// What the frame keeps after a submission to follow it up later: `"{reference} {token}"`
+/// (neither contains a space), in the frame's own `localStorage`.
+pub fn saved(reference: &str, token: &str) -> String {
+    [reference, token].join(" ")
+}
+
+pub fn parse_saved(raw: &str) -> Option<(&str, &str)> {
+    let (reference, token) = raw.split_once(' ')?;
+    (!reference.is_empty() && !token.is_empty()).then_some((reference, token))
+}
+
+/// The follow-up sentence; `when` formats an instant in the visitor's zone.
+pub fn status_text(locale: Locale, f: &CallbackFollowUp, when: impl Fn(i64) -> String) -> String {
+    let key = match f.status {
+        CallbackStatus::Scheduled => Key::CbStatusScheduled,
+        CallbackStatus::Done => Key::CbStatusDone,
+        CallbackStatus::Unreachable => Key::CbStatusUnreachable,
+        CallbackStatus::Received | CallbackStatus::Unknown => Key::CbStatusReceived,
+    };
+    locale.format(key, &[("reference", &f.reference), ("when", &when(f.due_ms))])
+}
+
+/// Whether the visitor needs to hear about it again after this: not once it is over.
+pub fn is_final(status: CallbackStatus) -> bool {
+    matches!(status, CallbackStatus::Done | CallbackStatus::Unreachable)
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallbackForm {
     pub name: String,
     pub phone: String,
-    pub when: When,
+    /// A slot's start; `None` is "as soon as possible".
+    pub preferred_ms: Option<i64>,
+    /// One of the site's topics, or empty.
+    pub topic: String,
+    pub consent: bool,
     pub note: String,
     /// The honeypot. People never see it.
     pub website: String,
@@ -82,26 +62,31 @@ pub struct CallbackForm {
 
 impl CallbackForm {
     /// The request body for the current inputs.
-    pub fn request(&self, preferred_ms: Option<i64>) -> NewCallback {
+    pub fn request(&self) -> NewCallback {
         let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         NewCallback {
             name: self.name.trim().to_owned(),
             phone: self.phone.trim().to_owned(),
-            preferred_ms,
+            preferred_ms: self.preferred_ms,
             note: optional(&self.note),
             website: optional(&self.website),
-            // Later issues: country from the locale, the site's topics, its consent box.
+            // The server applies the site's default country to national numbers.
             country: None,
-            topic: None,
-            consent: false,
+            topic: optional(&self.topic),
+            consent: self.consent,
         }
     }
 
     /// Validates and returns `(idempotency key, body)` to send, or shows the field errors.
-    /// `new_key` is called only when this is a new submission.
-    pub fn prepare(&mut self, preferred_ms: Option<i64>, new_key: impl FnOnce() -> String) -> Option<(String, NewCallback)> {
-        let request = self.request(preferred_ms);
-        if let Err(errors) = request.validate() {
+    /// `new_key` is called only when this is a new submission. `consent_required`: the site
+    /// shows a consent box, which must be ticked.
+    pub fn prepare(&mut self, consent_required: bool, new_key: impl FnOnce() -> String) -> Option<(String, NewCallback)> {
+        let request = self.request();
+        let mut errors = request.validate().err().unwrap_or_default();
+        if consent_required && !self.consent {
+            errors.push("consent", FieldErrorCode::Required, "consent is required.");
+        }
+        if !errors.is_empty() {
             self.errors = errors;
             return None;
         }
@@ -133,7 +118,7 @@ impl CallbackForm {
         self.errors.get(field).map(|e| e.code)
     }
 
-    /// Errors for fields without their own error line (e.g. `preferred_ms`).
+    /// Errors for fields without their own error line (e.g. `country`).
     pub fn other_errors(&self) -> impl Iterator<Item = (&str, FieldErrorCode)> {
         self.errors.0.iter().filter(|e| !SHOWN_FIELDS.contains(&e.field.as_str())).map(|e| (e.field.as_str(), e.code))
     }
@@ -145,43 +130,69 @@ mod tests {
 
     use super::*;
 
-    // 2030-01-01 is a Tuesday; 10:15 UTC.
-    const MORNING_UTC: i64 = 1_893_492_900_000;
-
     fn filled() -> CallbackForm {
         CallbackForm { name: " Anna ".into(), phone: "+371 2000 0000".into(), ..Default::default() }
     }
 
     #[test]
-    fn times_are_computed_in_the_visitors_zone() {
-        // 10:15 UTC, visitor at UTC+2 (12:15 local): later today is 15:00 local = 13:00 UTC.
-        let later = When::LaterToday.preferred_ms(MORNING_UTC, 120).unwrap();
-        assert_eq!(later, 1_893_502_800_000);
-        // Tomorrow 09:00 local = 07:00 UTC next day.
-        let tomorrow = When::TomorrowMorning.preferred_ms(MORNING_UTC, 120).unwrap();
-        assert_eq!(tomorrow, 1_893_567_600_000);
-        assert_eq!(When::Asap.preferred_ms(MORNING_UTC, 120), None);
+    fn slots_round_trip_through_the_select_value() {
+        assert_eq!(parse_slot(""), None);
+        assert_eq!(parse_slot("1893492900000"), Some(1_893_492_900_000));
+        assert_eq!(parse_slot("-5"), None);
+        assert_eq!(parse_slot("soon"), None);
     }
 
     #[test]
-    fn later_today_is_not_offered_in_the_evening() {
-        // 10:15 UTC at UTC+9 is 19:15 local: two hours later is past 20:00.
-        assert_eq!(When::choices(MORNING_UTC, 540), vec![When::Asap, When::TomorrowMorning]);
-        assert_eq!(When::choices(MORNING_UTC, 0).len(), 3);
-        // West of UTC the local day can be the previous one.
-        assert!(When::TomorrowMorning.preferred_ms(MORNING_UTC, -600).unwrap() > MORNING_UTC);
+    fn the_follow_up_is_saved_and_read_back() {
+        let raw = saved("PL-7K3Q9M", "tok_abc-123");
+        assert_eq!(parse_saved(&raw), Some(("PL-7K3Q9M", "tok_abc-123")));
+        assert_eq!(parse_saved("PL-7K3Q9M"), None);
+        assert_eq!(parse_saved(" tok"), None);
     }
 
     #[test]
-    fn when_round_trips_through_the_select_value() {
-        for w in [When::Asap, When::LaterToday, When::TomorrowMorning] {
-            assert_eq!(When::parse(w.as_str()), w);
-        }
+    fn follow_up_sentences() {
+        let mut f = CallbackFollowUp {
+            reference: "PL-7K3Q9M".into(),
+            status: CallbackStatus::Received,
+            due_ms: 5,
+            preferred_ms: None,
+            created_ms: 1,
+            updated_ms: None,
+        };
+        let when = |ms: i64| format!("<{ms}>");
+        assert_eq!(status_text(Locale::En, &f, when), "Your callback PL-7K3Q9M is booked: we'll call you by <5>.");
+        f.status = CallbackStatus::Scheduled;
+        assert_eq!(status_text(Locale::En, &f, when), "Your callback PL-7K3Q9M is scheduled for <5>.");
+        f.status = CallbackStatus::Unreachable;
+        assert!(status_text(Locale::En, &f, when).contains("couldn't reach you"));
+        assert!(is_final(CallbackStatus::Done) && is_final(CallbackStatus::Unreachable));
+        assert!(!is_final(CallbackStatus::Scheduled));
+    }
+
+    #[test]
+    fn topic_consent_and_slot_go_into_the_request() {
+        let form = CallbackForm { topic: "Orders".into(), consent: true, preferred_ms: Some(7), ..filled() };
+        let request = form.request();
+        assert_eq!((request.topic.as_deref(), request.consent, request.preferred_ms), (Some("Orders"), true, Some(7)));
+        assert_eq!(filled().request().topic, None);
+    }
+
+    #[test]
+    fn a_required_consent_box_must_be_ticked() {
+        let mut form = filled();
+        assert_eq!(form.prepare(true, || unreachable!()), None);
+        assert_eq!(form.error("consent"), Some(FieldErrorCode::Required));
+        assert_eq!(form.other_errors().count(), 0, "shown next to the box");
+        form.consent = true;
+        form.edited("consent");
+        assert!(form.prepare(true, || "key-00000001".into()).is_some());
+        assert!(filled().prepare(false, || "key-00000002".into()).is_some(), "no box, nothing to tick");
     }
 
     #[test]
     fn request_trims_and_drops_empty_optionals() {
-        let request = filled().request(None);
+        let request = filled().request();
         assert_eq!(request.name, "Anna");
         assert_eq!(request.note, None);
         assert_eq!(request.website, None);
@@ -190,7 +201,7 @@ mod tests {
     #[test]
     fn invalid_input_shows_field_errors_and_sends_nothing() {
         let mut form = CallbackForm { phone: "123".into(), ..Default::default() };
-        assert_eq!(form.prepare(None, || unreachable!()), None);
+        assert_eq!(form.prepare(false, || unreachable!()), None);
         assert_eq!(form.error("name"), Some(FieldErrorCode::Required));
         assert_eq!(form.error("phone"), Some(FieldErrorCode::TooShort));
         form.edited("phone");
@@ -201,11 +212,11 @@ mod tests {
     #[test]
     fn the_same_submission_reuses_its_key_a_changed_one_gets_a_new_key() {
         let mut form = filled();
-        let (k1, _) = form.prepare(None, || "key-00000001".into()).unwrap();
-        let (k2, _) = form.prepare(None, || "key-00000002".into()).unwrap();
+        let (k1, _) = form.prepare(false, || "key-00000001".into()).unwrap();
+        let (k2, _) = form.prepare(false, || "key-00000002".into()).unwrap();
         assert_eq!(k1, k2, "a retry reuses the key");
         form.note = "after 5pm please".into();
-        let (k3, body) = form.prepare(None, || "key-00000003".into()).unwrap();
+        let (k3, body) = form.prepare(false, || "key-00000003".into()).unwrap();
         assert_eq!(k3, "key-00000003");
         assert_eq!(body.note.as_deref(), Some("after 5pm please"));
     }
@@ -213,7 +224,7 @@ mod tests {
     #[test]
     fn success_clears_the_form_and_the_key() {
         let mut form = filled();
-        form.prepare(None, || "key-00000001".into()).unwrap();
+        form.prepare(false, || "key-00000001".into()).unwrap();
         form.succeeded();
         assert_eq!(form, CallbackForm::default());
     }
@@ -223,9 +234,9 @@ mod tests {
         let mut form = filled();
         form.set_errors(FieldErrors(vec![
             FieldError { field: "phone".into(), code: FieldErrorCode::Invalid, message: String::new() },
-            FieldError { field: "preferred_ms".into(), code: FieldErrorCode::Invalid, message: String::new() },
+            FieldError { field: "country".into(), code: FieldErrorCode::Invalid, message: String::new() },
         ]));
         assert_eq!(form.error("phone"), Some(FieldErrorCode::Invalid));
-        assert_eq!(form.other_errors().collect::<Vec<_>>(), vec![("preferred_ms", FieldErrorCode::Invalid)]);
+        assert_eq!(form.other_errors().collect::<Vec<_>>(), vec![("country", FieldErrorCode::Invalid)]);
     }
 }

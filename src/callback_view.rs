@@ -1,22 +1,95 @@
-//! The "Call me" tab. State: [`crate::callback::CallbackForm`].
+//! The "Call me" tab, and the follow-up banner of a request made earlier. State:
+//! [`crate::callback::CallbackForm`].
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{CallbackReceipt, NewCallback};
+use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackSlots, NewCallback, SiteId};
 
 use crate::api::Api;
-use crate::app::{need, Connectivity};
+use crate::app::{need, Connectivity, Live, Site, Tabs};
 use crate::bridge::Bridge;
-use crate::callback::{CallbackForm, When};
-use crate::clock::{format_time, now_ms, utc_offset_min};
+use crate::callback::{is_final, parse_saved, parse_slot, saved, status_text, CallbackForm};
+use crate::clock::format_when;
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
+use crate::tabs::Tab;
+
+/// The frame's `localStorage` key for the follow-up of this site's last request. Written only
+/// after a submission; storage errors (blocked third-party storage) just lose the follow-up.
+fn storage_key(site: &SiteId) -> String {
+    ["porchlight.callback.", site.as_str()].concat()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// "Your callback PL-… is scheduled for Monday at 10:00": fetched with the request's token each
+/// time the panel opens, while a request is saved. A finished request is shown once, then
+/// forgotten.
+#[component]
+pub fn CallbackFollowUpView() -> impl IntoView {
+    let (locale, live, api, tabs) = (need::<Locale>(), need::<Live>(), need::<Api>(), need::<Tabs>());
+    let follow_up = RwSignal::new(None::<CallbackFollowUp>);
+    Effect::new(move || {
+        if !live.open.get() {
+            return;
+        }
+        let key = storage_key(api.site());
+        let Some(raw) = storage().and_then(|s| s.get_item(&key).ok().flatten()) else { return };
+        let api = api.clone();
+        spawn_local(async move {
+            let Some((reference, token)) = parse_saved(&raw) else { return };
+            if let Ok(f) = api.callback_status(reference, token).await {
+                if is_final(f.status) {
+                    if let Some(s) = storage() {
+                        let _ = s.remove_item(&key);
+                    }
+                }
+                follow_up.try_set(Some(f));
+            }
+        });
+    });
+    move || {
+        follow_up.get().map(|f| {
+            let unreachable = f.status == porchlight_protocol::CallbackStatus::Unreachable;
+            view! {
+                <div class="pl-banner pl-banner-callback" data-testid="pl-cb-status" data-status=f.status.as_str()>
+                    <p>{status_text(locale, &f, |ms| format_when(ms, locale))}</p>
+                    {unreachable.then(|| view! {
+                        <button type="button" class="pl-button pl-secondary" on:click=move |_| tabs.go_to(Tab::Callback)>
+                            {locale.text(Key::WaitCallMe)}
+                        </button>
+                    })}
+                </div>
+            }
+        })
+    }
+}
 
 #[component]
 pub fn CallbackView() -> impl IntoView {
-    let locale = need::<Locale>();
+    let (locale, site, tabs) = (need::<Locale>(), need::<Site>(), need::<Tabs>());
+    let consent_text = move || site.config.with(|c| c.as_ref().and_then(|c| c.consent_text.clone()));
     let form = RwSignal::new(CallbackForm::default());
+    // The bookable times, fetched the first time the tab is shown.
+    let slots = RwSignal::new(None::<CallbackSlots>);
+    Effect::new({
+        let api = need::<Api>();
+        move |done: Option<bool>| {
+            if done == Some(true) || tabs.current.get() != Tab::Callback {
+                return done.unwrap_or(false);
+            }
+            let api = api.clone();
+            spawn_local(async move {
+                if let Ok(answer) = api.callback_slots().await {
+                    slots.try_set(Some(answer));
+                }
+            });
+            true
+        }
+    });
     let receipt = RwSignal::new(None::<CallbackReceipt>);
     let general = RwSignal::new(None::<String>);
 
@@ -34,6 +107,9 @@ pub fn CallbackView() -> impl IntoView {
                 pending.try_set(false);
                 match result {
                     Ok(done) => {
+                        if let (Some(token), Some(s)) = (&done.token, storage()) {
+                            let _ = s.set_item(&storage_key(api.site()), &saved(&done.reference, token));
+                        }
                         form.try_update(CallbackForm::succeeded);
                         if let Some(el) = form_el.try_get_untracked().flatten() {
                             el.reset();
@@ -61,16 +137,16 @@ pub fn CallbackView() -> impl IntoView {
         if pending.get_untracked() {
             return;
         }
-        let preferred = form.with_untracked(|f| f.when.preferred_ms(now_ms(), utc_offset_min()));
         general.set(None);
-        if let Some(job) = form.try_update(|f| f.prepare(preferred, new_key)).flatten() {
+        let consent_required = consent_text().is_some();
+        if let Some(job) = form.try_update(|f| f.prepare(consent_required, new_key)).flatten() {
             submit(job);
         }
     };
 
     let confirmation = move || {
         receipt.get().map(|r| {
-            let thanks = locale.format(Key::CbThanks, &[("time", &format_time(r.due_ms, locale))]);
+            let thanks = locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
             let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
             view! {
                 <div class="pl-confirm" data-testid="pl-cb-confirmation">
@@ -133,15 +209,40 @@ pub fn CallbackView() -> impl IntoView {
                         name="when"
                         class="pl-input pl-select"
                         data-testid="pl-cb-when"
-                        prop:value=move || form.with(|f| f.when.as_str())
+                        aria-invalid=invalid(form, "preferred_ms")
+                        aria-describedby=described_by(form, "preferred_ms", None)
                         on:change=move |e| form.update(|f| {
-                            f.when = When::parse(&event_target_value(&e));
+                            f.preferred_ms = parse_slot(&event_target_value(&e));
                             f.edited("preferred_ms");
                         })
                     >
-                        {when_options(locale)}
+                        <option value="">
+                            {move || match slots.with(|s| s.as_ref().map(|s| s.asap_due_ms)) {
+                                Some(due) => locale.format(Key::CbAsapBy, &[("when", &format_when(due, locale))]),
+                                None => locale.text(Key::CbAsap).to_owned(),
+                            }}
+                        </option>
+                        {move || slots.with(|s| {
+                            s.iter().flat_map(|s| &s.slots).map(|slot| {
+                                view! { <option value=slot.start_ms.to_string()>{format_when(slot.start_ms, locale)}</option> }
+                            }).collect_view()
+                        })}
                     </select>
+                    {field_error(form, locale, "preferred_ms")}
                 </div>
+                {move || site.config.with(|c| {
+                    let topics = c.as_ref().map(|c| c.callback_topics.clone()).unwrap_or_default();
+                    (!topics.is_empty()).then(|| view! {
+                        <div class="pl-field">
+                            <label class="pl-label" for="pl-cb-topic">{locale.text(Key::CbTopic)}</label>
+                            <select id="pl-cb-topic" name="topic" class="pl-input pl-select" data-testid="pl-cb-topic"
+                                on:change=move |e| form.update(|f| f.topic = event_target_value(&e))>
+                                <option value="">{locale.text(Key::CbTopicNone)}</option>
+                                {topics.into_iter().map(|t| view! { <option>{t}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    })
+                })}
                 <div class="pl-field">
                     <label class="pl-label" for="pl-cb-note">
                         {locale.text(Key::CbNote)} " " <span class="pl-optional">{locale.text(Key::CbOptional)}</span>
@@ -174,6 +275,26 @@ pub fn CallbackView() -> impl IntoView {
                         on:input=move |e| form.update(|f| f.website = event_target_value(&e))
                     />
                 </div>
+                {move || consent_text().map(|text| view! {
+                    <div class="pl-field pl-consent">
+                        <input
+                            id="pl-cb-consent"
+                            name="consent"
+                            type="checkbox"
+                            class="pl-check"
+                            data-testid="pl-cb-consent"
+                            aria-required="true"
+                            aria-invalid=invalid(form, "consent")
+                            aria-describedby=described_by(form, "consent", None)
+                            on:change=move |e| form.update(|f| {
+                                f.consent = event_target_checked(&e);
+                                f.edited("consent");
+                            })
+                        />
+                        <label for="pl-cb-consent">{text}</label>
+                        {field_error(form, locale, "consent")}
+                    </div>
+                })}
                 <div class="pl-live" role="status" aria-live="polite">
                     {move || general.get().map(|text| view! { <p class="pl-error" data-testid="pl-cb-error">{text}</p> })}
                 </div>
@@ -183,21 +304,6 @@ pub fn CallbackView() -> impl IntoView {
             </form>
         </div>
     }
-}
-
-/// The "when" choices that make sense at the time the form is drawn.
-fn when_options(locale: Locale) -> impl IntoView {
-    When::choices(now_ms(), utc_offset_min())
-        .into_iter()
-        .map(|when| {
-            let label = match when {
-                When::Asap => Key::CbAsap,
-                When::LaterToday => Key::CbLaterToday,
-                When::TomorrowMorning => Key::CbTomorrowMorning,
-            };
-            view! { <option value=when.as_str()>{locale.text(label)}</option> }
-        })
-        .collect_view()
 }
 
 fn error_id(field: &str) -> String {

@@ -5,7 +5,9 @@
 //! creates the conversation and the later ones are appended to it. Each message keeps its client
 //! id for life, so a retry is stored once by the server.
 
-use porchlight_protocol::{ConversationCreated, FieldErrors, MessageAck, NewConversation, NewMessage};
+use porchlight_protocol::{
+    Author, ChatMessage, ConversationCreated, FieldErrors, MessageAck, NewConversation, NewMessage,
+};
 
 use crate::api::ApiFailure;
 
@@ -39,6 +41,8 @@ pub struct Entry {
     pub status: Status,
     /// The server's id once acknowledged.
     pub server_id: Option<i64>,
+    /// Written by an operator (read back from the server), not by the visitor.
+    pub operator: bool,
 }
 
 /// The conversation, once the server has created it. Memory only (for now).
@@ -89,6 +93,8 @@ pub struct ChatLog {
     busy: bool,
     /// The failure of the most recent attempt, cleared by the next success.
     last_error: Option<ApiFailure>,
+    /// The largest server id read back so far (`?after=` of the next poll).
+    read_up_to: i64,
 }
 
 impl ChatLog {
@@ -117,8 +123,28 @@ impl ChatLog {
                 Submitted::AlreadySending
             });
         }
-        self.entries.push(Entry { client_id, body: body.to_owned(), status: Status::Queued, server_id: None });
+        self.entries.push(Entry { client_id, body: body.to_owned(), status: Status::Queued, server_id: None, operator: false });
         Ok(Submitted::Queued)
+    }
+
+    /// `?after=` for the next read of the conversation.
+    pub fn read_up_to(&self) -> i64 {
+        self.read_up_to
+    }
+
+    /// Adds the operator's messages among `messages` (read back from the server) that aren't in
+    /// the log yet. Returns whether there were any.
+    pub fn receive(&mut self, messages: Vec<ChatMessage>) -> bool {
+        let mut any = false;
+        for m in messages {
+            self.read_up_to = self.read_up_to.max(m.id);
+            if m.author == Author::Operator && !self.entries.iter().any(|e| e.server_id == Some(m.id)) {
+                let entry = Entry { client_id: m.client_id, body: m.body, status: Status::Sent, server_id: Some(m.id), operator: true };
+                self.entries.push(entry);
+                any = true;
+            }
+        }
+        any
     }
 
     /// Queues a failed message again, under the same client id.
@@ -263,6 +289,29 @@ mod tests {
         let long = "x".repeat(porchlight_protocol::chat::MAX_MESSAGE_CHARS + 1);
         assert!(log.submit("client-0001".into(), &long).is_err());
         assert!(log.entries().is_empty());
+    }
+
+    #[test]
+    fn operator_replies_are_added_once_and_the_visitors_own_messages_are_skipped() {
+        let mut log = ChatLog::default();
+        log.submit("client-0001".into(), "Hello").unwrap();
+        let job = log.start_next().unwrap();
+        log.finish(job.client_id(), Ok(created("client-0001")));
+        let message = |id, author, body: &str| ChatMessage {
+            id,
+            client_id: format!("c-{id:08}"),
+            author,
+            body: body.into(),
+            created_ms: 1,
+        };
+        let read = vec![message(1, Author::Visitor, "Hello"), message(2, Author::Operator, "Hi! Checking.")];
+        assert!(log.receive(read.clone()));
+        assert_eq!(log.read_up_to(), 2);
+        assert!(!log.receive(read), "the same reply twice is added once");
+        assert!(!log.receive(vec![message(3, Author::Unknown, "?")]));
+        assert_eq!(log.read_up_to(), 3);
+        let bodies: Vec<(&str, bool)> = log.entries().iter().map(|e| (e.body.as_str(), e.operator)).collect();
+        assert_eq!(bodies, vec![("Hello", false), ("Hi! Checking.", true)]);
     }
 
     #[test]

@@ -5,11 +5,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::Api;
-use crate::app::{need, Connectivity, Site};
+use crate::app::{need, Connectivity, Live, Site, Tabs};
 use crate::bridge::Bridge;
 use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Status};
+use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
+use crate::tabs::Tab;
+use crate::wait::{reply_due_ms, LateWatch};
 
 #[component]
 pub fn ChatView() -> impl IntoView {
@@ -19,10 +22,59 @@ pub fn ChatView() -> impl IntoView {
     let draft = RwSignal::new(String::new());
     // A problem with the text itself (empty, too long), found before sending.
     let input_error = RwSignal::new(None::<&'static str>);
+    let (live, tabs, api) = (need::<Live>(), need::<Tabs>(), need::<Api>());
+    // Running late: the first unanswered message's deadline is the wait shown when it was sent.
+    let late = RwSignal::new(LateWatch::default());
+    let sent = Callback::new(move |()| {
+        let posted = site.config.with_untracked(|c| c.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs));
+        let due = live.availability.with_untracked(|a| reply_due_ms(a.as_ref(), posted, now_ms()));
+        late.update(|w| w.sent(due));
+    });
+
+    // Operator replies: read back on every tick of the open panel (SSE comes with the chat issue).
+    let reading = StoredValue::new(false);
+    Effect::new({
+        let api = api.clone();
+        move || {
+            live.now.track();
+            let Some(s) = log.with_untracked(|l| l.session().cloned()) else { return };
+            if reading.get_value() {
+                return;
+            }
+            reading.set_value(true);
+            let (api, after) = (api.clone(), log.with_untracked(ChatLog::read_up_to));
+            spawn_local(async move {
+                let result = api.messages(&s.conversation_id, &s.token, after).await;
+                reading.try_set_value(false);
+                if let Ok(list) = result {
+                    if log.try_update(|l| l.receive(list.messages)) == Some(true) {
+                        late.update(LateWatch::replied);
+                    }
+                }
+            });
+        }
+    });
+    let late_notice = move || {
+        late.get().is_late(live.now.get()).then(|| {
+            let offer = live.availability.with(|a| {
+                a.as_ref().map(|a| locale.format(Key::LateOffer, &[("when", &format_when(a.message.reply_by_ms, locale))]))
+            });
+            view! {
+                <div class="pl-late" data-testid="pl-late">
+                    <p class="pl-late-title">{locale.text(Key::LateSorry)}</p>
+                    <p>{offer}</p>
+                    <button type="button" class="pl-button pl-secondary" data-testid="pl-late-callback"
+                        on:click=move |_| tabs.go_to(Tab::Callback)>
+                        {locale.text(Key::WaitCallMe)}
+                    </button>
+                </div>
+            }
+        })
+    };
 
     let pump = {
-        let (api, connectivity, bridge) = (need::<Api>(), need::<Connectivity>(), need::<Bridge>());
-        move || send_queued(log, draft, api.clone(), connectivity, bridge.clone())
+        let (connectivity, bridge) = (need::<Connectivity>(), need::<Bridge>());
+        move || send_queued(log, draft, api.clone(), connectivity, bridge.clone(), sent)
     };
     let send = {
         let pump = pump.clone();
@@ -96,6 +148,7 @@ pub fn ChatView() -> impl IntoView {
                     {move || log.with(|l| l.entries().iter().map(|e| message_view(e.clone(), locale, retry)).collect_view())}
                 </ol>
                 <div class="pl-live" role="status" aria-live="polite">
+                    {late_notice}
                     {move || error_text().map(|text| view! { <p class="pl-error" data-testid="pl-chat-error">{text}</p> })}
                 </div>
             </div>
@@ -130,11 +183,15 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
         Status::Sent => Key::ChatSent,
         Status::Failed => Key::ChatFailed,
     };
-    let id = entry.client_id;
+    let (id, operator) = (entry.client_id, entry.operator);
     view! {
-        <li class="pl-msg" data-testid="pl-chat-message" data-status=status.as_str()>
-            <p class="pl-msg-body">{entry.body}</p>
-            <p class="pl-msg-meta">
+        <li class="pl-msg" class:pl-msg-operator=operator data-testid="pl-chat-message" data-status=status.as_str()
+            data-author=if operator { "operator" } else { "visitor" }>
+            <p class="pl-msg-body">
+                {operator.then(|| view! { <span class="pl-sr-only">{locale.text(Key::ChatReply)}" "</span> })}
+                {entry.body}
+            </p>
+            <p class="pl-msg-meta" hidden=operator>
                 <span class="pl-msg-status" class:pl-msg-failed=status == Status::Failed>
                     {(status == Status::Sent).then(|| view! { <span aria-hidden="true">"✓ "</span> })}
                     {locale.text(label)}
@@ -151,7 +208,14 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
 
 /// Sends queued messages one after another until none is left. Returns at once if a request is
 /// already under way: that loop will pick up what was queued since.
-fn send_queued(log: RwSignal<ChatLog>, draft: RwSignal<String>, api: Api, connectivity: Connectivity, bridge: Bridge) {
+fn send_queued(
+    log: RwSignal<ChatLog>,
+    draft: RwSignal<String>,
+    api: Api,
+    connectivity: Connectivity,
+    bridge: Bridge,
+    on_sent: Callback<()>,
+) {
     spawn_local(async move {
         while let Some(job) = log.try_update(ChatLog::start_next).flatten() {
             let client_id = job.client_id().to_owned();
@@ -167,6 +231,7 @@ fn send_queued(log: RwSignal<ChatLog>, draft: RwSignal<String>, api: Api, connec
                     draft.set(String::new());
                 }
                 bridge.event("message", &[]);
+                on_sent.run(());
             }
         }
     });

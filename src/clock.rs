@@ -2,7 +2,8 @@
 
 use wasm_bindgen::JsValue;
 
-use crate::i18n::Locale;
+use crate::i18n::{Key, Locale};
+use crate::wait::Day;
 
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
@@ -13,24 +14,45 @@ pub fn utc_offset_min() -> i64 {
     -(js_sys::Date::new_0().get_timezone_offset() as i64)
 }
 
-/// A time of day in the visitor's zone and language ("3:45 PM", "15:45"), with the weekday
-/// when it is not today ("Tuesday 09:00").
-pub fn format_time(ms: i64, locale: Locale) -> String {
-    let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
-    let today = js_sys::Date::new_0().to_date_string() == date.to_date_string();
+/// Minutes ahead of UTC in the visitor's zone at `ms`.
+fn offset_at(ms: i64) -> i64 {
+    -(date(ms).get_timezone_offset() as i64)
+}
+
+fn date(ms: i64) -> js_sys::Date {
+    js_sys::Date::new(&JsValue::from_f64(ms as f64))
+}
+
+/// An instant in the visitor's zone and language, worded by [`Day`]: "14:30 today",
+/// "Monday at 09:00", "Monday, 6 April at 09:00".
+pub fn format_when(ms: i64, locale: Locale) -> String {
+    let now = now_ms();
+    let time = intl(ms, locale, &[("timeStyle", "short")]);
+    match Day::of(now, offset_at(now), ms, offset_at(ms)) {
+        Day::Today => locale.format(Key::WhenToday, &[("time", &time)]),
+        day => {
+            let mut parts = vec![("weekday", "long")];
+            if day == Day::Other {
+                parts.extend([("day", "numeric"), ("month", "long")]);
+            }
+            locale.format(Key::WhenDay, &[("day", &intl(ms, locale, &parts)), ("time", &time)])
+        }
+    }
+}
+
+/// `Intl.DateTimeFormat` with `options`, in the visitor's zone (no tz data in the WASM).
+fn intl(ms: i64, locale: Locale, options: &[(&str, &str)]) -> String {
     let browser_language = web_sys::window().and_then(|w| w.navigator().language());
     let tag = locale.intl_tag(browser_language.as_deref());
-
-    let options = js_sys::Object::new();
-    let set = |k: &str, v: &str| js_sys::Reflect::set(&options, &k.into(), &v.into()).is_ok();
-    let mut ok = set("hour", "numeric") && set("minute", "2-digit");
-    if !today {
-        ok &= set("weekday", "long");
+    let object = js_sys::Object::new();
+    for (k, v) in options {
+        let _ = js_sys::Reflect::set(&object, &(*k).into(), &(*v).into());
     }
     let locales = js_sys::Array::of1(&JsValue::from_str(&tag));
-    let formatted = ok
-        .then(|| js_sys::Intl::DateTimeFormat::new(&locales, &options))
-        .and_then(|f| f.format().call1(&JsValue::UNDEFINED, &date).ok())
-        .and_then(|s| s.as_string());
-    formatted.unwrap_or_else(|| format!("{:02}:{:02}", date.get_hours(), date.get_minutes()))
+    js_sys::Intl::DateTimeFormat::new(&locales, &object)
+        .format()
+        .call1(&JsValue::UNDEFINED, &date(ms))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
 }

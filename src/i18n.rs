@@ -17,12 +17,37 @@ pub enum Locale {
 pub enum Key {
     DefaultSiteName,
     Close,
-    /// "Typically replies in about a minute"
+    /// "about a minute"
     WaitAboutAMinute,
     /// `{n}` minutes
     WaitMinutes,
     /// `{n}` hours
     WaitHours,
+    /// `{wait}`: one of the three above
+    WaitTypical,
+    /// `{wait}`
+    WaitBusy,
+    /// `{when}` (e.g. "Monday at 09:00"), `{in}` (e.g. "in 14 hours")
+    WaitClosedBack,
+    WaitClosed,
+    /// `{when}`
+    WaitNobody,
+    WaitCallMe,
+    InAMinute,
+    /// `{n}`
+    InMinutes,
+    InAnHour,
+    /// `{n}`
+    InHours,
+    /// `{n}`
+    InDays,
+    /// `{time}`: "14:30 today"
+    WhenToday,
+    /// `{day}`, `{time}`: "Monday at 09:00"
+    WhenDay,
+    LateSorry,
+    /// `{when}`
+    LateOffer,
     TabsLabel,
     TabChat,
     TabCallback,
@@ -46,6 +71,8 @@ pub enum Key {
     ChatFailed,
     ChatEmpty,
     ChatTooLong,
+    /// Screen-reader prefix of an operator's message.
+    ChatReply,
 
     CbIntro,
     CbName,
@@ -53,17 +80,28 @@ pub enum Key {
     CbPhoneHint,
     CbWhen,
     CbAsap,
-    CbLaterToday,
-    CbTomorrowMorning,
+    /// `{when}`
+    CbAsapBy,
+    CbTopic,
+    CbTopicNone,
     CbNote,
     CbOptional,
     CbHoneypot,
     CbSubmit,
     CbSending,
-    /// `{time}`
+    /// `{when}`
     CbThanks,
     /// `{reference}`
     CbReference,
+    /// `{reference}`, `{when}`
+    CbStatusReceived,
+    /// `{reference}`, `{when}`
+    CbStatusScheduled,
+    /// `{reference}`
+    CbStatusDone,
+    /// `{reference}`
+    CbStatusUnreachable,
+    ErrConsent,
     ErrNameRequired,
     ErrNameTooLong,
     ErrPhoneRequired,
@@ -82,6 +120,18 @@ pub enum Key {
     RateRecovery,
     RateChatNow,
     RateCallMe,
+    RateStar,
+    /// `{n}`
+    RateStars,
+    RatePending,
+    RateMore,
+    /// `{n}`, `{max}`
+    RateCount,
+    RateTooLong,
+    RateMoreThanks,
+    RateUndo,
+    RateUndone,
+    RateClosed,
 }
 
 impl Locale {
@@ -126,6 +176,7 @@ impl Locale {
             ("phone", _) => Key::ErrPhoneInvalid,
             ("note", TooLong) => Key::ErrNoteTooLong,
             ("preferred_ms", _) => Key::ErrTimeInvalid,
+            ("consent", _) => Key::ErrConsent,
             ("body" | "message.body", Required) => Key::ChatEmpty,
             ("body" | "message.body", TooLong) => Key::ChatTooLong,
             _ => Key::ErrTextInvalid,
@@ -155,9 +206,24 @@ fn en(key: Key) -> &'static str {
     match key {
         Key::DefaultSiteName => "Support",
         Key::Close => "Close",
-        Key::WaitAboutAMinute => "Typically replies in about a minute",
-        Key::WaitMinutes => "Typically replies in about {n} minutes",
-        Key::WaitHours => "Typically replies in about {n} hours",
+        Key::WaitAboutAMinute => "about a minute",
+        Key::WaitMinutes => "about {n} minutes",
+        Key::WaitHours => "about {n} hours",
+        Key::WaitTypical => "Typically replies in {wait}",
+        Key::WaitBusy => "Busy right now: {wait}. Prefer a callback?",
+        Key::WaitClosedBack => "We're closed. Back {when} ({in}, your time). Leave a message or book a callback.",
+        Key::WaitClosed => "We're closed. Leave a message or book a callback.",
+        Key::WaitNobody => "Nobody is online right now. We'll reply by {when}.",
+        Key::WaitCallMe => "Request a callback",
+        Key::InAMinute => "in a minute",
+        Key::InMinutes => "in {n} minutes",
+        Key::InAnHour => "in an hour",
+        Key::InHours => "in {n} hours",
+        Key::InDays => "in {n} days",
+        Key::WhenToday => "{time} today",
+        Key::WhenDay => "{day} at {time}",
+        Key::LateSorry => "Sorry — this is taking longer than we said.",
+        Key::LateOffer => "We can call you back, or you can leave your message here and we'll reply by {when}.",
         Key::TabsLabel => "How would you like to reach us?",
         Key::TabChat => "Chat",
         Key::TabCallback => "Call me",
@@ -180,6 +246,7 @@ fn en(key: Key) -> &'static str {
         Key::ChatFailed => "Not sent",
         Key::ChatEmpty => "Please write a message first.",
         Key::ChatTooLong => "That message is too long. Please shorten it.",
+        Key::ChatReply => "Reply:",
 
         Key::CbIntro => "Leave your number and we'll call you back.",
         Key::CbName => "Your name",
@@ -187,15 +254,21 @@ fn en(key: Key) -> &'static str {
         Key::CbPhoneHint => "Include the country code if you're abroad, e.g. +44.",
         Key::CbWhen => "When should we call?",
         Key::CbAsap => "As soon as possible",
-        Key::CbLaterToday => "Later today",
-        Key::CbTomorrowMorning => "Tomorrow morning",
+        Key::CbAsapBy => "As soon as possible (by {when})",
+        Key::CbTopic => "Topic",
+        Key::CbTopicNone => "Choose a topic (optional)",
         Key::CbNote => "Anything we should know?",
         Key::CbOptional => "(optional)",
         Key::CbHoneypot => "Leave this field empty",
         Key::CbSubmit => "Call me back",
         Key::CbSending => "Sending…",
-        Key::CbThanks => "Thanks! We'll call you by {time}.",
+        Key::CbThanks => "Thanks! We'll call you by {when}.",
         Key::CbReference => "Your reference: {reference}",
+        Key::CbStatusReceived => "Your callback {reference} is booked: we'll call you by {when}.",
+        Key::CbStatusScheduled => "Your callback {reference} is scheduled for {when}.",
+        Key::CbStatusDone => "Your callback {reference} is done. Thanks for talking to us!",
+        Key::CbStatusUnreachable => "We tried to call you ({reference}) but couldn't reach you. Sorry!",
+        Key::ErrConsent => "Please tick the box so we may call you.",
         Key::ErrNameRequired => "Please tell us your name.",
         Key::ErrNameTooLong => "That name is too long.",
         Key::ErrPhoneRequired => "Please enter your phone number.",
@@ -214,6 +287,16 @@ fn en(key: Key) -> &'static str {
         Key::RateRecovery => "Sorry about that. Want to chat now or get a call back?",
         Key::RateChatNow => "Chat now",
         Key::RateCallMe => "Call me back",
+        Key::RateStar => "1 star",
+        Key::RateStars => "{n} stars",
+        Key::RatePending => "Saved — we'll send it when you're back online.",
+        Key::RateMore => "Tell us more",
+        Key::RateCount => "{n} / {max} characters",
+        Key::RateTooLong => "That's too long. Please keep it under {max} characters.",
+        Key::RateMoreThanks => "Thanks — we've passed it on.",
+        Key::RateUndo => "Undo",
+        Key::RateUndone => "Your rating was removed.",
+        Key::RateClosed => "This rating can no longer be changed.",
     }
 }
 

@@ -33,6 +33,8 @@ impl Mounted {
     }
 
     fn panel_at(endpoint: &str, bridge: Bridge) -> Mounted {
+        // Each test starts without a saved outbox or rating.
+        window().local_storage().unwrap().unwrap().clear().unwrap();
         let document = document();
         let root: HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
@@ -219,15 +221,25 @@ async fn a_failed_callback_keeps_the_form_and_says_why() {
 }
 
 #[wasm_bindgen_test]
-async fn a_failed_rating_keeps_the_choice_and_offers_retry() {
+async fn an_offline_rating_is_kept_in_the_outbox_and_says_so() {
     let panel = Mounted::panel();
     sleep(0).await;
     panel.click("pl-tab-rating");
     panel.click("pl-rating-bad");
-    panel.until("rating error", |p| p.find("pl-rating-error").is_some()).await;
+    panel.until("pending", |p| p.find("pl-rating-pending").is_some()).await;
+    assert_eq!(text(&panel.get("pl-rating-pending")), "Saved — we'll send it when you're back online.");
     assert!(panel.get("pl-rating-bad").unchecked_into::<HtmlInputElement>().checked());
     assert!(panel.find("pl-rating-thanks").is_none());
     assert!(panel.find("pl-rating-recovery").is_none(), "no recovery offer until the rating is recorded");
+    let saved = window().local_storage().unwrap().unwrap().get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox")).unwrap();
+    assert!(saved.unwrap().contains(r#"\"value\":\"bad\""#), "the outbox is saved in the frame's storage");
+}
+
+#[wasm_bindgen_test]
+async fn nothing_is_stored_before_the_visitor_acts() {
+    let panel = Mounted::panel();
+    panel.until("offline banner", |p| p.find("pl-offline").is_some()).await;
+    assert_eq!(window().local_storage().unwrap().unwrap().length().unwrap(), 0);
 }
 
 #[wasm_bindgen_test]
@@ -253,7 +265,7 @@ const FAKE_FETCH: &str = r#"
     for (const r of globalThis.__plRoutes) {
         if (r.method === method && String(url).endsWith(r.path)) {
             const h = Object.assign({ 'content-type': 'application/json' }, r.headers || {});
-            return Promise.resolve(new Response(r.body, { status: r.status, headers: h }));
+            return Promise.resolve(new Response(r.status === 204 ? null : r.body, { status: r.status, headers: h }));
         }
     }
     return Promise.reject(new TypeError('Failed to fetch'));
@@ -301,10 +313,14 @@ impl Drop for FakeServer {
 }
 
 fn config_route(reply_secs: u32) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
+    config_route_with_scale(reply_secs, "faces3")
+}
+
+fn config_route_with_scale(reply_secs: u32, scale: &str) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
     let config = serde_json::json!({
         "site": "demo", "name": "Demo Shop", "greeting": null, "timezone": "Europe/Riga",
         "promises": { "chat_first_reply_secs": reply_secs, "callback_business_hours": 2, "message_reply_business_days": 1 },
-        "rating_scale": "faces3"
+        "rating_scale": scale
     });
     ("GET", "/v1/sites/demo/config", 200, config, serde_json::json!({}))
 }
@@ -522,4 +538,153 @@ async fn a_frame_opened_with_bad_params_says_so() {
     assert!(root.query_selector("[data-testid=\"pl-close\"]").unwrap().is_none(), "no host origin: nothing to close");
     drop(handle);
     root.remove();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live availability (issue 3) and the callback form's site options (issue 5).
+
+fn availability_route(state: &str, wait_secs: u32) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
+    let now = js_sys::Date::now() as i64;
+    let body = serde_json::json!({
+        "state": state, "now_ms": now,
+        "chat": { "expected_wait_secs": wait_secs, "posted_secs": 300, "basis": "history" },
+        "callback": { "due_ms": now + 7_200_000 }, "message": { "reply_by_ms": now + 3_600_000 },
+        "next_open_ms": null, "closes_ms": null
+    });
+    ("GET", "/v1/sites/demo/availability", 200, body, serde_json::json!({ "etag": "\"abc\"" }))
+}
+
+#[wasm_bindgen_test]
+async fn live_availability_words_the_wait_offers_a_callback_and_tells_the_loader() {
+    let _server = FakeServer::new(&[config_route(300), availability_route("busy", 1500)]);
+    let origin = window().location().origin().unwrap();
+    // The bridge posts to `window.parent`, which is this window in a test page.
+    js_sys::eval("window.__plStatus = []; window.addEventListener('message', e => { if (e.data && e.data.type === 'status') window.__plStatus.push(e.data.state); });").unwrap();
+    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin)));
+    panel.until("busy", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("busy")).await;
+    assert_eq!(text(&panel.get("pl-wait-line")), "Busy right now: about 25 minutes. Prefer a callback?");
+    panel.until("status posted", |_| js_sys::eval("window.__plStatus.join()").unwrap().as_string().as_deref() == Some("busy")).await;
+    panel.click("pl-wait-callback");
+    panel.until("callback tab", |p| p.get("pl-tab-callback").get_attribute("aria-selected").as_deref() == Some("true")).await;
+}
+
+#[wasm_bindgen_test]
+async fn nobody_online_is_never_shown_as_open() {
+    let _server = FakeServer::new(&[config_route(300), availability_route("nobody_online", 60)]);
+    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    panel.until("nobody", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("nobody_online")).await;
+    let line = text(&panel.get("pl-wait-line"));
+    assert!(line.starts_with("Nobody is online right now. We'll reply by ") && line.ends_with(" today."), "{line}");
+    assert!(panel.find("pl-wait-callback").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_sites_consent_box_is_required_and_its_topic_is_sent() {
+    let (method, path, status, mut config, headers) = config_route(300);
+    config["consent_text"] = "Call me about this.".into();
+    config["callback_topics"] = serde_json::json!(["Orders", "Billing"]);
+    let receipt = serde_json::json!({ "reference": "PL-7K3Q9M", "status": "received", "due_ms": js_sys::Date::now() as i64 + 60_000 });
+    let server = FakeServer::new(&[
+        (method, path, status, config, headers),
+        ("POST", "/v1/sites/demo/callbacks", 201, receipt, serde_json::json!({})),
+    ]);
+    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    panel.until("consent box", |p| p.find("pl-cb-consent").is_some() && p.find("pl-cb-topic").is_some()).await;
+    panel.click("pl-tab-callback");
+    panel.type_into("pl-cb-name", "Anna");
+    panel.type_into("pl-cb-phone", "+371 2000 0000");
+    panel.click("pl-cb-submit");
+    panel.until("consent error", |p| p.find("pl-cb-error-consent").is_some()).await;
+    assert_eq!(text(&panel.get("pl-cb-error-consent")), "Please tick the box so we may call you.");
+    assert!(server.calls_to("POST", "/callbacks").is_empty());
+
+    let topic = panel.get("pl-cb-topic");
+    js_sys::Reflect::set(&topic, &"value".into(), &"Billing".into()).unwrap();
+    topic.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    panel.click("pl-cb-consent");
+    panel.until("consent error cleared", |p| p.find("pl-cb-error-consent").is_none()).await;
+    panel.click("pl-cb-submit");
+    panel.until("confirmation", |p| p.find("pl-cb-confirmation").is_some()).await;
+    let body = body_of(&server.calls_to("POST", "/callbacks")[0]);
+    assert_eq!((body["consent"].clone(), body["topic"].clone()), (true.into(), "Billing".into()));
+}
+
+#[wasm_bindgen_test]
+async fn the_site_scale_sets_the_radios() {
+    let _server = FakeServer::new(&[config_route_with_scale(300, "thumbs2")]);
+    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    panel.until("thumbs", |p| p.find("pl-rating-up").is_some()).await;
+    assert!(panel.find("pl-rating-down").is_some() && panel.find("pl-rating-good").is_none());
+    drop(panel);
+    let _server = FakeServer::new(&[config_route_with_scale(300, "stars5")]);
+    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    panel.until("stars", |p| p.find("pl-rating-5").is_some()).await;
+    for n in 1..=5 {
+        let input: HtmlInputElement = panel.get(&format!("pl-rating-{n}")).unchecked_into();
+        assert_eq!(input.type_(), "radio");
+        let label = text(&input.labels().unwrap().item(0).unwrap());
+        assert!(label.contains(if n == 1 { "1 star" } else { "stars" }), "{label}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_change_a_comment_and_undo_use_the_token_on_the_same_rating() {
+    let until = js_sys::Date::now() as i64 + 600_000;
+    let created = serde_json::json!({ "id": "rt_1", "value": "good", "created_ms": until - 600_000, "token": "tok-1",
+        "changeable_until_ms": until, "undone": false });
+    let changed = serde_json::json!({ "id": "rt_1", "value": "bad", "created_ms": until - 600_000, "token": null,
+        "changeable_until_ms": until, "undone": false });
+    let server = FakeServer::new(&[
+        config_route(300),
+        ("POST", "/v1/sites/demo/ratings", 201, created, serde_json::json!({})),
+        ("PUT", "/v1/sites/demo/ratings/rt_1", 200, changed, serde_json::json!({})),
+        ("DELETE", "/v1/sites/demo/ratings/rt_1", 204, serde_json::Value::Null, serde_json::json!({})),
+    ]);
+    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    sleep(0).await;
+    panel.click("pl-tab-rating");
+    panel.click("pl-rating-good");
+    panel.until("thanks", |p| p.find("pl-rating-thanks").is_some()).await;
+    panel.click("pl-rating-bad");
+    panel.until("recovery", |p| p.find("pl-rating-recovery").is_some()).await;
+    panel.type_into("pl-rating-comment", "Too slow");
+    panel.until("counter", |p| text(&p.get("pl-rating-count")) == "8 / 2000 characters").await;
+    panel.click("pl-rating-comment-send");
+    panel.until("comment thanks", |p| p.find("pl-rating-comment-thanks").is_some()).await;
+
+    assert_eq!(server.calls_to("POST", "/ratings").len(), 1, "one create");
+    let puts = server.calls_to("PUT", "/ratings/rt_1");
+    assert_eq!(puts.len(), 2);
+    assert!(puts.iter().all(|c| c["headers"]["authorization"] == "Bearer tok-1"));
+    assert_eq!(body_of(&puts[0]), serde_json::json!({ "value": "bad", "comment": null }));
+    assert_eq!(body_of(&puts[1]), serde_json::json!({ "value": "bad", "comment": "Too slow" }));
+
+    panel.type_into("pl-rating-comment", &"x".repeat(2001));
+    panel.until("too long", |p| text(&p.get("pl-rating-count")).starts_with("That's too long")).await;
+    panel.click("pl-rating-comment-send");
+    sleep(50).await;
+    assert_eq!(server.calls_to("PUT", "/ratings/rt_1").len(), 2, "an over-long comment is not sent");
+
+    panel.click("pl-rating-undo");
+    panel.until("undone", |p| p.find("pl-rating-undone").is_some()).await;
+    assert_eq!(server.calls_to("DELETE", "/ratings/rt_1").len(), 1);
+    assert!(!panel.get("pl-rating-bad").unchecked_into::<HtmlInputElement>().checked());
+}
+
+#[wasm_bindgen_test]
+async fn after_the_window_the_choice_stays_but_cannot_change() {
+    let now = js_sys::Date::now() as i64;
+    let created = serde_json::json!({ "id": "rt_2", "value": "neutral", "created_ms": now, "token": "tok-2",
+        "changeable_until_ms": now, "undone": false });
+    let server = FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, created, serde_json::json!({}))]);
+    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    sleep(0).await;
+    panel.click("pl-tab-rating");
+    panel.click("pl-rating-neutral");
+    panel.until("closed", |p| !p.get("pl-rating-closed").has_attribute("hidden")).await;
+    assert_eq!(text(&panel.get("pl-rating-closed")).trim(), "This rating can no longer be changed.");
+    let good: HtmlInputElement = panel.get("pl-rating-good").unchecked_into();
+    assert!(good.disabled());
+    assert!(panel.get("pl-rating-neutral").unchecked_into::<HtmlInputElement>().checked());
+    assert_eq!(server.calls_to("POST", "/ratings").len(), 1);
 }

@@ -7,7 +7,8 @@ import { startStack, openPage, widget, wait } from './harness.mjs';
 
 let stack;
 before(async () => {
-  stack = await startStack();
+  // The wait line is live availability: open only within business hours with someone online.
+  stack = await startStack({ fakeNow: '2026-03-10T10:00:00+02:00', siteKeys: 'presence_default = "online"' });
 });
 after(async () => {
   await stack?.stop();

@@ -101,9 +101,20 @@ export const OPERATOR_TOKEN = 'e2e-operator-token-0123456789';
 /**
  * Starts the real server; resolves with its origin once it prints `listening on`.
  * `site` is extra TOML for the e2e site (appended after its keys, so it may open sub-tables
- * such as `[sites.hours]`), `fakeNow` an RFC 3339 instant the server's clock starts at.
+ * such as `[sites.hours]`), `siteKeys` extra TOML keys of the site table itself (e.g.
+ * `presence_default = "online"`, `topics`, `consent_text`), `chatFirstReplySecs` its posted chat
+ * promise, `fakeNow` an RFC 3339 instant the server's clock starts at.
  */
-export async function startServer({ dir, hostOrigin, site = '', fakeNow, db: dbPath, writesPerMinute = 1000 }) {
+export async function startServer({
+  dir,
+  hostOrigin,
+  site = '',
+  siteKeys = '',
+  chatFirstReplySecs = 240,
+  fakeNow,
+  db: dbPath,
+  writesPerMinute = 1000,
+}) {
   const config = join(dir, 'porchlight.toml');
   writeFileSync(
     config,
@@ -118,8 +129,9 @@ name = "E2E Shop"
 origins = ["${hostOrigin}"]
 timezone = "Europe/Riga"
 greeting = "Hi! How can we help?"
+${siteKeys}
 [sites.promises]
-chat_first_reply_secs = 240
+chat_first_reply_secs = ${chatFirstReplySecs}
 callback_business_hours = 2
 message_reply_business_days = 1
 ${site}
