@@ -6,7 +6,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startStack, widget, wait } from './harness.mjs';
+import { startStack, widget, wait, eventually } from './harness.mjs';
 
 const TUESDAY_10 = '2026-03-10T10:00:00+02:00'; // Riga: within Mon-Fri 09:00-18:00
 const SUNDAY_19 = '2026-03-15T19:00:00+02:00'; // closed; opens Monday 09:00, 14 hours later
@@ -25,15 +25,6 @@ async function visit(stack, time, { timezoneId = 'Europe/Riga', locale = 'en-GB'
   return { context, page, w, requests, errors };
 }
 
-async function eventually(check, timeout = 10000) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeout) assert.fail('condition not met in time');
-    await wait(50);
-  }
-}
 
 const line = (w) => w.byTestId('pl-wait-line');
 const stateOf = async (w) => line(w).getAttribute('data-state');

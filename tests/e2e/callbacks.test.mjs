@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startStack, widget, wait, CHROMIUM_ARGS } from './harness.mjs';
+import { startStack, widget, wait, CHROMIUM_ARGS, eventually } from './harness.mjs';
 
 const TUESDAY_10 = '2026-03-10T10:00:00+02:00'; // Riga, within business hours
 const CONSENT = 'You may call me about this request.';
@@ -38,15 +38,6 @@ async function visitor() {
   return { context, close: () => context.close() };
 }
 
-async function eventually(check, timeout = 10000) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeout) assert.fail('condition not met in time');
-    await wait(50);
-  }
-}
 
 test('fill, consent, pick a slot, submit, confirmation; the operator schedules it; after a reload the visitor sees it', async () => {
   const { context, close } = await visitor();

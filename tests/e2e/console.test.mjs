@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, openPage, widget, wait } from './harness.mjs';
+import { startStack, openPage, widget, wait, eventually } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.PORCHLIGHT_BIN || join(root, 'target/debug/porchlight');
@@ -44,15 +44,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function eventually(check, timeout = 10000, what = 'condition') {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeout) assert.fail(`${what} not met in time`);
-    await wait(100);
-  }
-}
 
 /** A fresh browser context on the console page, recording CSP violations and page errors. */
 async function openConsole() {

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, openPage, widget, wait } from './harness.mjs';
+import { startStack, openPage, widget, wait, eventually } from './harness.mjs';
 
 let stack;
 before(async () => {
@@ -75,7 +75,7 @@ test('opening moves focus into the panel; Esc closes it and focus returns to the
   const panel = w.byTestId('pl-panel');
   await panel.waitFor({ state: 'visible', timeout: 20000 });
   await page.waitForFunction(() => true);
-  await assertEventually(async () => panel.evaluate((el) => document.hasFocus() && el.contains(document.activeElement)));
+  await eventually(async () => panel.evaluate((el) => document.hasFocus() && el.contains(document.activeElement)));
   assert.equal(await w.launcher.getAttribute('aria-expanded'), 'true');
 
   await page.keyboard.press('Escape');
@@ -184,7 +184,7 @@ test('calls queued before the loader are replayed; host listeners get rating eve
   await w.byTestId('pl-tab-rating').click();
   await w.byTestId('pl-rating-good').check();
   await w.byTestId('pl-rating-thanks').waitFor({ state: 'visible' });
-  await assertEventually(async () => (await page.evaluate(() => window.__events)).some((e) => e[0] === 'rating'));
+  await eventually(async () => (await page.evaluate(() => window.__events)).some((e) => e[0] === 'rating'));
   const events = await page.evaluate(() => window.__events);
   const ratings = events.filter((e) => e[0] === 'rating');
   assert.equal(ratings.length, 1, JSON.stringify(events));
@@ -193,11 +193,3 @@ test('calls queued before the loader are replayed; host listeners get rating eve
   await context.close();
 });
 
-async function assertEventually(check, timeout = 5000) {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() - start > timeout) assert.fail('condition not met in time');
-    await wait(50);
-  }
-}

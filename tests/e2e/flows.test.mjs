@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, openPage, widget, wait } from './harness.mjs';
+import { startStack, openPage, widget, wait, eventually } from './harness.mjs';
 
 let stack;
 before(async () => {
@@ -14,15 +14,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function eventually(check, timeout = 5000) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeout) assert.fail('condition not met in time');
-    await wait(50);
-  }
-}
 
 test('the wait-time line comes from the site config', async () => {
   const { page, context } = await openPage(stack, '/plain');

@@ -234,10 +234,27 @@ export function widget(page) {
     async open() {
       await this.launcher.click();
       await frame.locator('[data-testid="pl-panel"]').waitFor({ state: 'visible', timeout: 20000 });
+      // The wait line gets its data-state once the site config (or its failure) is in: act
+      // only then, as a visitor would after the panel has settled.
+      await frame.locator('[data-testid="pl-wait-line"][data-state]').waitFor({ state: 'attached', timeout: 20000 });
     },
   };
 }
 
 export const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` until it returns something truthy and returns that; fails after `timeout` ms.
+ * Generous by default: CI shares two cores between the server, Chromium and the runner.
+ */
+export async function eventually(check, timeout = 15000, what = 'condition') {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - start > timeout) throw new Error(`${what} not met within ${timeout} ms`);
+    await wait(50);
+  }
+}
 
 export { readFileSync };

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { startStack, openPage, widget, wait, CHROMIUM_ARGS } from './harness.mjs';
+import { startStack, openPage, widget, wait, CHROMIUM_ARGS, eventually } from './harness.mjs';
 
 const RATINGS_API = '**/v1/sites/*/ratings**';
 
@@ -20,15 +20,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function eventually(check, timeout = 8000) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeout) assert.fail('condition not met in time');
-    await wait(50);
-  }
-}
 
 const count = () => stack.query('select count(*) as n from ratings')[0].n;
 const newest = () => stack.query('select id, value, comment, undone_ms, context_kind from ratings order by rowid desc limit 1')[0];

@@ -18,7 +18,6 @@ use crate::{cargo, root, sh, Result};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
-const CRATE: &str = "porchlight_widget";
 
 /// The features rustc enables by default for wasm32 today; wasm-opt must accept them.
 const WASM_FEATURES: &[&str] = &[
@@ -40,78 +39,39 @@ pub fn run() -> Result {
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(dist.join("assets")).map_err(io("create target/dist"))?;
 
-    // 1. The widget as a cdylib with LTO (crate-type stays rlib in Cargo.toml: see there why).
-    sh(cargo().args([
-        "rustc", "-p", "porchlight-widget", "--profile", PROFILE, "--target", WASM_TARGET, "--lib", "--crate-type", "cdylib",
-    ]))?;
-    let raw_wasm = root.join(format!("target/{WASM_TARGET}/{PROFILE}/{CRATE}.wasm"));
+    // 1. The widget: its frame document at /frame, its files under /assets.
+    let frame_files = WasmApp {
+        package: "porchlight-widget",
+        lib: "porchlight_widget",
+        index: "index.html",
+        css: "style/widget.css",
+        out_dir: dist.join("assets"),
+        url_prefix: "/assets",
+        html: dist.join("frame.html"),
+    }
+    .build(&root)?;
 
-    // 2. JS bindings.
-    let bindgen_dir = root.join("target/wasm-bindgen");
-    let _ = fs::remove_dir_all(&bindgen_dir);
-    sh(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&bindgen_dir)
-        .arg(&raw_wasm))?;
+    // 2. The operator console: console.html at /console, its files under /console/.
+    let console_files = WasmApp {
+        package: "porchlight-console",
+        lib: "porchlight_console",
+        index: "crates/console/index.html",
+        css: "crates/console/style/console.css",
+        out_dir: dist.join("console"),
+        url_prefix: "/console",
+        html: dist.join("console/console.html"),
+    }
+    .build(&root)?;
 
-    // 3. Size optimisation with binaryen from npm (Debian's binaryen 108 emits WASM that
-    //    Chromium rejects at run time).
-    let opt_wasm = bindgen_dir.join("opt.wasm");
-    sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
-        .arg("-Oz")
-        .args(WASM_FEATURES)
-        .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
-        .arg(bindgen_dir.join(format!("{CRATE}_bg.wasm")))
-        .arg("-o")
-        .arg(&opt_wasm))?;
-
-    // 4. Fingerprint: the wasm first, then the glue that names it, then the CSS.
-    let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised wasm"))?;
-    let wasm_name = fingerprinted(CRATE, "wasm", &wasm_bytes);
-    write(&dist.join("assets").join(&wasm_name), &wasm_bytes)?;
-
-    let glue = fs::read_to_string(bindgen_dir.join(format!("{CRATE}.js"))).map_err(io("read glue"))?;
-    // The glue exports its init; calling it here saves the frame an inline bootstrap script
-    // (which its CSP forbids) and a request.
-    let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
-    let glue_name = fingerprinted(CRATE, "js", glue.as_bytes());
-    write(&dist.join("assets").join(&glue_name), glue.as_bytes())?;
-
-    let css = minify_css(&fs::read_to_string(root.join("style/widget.css")).map_err(io("read style/widget.css"))?);
-    let css_name = fingerprinted("widget", "css", css.as_bytes());
-    write(&dist.join("assets").join(&css_name), css.as_bytes())?;
-
-    // 5. The frame document, pointing at the fingerprinted files; the wasm is preloaded so it
-    //    downloads while the glue is parsed.
-    let index = fs::read_to_string(root.join("index.html")).map_err(io("read index.html"))?;
-    let mut frame = replace_once(&index, "href=\"style/widget.css\"", &format!("href=\"/assets/{css_name}\""))?;
-    frame = replace_once(
-        &frame,
-        "<script type=\"module\" src=\"porchlight_widget.js\"></script>",
-        &format!(
-            "<link rel=\"preload\" href=\"/assets/{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n    <script type=\"module\" src=\"/assets/{glue_name}\"></script>"
-        ),
-    )?;
-    write(&dist.join("frame.html"), frame.as_bytes())?;
-
-    // 6. The loader, minified (the source stays readable and commented).
+    // 3. The loader, minified (the source stays readable and commented).
     sh(Command::new("node")
         .arg(root.join("xtask/node/node_modules/terser/bin/terser"))
         .arg(root.join("loader/porchlight.js"))
         .args(["--compress", "passes=2", "--mangle", "--comments", "false", "--ecma", "2017", "-o"])
         .arg(dist.join("porchlight.js")))?;
 
-    // 7. The operator console, built the same way into `target/dist/console/`.
-    let console_files = console(&root, &dist)?;
-
-    // 8. Precompressed copies and the size report, with budgets that fail the build.
+    // 4. Precompressed copies and the size report, with budgets that fail the build.
     let loader = vec![dist.join("porchlight.js")];
-    let frame_files = vec![
-        dist.join("frame.html"),
-        dist.join("assets").join(&glue_name),
-        dist.join("assets").join(&wasm_name),
-        dist.join("assets").join(&css_name),
-    ];
     for file in loader.iter().chain(&frame_files).chain(&console_files) {
         size::precompress(file)?;
     }
@@ -134,56 +94,85 @@ pub fn run() -> Result {
     )
 }
 
-const CONSOLE_CRATE: &str = "porchlight_console";
+/// A Leptos CSR app shipped as fingerprinted files plus the HTML document that loads them.
+/// The template names its files literally (`<css path's file name>` and `<lib>.js`); the build
+/// rewrites them to the fingerprinted URLs.
+struct WasmApp<'a> {
+    package: &'a str,
+    /// The library's file stem (`porchlight_widget`).
+    lib: &'a str,
+    /// The HTML template, relative to the workspace root.
+    index: &'a str,
+    css: &'a str,
+    out_dir: PathBuf,
+    /// The URL path `out_dir` is served at.
+    url_prefix: &'a str,
+    html: PathBuf,
+}
 
-/// The operator console (`crates/console`): the same wasm pipeline as the widget, fingerprinted
-/// into `target/dist/console/` with `console.html`, which the server serves at `/console` (its
-/// assets at `/console/<name>`). Returns the files for precompression and the size report.
-fn console(root: &Path, dist: &Path) -> Result<Vec<PathBuf>> {
-    let out = dist.join("console");
-    fs::create_dir_all(&out).map_err(io("create target/dist/console"))?;
-    sh(cargo().args([
-        "rustc", "-p", "porchlight-console", "--profile", PROFILE, "--target", WASM_TARGET, "--lib", "--crate-type", "cdylib",
-    ]))?;
-    let raw_wasm = root.join(format!("target/{WASM_TARGET}/{PROFILE}/{CONSOLE_CRATE}.wasm"));
-    let bindgen_dir = root.join("target/wasm-bindgen-console");
-    let _ = fs::remove_dir_all(&bindgen_dir);
-    sh(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&bindgen_dir)
-        .arg(&raw_wasm))?;
-    let opt_wasm = bindgen_dir.join("opt.wasm");
-    sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
-        .arg("-Oz")
-        .args(WASM_FEATURES)
-        .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
-        .arg(bindgen_dir.join(format!("{CONSOLE_CRATE}_bg.wasm")))
-        .arg("-o")
-        .arg(&opt_wasm))?;
+impl WasmApp<'_> {
+    /// Builds, binds, optimises and fingerprints; returns the document and its files.
+    fn build(&self, root: &Path) -> Result<Vec<PathBuf>> {
+        let lib = self.lib;
+        fs::create_dir_all(&self.out_dir).map_err(io("create output folder"))?;
 
-    let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised console wasm"))?;
-    let wasm_name = fingerprinted(CONSOLE_CRATE, "wasm", &wasm_bytes);
-    write(&out.join(&wasm_name), &wasm_bytes)?;
-    let glue = fs::read_to_string(bindgen_dir.join(format!("{CONSOLE_CRATE}.js"))).map_err(io("read console glue"))?;
-    let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
-    let glue_name = fingerprinted(CONSOLE_CRATE, "js", glue.as_bytes());
-    write(&out.join(&glue_name), glue.as_bytes())?;
-    let css_path = root.join("crates/console/style/console.css");
-    let css = minify_css(&fs::read_to_string(&css_path).map_err(io("read crates/console/style/console.css"))?);
-    let css_name = fingerprinted("console", "css", css.as_bytes());
-    write(&out.join(&css_name), css.as_bytes())?;
+        // A cdylib with LTO (crate-type stays rlib in Cargo.toml: see there why).
+        sh(cargo().args([
+            "rustc", "-p", self.package, "--profile", PROFILE, "--target", WASM_TARGET, "--lib", "--crate-type", "cdylib",
+        ]))?;
+        let raw_wasm = root.join(format!("target/{WASM_TARGET}/{PROFILE}/{lib}.wasm"));
 
-    let index = fs::read_to_string(root.join("crates/console/index.html")).map_err(io("read crates/console/index.html"))?;
-    let mut html = replace_once(&index, "href=\"style/console.css\"", &format!("href=\"/console/{css_name}\""))?;
-    html = replace_once(
-        &html,
-        "<script type=\"module\" src=\"porchlight_console.js\"></script>",
-        &format!(
-            "<link rel=\"preload\" href=\"/console/{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n    <script type=\"module\" src=\"/console/{glue_name}\"></script>"
-        ),
-    )?;
-    write(&out.join("console.html"), html.as_bytes())?;
-    Ok(vec![out.join("console.html"), out.join(&glue_name), out.join(&wasm_name), out.join(&css_name)])
+        let bindgen_dir = root.join("target/wasm-bindgen").join(lib);
+        let _ = fs::remove_dir_all(&bindgen_dir);
+        sh(Command::new("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&bindgen_dir)
+            .arg(&raw_wasm))?;
+
+        // Size optimisation with binaryen from npm (Debian's binaryen 108 emits WASM that
+        // Chromium rejects at run time).
+        let opt_wasm = bindgen_dir.join("opt.wasm");
+        sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
+            .arg(bindgen_dir.join(format!("{lib}_bg.wasm")))
+            .arg("-o")
+            .arg(&opt_wasm))?;
+
+        // Fingerprint: the wasm first, then the glue that names it, then the CSS.
+        let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised wasm"))?;
+        let wasm_name = fingerprinted(lib, "wasm", &wasm_bytes);
+        write(&self.out_dir.join(&wasm_name), &wasm_bytes)?;
+
+        let glue = fs::read_to_string(bindgen_dir.join(format!("{lib}.js"))).map_err(io("read glue"))?;
+        // The glue exports its init; calling it here saves the document an inline bootstrap
+        // script (which its CSP forbids) and a request.
+        let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
+        let glue_name = fingerprinted(lib, "js", glue.as_bytes());
+        write(&self.out_dir.join(&glue_name), glue.as_bytes())?;
+
+        let css = minify_css(&fs::read_to_string(root.join(self.css)).map_err(io(self.css))?);
+        let css_stem = Path::new(self.css).file_stem().and_then(|s| s.to_str()).unwrap_or("style");
+        let css_name = fingerprinted(css_stem, "css", css.as_bytes());
+        write(&self.out_dir.join(&css_name), css.as_bytes())?;
+
+        // The document, pointing at the fingerprinted files; the wasm is preloaded so it
+        // downloads while the glue is parsed.
+        let prefix = self.url_prefix;
+        let template = fs::read_to_string(root.join(self.index)).map_err(io(self.index))?;
+        let css_href = format!("href=\"style/{css_stem}.css\"");
+        let mut html = replace_once(&template, &css_href, &format!("href=\"{prefix}/{css_name}\""))?;
+        html = replace_once(
+            &html,
+            &format!("<script type=\"module\" src=\"{lib}.js\"></script>"),
+            &format!(
+                "<link rel=\"preload\" href=\"{prefix}/{wasm_name}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n    <script type=\"module\" src=\"{prefix}/{glue_name}\"></script>"
+            ),
+        )?;
+        write(&self.html, html.as_bytes())?;
+        Ok(vec![self.html.clone(), self.out_dir.join(&glue_name), self.out_dir.join(&wasm_name), self.out_dir.join(&css_name)])
+    }
 }
 
 fn fingerprinted(stem: &str, ext: &str, bytes: &[u8]) -> String {

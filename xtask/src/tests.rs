@@ -33,27 +33,13 @@ pub fn run() -> Result {
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
             c
         }),
-        ("end-to-end: real server, host pages on another origin, Chromium", {
-            let mut c = Command::new("node");
-            c.args(["--test", "--test-concurrency=1", "--test-reporter=spec"]);
-            let mut files: Vec<_> = std::fs::read_dir(root().join("tests/e2e"))
-                .map_err(|e| format!("tests/e2e: {e}"))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
-                .collect();
-            files.sort();
-            c.args(files)
-                .env("PORCHLIGHT_BIN", root().join("target/debug/porchlight"))
-                .env("PORCHLIGHT_ASSETS", build::dist());
-            c
-        }),
     ];
 
     // The e2e tests start the real binary: build it first (cargo test builds it too, but the
     // order of steps should not matter).
     crate::sh(cargo().args(["build", "-p", "porchlight-server"]))?;
 
-    let mut failures = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
     for (name, mut cmd) in steps {
         eprintln!("\n=== {name}\n$ {}", describe(&cmd));
         let (ok, passed, failed) = stream_and_count(&mut cmd)?;
@@ -61,8 +47,52 @@ pub fn run() -> Result {
         tally.failed += failed;
         tally.layers.push(format!("{name}: {passed} passed, {failed} failed"));
         if !ok {
-            failures.push(name);
+            failures.push(name.to_owned());
         }
+    }
+
+    // End to end, one file (one server, one browser) at a time. A file that fails is run once
+    // more and, if it then passes, reported as FLAKY by name: on two shared cores a real browser
+    // sometimes misses a deadline, and that must be visible without turning CI red.
+    let name = "end-to-end: real server, host pages on another origin, Chromium";
+    eprintln!("\n=== {name}");
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/e2e"))
+        .map_err(|e| format!("tests/e2e: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let (mut e2e_passed, mut e2e_failed, mut flaky) = (0, 0, Vec::new());
+    for file in files {
+        let node = |file: &std::path::Path| {
+            let mut c = Command::new("node");
+            c.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+                .arg(file)
+                .env("PORCHLIGHT_BIN", root().join("target/debug/porchlight"))
+                .env("PORCHLIGHT_ASSETS", build::dist());
+            c
+        };
+        let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        eprintln!("$ {}", describe(&node(&file)));
+        let (mut ok, mut passed, mut failed) = stream_and_count(&mut node(&file))?;
+        if !ok {
+            eprintln!("--- {file_name} failed ({failed} failing); running it once more");
+            (ok, passed, failed) = stream_and_count(&mut node(&file))?;
+            if ok {
+                flaky.push(file_name.clone());
+            }
+        }
+        e2e_passed += passed;
+        e2e_failed += failed;
+        if !ok {
+            failures.push(format!("e2e {file_name}"));
+        }
+    }
+    tally.passed += e2e_passed;
+    tally.failed += e2e_failed;
+    tally.layers.push(format!("{name}: {e2e_passed} passed, {e2e_failed} failed"));
+    if !flaky.is_empty() {
+        tally.layers.push(format!("FLAKY (failed once, passed on the rerun): {}", flaky.join(", ")));
     }
 
     println!("\nTest layers:");
@@ -75,7 +105,7 @@ pub fn run() -> Result {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(format!("failing layers: {}", failures.join(", ")))
+        Err(format!("failing: {}", failures.join(", ")))
     }
 }
 
