@@ -96,7 +96,7 @@ pub enum RatingChangeOutcome {
 }
 
 /// One undelivered webhook delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub event_id: String,
@@ -676,27 +676,14 @@ impl Store for SqliteStore {
     }
 
     async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as::<_, OutboxRow>(
             "SELECT id, event_id, site, endpoint, body, attempts FROM webhook_outbox
              WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
         )
         .bind(now_ms)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxRow {
-                    id: r.try_get("id")?,
-                    event_id: r.try_get("event_id")?,
-                    site: r.try_get("site")?,
-                    endpoint: r.try_get("endpoint")?,
-                    body: r.try_get("body")?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        .await?)
     }
 
     async fn webhook_delivered(&self, id: i64, now_ms: i64) -> Result<(), StoreError> {

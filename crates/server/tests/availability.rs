@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{api_error, header, local_ms, show_local, write_fake_assets, TestServer, EVIL, SHOP};
+use common::{api_error, header, local_ms, show_local, TestServer, EVIL, SHOP};
 use porchlight_protocol::{Availability, AvailabilityState, EstimateBasis};
 use porchlight_server::clock::ManualClock;
 use porchlight_server::config::Settings;
@@ -60,11 +60,7 @@ fn tuesday_ten() -> i64 {
 }
 
 async fn start(now_ms: i64) -> (TestServer, Arc<ManualClock>, TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    write_fake_assets(&dir.path().join("dist"));
-    let clock = ManualClock::at(now_ms);
-    let server = TestServer::start_at(&config(), dir.path(), clock.clone()).await;
-    (server, clock, dir)
+    TestServer::with_manual_clock(&config(), now_ms).await
 }
 
 async fn availability(server: &TestServer, site: &str) -> Availability {

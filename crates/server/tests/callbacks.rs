@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{api_error, header, local_ms, show_local, write_fake_assets, TestServer, SHOP};
+use common::{api_error, header, local_ms, show_local, TestServer, SHOP};
 use porchlight_protocol::{CallbackFollowUp, CallbackList, CallbackSlots, CallbackStatus};
 use porchlight_server::clock::ManualClock;
 use serde_json::{json, Value};
@@ -50,11 +50,7 @@ fn tuesday_ten() -> i64 {
 }
 
 async fn start(now_ms: i64) -> (TestServer, Arc<ManualClock>, TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    write_fake_assets(&dir.path().join("dist"));
-    let clock = ManualClock::at(now_ms);
-    let server = TestServer::start_at(&config(), dir.path(), clock.clone()).await;
-    (server, clock, dir)
+    TestServer::with_manual_clock(&config(), now_ms).await
 }
 
 fn request(phone: &str) -> Value {

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{api_error, header, local_ms, write_fake_assets, TestServer, SHOP};
+use common::{api_error, header, local_ms, TestServer, SHOP};
 use porchlight_protocol::{RatingSummary, RatingValue};
 use porchlight_server::clock::ManualClock;
 use serde_json::{json, Value};
@@ -48,11 +48,7 @@ fn tuesday_noon() -> i64 {
 }
 
 async fn start(now_ms: i64) -> (TestServer, Arc<ManualClock>, TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    write_fake_assets(&dir.path().join("dist"));
-    let clock = ManualClock::at(now_ms);
-    let server = TestServer::start_at(&config(), dir.path(), clock.clone()).await;
-    (server, clock, dir)
+    TestServer::with_manual_clock(&config(), now_ms).await
 }
 
 async fn rate(server: &TestServer, site: &str, key: &str, body: Value) -> Value {

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use porchlight_server::clock::SharedClock;
+use std::sync::Arc;
+
+use porchlight_server::clock::{ManualClock, SharedClock};
 use porchlight_server::config::Settings;
 use porchlight_server::Server;
 use reqwest::header::HeaderMap;
@@ -109,6 +111,16 @@ impl TestServer {
             shutdown: Some(tx),
             handle: Some(handle),
         }
+    }
+
+    /// A fresh tempdir with fake assets and a server on `toml` whose time is a manual clock
+    /// starting at `now_ms`; tests move it to cross windows, closings and days.
+    pub async fn with_manual_clock(toml: &str, now_ms: i64) -> (TestServer, Arc<ManualClock>, TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        write_fake_assets(&dir.path().join("dist"));
+        let clock = ManualClock::at(now_ms);
+        let server = TestServer::start_at(toml, dir.path(), clock.clone()).await;
+        (server, clock, dir)
     }
 
     /// A fresh tempdir with fake assets and a server using [`config`].
