@@ -46,7 +46,7 @@ impl ApiFailure {
         match self {
             ApiFailure::Offline => locale.text(Key::Offline).to_owned(),
             ApiFailure::RateLimited { retry_after_secs: Some(n) } if *n > 1 => {
-                locale.format(Key::RateLimited, &[("n", &n.to_string())])
+                locale.count(Key::RateLimited, u64::from(*n), &[])
             }
             ApiFailure::RateLimited { .. } => locale.text(Key::RateLimitedMoment).to_owned(),
             f if f.is_setup_problem() => locale.text(Key::SetupError).to_owned(),
@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(classify(429, Some("12"), ""), ApiFailure::RateLimited { retry_after_secs: Some(12) });
         assert_eq!(classify(429, None, ""), ApiFailure::RateLimited { retry_after_secs: None });
         assert_eq!(
-            ApiFailure::RateLimited { retry_after_secs: Some(12) }.message(Locale::En),
+            ApiFailure::RateLimited { retry_after_secs: Some(12) }.message(Locale::en()),
             "You're sending a lot right now. Please wait 12 seconds."
         );
     }
@@ -308,7 +308,7 @@ mod tests {
         let body = r#"{"error":{"code":"validation_failed","message":"x","fields":[{"field":"phone","code":"too_short","message":"m"}]}}"#;
         let failure = classify(422, None, body);
         assert_eq!(failure.field_errors().unwrap().get("phone").unwrap().code, FieldErrorCode::TooShort);
-        assert_eq!(failure.message(Locale::En), "Please check the highlighted fields.");
+        assert_eq!(failure.message(Locale::en()), "Please check the highlighted fields.");
     }
 
     #[test]
@@ -316,14 +316,14 @@ mod tests {
         let body = r#"{"error":{"code":"site_not_found","message":"No such site."}}"#;
         assert!(classify(404, None, body).is_setup_problem());
         assert!(classify(404, None, "<html>").is_setup_problem());
-        assert_eq!(classify(404, None, body).message(Locale::En), "This help widget isn't set up correctly.");
+        assert_eq!(classify(404, None, body).message(Locale::en()), "This help widget isn't set up correctly.");
     }
 
     #[test]
     fn everything_else_is_our_fault() {
         assert_eq!(classify(500, None, "oops"), ApiFailure::Server(500));
         assert_eq!(classify(400, None, "not json"), ApiFailure::Server(400));
-        assert_eq!(classify(503, None, "").message(Locale::En), "Something went wrong on our side. Sorry! Try again.");
-        assert!(ApiFailure::Offline.message(Locale::En).starts_with("We can't reach our server right now."));
+        assert_eq!(classify(503, None, "").message(Locale::en()), "Something went wrong on our side. Sorry! Try again.");
+        assert!(ApiFailure::Offline.message(Locale::en()).starts_with("We can't reach our server right now."));
     }
 }

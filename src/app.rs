@@ -54,6 +54,15 @@ pub struct Live {
     pub open: RwSignal<bool>,
     /// The visitor's clock at the last tick: every [`TICK_MS`] while the panel is open.
     pub now: RwSignal<i64>,
+    /// The host page the visitor opened the panel on (context for ratings and chats).
+    pub page: RwSignal<HostPage>,
+}
+
+/// The host page's path (no query or fragment) and title, as the loader reported them on open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostPage {
+    pub path: String,
+    pub title: String,
 }
 
 pub const TICK_MS: u64 = 5_000;
@@ -83,15 +92,13 @@ pub fn focus_by_id(id: &str) {
 
 /// Mounts the whole frame into `root`: the panel, or an error when the frame was opened with
 /// bad params. (Two typed mounts rather than one `AnyView`: smaller WASM.)
-pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>, bridge: Bridge) {
+pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>, locale: Locale, bridge: Bridge) {
     match setup {
         Ok(params) => {
             let api = Api::new(&params.endpoint, params.site);
-            let locale = params.locale;
             leptos::mount::mount_to(root, move || view! { <Panel api locale bridge/> }).forget();
         }
-        Err(error) => {
-            let locale = error.locale;
+        Err(_) => {
             leptos::mount::mount_to(root, move || view! { <SetupErrorView locale bridge/> }).forget();
         }
     }
@@ -144,7 +151,12 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
         })
     };
     load_config.run(());
-    let live = Live { availability: RwSignal::new(None), open: RwSignal::new(false), now: RwSignal::new(now_ms()) };
+    let live = Live {
+        availability: RwSignal::new(None),
+        open: RwSignal::new(false),
+        now: RwSignal::new(now_ms()),
+        page: RwSignal::new(HostPage::default()),
+    };
     let etag = StoredValue::new(None::<String>);
     let refresh = {
         let (api, bridge) = (api.clone(), bridge.clone());
@@ -154,7 +166,8 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
                 // A failed refresh keeps the last answer; the config request reports offline.
                 let Some(tag) = etag.try_get_value() else { return };
                 if let Ok(Some((answer, tag))) = api.availability(tag.as_deref()).await {
-                    bridge.post(&FrameToLoader::Status { state: answer.state });
+                    let label = locale.launcher_status_label(answer.state);
+                    bridge.post(&FrameToLoader::Status { state: answer.state, label });
                     etag.try_set_value(tag);
                     live.availability.try_set(Some(answer));
                 }
@@ -190,7 +203,12 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     }
     bridge.listen(move |message| {
         // `try_`: the listener outlives the panel if it is ever unmounted.
-        let open = message == LoaderToFrame::Open;
+        let open = if let LoaderToFrame::Open { path, title } = message {
+            live.page.try_set(HostPage { path, title });
+            true
+        } else {
+            false
+        };
         if live.open.try_set(open).is_none() && open {
             if let Some(h) = heading.try_get_untracked().flatten() {
                 let _ = h.focus();

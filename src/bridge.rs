@@ -1,7 +1,7 @@
 //! The frame's side of the conversation with the loader on the host page.
 //!
-//! * The frame's query params ([`FrameParams`]) name the site, the host page's origin, the API
-//!   endpoint and the locale.
+//! * The frame's query params ([`FrameParams`]) name the site, the host page's origin and the API
+//!   endpoint. (The `locale` param is read by the server, which inlines that language's strings.)
 //! * Messages are plain JS objects `{porchlight: 1, type: "…", …}` (protocol `frame` module),
 //!   sent only to `window.parent` at the exact host origin, and accepted only from
 //!   `window.parent` at that origin.
@@ -9,7 +9,6 @@
 use porchlight_protocol::frame::{query, FrameToLoader, LoaderToFrame, ENVELOPE_VERSION};
 use porchlight_protocol::SiteId;
 
-use crate::i18n::Locale;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameParams {
@@ -18,7 +17,6 @@ pub struct FrameParams {
     pub host_origin: String,
     /// API base URL without a trailing slash.
     pub endpoint: String,
-    pub locale: Locale,
 }
 
 /// Why the frame cannot work with the params it was given.
@@ -33,7 +31,6 @@ pub enum SetupProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupError {
     pub problem: SetupProblem,
-    pub locale: Locale,
     /// Still known when only the site or endpoint is wrong, so the visitor can close the panel.
     pub host_origin: Option<String>,
 }
@@ -42,20 +39,18 @@ impl FrameParams {
     /// From the query's `(name, value)` pairs (already percent-decoded) and the frame's own
     /// origin, the default endpoint.
     pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, own_origin: &str) -> Result<FrameParams, SetupError> {
-        let (mut site, mut origin, mut endpoint, mut locale) = (None, None, None, None);
+        let (mut site, mut origin, mut endpoint) = (None, None, None);
         for (name, value) in pairs {
             let slot = match name {
                 query::SITE => &mut site,
                 query::HOST_ORIGIN => &mut origin,
                 query::ENDPOINT => &mut endpoint,
-                query::LOCALE => &mut locale,
                 _ => continue,
             };
             slot.get_or_insert(value);
         }
-        let locale = Locale::from_tag(locale);
         let host_origin = origin.and_then(parse_origin);
-        let fail = |problem| SetupError { problem, locale, host_origin: host_origin.clone() };
+        let fail = |problem| SetupError { problem, host_origin: host_origin.clone() };
         let Some(origin) = host_origin.clone() else { return Err(fail(SetupProblem::Origin)) };
         let site = site.and_then(|s| SiteId::parse(s).ok()).ok_or_else(|| fail(SetupProblem::Site))?;
         let endpoint = match endpoint.filter(|e| !e.is_empty()) {
@@ -63,7 +58,7 @@ impl FrameParams {
             Some(e) => parse_endpoint(e),
         }
         .ok_or_else(|| fail(SetupProblem::Endpoint))?;
-        Ok(FrameParams { site, host_origin: origin, endpoint, locale })
+        Ok(FrameParams { site, host_origin: origin, endpoint })
     }
 }
 
@@ -118,14 +113,18 @@ pub fn envelope_json(message: &FrameToLoader) -> String {
     format!("{{\"porchlight\":{ENVELOPE_VERSION},{rest}")
 }
 
-/// An incoming message from its envelope's `porchlight` and `type` fields, or `None` for
-/// anything that isn't ours (or a type this version doesn't know).
-pub fn parse_incoming(version: Option<f64>, kind: Option<&str>) -> Option<LoaderToFrame> {
+/// Longest page path or title kept as context (a hostile page could send megabytes).
+pub const MAX_PAGE_TEXT: usize = 300;
+
+/// An incoming message from its envelope's `porchlight` and `type` fields (and `text` for its
+/// string fields), or `None` for anything that isn't ours (or a type this version doesn't know).
+pub fn parse_incoming(version: Option<f64>, kind: Option<&str>, text: impl Fn(&str) -> Option<String>) -> Option<LoaderToFrame> {
     if version != Some(f64::from(ENVELOPE_VERSION)) {
         return None;
     }
+    let clipped = |name: &str| text(name).map(|t| t.chars().take(MAX_PAGE_TEXT).collect()).unwrap_or_default();
     match kind? {
-        "open" => Some(LoaderToFrame::Open),
+        "open" => Some(LoaderToFrame::Open { path: clipped("path"), title: clipped("title") }),
         "closed" => Some(LoaderToFrame::Closed),
         _ => None,
     }
@@ -184,7 +183,8 @@ impl Bridge {
             }
             let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok();
             let kind = field("type").and_then(|k| k.as_string());
-            if let Some(message) = parse_incoming(field("porchlight").and_then(|v| v.as_f64()), kind.as_deref()) {
+            let text = |name: &str| field(name).and_then(|v| v.as_string());
+            if let Some(message) = parse_incoming(field("porchlight").and_then(|v| v.as_f64()), kind.as_deref(), text) {
                 on(message);
             }
         });
@@ -195,14 +195,14 @@ impl Bridge {
 
 /// The params of this frame, from `location.search`.
 pub fn read_params() -> Result<FrameParams, SetupError> {
-    let no_origin = SetupError { problem: SetupProblem::Origin, locale: Locale::default(), host_origin: None };
+    let no_origin = SetupError { problem: SetupProblem::Origin, host_origin: None };
     let location = web_sys::window().ok_or_else(|| no_origin.clone())?.location();
     let search = location.search().unwrap_or_default();
     let own_origin = location.origin().unwrap_or_default();
     let params = web_sys::UrlSearchParams::new_with_str(&search).map_err(|_| no_origin)?;
     let get = |name: &'static str| params.get(name).map(|v| (name, v));
     let pairs: Vec<(&str, String)> =
-        [query::SITE, query::HOST_ORIGIN, query::ENDPOINT, query::LOCALE].into_iter().filter_map(get).collect();
+        [query::SITE, query::HOST_ORIGIN, query::ENDPOINT].into_iter().filter_map(get).collect();
     FrameParams::parse(pairs.iter().map(|(k, v)| (*k, v.as_str())), &own_origin)
 }
 
@@ -222,7 +222,6 @@ mod tests {
         assert_eq!(p.site.as_str(), "demo", "the first value wins");
         assert_eq!(p.host_origin, "https://shop.example");
         assert_eq!(p.endpoint, OWN, "the endpoint defaults to the frame's origin");
-        assert_eq!(p.locale, Locale::En);
 
         let p = FrameParams::parse([("site", "demo"), ("origin", "http://localhost:3000"), ("endpoint", "https://api.example/pl/")], OWN)
             .unwrap();
@@ -262,7 +261,7 @@ mod tests {
 
     #[test]
     fn envelopes() {
-        assert_eq!(envelope_json(&FrameToLoader::Ready), r#"{"porchlight":1,"type":"ready"}"#);
+        assert_eq!(envelope_json(&FrameToLoader::Unread { count: 2 }), r#"{"porchlight":1,"type":"unread","count":2}"#);
         let event = FrameToLoader::Event {
             name: "rating".into(),
             detail: [("value".to_owned(), "good".to_owned()), ("id".to_owned(), "r1".to_owned())].into(),
@@ -271,16 +270,25 @@ mod tests {
             envelope_json(&event),
             r#"{"porchlight":1,"type":"event","name":"rating","detail":{"id":"r1","value":"good"}}"#
         );
-        assert_eq!(parse_incoming(Some(1.0), Some("open")), Some(LoaderToFrame::Open));
-        assert_eq!(parse_incoming(Some(1.0), Some("closed")), Some(LoaderToFrame::Closed));
-        assert_eq!(parse_incoming(None, Some("open")), None);
-        assert_eq!(parse_incoming(Some(2.0), Some("open")), None);
-        assert_eq!(parse_incoming(Some(1.0), Some("explode")), None);
-        assert_eq!(parse_incoming(Some(1.0), None), None);
+        let none = |_: &str| None;
+        let page = |name: &str| match name {
+            "path" => Some("/pricing".to_owned()),
+            "title" => Some("x".repeat(MAX_PAGE_TEXT + 50)),
+            _ => None,
+        };
+        let open = LoaderToFrame::Open { path: "/pricing".into(), title: "x".repeat(MAX_PAGE_TEXT) };
+        assert_eq!(parse_incoming(Some(1.0), Some("open"), page), Some(open.clone()));
+        assert_eq!(parse_incoming(Some(1.0), Some("open"), none), Some(LoaderToFrame::Open { path: String::new(), title: String::new() }));
+        assert_eq!(parse_incoming(Some(1.0), Some("closed"), none), Some(LoaderToFrame::Closed));
+        assert_eq!(parse_incoming(None, Some("open"), none), None);
+        assert_eq!(parse_incoming(Some(2.0), Some("open"), none), None);
+        assert_eq!(parse_incoming(Some(1.0), Some("explode"), none), None);
+        assert_eq!(parse_incoming(Some(1.0), None, none), None);
         // The names match the protocol's own serialization.
-        for m in [LoaderToFrame::Open, LoaderToFrame::Closed] {
+        for m in [open, LoaderToFrame::Closed] {
             let json = serde_json::to_value(&m).unwrap();
-            assert_eq!(parse_incoming(Some(1.0), json["type"].as_str()), Some(m));
+            let field = |name: &str| json[name].as_str().map(str::to_owned);
+            assert_eq!(parse_incoming(Some(1.0), json["type"].as_str(), field), Some(m));
         }
     }
 }

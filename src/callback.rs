@@ -161,11 +161,11 @@ mod tests {
             updated_ms: None,
         };
         let when = |ms: i64| format!("<{ms}>");
-        assert_eq!(status_text(Locale::En, &f, when), "Your callback PL-7K3Q9M is booked: we'll call you by <5>.");
+        assert_eq!(status_text(Locale::en(), &f, when), "Your callback PL-7K3Q9M is booked: we'll call you by <5>.");
         f.status = CallbackStatus::Scheduled;
-        assert_eq!(status_text(Locale::En, &f, when), "Your callback PL-7K3Q9M is scheduled for <5>.");
+        assert_eq!(status_text(Locale::en(), &f, when), "Your callback PL-7K3Q9M is scheduled for <5>.");
         f.status = CallbackStatus::Unreachable;
-        assert!(status_text(Locale::En, &f, when).contains("couldn't reach you"));
+        assert!(status_text(Locale::en(), &f, when).contains("couldn't reach you"));
         assert!(is_final(CallbackStatus::Done) && is_final(CallbackStatus::Unreachable));
         assert!(!is_final(CallbackStatus::Scheduled));
     }

@@ -1,27 +1,53 @@
-//! Every string the visitor sees. English only for now: a new language is a new [`Locale`]
-//! variant, a `match` arm in [`Locale::from_tag`] and one more table function like [`en`].
+//! Every string the visitor sees, in their language.
 //!
-//! Templates use `{name}` placeholders filled by [`Locale::format`], so translators can move
-//! them around.
+//! The strings are not compiled into the WASM: `src/i18n/{tag}.json` holds one bundle per
+//! language, and the server inlines the visitor's bundle into the frame document as
+//! `<script type="application/json" id="pl-strings">` (a data block, which a strict CSP allows),
+//! with `<html lang dir>` set to the language it picked. So the WASM carries only the key
+//! names, the plural rules and this lookup, whatever the number of languages; the frame pays for
+//! one language, and no extra request is made.
+//!
+//! A bundle maps each [`Key`]'s name to a string, or, for counted keys, to an object of CLDR
+//! plural categories (`"zero"`, `"one"`, `"two"`, `"few"`, `"many"`, `"other"`). Templates use
+//! `{name}` placeholders filled by [`Locale::format`] and [`Locale::count`], so translators can
+//! move them around. A native test fails on a missing, unknown or unused key and on a missing
+//! plural category.
+//!
+//! A new language: a new `{tag}.json` here, its [`PluralRules`] in [`PluralRules::of`], and its
+//! tag in the server's list (`crates/server/src/locales.rs`).
+
+use std::collections::HashMap;
 
 use porchlight_protocol::FieldErrorCode;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Locale {
-    #[default]
-    En,
+macro_rules! keys {
+    ($($(#[$doc:meta])* $key:ident,)*) => {
+        /// One visible string. Its name in the bundles is the variant's name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Key {
+            $($(#[$doc])* $key,)*
+        }
+
+        impl Key {
+            pub const ALL: &'static [Key] = &[$(Key::$key,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Key::$key => stringify!($key),)*
+                }
+            }
+        }
+    };
 }
 
-/// One visible string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
+keys! {
     DefaultSiteName,
     Close,
     /// "about a minute"
     WaitAboutAMinute,
-    /// `{n}` minutes
+    /// `{n}` minutes (counted)
     WaitMinutes,
-    /// `{n}` hours
+    /// `{n}` hours (counted)
     WaitHours,
     /// `{wait}`: one of the three above
     WaitTypical,
@@ -34,12 +60,12 @@ pub enum Key {
     WaitNobody,
     WaitCallMe,
     InAMinute,
-    /// `{n}`
+    /// `{n}` (counted)
     InMinutes,
     InAnHour,
-    /// `{n}`
+    /// `{n}` (counted)
     InHours,
-    /// `{n}`
+    /// `{n}` (counted)
     InDays,
     /// `{time}`: "14:30 today"
     WhenToday,
@@ -54,12 +80,22 @@ pub enum Key {
     TabRating,
     Offline,
     Retry,
-    /// `{n}` seconds
+    /// `{n}` seconds (counted)
     RateLimited,
     RateLimitedMoment,
     SetupError,
     ServerError,
     CheckFields,
+
+    /// The launcher's visible text ("Help").
+    LauncherText,
+    /// The launcher's accessible name before availability is known.
+    LauncherLabel,
+    LauncherOnline,
+    LauncherBusy,
+    LauncherOffline,
+    /// The frame's `title`.
+    FrameTitle,
 
     ChatIntro,
     ChatLogLabel,
@@ -120,13 +156,13 @@ pub enum Key {
     RateRecovery,
     RateChatNow,
     RateCallMe,
-    RateStar,
-    /// `{n}`
+    /// `{n}` stars (counted)
     RateStars,
     RatePending,
     RateMore,
-    /// `{n}`, `{max}`
+    /// `{n}` (counted), `{max}`
     RateCount,
+    /// `{max}`
     RateTooLong,
     RateMoreThanks,
     RateUndo,
@@ -134,33 +170,296 @@ pub enum Key {
     RateClosed,
 }
 
+/// A CLDR plural category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plural {
+    Zero,
+    One,
+    Two,
+    Few,
+    Many,
+    Other,
+}
+
+impl Plural {
+    pub fn name(self) -> &'static str {
+        match self {
+            Plural::Zero => "zero",
+            Plural::One => "one",
+            Plural::Two => "two",
+            Plural::Few => "few",
+            Plural::Many => "many",
+            Plural::Other => "other",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Plural> {
+        [Plural::Zero, Plural::One, Plural::Two, Plural::Few, Plural::Many, Plural::Other].into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// The cardinal plural rules of our languages (CLDR, integers only: we count minutes, hours,
+/// days, seconds, stars and characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluralRules {
+    /// English, Italian, Esperanto, Greek: one, other.
+    OneOther,
+    /// Latvian: zero, one, other.
+    Latvian,
+    /// Thai: other only.
+    OtherOnly,
+    /// Arabic: zero, one, two, few, many, other.
+    Arabic,
+}
+
+impl PluralRules {
+    pub fn of(primary_language: &str) -> PluralRules {
+        match primary_language {
+            "lv" => PluralRules::Latvian,
+            "th" => PluralRules::OtherOnly,
+            "ar" => PluralRules::Arabic,
+            _ => PluralRules::OneOther,
+        }
+    }
+
+    /// The categories a counted string must have in this language.
+    pub fn categories(self) -> &'static [Plural] {
+        use Plural::*;
+        match self {
+            PluralRules::OneOther => &[One, Other],
+            PluralRules::Latvian => &[Zero, One, Other],
+            PluralRules::OtherOnly => &[Other],
+            PluralRules::Arabic => &[Zero, One, Two, Few, Many, Other],
+        }
+    }
+
+    pub fn select(self, n: u64) -> Plural {
+        let (n10, n100) = (n % 10, n % 100);
+        match self {
+            PluralRules::OneOther if n == 1 => Plural::One,
+            PluralRules::OneOther | PluralRules::OtherOnly => Plural::Other,
+            PluralRules::Latvian if n10 == 0 || (11..=19).contains(&n100) => Plural::Zero,
+            PluralRules::Latvian if n10 == 1 && n100 != 11 => Plural::One,
+            PluralRules::Latvian => Plural::Other,
+            PluralRules::Arabic => match (n, n100) {
+                (0, _) => Plural::Zero,
+                (1, _) => Plural::One,
+                (2, _) => Plural::Two,
+                (_, 3..=10) => Plural::Few,
+                (_, 11..=99) => Plural::Many,
+                _ => Plural::Other,
+            },
+        }
+    }
+}
+
+/// One key's text: a string, or one string per plural category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Text(String),
+    Counted(Vec<(Plural, String)>),
+}
+
+impl Entry {
+    /// The text for count `n`'s category (`Other` for a plain lookup), falling back to `other`.
+    fn get(&self, category: Plural) -> &str {
+        match self {
+            Entry::Text(text) => text,
+            Entry::Counted(forms) => forms
+                .iter()
+                .find(|(c, _)| *c == category)
+                .or_else(|| forms.iter().find(|(c, _)| *c == Plural::Other))
+                .map_or("", |(_, t)| t.as_str()),
+        }
+    }
+}
+
+/// A parsed bundle: one language's strings.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    tag: String,
+    rules: PluralRules,
+    entries: HashMap<Key, Entry>,
+}
+
+impl Catalog {
+    /// From a bundle's raw entries (key name → text or category → text). Unknown names and
+    /// categories are ignored here; the bundle test reports them.
+    pub fn new<'a>(tag: &str, raw: impl IntoIterator<Item = (&'a str, Entry)>) -> Catalog {
+        let by_name: HashMap<&str, Key> = Key::ALL.iter().map(|k| (k.name(), *k)).collect();
+        let entries = raw.into_iter().filter_map(|(name, entry)| Some((*by_name.get(name)?, entry))).collect();
+        let tag = if tag.is_empty() { "en".to_owned() } else { tag.to_owned() };
+        Catalog { rules: PluralRules::of(primary(&tag)), tag, entries }
+    }
+
+    /// Parses a bundle's JSON text (native: serde_json; the browser uses `JSON.parse`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_json(tag: &str, json: &str) -> Result<Catalog, String> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let object = value.as_object().ok_or("a bundle is a JSON object")?;
+        let mut raw = Vec::new();
+        for (name, v) in object {
+            let entry = match v {
+                serde_json::Value::String(s) => Entry::Text(s.clone()),
+                serde_json::Value::Object(forms) => Entry::Counted(
+                    forms
+                        .iter()
+                        .map(|(c, t)| {
+                            let category = Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
+                            Ok((category, t.as_str().ok_or_else(|| format!("{name}.{c} is not a string"))?.to_owned()))
+                        })
+                        .collect::<Result<_, String>>()?,
+                ),
+                _ => return Err(format!("{name} is neither a string nor an object")),
+            };
+            raw.push((name.as_str(), entry));
+        }
+        Ok(Catalog::new(tag, raw))
+    }
+
+    /// Parses a bundle's JSON text with the browser's `JSON.parse` (no JSON code in the WASM).
+    #[cfg(target_arch = "wasm32")]
+    pub fn from_json(tag: &str, json: &str) -> Result<Catalog, String> {
+        use wasm_bindgen::JsCast;
+        let value = js_sys::JSON::parse(json).map_err(|_| "bad JSON".to_owned())?;
+        let object: js_sys::Object = value.dyn_into().map_err(|_| "a bundle is a JSON object".to_owned())?;
+        let mut raw = Vec::new();
+        for pair in js_sys::Object::entries(&object).iter() {
+            let pair: js_sys::Array = pair.unchecked_into();
+            let Some(name) = pair.get(0).as_string() else { continue };
+            let v = pair.get(1);
+            let entry = if let Some(text) = v.as_string() {
+                Entry::Text(text)
+            } else if v.is_object() {
+                let forms = js_sys::Object::entries(v.unchecked_ref())
+                    .iter()
+                    .filter_map(|form| {
+                        let form: js_sys::Array = form.unchecked_into();
+                        Some((Plural::from_name(&form.get(0).as_string()?)?, form.get(1).as_string()?))
+                    })
+                    .collect();
+                Entry::Counted(forms)
+            } else {
+                continue;
+            };
+            raw.push((name, entry));
+        }
+        Ok(Catalog::new(tag, raw.iter().map(|(n, e)| (n.as_str(), e.clone()))))
+    }
+
+    pub fn entry(&self, key: Key) -> Option<&Entry> {
+        self.entries.get(&key)
+    }
+
+    pub fn rules(&self) -> PluralRules {
+        self.rules
+    }
+}
+
+fn primary(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or("")
+}
+
+/// The visitor's language: a handle on its [`Catalog`], cheap to copy into every component.
+#[derive(Debug, Clone, Copy)]
+pub struct Locale(&'static Catalog);
+
+impl PartialEq for Locale {
+    fn eq(&self, other: &Locale) -> bool {
+        self.0.tag == other.0.tag
+    }
+}
+impl Eq for Locale {}
+
+impl Default for Locale {
+    /// English, from the bundle the server inlined when that is English, else with no strings
+    /// (only a frame served without a bundle, which the server never does).
+    fn default() -> Locale {
+        Locale::new(Catalog::new("en", []))
+    }
+}
+
+/// The English bundle, for tests and tools (not referenced by the shipped app, so not in its
+/// WASM).
+pub const EN_JSON: &str = include_str!("i18n/en.json");
+
 impl Locale {
-    /// The widget's language from the frame's `locale` param (`"en"`, `"en-GB"`, …).
-    /// Unknown or missing languages fall back to English.
-    #[allow(clippy::match_single_binding)] // one arm per language as they arrive
-    pub fn from_tag(tag: Option<&str>) -> Locale {
-        let primary = tag.unwrap_or("").split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        match primary.as_str() {
-            _ => Locale::En,
+    /// Keeps `catalog` for the life of the frame (one per frame, so leaking is the point).
+    pub fn new(catalog: Catalog) -> Locale {
+        Locale(Box::leak(Box::new(catalog)))
+    }
+
+    /// English from [`EN_JSON`], parsed once per thread.
+    pub fn en() -> Locale {
+        thread_local! {
+            static EN: Locale = Locale::new(Catalog::from_json("en", EN_JSON).expect("en.json parses"));
+        }
+        EN.with(|l| *l)
+    }
+
+    /// The bundle the server inlined in the frame document, in the language it set on `<html>`.
+    pub fn from_document() -> Locale {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return Locale::default() };
+        let tag = document.document_element().and_then(|e| e.get_attribute("lang")).unwrap_or_default();
+        let json = document.get_element_by_id("pl-strings").and_then(|e| e.text_content()).unwrap_or_default();
+        match Catalog::from_json(&tag, &json) {
+            Ok(catalog) => Locale::new(catalog),
+            Err(_) => Locale::default(),
         }
     }
 
     /// BCP 47 tag for `lang` attributes and `Intl`.
     pub fn tag(self) -> &'static str {
-        match self {
-            Locale::En => "en",
+        &self.0.tag
+    }
+
+    /// `"rtl"` for right-to-left scripts, else `"ltr"`.
+    pub fn dir(self) -> &'static str {
+        if matches!(primary(self.tag()), "ar" | "he" | "fa" | "ur") {
+            "rtl"
+        } else {
+            "ltr"
         }
     }
 
+    /// A key's text (for a counted key, its `other` form). A missing key shows its name, which
+    /// the bundle test prevents.
     pub fn text(self, key: Key) -> &'static str {
-        match self {
-            Locale::En => en(key),
+        match self.0.entry(key) {
+            Some(entry) => entry.get(Plural::Other),
+            None => key.name(),
         }
     }
 
     /// [`Locale::text`] with `{name}` placeholders replaced.
     pub fn format(self, key: Key, args: &[(&str, &str)]) -> String {
         fill(self.text(key), args)
+    }
+
+    /// A counted key's form for `n`, with `{n}` as the visitor's locale writes numbers and the
+    /// other placeholders from `args`.
+    pub fn count(self, key: Key, n: u64, args: &[(&str, &str)]) -> String {
+        let template = match self.0.entry(key) {
+            Some(entry) => entry.get(self.0.rules.select(n)),
+            None => key.name(),
+        };
+        let number = self.number(n);
+        let mut all = vec![("n", number.as_str())];
+        all.extend_from_slice(args);
+        fill(template, &all)
+    }
+
+    /// `n` in the visitor's digits (`Intl.NumberFormat`; Arabic gets Arabic-Indic digits).
+    pub fn number(self, n: u64) -> String {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let locales = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(self.tag()));
+            let format = js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new()).format();
+            if let Some(s) = format.call1(&wasm_bindgen::JsValue::UNDEFINED, &(n as f64).into()).ok().and_then(|s| s.as_string()) {
+                return s;
+            }
+        }
+        n.to_string()
     }
 
     /// The message shown next to a field for a [`FieldErrorCode`] (from our own validation or a
@@ -188,9 +487,29 @@ impl Locale {
     /// variant of ours (an `en-GB` visitor gets a 24-hour clock), else ours.
     pub fn intl_tag(self, browser_language: Option<&str>) -> String {
         match browser_language {
-            Some(lang) if lang.split('-').next().is_some_and(|p| p.eq_ignore_ascii_case(self.tag())) => lang.to_owned(),
+            Some(lang) if primary(lang).eq_ignore_ascii_case(primary(self.tag())) => lang.to_owned(),
             _ => self.tag().to_owned(),
         }
+    }
+
+    /// The launcher's texts, sent to the loader once the frame is up.
+    pub fn launcher_ready(self) -> porchlight_protocol::frame::FrameToLoader {
+        porchlight_protocol::frame::FrameToLoader::Ready {
+            text: self.text(Key::LauncherText).to_owned(),
+            label: self.text(Key::LauncherLabel).to_owned(),
+            frame_title: self.text(Key::FrameTitle).to_owned(),
+        }
+    }
+
+    /// The launcher's accessible name with the site's state in words.
+    pub fn launcher_status_label(self, state: porchlight_protocol::AvailabilityState) -> String {
+        use porchlight_protocol::AvailabilityState::*;
+        self.text(match state {
+            Open => Key::LauncherOnline,
+            Busy => Key::LauncherBusy,
+            _ => Key::LauncherOffline,
+        })
+        .to_owned()
     }
 }
 
@@ -202,136 +521,57 @@ fn fill(template: &str, args: &[(&str, &str)]) -> String {
     out
 }
 
-fn en(key: Key) -> &'static str {
-    match key {
-        Key::DefaultSiteName => "Support",
-        Key::Close => "Close",
-        Key::WaitAboutAMinute => "about a minute",
-        Key::WaitMinutes => "about {n} minutes",
-        Key::WaitHours => "about {n} hours",
-        Key::WaitTypical => "Typically replies in {wait}",
-        Key::WaitBusy => "Busy right now: {wait}. Prefer a callback?",
-        Key::WaitClosedBack => "We're closed. Back {when} ({in}, your time). Leave a message or book a callback.",
-        Key::WaitClosed => "We're closed. Leave a message or book a callback.",
-        Key::WaitNobody => "Nobody is online right now. We'll reply by {when}.",
-        Key::WaitCallMe => "Request a callback",
-        Key::InAMinute => "in a minute",
-        Key::InMinutes => "in {n} minutes",
-        Key::InAnHour => "in an hour",
-        Key::InHours => "in {n} hours",
-        Key::InDays => "in {n} days",
-        Key::WhenToday => "{time} today",
-        Key::WhenDay => "{day} at {time}",
-        Key::LateSorry => "Sorry — this is taking longer than we said.",
-        Key::LateOffer => "We can call you back, or you can leave your message here and we'll reply by {when}.",
-        Key::TabsLabel => "How would you like to reach us?",
-        Key::TabChat => "Chat",
-        Key::TabCallback => "Call me",
-        Key::TabRating => "Rate",
-        Key::Offline => "We can't reach our server right now. What you type is kept — try again in a moment.",
-        Key::Retry => "Retry",
-        Key::RateLimited => "You're sending a lot right now. Please wait {n} seconds.",
-        Key::RateLimitedMoment => "You're sending a lot right now. Please wait a moment.",
-        Key::SetupError => "This help widget isn't set up correctly.",
-        Key::ServerError => "Something went wrong on our side. Sorry! Try again.",
-        Key::CheckFields => "Please check the highlighted fields.",
-
-        Key::ChatIntro => "Hi! Send us a message and we'll reply here.",
-        Key::ChatLogLabel => "Conversation",
-        Key::ChatInputLabel => "Your message",
-        Key::ChatPlaceholder => "Type your message…",
-        Key::ChatSend => "Send",
-        Key::ChatSending => "Sending…",
-        Key::ChatSent => "Sent",
-        Key::ChatFailed => "Not sent",
-        Key::ChatEmpty => "Please write a message first.",
-        Key::ChatTooLong => "That message is too long. Please shorten it.",
-        Key::ChatReply => "Reply:",
-
-        Key::CbIntro => "Leave your number and we'll call you back.",
-        Key::CbName => "Your name",
-        Key::CbPhone => "Phone number",
-        Key::CbPhoneHint => "Include the country code if you're abroad, e.g. +44.",
-        Key::CbWhen => "When should we call?",
-        Key::CbAsap => "As soon as possible",
-        Key::CbAsapBy => "As soon as possible (by {when})",
-        Key::CbTopic => "Topic",
-        Key::CbTopicNone => "Choose a topic (optional)",
-        Key::CbNote => "Anything we should know?",
-        Key::CbOptional => "(optional)",
-        Key::CbHoneypot => "Leave this field empty",
-        Key::CbSubmit => "Call me back",
-        Key::CbSending => "Sending…",
-        Key::CbThanks => "Thanks! We'll call you by {when}.",
-        Key::CbReference => "Your reference: {reference}",
-        Key::CbStatusReceived => "Your callback {reference} is booked: we'll call you by {when}.",
-        Key::CbStatusScheduled => "Your callback {reference} is scheduled for {when}.",
-        Key::CbStatusDone => "Your callback {reference} is done. Thanks for talking to us!",
-        Key::CbStatusUnreachable => "We tried to call you ({reference}) but couldn't reach you. Sorry!",
-        Key::ErrConsent => "Please tick the box so we may call you.",
-        Key::ErrNameRequired => "Please tell us your name.",
-        Key::ErrNameTooLong => "That name is too long.",
-        Key::ErrPhoneRequired => "Please enter your phone number.",
-        Key::ErrPhoneTooShort => "That number looks too short.",
-        Key::ErrPhoneTooLong => "That number looks too long.",
-        Key::ErrPhoneInvalid => "Use digits, spaces and + - ( ) only.",
-        Key::ErrNoteTooLong => "That note is too long. Please shorten it.",
-        Key::ErrTextInvalid => "Please check this field.",
-        Key::ErrTimeInvalid => "Please pick another time.",
-
-        Key::RateLegend => "How are we doing?",
-        Key::RateBad => "Bad",
-        Key::RateNeutral => "Okay",
-        Key::RateGood => "Good",
-        Key::RateThanks => "Thank you!",
-        Key::RateRecovery => "Sorry about that. Want to chat now or get a call back?",
-        Key::RateChatNow => "Chat now",
-        Key::RateCallMe => "Call me back",
-        Key::RateStar => "1 star",
-        Key::RateStars => "{n} stars",
-        Key::RatePending => "Saved — we'll send it when you're back online.",
-        Key::RateMore => "Tell us more",
-        Key::RateCount => "{n} / {max} characters",
-        Key::RateTooLong => "That's too long. Please keep it under {max} characters.",
-        Key::RateMoreThanks => "Thanks — we've passed it on.",
-        Key::RateUndo => "Undo",
-        Key::RateUndone => "Your rating was removed.",
-        Key::RateClosed => "This rating can no longer be changed.",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn unknown_locales_fall_back_to_english() {
-        assert_eq!(Locale::from_tag(Some("en-GB")), Locale::En);
-        assert_eq!(Locale::from_tag(Some("xx")), Locale::En);
-        assert_eq!(Locale::from_tag(None), Locale::En);
-    }
-
-    #[test]
     fn placeholders_are_filled() {
-        assert_eq!(
-            Locale::En.format(Key::RateLimited, &[("n", "30")]),
-            "You're sending a lot right now. Please wait 30 seconds."
-        );
-        assert_eq!(Locale::En.format(Key::CbReference, &[("reference", "PL-7K3Q9M")]), "Your reference: PL-7K3Q9M");
+        let en = Locale::en();
+        assert_eq!(en.count(Key::RateLimited, 30, &[]), "You're sending a lot right now. Please wait 30 seconds.");
+        assert_eq!(en.count(Key::RateLimited, 1, &[]), "You're sending a lot right now. Please wait 1 second.");
+        assert_eq!(en.format(Key::CbReference, &[("reference", "PL-7K3Q9M")]), "Your reference: PL-7K3Q9M");
+        assert_eq!(en.count(Key::RateCount, 12, &[("max", "2000")]), "12 / 2000 characters");
     }
 
     #[test]
     fn field_errors_by_code() {
-        assert_eq!(Locale::En.field_error("phone", FieldErrorCode::TooShort), "That number looks too short.");
-        assert_eq!(Locale::En.field_error("name", FieldErrorCode::Required), "Please tell us your name.");
-        assert_eq!(Locale::En.field_error("message.body", FieldErrorCode::Required), "Please write a message first.");
-        assert_eq!(Locale::En.field_error("something_new", FieldErrorCode::Unknown), "Please check this field.");
+        let en = Locale::en();
+        assert_eq!(en.field_error("phone", FieldErrorCode::TooShort), "That number looks too short.");
+        assert_eq!(en.field_error("name", FieldErrorCode::Required), "Please tell us your name.");
+        assert_eq!(en.field_error("message.body", FieldErrorCode::Required), "Please write a message first.");
+        assert_eq!(en.field_error("something_new", FieldErrorCode::Unknown), "Please check this field.");
     }
 
     #[test]
     fn intl_tag_prefers_the_browser_variant_of_our_language() {
-        assert_eq!(Locale::En.intl_tag(Some("en-GB")), "en-GB");
-        assert_eq!(Locale::En.intl_tag(Some("lv-LV")), "en");
-        assert_eq!(Locale::En.intl_tag(None), "en");
+        let en = Locale::en();
+        assert_eq!(en.intl_tag(Some("en-GB")), "en-GB");
+        assert_eq!(en.intl_tag(Some("lv-LV")), "en");
+        assert_eq!(en.intl_tag(None), "en");
+    }
+
+    #[test]
+    fn plural_rules_follow_cldr() {
+        use Plural::*;
+        let pick = |rules: PluralRules, ns: &[u64]| ns.iter().map(|n| rules.select(*n)).collect::<Vec<_>>();
+        assert_eq!(pick(PluralRules::OneOther, &[0, 1, 2, 21]), [Other, One, Other, Other]);
+        // Latvian: zero for 0, 10–20, 30…; one for 1, 21, 31 but not 11.
+        assert_eq!(pick(PluralRules::Latvian, &[0, 1, 2, 10, 11, 12, 19, 20, 21, 22, 101, 111]), [
+            Zero, One, Other, Zero, Zero, Zero, Zero, Zero, One, Other, One, Zero
+        ]);
+        assert_eq!(pick(PluralRules::OtherOnly, &[0, 1, 2]), [Other, Other, Other]);
+        assert_eq!(pick(PluralRules::Arabic, &[0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111]), [
+            Zero, One, Two, Few, Few, Many, Many, Other, Other, Few, Many
+        ]);
+    }
+
+    #[test]
+    fn a_missing_key_shows_its_name_and_a_missing_form_falls_back_to_other() {
+        let partial = Locale::new(Catalog::new("lv", [("InDays", Entry::Counted(vec![(Plural::Other, "pēc {n} dienām".into())]))]));
+        assert_eq!(partial.count(Key::InDays, 1, &[]), "pēc 1 dienām");
+        assert_eq!(partial.text(Key::Close), "Close");
+        assert_eq!(partial.dir(), "ltr");
+        assert_eq!(Locale::new(Catalog::new("ar", [])).dir(), "rtl");
     }
 }

@@ -1,5 +1,6 @@
 //! Porchlight's visitor widget: a Leptos CSR app running in its own cross-origin frame
-//! (`/frame?site=…&origin=…&endpoint=…&locale=…`, document: `index.html`).
+//! (`/frame?site=…&origin=…&endpoint=…&locale=…`, document: `index.html`, into which the server
+//! inlines the strings of the visitor's language: see `i18n`).
 //!
 //! Layout: plain state types with native tests (`chat`, `callback`, `rating`, `wait`, `tabs`,
 //! `i18n`), one HTTP module (`api`), the host-page bridge (`bridge`), and thin components
@@ -46,6 +47,7 @@ pub fn start() {
         Ok(params) => Some(params.host_origin.clone()),
         Err(error) => error.host_origin.clone(),
     });
-    app::mount(root, setup, bridge.clone());
-    bridge.post(&porchlight_protocol::frame::FrameToLoader::Ready);
+    let locale = i18n::Locale::from_document();
+    app::mount(root, setup, locale, bridge.clone());
+    bridge.post(&locale.launcher_ready());
 }

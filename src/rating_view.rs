@@ -44,8 +44,7 @@ fn label(locale: Locale, value: RatingValue) -> String {
         RatingValue::Bad => Key::RateBad,
         RatingValue::Neutral => Key::RateNeutral,
         RatingValue::Good => Key::RateGood,
-        RatingValue::Star1 => Key::RateStar,
-        n => return locale.format(Key::RateStars, &[("n", n.as_str())]),
+        n => return locale.count(Key::RateStars, n.as_str().parse().unwrap_or(1), &[]),
     };
     locale.text(key).to_owned()
 }
@@ -176,7 +175,7 @@ pub fn RatingView() -> impl IntoView {
     let counter = move || {
         draft.with(|d| match check_comment(d) {
             Err(CommentError::TooLong) => locale.format(Key::RateTooLong, &[("max", MAX_COMMENT_TEXT)]),
-            _ => locale.format(Key::RateCount, &[("n", &(d.chars().count() as i64).to_string()), ("max", MAX_COMMENT_TEXT)]),
+            _ => locale.count(Key::RateCount, d.chars().count() as u64, &[("max", MAX_COMMENT_TEXT)]),
         })
     };
     let send_comment = move |_| {

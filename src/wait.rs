@@ -46,7 +46,7 @@ impl WaitWording {
 }
 
 fn count(locale: Locale, key: Key, n: i64) -> String {
-    locale.format(key, &[("n", &n.to_string())])
+    locale.count(key, n.max(0) as u64, &[])
 }
 
 /// The header's line before availability is known (or when it can't be fetched): the site's
@@ -212,7 +212,7 @@ mod tests {
     }
 
     fn sentence(state: AvailabilityState, wait_secs: u32) -> String {
-        Line::of(&availability(state, wait_secs)).text(Locale::En, NOW, fake_when)
+        Line::of(&availability(state, wait_secs)).text(Locale::en(), NOW, fake_when)
     }
 
     #[test]
@@ -229,9 +229,9 @@ mod tests {
 
     #[test]
     fn posted_line() {
-        assert_eq!(wait_line(Locale::En, 300), "Typically replies in about 5 minutes");
-        assert_eq!(wait_line(Locale::En, 45), "Typically replies in about a minute");
-        assert_eq!(wait_line(Locale::En, 3 * 3600), "Typically replies in about 3 hours");
+        assert_eq!(wait_line(Locale::en(), 300), "Typically replies in about 5 minutes");
+        assert_eq!(wait_line(Locale::en(), 45), "Typically replies in about a minute");
+        assert_eq!(wait_line(Locale::en(), 3 * 3600), "Typically replies in about 3 hours");
     }
 
     #[test]
@@ -248,7 +248,7 @@ mod tests {
         assert_eq!(Line::of(&availability(Unknown, 60)).state(), "closed");
         let mut never = availability(Closed, 60);
         never.next_open_ms = None;
-        assert_eq!(Line::of(&never).text(Locale::En, NOW, fake_when), "We're closed. Leave a message or book a callback.");
+        assert_eq!(Line::of(&never).text(Locale::en(), NOW, fake_when), "We're closed. Leave a message or book a callback.");
     }
 
     #[test]
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn relative_times_round_to_what_a_person_says() {
-        let rel = |ms| relative(Locale::En, NOW, NOW + ms);
+        let rel = |ms| relative(Locale::en(), NOW, NOW + ms);
         assert_eq!(rel(-5 * MINUTE_MS), "in a minute");
         assert_eq!(rel(80_000), "in a minute");
         assert_eq!(rel(2 * MINUTE_MS), "in 2 minutes");

@@ -40,7 +40,7 @@ impl Mounted {
         document.body().unwrap().append_child(&root).unwrap();
         let api = Api::new(endpoint, SiteId::parse("demo").unwrap());
         let handle = leptos::mount::mount_to(root.clone(), move || {
-            view! { <Panel api locale=Locale::En bridge/> }.into_any()
+            view! { <Panel api locale=Locale::en() bridge/> }.into_any()
         });
         Mounted { root, _handle: Box::new(handle) }
     }
@@ -529,7 +529,7 @@ async fn a_frame_opened_with_bad_params_says_so() {
     let root: HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();
     let handle = leptos::mount::mount_to(root.clone(), || {
-        view! { <porchlight_widget::app::SetupErrorView locale=Locale::En bridge=Bridge::default()/> }
+        view! { <porchlight_widget::app::SetupErrorView locale=Locale::en() bridge=Bridge::default()/> }
     });
     sleep(0).await;
     let error = root.query_selector("[data-testid=\"pl-setup-error\"]").unwrap().expect("setup error shown");

@@ -2,9 +2,11 @@
 //! with `postMessage` to an exact target origin. Every message is an object with
 //! `"porchlight": 1` and a `"type"`; anything else is ignored by both sides.
 //!
-//! Loader → frame: `{"porchlight":1,"type":"open"}`, `{"porchlight":1,"type":"closed"}`.
-//! Frame → loader: `ready`, `close` (the visitor closed the panel),
-//! `{"porchlight":1,"type":"status","state":"open"}` (the launcher's status mark), and
+//! Loader → frame: `{"porchlight":1,"type":"open","path":"/pricing","title":"Pricing"}`,
+//! `{"porchlight":1,"type":"closed"}`.
+//! Frame → loader: `ready` (with the launcher's translated texts), `theme` (brand colours),
+//! `close` (the visitor closed the panel), `unread` (badge count),
+//! `{"porchlight":1,"type":"status","state":"open","label":"…"}` (the launcher's status mark), and
 //! `{"porchlight":1,"type":"event","name":"rating","detail":{...}}` for host listeners
 //! registered with `Porchlight('on', name, fn)`.
 
@@ -26,8 +28,14 @@ pub mod query {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LoaderToFrame {
-    /// The visitor opened the panel: take focus.
-    Open,
+    /// The visitor opened the panel: take focus. Carries the host page the visitor is on
+    /// (path without query or fragment, and the document title) as rating and chat context.
+    Open {
+        #[serde(default)]
+        path: String,
+        #[serde(default)]
+        title: String,
+    },
     /// The panel was closed by the host (`Porchlight('close')`) or the launcher.
     Closed,
 }
@@ -35,13 +43,30 @@ pub enum LoaderToFrame {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FrameToLoader {
-    /// The app is mounted and listening.
-    Ready,
+    /// The app is mounted and listening. Carries the launcher's texts in the visitor's
+    /// language (the loader has no string tables).
+    Ready {
+        /// The launcher's visible text, e.g. "Help".
+        text: String,
+        /// The launcher's accessible name, e.g. "Open help: chat, call back or rate us".
+        label: String,
+        /// The iframe's `title`.
+        frame_title: String,
+    },
+    /// The site's brand colour (`#rrggbb`) for the launcher, with the text colour picked for
+    /// at least 4.5:1 contrast on it. Sent once the site's config is known.
+    Theme { color: String, text_color: String },
+    /// How many operator messages the visitor has not seen (0 clears the badge).
+    Unread { count: u32 },
     /// The visitor asked to close the panel (close button or Esc).
     Close,
     /// The site's availability, for the launcher's status mark. The frame fetches it (not the
     /// loader), so a host page whose CSP limits `connect-src` sees no blocked request.
-    Status { state: crate::AvailabilityState },
+    Status {
+        state: crate::AvailabilityState,
+        /// The launcher's accessible name including the state, in the visitor's language.
+        label: String,
+    },
     /// Something the host page may listen to with `Porchlight('on', name, fn)`.
     /// Details are a flat string map, so host listeners get a plain object.
     Event { name: String, detail: std::collections::BTreeMap<String, String> },
