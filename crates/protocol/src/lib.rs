@@ -13,6 +13,7 @@
 pub mod availability;
 pub mod callback;
 pub mod chat;
+pub mod color;
 pub mod console;
 pub mod error;
 pub mod frame;
@@ -38,7 +39,7 @@ pub use rating::{
     DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
     RatingScale, RatingSummary, RatingValue, ValueCount,
 };
-pub use site::{Promises, SiteConfig, SiteId};
+pub use site::{Promises, SiteConfig, SiteId, Theme};
 
 /// Path prefix of every API route.
 pub const API_PREFIX: &str = "/v1";

@@ -89,6 +89,69 @@ pub struct SiteConfig {
     /// Seconds a rating may be changed or undone after it is made.
     #[serde(default)]
     pub rating_change_window_secs: Option<u32>,
+    /// Display labels of `callback_topics` in [`SiteConfig::locale`], same length and order.
+    /// Empty: show the values themselves. The form still submits the value, never the label.
+    #[serde(default)]
+    pub callback_topic_labels: Vec<String>,
+    /// The launcher's visible text chosen by the site, replacing the widget's own word.
+    #[serde(default)]
+    pub launcher_text: Option<String>,
+    /// The language (primary subtag, e.g. `"lv"`) of `greeting`, `consent_text`, the topic labels
+    /// and `launcher_text`, when the site has texts in one the request asked for; `None`: the
+    /// site's default texts, in whatever language the site wrote them.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// The site's brand colours; `None`: the widget's own.
+    #[serde(default)]
+    pub theme: Option<Theme>,
+}
+
+impl SiteConfig {
+    /// What to show for the topic `value` (one of `callback_topics`): its label in the chosen
+    /// language, else the value.
+    pub fn topic_label<'a>(&'a self, value: &'a str) -> &'a str {
+        self.callback_topics
+            .iter()
+            .position(|t| t == value)
+            .and_then(|i| self.callback_topic_labels.get(i))
+            .map_or(value, String::as_str)
+    }
+}
+
+/// A site's brand colours, each `#rrggbb` with the text colour to put on it (`#ffffff` or
+/// `#000000`, whichever contrasts more: see [`crate::color::text_color_for`], always ≥ 4.5:1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Theme {
+    /// The brand colour: launcher, header and primary buttons.
+    pub color: String,
+    pub text_color: String,
+    /// The colour to use instead under `prefers-color-scheme: dark`, when the site set one (a
+    /// near-black brand colour would vanish into a dark panel); `None`: `color` in both schemes.
+    #[serde(default)]
+    pub dark_color: Option<String>,
+    /// The text colour on `dark_color`; set exactly when `dark_color` is.
+    #[serde(default)]
+    pub dark_text_color: Option<String>,
+}
+
+impl Theme {
+    /// The theme for a brand colour and an optional dark-scheme one, text colours computed.
+    /// `None` when either is not `#rrggbb`.
+    pub fn new(color: &str, dark_color: Option<&str>) -> Option<Theme> {
+        let pair = |raw: &str| {
+            let rgb = crate::color::parse_hex_color(raw)?;
+            Some((crate::color::format_hex_color(rgb), crate::color::text_color_for(rgb).to_owned()))
+        };
+        let (color, text_color) = pair(color)?;
+        let (dark_color, dark_text_color) = match dark_color {
+            Some(raw) => {
+                let (c, t) = pair(raw)?;
+                (Some(c), Some(t))
+            }
+            None => (None, None),
+        };
+        Some(Theme { color, text_color, dark_color, dark_text_color })
+    }
 }
 
 #[cfg(test)]
@@ -114,5 +177,38 @@ mod tests {
         assert_eq!(config.site.as_str(), "demo");
         assert_eq!(config.promises, Promises::default());
         assert_eq!(config.rating_scale, RatingScale::Faces3);
+        // Fields added later default when an older server leaves them out.
+        assert!(config.callback_topic_labels.is_empty());
+        assert_eq!((config.launcher_text, config.locale, config.theme), (None, None, None));
+    }
+
+    #[test]
+    fn golden_site_config_with_texts_and_theme() {
+        let json = r##"{"site":"demo","name":"Demo Shop","greeting":"Sveiki!","timezone":"Europe/Riga",
+            "promises":{"chat_first_reply_secs":300,"callback_business_hours":2,"message_reply_business_days":1},
+            "callback_topics":["Orders","Returns"],"callback_topic_labels":["Pasūtījumi","Atgriešana"],
+            "launcher_text":"Jautājiet mums","locale":"lv",
+            "theme":{"color":"#1d4ed8","text_color":"#ffffff","dark_color":null,"dark_text_color":null}}"##;
+        let config: SiteConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(config.locale.as_deref(), Some("lv"));
+        assert_eq!(config.launcher_text.as_deref(), Some("Jautājiet mums"));
+        assert_eq!(config.topic_label("Returns"), "Atgriešana");
+        assert_eq!(config.topic_label("Other"), "Other");
+        assert_eq!(config.theme, Theme::new("#1D4ED8", None));
+        // A theme from a server without dark colours.
+        let theme: Theme = serde_json::from_str(r##"{"color":"#fbbf24","text_color":"#000000"}"##).unwrap();
+        assert_eq!(theme.dark_color, None);
+    }
+
+    #[test]
+    fn theme_computes_text_colours_and_refuses_bad_colours() {
+        let theme = Theme::new("#0F766E", Some("#2dd4bf")).unwrap();
+        assert_eq!(theme.color, "#0f766e");
+        assert_eq!(theme.text_color, "#ffffff");
+        assert_eq!(theme.dark_color.as_deref(), Some("#2dd4bf"));
+        assert_eq!(theme.dark_text_color.as_deref(), Some("#000000"));
+        assert_eq!(Theme::new("#fbbf24", None).unwrap().text_color, "#000000");
+        assert_eq!(Theme::new("blue", None), None);
+        assert_eq!(Theme::new("#fbbf24", Some("#000")), None);
     }
 }

@@ -3,13 +3,13 @@
 //! Everything is checked here, at start-up, so a typo fails loudly instead of at the first
 //! visitor's request.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use porchlight_protocol::{Promises, RatingScale, SiteId};
+use porchlight_protocol::{Promises, RatingScale, SiteId, Theme};
 use serde::Deserialize;
 use url::Url;
 
@@ -17,7 +17,8 @@ use crate::clock::{SharedClock, ShiftedClock, SystemClock};
 use crate::domain::availability::OperatorStatus;
 use crate::domain::callbacks::{parse_country, DEFAULT_SLOT_MINUTES};
 use crate::domain::hours::{BusinessHours, Closure, DayRange, DAY_NAMES};
-use crate::domain::{Site, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS};
+use crate::domain::{Site, SiteTexts, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS};
+use crate::locales::Language;
 use crate::origin::Origin;
 use crate::webhooks::DeliveryPolicy;
 
@@ -28,13 +29,15 @@ pub const DEFAULT_WRITES_PER_MINUTE: u32 = 60;
 /// Shorter operator tokens are refused: the token is all that stands between the internet and
 /// a site's presence switch.
 pub const MIN_OPERATOR_TOKEN_CHARS: usize = 16;
+/// Longest launcher text: the launcher is one line on a phone, beside an icon and a badge.
+pub const MAX_LAUNCHER_CHARS: usize = 40;
 
 /// Options of `porchlight serve`. No clap defaults: a flag that was not given must not hide the
 /// config file's value, so defaults are applied in [`Settings::load`].
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// TOML config file (listen, database, assets, public_url, operator_token, [rate_limit],
-    /// [[sites]] with [sites.promises] and [sites.hours]).
+    /// [[sites]] with [sites.promises], [sites.hours], [sites.texts.<lang>] and [sites.theme]).
     /// Without one, a built-in site `demo` is served for this server's own origins.
     #[arg(long, short = 'c', value_name = "FILE", env = "PORCHLIGHT_CONFIG", global = true)]
     pub config: Option<PathBuf>,
@@ -201,6 +204,32 @@ struct SiteFile {
     callback_slot_minutes: Option<u32>,
     #[serde(default)]
     webhooks: Vec<WebhookFile>,
+    launcher: Option<String>,
+    /// `[sites.texts.<lang>]`, keyed by primary language subtag.
+    #[serde(default)]
+    texts: BTreeMap<String, TextsFile>,
+    theme: Option<ThemeFile>,
+}
+
+/// `[sites.texts.<lang>]`: the site's own texts in one language; each falls back to the
+/// site's default (top-level) one when left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextsFile {
+    greeting: Option<String>,
+    consent_text: Option<String>,
+    /// Labels for the site's `topics`, same length and order.
+    topics: Option<Vec<String>>,
+    launcher: Option<String>,
+}
+
+/// `[sites.theme]`: brand colours as `#rrggbb`; text colours are computed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeFile {
+    color: String,
+    /// Used instead of `color` under `prefers-color-scheme: dark`.
+    dark_color: Option<String>,
 }
 
 /// `[sites.hours]`: a list of `"HH:MM-HH:MM"` ranges per weekday (absent = closed) and
@@ -322,6 +351,28 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
         return Err(bad("origins must list at least one page origin, e.g. \"https://shop.example\""));
     }
     let origins = file.origins.iter().map(|o| Origin::parse(o).map_err(|e| bad(&e))).collect::<Result<Vec<_>, _>>()?;
+    let callback_topics: Vec<String> = file.topics.iter().map(|t| t.trim().to_owned()).collect();
+    if callback_topics.iter().any(String::is_empty) {
+        return Err(bad("topics must not contain empty names"));
+    }
+    let consent_text = file.consent_text.filter(|t| !t.trim().is_empty());
+    let texts = file
+        .texts
+        .into_iter()
+        .map(|(tag, texts)| {
+            parse_texts(&tag, texts, callback_topics.len(), consent_text.is_some()).map_err(|e| bad(&e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let theme = file
+        .theme
+        .map(|t| {
+            check_color("color", &t.color).map_err(|e| bad(&e))?;
+            if let Some(dark) = &t.dark_color {
+                check_color("dark_color", dark).map_err(|e| bad(&e))?;
+            }
+            Ok::<_, ConfigError>(Theme::new(&t.color, t.dark_color.as_deref()).expect("colours checked above"))
+        })
+        .transpose()?;
     let defaults = Promises::default();
     Ok(Site {
         id,
@@ -351,14 +402,8 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
                 None => return Err(bad(&format!("default_country {raw:?} is not an ISO 3166 code such as \"LV\""))),
             },
         },
-        callback_topics: {
-            let topics: Vec<String> = file.topics.iter().map(|t| t.trim().to_owned()).collect();
-            if topics.iter().any(String::is_empty) {
-                return Err(bad("topics must not contain empty names"));
-            }
-            topics
-        },
-        consent_text: file.consent_text.filter(|t| !t.trim().is_empty()),
+        callback_topics,
+        consent_text,
         callback_slot_minutes: match file.callback_slot_minutes {
             None => DEFAULT_SLOT_MINUTES,
             Some(m @ 5..=240) => m,
@@ -381,7 +426,72 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
                 Ok(Webhook { url, secret: w.secret.trim().to_owned() })
             })
             .collect::<Result<_, _>>()?,
+        launcher_text: parse_launcher(file.launcher).map_err(|e| bad(&e))?,
+        texts,
+        theme,
     })
+}
+
+/// One `[sites.texts.<tag>]` table, checked against the site's defaults.
+fn parse_texts(tag: &str, file: TextsFile, topic_count: usize, has_consent: bool) -> Result<SiteTexts, String> {
+    let table = format!("[sites.texts.{tag}]");
+    let language = Language::by_tag(tag).ok_or_else(|| {
+        let known: Vec<&str> = Language::all().map(|l| l.tag).collect();
+        format!(
+            "{table}: {tag:?} is not a language the widget speaks; use one of {} (the primary subtag only, \
+             e.g. \"lv\" for lv-LV)",
+            known.join(", ")
+        )
+    })?;
+    let consent_text = file.consent_text.filter(|t| !t.trim().is_empty());
+    if consent_text.is_some() && !has_consent {
+        // The default consent text is what makes consent required; a translation alone would
+        // show a checkbox the server does not ask for.
+        return Err(format!("{table}: consent_text needs the site's own consent_text to be set too"));
+    }
+    let topic_labels = match file.topics {
+        None => Vec::new(),
+        Some(labels) => {
+            if labels.len() != topic_count {
+                return Err(format!(
+                    "{table}: topics has {} label(s) but the site has {topic_count} topic(s); list one label per \
+                     topic, in the same order as the site's topics",
+                    labels.len()
+                ));
+            }
+            let labels: Vec<String> = labels.iter().map(|l| l.trim().to_owned()).collect();
+            if labels.iter().any(String::is_empty) {
+                return Err(format!("{table}: topics must not contain empty labels"));
+            }
+            labels
+        }
+    };
+    Ok(SiteTexts {
+        language: language.tag,
+        greeting: file.greeting.filter(|g| !g.trim().is_empty()),
+        consent_text,
+        topic_labels,
+        launcher_text: parse_launcher(file.launcher).map_err(|e| format!("{table}: {e}"))?,
+    })
+}
+
+/// A launcher text: blank means "the widget's own word", and it must fit on the button.
+fn parse_launcher(raw: Option<String>) -> Result<Option<String>, String> {
+    let Some(text) = raw.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_LAUNCHER_CHARS {
+        return Err(format!("launcher {text:?} is longer than {MAX_LAUNCHER_CHARS} characters"));
+    }
+    Ok(Some(text))
+}
+
+/// `#rrggbb` and nothing else (the colour goes into CSS on customers' pages).
+fn check_color(key: &str, raw: &str) -> Result<(), String> {
+    match porchlight_protocol::color::parse_hex_color(raw) {
+        Some(_) => Ok(()),
+        None => Err(format!("[sites.theme] {key} {raw:?} is not a colour in the form #rrggbb (e.g. \"#1d4ed8\")")),
+    }
 }
 
 fn parse_delivery(file: WebhookDeliveryFile, defaults: DeliveryPolicy) -> Result<DeliveryPolicy, ConfigError> {
@@ -618,6 +728,83 @@ chat_first_reply_secs = 120
         assert!(bad("webhooks = [{ url = \"https://x.example\", secret = \"short\" }]").contains("webhooks[0].secret"));
         let e = Settings::from_toml("[webhook_delivery]\ninitial_backoff_ms = 0\n").unwrap_err().to_string();
         assert!(e.contains("webhook_delivery"), "{e}");
+    }
+
+    /// FULL with topics and consent, plus `tables` after it.
+    fn with_texts(tables: &str) -> Result<Settings, ConfigError> {
+        let top = "topics = [\"Orders\", \"Returns\"]\nconsent_text = \"You may call me.\"\nlauncher = \"Ask us\"\n";
+        Settings::from_toml(&format!("{}{tables}", FULL.replace("[sites.promises]", &format!("{top}[sites.promises]"))))
+    }
+
+    #[test]
+    fn texts_per_language_and_theme_parse() {
+        let s = with_texts(
+            "[sites.texts.lv]\ngreeting = \"Sveiki!\"\ntopics = [\"Pasūtījumi\", \" Atgriešana \"]\n\
+             consent_text = \"Varat man zvanīt.\"\nlauncher = \"Jautājiet\"\n\
+             [sites.texts.ar]\ngreeting = \"مرحبًا\"\n\
+             [sites.theme]\ncolor = \"#FBBF24\"\ndark_color = \"#1d4ed8\"\n",
+        )
+        .unwrap();
+        let site = &s.sites[0];
+        assert_eq!(site.launcher_text.as_deref(), Some("Ask us"));
+        assert_eq!(site.texts.len(), 2);
+        let lv = site.texts.iter().find(|t| t.language == "lv").unwrap();
+        assert_eq!(lv.greeting.as_deref(), Some("Sveiki!"));
+        assert_eq!(lv.topic_labels, ["Pasūtījumi", "Atgriešana"]);
+        assert_eq!(lv.consent_text.as_deref(), Some("Varat man zvanīt."));
+        assert_eq!(lv.launcher_text.as_deref(), Some("Jautājiet"));
+        let ar = site.texts.iter().find(|t| t.language == "ar").unwrap();
+        assert!(ar.topic_labels.is_empty() && ar.consent_text.is_none() && ar.launcher_text.is_none());
+        let theme = site.theme.as_ref().unwrap();
+        assert_eq!((theme.color.as_str(), theme.text_color.as_str()), ("#fbbf24", "#000000"));
+        assert_eq!((theme.dark_color.as_deref(), theme.dark_text_color.as_deref()), (Some("#1d4ed8"), Some("#ffffff")));
+
+        // Without any of it: no texts, no theme.
+        let plain = &Settings::from_toml(FULL).unwrap().sites[0];
+        assert!(plain.texts.is_empty() && plain.theme.is_none() && plain.launcher_text.is_none());
+    }
+
+    #[test]
+    fn bad_texts_and_themes_are_rejected_with_a_clear_message() {
+        let bad = |tables: &str| with_texts(tables).unwrap_err().to_string();
+        let e = bad("[sites.texts.lv]\ntopics = [\"Pasūtījumi\"]\n");
+        assert!(
+            e.contains("site \"demo\": [sites.texts.lv]: topics has 1 label(s) but the site has 2 topic(s)"),
+            "{e}"
+        );
+        let e = bad("[sites.texts.lv]\ntopics = [\"A\", \"B\", \"C\"]\n");
+        assert!(e.contains("topics has 3 label(s)"), "{e}");
+        let e = bad("[sites.texts.lv]\ntopics = [\"A\", \" \"]\n");
+        assert!(e.contains("[sites.texts.lv]: topics must not contain empty labels"), "{e}");
+        let e = bad("[sites.texts.fr]\ngreeting = \"Bonjour\"\n");
+        assert!(e.contains("[sites.texts.fr]: \"fr\" is not a language the widget speaks"), "{e}");
+        assert!(e.contains("en, lv, th, it, eo, el, ar"), "{e}");
+        let e = bad("[sites.texts.lv-LV]\ngreeting = \"Sveiki\"\n");
+        assert!(e.contains("[sites.texts.lv-LV]") && e.contains("primary subtag"), "{e}");
+        let e = bad("[sites.texts.LV]\ngreeting = \"Sveiki\"\n");
+        assert!(e.contains("[sites.texts.LV]"), "{e}");
+        let e = bad("[sites.texts.lv]\ngreting = \"Sveiki\"\n");
+        assert!(e.contains("unknown field `greting`"), "{e}");
+        let e = bad(&format!("[sites.texts.lv]\nlauncher = \"{}\"\n", "x".repeat(41)));
+        assert!(e.contains("[sites.texts.lv]: launcher") && e.contains("longer than 40"), "{e}");
+
+        for color in ["#fff", "1d4ed8", "#1d4ed8ff", "blue", "#gggggg", " #1d4ed8", "var(--x)"] {
+            let e = bad(&format!("[sites.theme]\ncolor = \"{color}\"\n"));
+            assert!(e.contains(&format!("[sites.theme] color {color:?} is not a colour in the form #rrggbb")), "{e}");
+        }
+        let e = bad("[sites.theme]\ncolor = \"#1d4ed8\"\ndark_color = \"black\"\n");
+        assert!(e.contains("[sites.theme] dark_color \"black\""), "{e}");
+        let e = bad("[sites.theme]\ndark_color = \"#1d4ed8\"\n");
+        assert!(e.contains("missing field `color`"), "{e}");
+
+        // A translated consent text needs the default one, which is what makes consent required.
+        let text = format!("{FULL}[sites.texts.lv]\nconsent_text = \"Varat man zvanīt.\"\n");
+        let e = Settings::from_toml(&text).unwrap_err().to_string();
+        assert!(e.contains("[sites.texts.lv]: consent_text needs the site's own consent_text"), "{e}");
+        // Labels for a site without topics.
+        let text = format!("{FULL}[sites.texts.lv]\ntopics = [\"Pasūtījumi\"]\n");
+        let e = Settings::from_toml(&text).unwrap_err().to_string();
+        assert!(e.contains("the site has 0 topic(s)"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod ratings;
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
     FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingChange, RatingContextKind,
-    RatingScale, RatingValue, SiteConfig, SiteId,
+    RatingScale, RatingValue, SiteConfig, SiteId, Theme,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -46,6 +46,28 @@ pub struct Site {
     pub callback_slot_minutes: u32,
     /// Where accepted events are posted.
     pub webhooks: Vec<Webhook>,
+    /// The launcher's visible text in the default texts; `None`: the widget's own word.
+    pub launcher_text: Option<String>,
+    /// The site's texts in other languages, in config order; the defaults above are what a
+    /// visitor gets in any language not listed here.
+    pub texts: Vec<SiteTexts>,
+    /// Brand colours, text colours already computed; `None`: the widget's own.
+    pub theme: Option<Theme>,
+}
+
+/// A site's texts in one language (`[sites.texts.<lang>]`). A field left out falls back to the
+/// site's default, so a site can translate just its greeting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteTexts {
+    /// A primary language subtag the widget speaks (see [`crate::locales::Language`]).
+    pub language: &'static str,
+    pub greeting: Option<String>,
+    /// Only with a default consent text: whether consent is required must not depend on the
+    /// visitor's language.
+    pub consent_text: Option<String>,
+    /// Labels of the site's `callback_topics`, same length and order; empty: not translated.
+    pub topic_labels: Vec<String>,
+    pub launcher_text: Option<String>,
 }
 
 /// A webhook endpoint of a site. `Debug` never shows the secret.
@@ -90,6 +112,28 @@ impl Site {
             consent_text: None,
             callback_slot_minutes: callbacks::DEFAULT_SLOT_MINUTES,
             webhooks: Vec::new(),
+            launcher_text: None,
+            // Shows off per-language texts and a right-to-left one; every other language
+            // gets the English default above.
+            texts: vec![
+                SiteTexts {
+                    language: "lv",
+                    greeting: Some("Sveiki! Kā varam palīdzēt?".into()),
+                    consent_text: None,
+                    topic_labels: Vec::new(),
+                    launcher_text: None,
+                },
+                SiteTexts {
+                    language: "ar",
+                    greeting: Some("مرحبًا! كيف يمكننا مساعدتك؟".into()),
+                    consent_text: None,
+                    topic_labels: Vec::new(),
+                    launcher_text: None,
+                },
+            ],
+            // A brand colour with white text and, for dark schemes, a light one with black
+            // text: both automatic text colours on show.
+            theme: Theme::new("#0f766e", Some("#2dd4bf")),
         }
     }
 
@@ -97,18 +141,39 @@ impl Site {
         self.origins.contains(origin)
     }
 
-    pub fn public_config(&self) -> SiteConfig {
+    /// The texts for the first of `locales` (comma-separated BCP 47 tags, best first, as the
+    /// loader sends them) that the site has texts for; `None`: use the defaults. Only the primary
+    /// subtag counts: `lv-LV` and `lv` are the same texts.
+    pub fn texts_for(&self, locales: &str) -> Option<&SiteTexts> {
+        locales.split(',').find_map(|tag| {
+            let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+            self.texts.iter().find(|t| t.language == primary)
+        })
+    }
+
+    /// What the widget gets from `GET /v1/sites/{site}/config?locale=…`. Topics stay the
+    /// canonical values (what the callback form submits and the server checks); translations
+    /// travel beside them as labels.
+    pub fn public_config(&self, locales: &str) -> SiteConfig {
+        let texts = self.texts_for(locales);
+        let pick = |translated: Option<&Option<String>>, default: &Option<String>| {
+            translated.and_then(Option::clone).or_else(|| default.clone())
+        };
         SiteConfig {
             site: self.id.clone(),
             name: self.name.clone(),
-            greeting: self.greeting.clone(),
+            greeting: pick(texts.map(|t| &t.greeting), &self.greeting),
             timezone: self.timezone.clone(),
             promises: self.promises.clone(),
             rating_scale: self.rating_scale,
             callback_topics: self.callback_topics.clone(),
-            consent_text: self.consent_text.clone(),
+            consent_text: pick(texts.map(|t| &t.consent_text), &self.consent_text),
             default_country: self.default_country.clone(),
             rating_change_window_secs: Some(self.rating_change_window_secs),
+            callback_topic_labels: texts.map(|t| t.topic_labels.clone()).unwrap_or_default(),
+            launcher_text: pick(texts.map(|t| &t.launcher_text), &self.launcher_text),
+            locale: texts.map(|t| t.language.to_owned()),
+            theme: self.theme.clone(),
         }
     }
 }
@@ -414,6 +479,37 @@ mod tests {
         assert!(IdempotencyKey::parse(Some("abcdefgh")).is_ok());
         assert!(matches!(IdempotencyKey::parse(Some("short")), Err(AppError::MissingIdempotencyKey)));
         assert!(matches!(IdempotencyKey::parse(None), Err(AppError::MissingIdempotencyKey)));
+    }
+
+    #[test]
+    fn config_texts_follow_the_first_language_the_site_has() {
+        let mut site = Site::builtin_demo(8080);
+        site.callback_topics = vec!["Orders".into(), "Returns".into()];
+        site.consent_text = Some("You may call me.".into());
+        site.texts[0].topic_labels = vec!["Pasūtījumi".into(), "Atgriešana".into()];
+        site.texts[0].launcher_text = Some("Jautājiet".into());
+
+        let lv = site.public_config("fr-FR, LV-lv,ar");
+        assert_eq!(lv.locale.as_deref(), Some("lv"));
+        assert_eq!(lv.greeting.as_deref(), Some("Sveiki! Kā varam palīdzēt?"));
+        assert_eq!(lv.callback_topics, ["Orders", "Returns"], "the values stay canonical");
+        assert_eq!(lv.callback_topic_labels, ["Pasūtījumi", "Atgriešana"]);
+        assert_eq!(lv.topic_label("Returns"), "Atgriešana");
+        assert_eq!(lv.launcher_text.as_deref(), Some("Jautājiet"));
+        assert_eq!(lv.consent_text.as_deref(), Some("You may call me."), "not translated: the default");
+
+        let ar = site.public_config("ar_EG");
+        assert_eq!(ar.locale.as_deref(), Some("ar"));
+        assert!(ar.callback_topic_labels.is_empty() && ar.launcher_text.is_none());
+
+        for locales in ["", "fr", "en", " , ,", "xx-lv"] {
+            let default = site.public_config(locales);
+            assert_eq!(default.locale, None, "{locales:?}");
+            assert_eq!(default.greeting.as_deref(), Some("Hi! How can we help?"), "{locales:?}");
+            assert!(default.callback_topic_labels.is_empty());
+        }
+        let theme = site.public_config("").theme.unwrap();
+        assert_eq!((theme.color.as_str(), theme.text_color.as_str()), ("#0f766e", "#ffffff"));
     }
 
     #[test]

@@ -564,3 +564,146 @@ async fn openapi_lists_exactly_the_routes_of_the_router() {
     assert_eq!(doc["components"]["parameters"]["IdempotencyKey"]["name"], "Idempotency-Key");
     assert!(doc["paths"]["/v1/sites/{site}/ratings/{id}"]["put"]["responses"].get("409").is_some());
 }
+
+/// A site with texts in Latvian and Arabic (English defaults) and a brand colour.
+fn texts_config() -> String {
+    format!(
+        r##"
+[rate_limit]
+writes_per_minute = 0
+
+[[sites]]
+id = "intl"
+name = "Intl Shop"
+origins = ["{SHOP}"]
+timezone = "Europe/Riga"
+greeting = "Hi! How can we help?"
+topics = ["Orders", "Returns"]
+consent_text = "You may call me about this request."
+launcher = "Ask us"
+[sites.texts.lv]
+greeting = "Sveiki! Kā varam palīdzēt?"
+topics = ["Pasūtījumi", "Atgriešana"]
+consent_text = "Jūs drīkstat man zvanīt par šo pieprasījumu."
+launcher = "Jautājiet mums"
+[sites.texts.ar]
+greeting = "مرحبًا! كيف يمكننا مساعدتك؟"
+[sites.theme]
+color = "#FBBF24"
+dark_color = "#1e3a8a"
+"##
+    )
+}
+
+async fn site_config(server: &TestServer, query: &str) -> porchlight_protocol::SiteConfig {
+    let response = server.client.get(server.url(&format!("/v1/sites/intl/config{query}"))).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{query}");
+    assert_eq!(header(response.headers(), "cache-control"), "public, max-age=60", "{query}");
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn site_config_texts_come_in_the_first_language_the_site_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&texts_config(), dir.path()).await;
+
+    for query in ["?locale=lv,en", "?locale=lv-LV", "?locale=fr-FR,%20LV,ar", "?locale=th,lv"] {
+        let lv = site_config(&server, query).await;
+        assert_eq!(lv.locale.as_deref(), Some("lv"), "{query}");
+        assert_eq!(lv.greeting.as_deref(), Some("Sveiki! Kā varam palīdzēt?"), "{query}");
+        assert_eq!(lv.consent_text.as_deref(), Some("Jūs drīkstat man zvanīt par šo pieprasījumu."));
+        assert_eq!(lv.launcher_text.as_deref(), Some("Jautājiet mums"));
+        assert_eq!(lv.callback_topics, ["Orders", "Returns"], "values stay canonical: {query}");
+        assert_eq!(lv.callback_topic_labels, ["Pasūtījumi", "Atgriešana"], "{query}");
+    }
+
+    // Arabic has only a greeting: the rest falls back to the defaults.
+    let ar = site_config(&server, "?locale=ar-EG").await;
+    assert_eq!(ar.locale.as_deref(), Some("ar"));
+    assert_eq!(ar.greeting.as_deref(), Some("مرحبًا! كيف يمكننا مساعدتك؟"));
+    assert_eq!(ar.consent_text.as_deref(), Some("You may call me about this request."));
+    assert_eq!(ar.launcher_text.as_deref(), Some("Ask us"));
+    assert!(ar.callback_topic_labels.is_empty());
+
+    // A language the site has no texts for (or none asked for): the default texts.
+    for query in ["?locale=fr", "?locale=en", "", "?locale=", "?locale=%00%2C%2C", "?other=lv"] {
+        let default = site_config(&server, query).await;
+        assert_eq!(default.locale, None, "{query}");
+        assert_eq!(default.greeting.as_deref(), Some("Hi! How can we help?"), "{query}");
+        assert_eq!(default.consent_text.as_deref(), Some("You may call me about this request."));
+        assert_eq!(default.launcher_text.as_deref(), Some("Ask us"));
+        assert_eq!(default.callback_topics, ["Orders", "Returns"]);
+        assert!(default.callback_topic_labels.is_empty(), "{query}");
+    }
+
+    // The callback form submits the value, never the label, whatever language it showed.
+    let mut callback =
+        json!({"name": "Anna Bērziņa", "phone": "+371 2000 0000", "consent": true, "topic": "Pasūtījumi"});
+    let response = server.post_json("/v1/sites/intl/callbacks", Some(KEY), &callback).await;
+    let error = api_error(response, 422, "validation_failed").await;
+    assert_eq!(error["fields"][0]["field"], "topic");
+    callback["topic"] = json!("Orders");
+    let response = server.post_json("/v1/sites/intl/callbacks", Some(KEY), &callback).await;
+    assert_eq!(response.status(), 201);
+}
+
+#[tokio::test]
+async fn site_config_carries_the_theme_with_computed_text_colours() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&texts_config(), dir.path()).await;
+    let raw: Value =
+        server.client.get(server.url("/v1/sites/intl/config?locale=fr")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        raw["theme"],
+        json!({"color": "#fbbf24", "text_color": "#000000", "dark_color": "#1e3a8a", "dark_text_color": "#ffffff"})
+    );
+    // The text colour the server picked is at least AA on the brand colour.
+    use porchlight_protocol::color::{contrast_ratio, parse_hex_color, MIN_TEXT_CONTRAST};
+    let on = |bg: &str, fg: &str| contrast_ratio(parse_hex_color(bg).unwrap(), parse_hex_color(fg).unwrap());
+    assert!(on("#fbbf24", "#000000") >= MIN_TEXT_CONTRAST);
+    assert!(on("#1e3a8a", "#ffffff") >= MIN_TEXT_CONTRAST);
+
+    // A site without [sites.theme] has none (the widget keeps its own colours).
+    let (plain, _dir) = TestServer::with_defaults().await;
+    let raw: Value = plain.client.get(plain.url("/v1/sites/demo/config")).send().await.unwrap().json().await.unwrap();
+    assert!(raw["theme"].is_null() && raw["locale"].is_null() && raw["launcher_text"].is_null(), "{raw}");
+    assert_eq!(raw["callback_topic_labels"], json!([]));
+}
+
+#[tokio::test]
+async fn the_builtin_demo_site_shows_texts_per_language_and_a_brand_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = porchlight_server::config::Settings {
+        listen: "127.0.0.1:0".into(),
+        database: dir.path().join("porchlight.db"),
+        assets: dir.path().join("dist"),
+        ..porchlight_server::config::Settings::default()
+    };
+    let server = TestServer::start_with(settings).await;
+    let get = |query: &'static str| {
+        let request = server.client.get(server.url(&format!("/v1/sites/demo/config{query}")));
+        async move { request.send().await.unwrap().json::<porchlight_protocol::SiteConfig>().await.unwrap() }
+    };
+    assert_eq!(get("").await.greeting.as_deref(), Some("Hi! How can we help?"));
+    let lv = get("?locale=lv").await;
+    assert_eq!((lv.locale.as_deref(), lv.greeting.as_deref()), (Some("lv"), Some("Sveiki! Kā varam palīdzēt?")));
+    assert_eq!(get("?locale=ar").await.locale.as_deref(), Some("ar"));
+    let theme = get("?locale=it").await.theme.unwrap();
+    assert_eq!((theme.color.as_str(), theme.text_color.as_str()), ("#0f766e", "#ffffff"));
+    assert_eq!((theme.dark_color.as_deref(), theme.dark_text_color.as_deref()), (Some("#2dd4bf"), Some("#000000")));
+}
+
+#[tokio::test]
+async fn openapi_documents_the_config_locale_and_theme() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    let doc: Value = server.client.get(server.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let parameters = doc["paths"]["/v1/sites/{site}/config"]["get"]["parameters"].as_array().unwrap();
+    assert!(parameters.iter().any(|p| p["name"] == "locale" && p["in"] == "query"), "{parameters:?}");
+    let config = &doc["components"]["schemas"]["SiteConfig"]["properties"];
+    for field in ["callback_topic_labels", "launcher_text", "locale", "theme"] {
+        assert!(config.get(field).is_some(), "SiteConfig.{field}");
+    }
+    let theme = &doc["components"]["schemas"]["Theme"];
+    assert_eq!(theme["required"], json!(["color", "text_color"]));
+    assert!(theme["properties"].get("dark_color").is_some());
+}

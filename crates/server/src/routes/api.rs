@@ -27,8 +27,15 @@ pub(crate) fn respond<T: serde::Serialize>(created: bool, body: T) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn site_config(CurrentSite(site): CurrentSite) -> Response {
-    let mut response = Json(site.public_config()).into_response();
+/// `?locale=lv-LV,en`: the visitor's languages, best first (the loader's list). The texts are
+/// chosen from the query, never from `Accept-Language`, so the URL alone decides the answer and
+/// shared caches need no `Vary`.
+async fn site_config(CurrentSite(site): CurrentSite, RawQuery(query): RawQuery) -> Response {
+    let locales = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "locale")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let mut response = Json(site.public_config(&locales)).into_response();
     // Short, so an edited config reaches visitors within a minute without a request per page.
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     response

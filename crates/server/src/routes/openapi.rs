@@ -64,11 +64,16 @@ fn operations() -> Vec<Op> {
         op(
             "get",
             "/v1/sites/{site}/config",
-            "The site's public widget configuration.",
+            "The site's public widget configuration, with the site's texts in the visitor's language.",
             Public,
             None,
             &[(200, "The configuration.", "SiteConfig")],
-            &[],
+            &[(
+                "locale",
+                "The visitor's languages, best first, comma-separated BCP 47 tags (e.g. `lv-LV,en`). The site's \
+                 texts come in the first of them (by primary subtag) the site has texts for, named in `locale` of \
+                 the answer; otherwise the site's default texts and `locale` null.",
+            )],
         ),
         op(
             "get",
@@ -452,8 +457,16 @@ fn schemas() -> Value {
         "SiteConfig": object(&["site", "name", "timezone", "promises"], json!({"site": s(), "name": s(),
             "greeting": ns(), "timezone": s(), "promises": {"type": "object"},
             "rating_scale": {"type": "string", "enum": ["faces3", "thumbs2", "stars5"]},
-            "callback_topics": {"type": "array", "items": s()}, "consent_text": ns(), "default_country": ns(),
-            "rating_change_window_secs": nn()})),
+            "callback_topics": {"type": "array", "items": s(),
+                "description": "The topic values a callback's `topic` must be one of, whatever the language."},
+            "callback_topic_labels": {"type": "array", "items": s(), "description": "Display labels of \
+                callback_topics in `locale`, same length and order; empty: show the values."},
+            "consent_text": ns(), "default_country": ns(), "rating_change_window_secs": nn(),
+            "launcher_text": {"type": ["string", "null"], "description": "The site's launcher text; null: the \
+                widget's own."},
+            "locale": {"type": ["string", "null"], "description": "Primary language subtag of greeting, \
+                consent_text, callback_topic_labels and launcher_text; null: the site's default texts."},
+            "theme": {"oneOf": [schema_ref("Theme"), {"type": "null"}]}})),
         "Availability": {"type": "object", "description": "See the protocol crate's availability module."},
         "PresenceUpdate": object(&["status"], json!({"status": {"type": "string", "enum": ["online", "away"]}})),
         "Presence": object(&["status", "updated_ms"], json!({"status": s(), "updated_ms": n()})),
@@ -510,7 +523,8 @@ fn schemas() -> Value {
     })
 }
 
-/// The live chat and console schemas (a second `json!` keeps the macro within its recursion limit).
+/// The live chat and console schemas, and `Theme` (a second `json!` keeps the macro within its
+/// recursion limit).
 fn chat_schemas() -> Value {
     let s = || json!({"type": "string"});
     let n = || json!({"type": "integer", "format": "int64"});
@@ -520,6 +534,13 @@ fn chat_schemas() -> Value {
         "ChatMessage": object(&["id", "client_id", "author", "body", "created_ms"], json!({"id": n(),
             "client_id": s(), "author": {"type": "string", "enum": ["visitor", "operator"]}, "body": s(),
             "created_ms": n()})),
+        "Theme": object(&["color", "text_color"], json!({
+            "color": {"type": "string", "pattern": "^#[0-9a-f]{6}$", "description": "The brand colour."},
+            "text_color": {"type": "string", "enum": ["#ffffff", "#000000"], "description": "Whichever of \
+                white and black has the higher WCAG 2.x contrast ratio on `color` (always at least 4.5:1)."},
+            "dark_color": {"type": ["string", "null"], "pattern": "^#[0-9a-f]{6}$",
+                "description": "Used instead of `color` under prefers-color-scheme: dark; null: `color`."},
+            "dark_text_color": {"type": ["string", "null"], "enum": ["#ffffff", "#000000", null]}})),
         "TypingEvent": object(&["author"], json!({"author": {"type": "string", "enum": ["visitor", "operator"]}})),
         "ConversationClosed": object(&["closed_ms"], json!({"closed_ms": n()})),
         "OperatorLogin": object(&["email", "password"], json!({"email": s(), "password": s()})),
