@@ -16,8 +16,6 @@
 //! A new language: a new `{tag}.json` here, its [`PluralRules`] in [`PluralRules::of`], and its
 //! tag in the server's list (`crates/server/src/locales.rs`).
 
-use std::collections::HashMap;
-
 use porchlight_protocol::FieldErrorCode;
 
 macro_rules! keys {
@@ -109,6 +107,10 @@ keys! {
     ChatTooLong,
     /// Screen-reader prefix of an operator's message.
     ChatReply,
+    /// Shown while the operator is typing.
+    ChatOperatorTyping,
+    /// Above the rating once the operator has closed the conversation.
+    ChatEnded,
 
     CbIntro,
     CbName,
@@ -125,6 +127,8 @@ keys! {
     CbHoneypot,
     CbSubmit,
     CbSending,
+    /// A request kept in the outbox until the server can be reached.
+    CbQueued,
     /// `{when}`
     CbThanks,
     /// `{reference}`
@@ -149,6 +153,8 @@ keys! {
     ErrTimeInvalid,
 
     RateLegend,
+    /// The satisfaction prompt after a callback is done.
+    RateLegendCallback,
     RateBad,
     RateNeutral,
     RateGood,
@@ -279,15 +285,21 @@ impl Entry {
 pub struct Catalog {
     tag: String,
     rules: PluralRules,
-    entries: HashMap<Key, Entry>,
+    /// Indexed by the key's position in [`Key::ALL`] (its discriminant): no hashing code in
+    /// the WASM.
+    entries: Vec<Option<Entry>>,
 }
 
 impl Catalog {
     /// From a bundle's raw entries (key name → text or category → text). Unknown names and
     /// categories are ignored here; the bundle test reports them.
     pub fn new<'a>(tag: &str, raw: impl IntoIterator<Item = (&'a str, Entry)>) -> Catalog {
-        let by_name: HashMap<&str, Key> = Key::ALL.iter().map(|k| (k.name(), *k)).collect();
-        let entries = raw.into_iter().filter_map(|(name, entry)| Some((*by_name.get(name)?, entry))).collect();
+        let mut entries = vec![None; Key::ALL.len()];
+        for (name, entry) in raw {
+            if let Some(key) = Key::ALL.iter().find(|k| k.name() == name) {
+                entries[*key as usize] = Some(entry);
+            }
+        }
         let tag = if tag.is_empty() { "en".to_owned() } else { tag.to_owned() };
         Catalog { rules: PluralRules::of(primary(&tag)), tag, entries }
     }
@@ -348,7 +360,7 @@ impl Catalog {
     }
 
     pub fn entry(&self, key: Key) -> Option<&Entry> {
-        self.entries.get(&key)
+        self.entries.get(key as usize)?.as_ref()
     }
 
     pub fn rules(&self) -> PluralRules {

@@ -67,10 +67,15 @@ pub fn run() -> Result {
     sh(Command::new("node")
         .arg(root.join("xtask/node/node_modules/terser/bin/terser"))
         .arg(root.join("loader/porchlight.js"))
-        .args(["--compress", "passes=2", "--mangle", "--comments", "false", "--ecma", "2017", "-o"])
+        .args(["--compress", "passes=3,unsafe_arrows=true,unsafe=true", "--mangle", "--comments", "false", "--ecma", "2020", "-o"])
         .arg(dist.join("porchlight.js")))?;
 
-    // 4. Precompressed copies and the size report, with budgets that fail the build.
+    // 4. Precompressed copies and the size report, with budgets that fail the build. The server
+    // inlines one language's strings into frame.html: the payload counts the heaviest one.
+    let strings = language_bundles(&root, &dist.join("strings"))?;
+    let heaviest = strings.iter().max_by_key(|f| size::sizes(f).map(|s| s.brotli).unwrap_or(0)).cloned();
+    let mut frame_files = frame_files;
+    frame_files.extend(heaviest);
     let loader = vec![dist.join("porchlight.js")];
     for file in loader.iter().chain(&frame_files).chain(&console_files) {
         size::precompress(file)?;
@@ -83,11 +88,15 @@ pub fn run() -> Result {
                 name: "frame payload (html+js+wasm+css)",
                 files: frame_files,
                 // The foundation shipped at 118 KB against a 120 KB goal; wait times, the
-                // outbox, rating changes, callback slots and follow-up took it to ~148 KB. The
-                // budget sits just above that so any further growth fails the build, until the
+                // outbox, rating changes, callback slots and follow-up took it to ~148 KB, live
+                // chat, the callback outbox and seven languages further. The budget sits just
+                // above the measured size so any further growth fails the build, until the
                 // panel is split (see README, Size) and the 120 KB goal is restored.
-                max_brotli: 150 * 1024,
+                max_brotli: 172 * 1024,
             },
+            // All languages together, for comparison: what compiling them into the WASM would
+            // cost (each frame gets one, counted above).
+            Budget { name: "strings, all languages", files: strings, max_brotli: 20 * 1024 },
             // Operators load it once per shift: a generous ceiling, not a target.
             Budget { name: "console payload (html+js+wasm+css)", files: console_files, max_brotli: 400 * 1024 },
         ],
@@ -227,4 +236,42 @@ mod tests {
         assert_ne!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"2"));
         assert_eq!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"1"));
     }
+}
+
+/// Each `src/i18n/{tag}.json` minified as the server inlines it, into `out` (for the report).
+fn language_bundles(root: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    fs::create_dir_all(out).map_err(io("create strings folder"))?;
+    let mut files = Vec::new();
+    let mut entries: Vec<_> = fs::read_dir(root.join("src/i18n")).map_err(io("list src/i18n"))?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let text = fs::read_to_string(&path).map_err(io("read a language bundle"))?;
+        let target = out.join(path.file_name().unwrap_or_default());
+        fs::write(&target, minify_json(&text)).map_err(io("write a minified bundle"))?;
+        files.push(target);
+    }
+    Ok(files)
+}
+
+/// Drops the whitespace between JSON tokens (strings kept byte for byte).
+pub fn minify_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }

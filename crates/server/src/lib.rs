@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod locales;
 pub mod origin;
 pub mod rate_limit;
 pub mod routes;

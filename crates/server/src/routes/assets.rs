@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,6 +13,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use url::Url;
 
+use crate::locales::Language;
 use crate::origin::Origin;
 use crate::state::AppState;
 
@@ -110,7 +111,7 @@ async fn fingerprinted_headers(State(state): State<AppState>, request: Request, 
 /// on the customer's page. Its CSP's `frame-ancestors` is what stops any other page from
 /// embedding it (and clickjacking visitors); `origin` is checked here too so a frame is never
 /// set up to talk to a page the site did not configure.
-async fn frame(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let params: Vec<(String, String)> =
         url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
     let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -123,7 +124,7 @@ async fn frame(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respon
         return text(StatusCode::FORBIDDEN, "this page's origin may not embed this site's widget\n");
     }
 
-    let html = match tokio::fs::read(state.assets().join("frame.html")).await {
+    let html = match tokio::fs::read_to_string(state.assets().join("frame.html")).await {
         Ok(html) => html,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return missing(&state),
         Err(e) => {
@@ -143,9 +144,15 @@ async fn frame(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respon
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
          connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'; object-src 'none'"
     );
-    let mut response = (StatusCode::OK, html).into_response();
+    let language = Language::pick(param(query::LOCALE).unwrap_or_default());
+    let (body, encoding) = compress(language.inline_into(&html).into_bytes(), &request_headers);
+    let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
     // The frame's HTML names fingerprinted assets: revalidate so a release takes effect at once.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     match HeaderValue::from_str(&csp) {
@@ -155,4 +162,33 @@ async fn frame(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respon
         Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the frame policy\n"),
     }
     response
+}
+
+/// Compresses a generated document (the frame, which carries the visitor's strings) with the
+/// best encoding the browser accepts: brotli, else gzip, else none. Static files are
+/// precompressed at build time instead.
+fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str>) {
+    use std::io::Write;
+    let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accepts = |name: &str| {
+        accepted.split(',').any(|part| {
+            let mut fields = part.split(';');
+            fields.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)) && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
+        })
+    };
+    if accepts("br") {
+        let mut out = Vec::with_capacity(body.len() / 3);
+        let params = brotli::enc::BrotliEncoderParams { quality: 9, ..Default::default() };
+        if brotli::BrotliCompress(&mut body.as_slice(), &mut out, &params).is_ok() {
+            return (out, Some("br"));
+        }
+    } else if accepts("gzip") {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        if encoder.write_all(&body).is_ok() {
+            if let Ok(out) = encoder.finish() {
+                return (out, Some("gzip"));
+            }
+        }
+    }
+    (body, None)
 }
