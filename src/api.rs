@@ -146,6 +146,27 @@ impl Api {
         fetch_json("GET", &url, None, &[("Authorization", &bearer(token))]).await
     }
 
+    /// The conversation's event stream. `EventSource` cannot send headers, so the token goes in
+    /// the query (the server accepts it there for this route only); `after` is where a fresh
+    /// stream starts, a reconnecting one sends `Last-Event-ID` instead.
+    pub fn events_url(&self, conversation_id: &str, token: &str, after: i64) -> String {
+        let id = encode_segment(conversation_id);
+        self.url(&format!("conversations/{id}/events?after={after}&token={}", encode_segment(token)))
+    }
+
+    /// Tells the operator the visitor is typing (never stored; the server drops extras).
+    pub async fn typing(&self, conversation_id: &str, token: &str) -> Result<(), ApiFailure> {
+        let url = self.url(&format!("conversations/{}/typing", encode_segment(conversation_id)));
+        let auth = bearer(token);
+        let (status, retry_after, _, text) =
+            fetch_text("POST", &url, Some("{}".into()), &[("Authorization", &auth)]).await.ok_or(ApiFailure::Offline)?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(classify(status, retry_after.as_deref(), &text))
+        }
+    }
+
     pub async fn callback_slots(&self) -> Result<CallbackSlots, ApiFailure> {
         fetch_json("GET", &self.url("callbacks/slots"), None, &[]).await
     }
@@ -291,6 +312,10 @@ mod tests {
         assert_eq!(api.url("config"), "https://w.example/v1/sites/demo/config");
         assert_eq!(encode_segment("c_1-a"), "c_1-a");
         assert_eq!(encode_segment("a/b?"), "a%2Fb%3F");
+        assert_eq!(
+            api.events_url("cv_1", "t+k/=", 42),
+            "https://w.example/v1/sites/demo/conversations/cv_1/events?after=42&token=t%2Bk%2F%3D"
+        );
     }
 
     #[test]

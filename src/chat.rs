@@ -4,12 +4,19 @@
 //! Messages are sent one at a time, in order ([`ChatLog::start_next`]), so that the first one
 //! creates the conversation and the later ones are appended to it. Each message keeps its client
 //! id for life, so a retry is stored once by the server.
+//!
+//! Everything read back (the live stream, its replays, other tabs, a poll) goes through
+//! [`ChatLog::receive`], which knows a message by its server id, or, for one of ours still
+//! waiting for its acknowledgement, by its client id: however often a message arrives, it is
+//! shown once. The conversation, how far the visitor has seen it and whether it was closed are
+//! saved ([`ChatLog::saved`]), so a reload resumes it.
 
 use porchlight_protocol::{
     Author, ChatMessage, ConversationCreated, FieldErrors, MessageAck, NewConversation, NewMessage,
 };
 
 use crate::api::ApiFailure;
+use crate::outbox::{from_json_strings, non_empty, to_json_strings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -45,12 +52,18 @@ pub struct Entry {
     pub operator: bool,
 }
 
-/// The conversation, once the server has created it. Memory only (for now).
+/// The conversation, once the server has created it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub conversation_id: String,
     pub token: String,
+    /// When the operator closed it (server clock). The next message starts a new one.
+    pub closed_ms: Option<i64>,
 }
+
+/// A saved closed conversation is forgotten this long after it was closed, so a visitor who
+/// comes back another day starts afresh.
+pub const FORGET_CLOSED_MS: i64 = 86_400_000;
 
 /// The request for the next message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +108,8 @@ pub struct ChatLog {
     last_error: Option<ApiFailure>,
     /// The largest server id read back so far (`?after=` of the next poll).
     read_up_to: i64,
+    /// Operator messages up to this server id have been seen (the panel was open).
+    seen_up_to: i64,
 }
 
 impl ChatLog {
@@ -132,19 +147,121 @@ impl ChatLog {
         self.read_up_to
     }
 
-    /// Adds the operator's messages among `messages` (read back from the server) that aren't in
-    /// the log yet. Returns whether there were any.
-    pub fn receive(&mut self, messages: Vec<ChatMessage>) -> bool {
-        let mut any = false;
+    /// Adds the messages among `messages` (read back from the server, in any order, any number
+    /// of times) that aren't shown yet, in server id order before the messages still waiting
+    /// for an id. One of ours that is still waiting for its acknowledgement is recognised by its
+    /// client id and marked sent. Returns how many operator messages were new.
+    pub fn receive(&mut self, messages: Vec<ChatMessage>) -> usize {
+        let mut replies = 0;
         for m in messages {
             self.read_up_to = self.read_up_to.max(m.id);
-            if m.author == Author::Operator && !self.entries.iter().any(|e| e.server_id == Some(m.id)) {
-                let entry = Entry { client_id: m.client_id, body: m.body, status: Status::Sent, server_id: Some(m.id), operator: true };
-                self.entries.push(entry);
-                any = true;
+            if m.author == Author::Unknown || self.entries.iter().any(|e| e.server_id == Some(m.id)) {
+                continue;
+            }
+            let operator = m.author == Author::Operator;
+            if let Some(own) =
+                self.entries.iter_mut().find(|e| !operator && !e.operator && e.server_id.is_none() && e.client_id == m.client_id)
+            {
+                own.server_id = Some(m.id);
+                own.status = Status::Sent;
+                continue;
+            }
+            let at = self.entries.iter().position(|e| e.server_id.is_none_or(|id| id > m.id)).unwrap_or(self.entries.len());
+            let entry = Entry { client_id: m.client_id, body: m.body, status: Status::Sent, server_id: Some(m.id), operator };
+            self.entries.insert(at, entry);
+            replies += usize::from(operator);
+        }
+        replies
+    }
+
+    /// Operator messages the visitor has not seen yet (the launcher's badge).
+    pub fn unread(&self) -> u32 {
+        let n = self.entries.iter().filter(|e| e.operator && e.server_id.is_some_and(|id| id > self.seen_up_to)).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// The visitor sees everything read so far (the panel is open). Returns the new mark if it
+    /// moved, for the other tabs.
+    pub fn mark_seen(&mut self) -> Option<i64> {
+        let to = self.entries.iter().filter_map(|e| e.server_id).max().unwrap_or(0);
+        self.note_seen(to).then_some(to)
+    }
+
+    /// Another tab (or a saved state) has seen up to `id`. Returns whether the mark moved.
+    pub fn note_seen(&mut self, id: i64) -> bool {
+        let moved = id > self.seen_up_to;
+        self.seen_up_to = self.seen_up_to.max(id);
+        moved
+    }
+
+    /// The operator closed the conversation `conversation_id`. Returns whether that is news.
+    pub fn close(&mut self, conversation_id: &str, closed_ms: i64) -> bool {
+        match &mut self.session {
+            Some(s) if s.conversation_id == conversation_id && s.closed_ms.is_none() => {
+                s.closed_ms = Some(closed_ms);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The id of the current conversation if the operator has closed it (it is then rated).
+    pub fn closed_conversation(&self) -> Option<&str> {
+        self.session.as_ref().filter(|s| s.closed_ms.is_some()).map(|s| s.conversation_id.as_str())
+    }
+
+    /// The open conversation, for the typing signal.
+    pub fn open_session(&self) -> Option<&Session> {
+        self.session.as_ref().filter(|s| s.closed_ms.is_none())
+    }
+
+    /// Takes over a conversation started elsewhere: one saved before a reload, or one another
+    /// tab just started. Only when this tab has none open and is not starting one itself, so
+    /// two tabs that both started one keep theirs instead of swapping back and forth. Returns
+    /// whether the conversation changed.
+    pub fn adopt(&mut self, session: Session, seen: i64) -> bool {
+        self.note_seen(seen);
+        if let Some(ours) = &mut self.session {
+            if ours.conversation_id == session.conversation_id {
+                ours.closed_ms = ours.closed_ms.or(session.closed_ms);
+                return false;
             }
         }
-        any
+        if self.busy || self.open_session().is_some() {
+            return false;
+        }
+        self.session = Some(session);
+        // Server ids are global, but the next read is of this conversation from its start.
+        self.read_up_to = 0;
+        true
+    }
+
+    /// The saved form: a JSON array of strings — conversation id, token, seen up to, closed at
+    /// (`""` while open). `None` before there is a conversation.
+    pub fn saved(&self) -> Option<String> {
+        let s = self.session.as_ref()?;
+        let closed = s.closed_ms.map(|ms| ms.to_string()).unwrap_or_default();
+        Some(to_json_strings(&[s.conversation_id.clone(), s.token.clone(), self.seen_up_to.to_string(), closed]))
+    }
+
+    /// A log resuming a saved conversation, unless unreadable or closed more than
+    /// [`FORGET_CLOSED_MS`] before `now`.
+    pub fn restore(json: &str, now: i64) -> Option<ChatLog> {
+        let f = from_json_strings(json);
+        let [id, token, seen, closed] = f.as_slice() else { return None };
+        if id.is_empty() || token.is_empty() {
+            return None;
+        }
+        let closed_ms = match non_empty(closed) {
+            Some(ms) => Some(ms.parse::<i64>().ok()?),
+            None => None,
+        };
+        if closed_ms.is_some_and(|ms| now - ms > FORGET_CLOSED_MS) {
+            return None;
+        }
+        let mut log = ChatLog::default();
+        log.adopt(Session { conversation_id: id.clone(), token: token.clone(), closed_ms }, seen.parse().unwrap_or(0));
+        Some(log)
     }
 
     /// Queues a failed message again, under the same client id.
@@ -168,7 +285,7 @@ impl ChatLog {
         entry.status = Status::InFlight;
         self.busy = true;
         let message = NewMessage { client_id: entry.client_id.clone(), body: entry.body.clone() };
-        Some(match &self.session {
+        Some(match self.open_session() {
             None => Job::Start(NewConversation { message, page: None }),
             Some(s) => Job::Append { conversation_id: s.conversation_id.clone(), token: s.token.clone(), message },
         })
@@ -183,8 +300,10 @@ impl ChatLog {
             Ok(done) => {
                 let ack = match done {
                     Done::Started(created) => {
-                        self.session =
-                            Some(Session { conversation_id: created.conversation_id, token: created.token });
+                        let session =
+                            Session { conversation_id: created.conversation_id, token: created.token, closed_ms: None };
+                        self.session = Some(session);
+                        self.read_up_to = 0;
                         created.message
                     }
                     Done::Appended(ack) => ack,
@@ -194,6 +313,8 @@ impl ChatLog {
                 self.last_error = None;
                 Some(entry.body.clone())
             }
+            // Already read back from the server: stored, whatever this answer says.
+            Err(_) if entry.server_id.is_some() => None,
             Err(failure) => {
                 entry.status = Status::Failed;
                 self.last_error = Some(failure);
@@ -305,13 +426,149 @@ mod tests {
             created_ms: 1,
         };
         let read = vec![message(1, Author::Visitor, "Hello"), message(2, Author::Operator, "Hi! Checking.")];
-        assert!(log.receive(read.clone()));
+        assert_eq!(log.receive(read.clone()), 1);
         assert_eq!(log.read_up_to(), 2);
-        assert!(!log.receive(read), "the same reply twice is added once");
-        assert!(!log.receive(vec![message(3, Author::Unknown, "?")]));
+        assert_eq!(log.receive(read), 0, "the same reply twice is added once");
+        assert_eq!(log.receive(vec![message(3, Author::Unknown, "?")]), 0);
         assert_eq!(log.read_up_to(), 3);
         let bodies: Vec<(&str, bool)> = log.entries().iter().map(|e| (e.body.as_str(), e.operator)).collect();
         assert_eq!(bodies, vec![("Hello", false), ("Hi! Checking.", true)]);
+    }
+
+    fn msg(id: i64, author: Author, client_id: &str, body: &str) -> ChatMessage {
+        ChatMessage { id, client_id: client_id.into(), author, body: body.into(), created_ms: id }
+    }
+
+    /// A log with a started conversation whose first message ("Hello", client-0001) has id 1.
+    fn started() -> ChatLog {
+        let mut log = ChatLog::default();
+        log.submit("client-0001".into(), "Hello").unwrap();
+        let job = log.start_next().unwrap();
+        log.finish(job.client_id(), Ok(created("client-0001")));
+        log
+    }
+
+    fn bodies(log: &ChatLog) -> Vec<&str> {
+        log.entries().iter().map(|e| e.body.as_str()).collect()
+    }
+
+    #[test]
+    fn replays_after_a_reconnect_show_nothing_twice_and_lose_nothing() {
+        let mut log = started();
+        let first = vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")];
+        assert_eq!(log.receive(first.clone()), 1);
+        // The stream broke after id 2; the resumed stream replays from there, and a poll that
+        // overlapped it reads 2 and 3 again.
+        let resumed = vec![msg(3, Author::Operator, "op-00000003", "Order #1?"), msg(4, Author::Operator, "op-00000004", "Found it")];
+        assert_eq!(log.receive(resumed.clone()), 2);
+        assert_eq!(log.receive(vec![first[1].clone(), resumed[0].clone()]), 0);
+        assert_eq!(log.receive(first), 0);
+        assert_eq!(bodies(&log), vec!["Hello", "Hi", "Order #1?", "Found it"]);
+        assert_eq!(log.read_up_to(), 4);
+    }
+
+    #[test]
+    fn our_message_arriving_on_the_stream_before_its_ack_is_the_same_message() {
+        let mut log = started();
+        log.submit("client-0002".into(), "Where is my order?").unwrap();
+        let job = log.start_next().unwrap();
+        // The stream (or another tab's relay) is faster than the POST's answer.
+        assert_eq!(log.receive(vec![msg(5, Author::Visitor, "client-0002", "Where is my order?")]), 0);
+        assert_eq!(log.entries()[1].status, Status::Sent);
+        assert_eq!(log.entries()[1].server_id, Some(5));
+        let ack = MessageAck { id: 5, client_id: "client-0002".into(), created_ms: 5 };
+        assert_eq!(log.finish(job.client_id(), Ok(Done::Appended(ack))), Some("Where is my order?".into()));
+        assert_eq!(log.entries().len(), 2);
+        // A failed one that had in fact been stored is sent, not retried.
+        log.submit("client-0003".into(), "Hello?").unwrap();
+        let job = log.start_next().unwrap();
+        log.finish(job.client_id(), Err(ApiFailure::Offline));
+        log.receive(vec![msg(6, Author::Visitor, "client-0003", "Hello?")]);
+        assert_eq!(log.entries()[2].status, Status::Sent);
+        assert_eq!(log.start_next(), None);
+    }
+
+    #[test]
+    fn messages_from_another_tab_are_shown_in_server_order_before_unsent_ones() {
+        let mut log = started();
+        log.submit("client-0002".into(), "Still queued").unwrap();
+        // Sent in another tab (visitor author, a client id we don't know), then a reply; the
+        // stream may deliver them out of order when a replay and a relay overlap.
+        log.receive(vec![msg(4, Author::Operator, "op-00000004", "Reply"), msg(3, Author::Visitor, "tab-b-0003", "From tab B")]);
+        assert_eq!(bodies(&log), vec!["Hello", "From tab B", "Reply", "Still queued"]);
+        assert!(!log.entries()[1].operator);
+    }
+
+    #[test]
+    fn unread_counts_operator_messages_until_seen_and_the_mark_survives_a_reload() {
+        let mut log = started();
+        assert_eq!(log.unread(), 0);
+        log.receive(vec![msg(2, Author::Operator, "op-00000002", "Hi"), msg(3, Author::Visitor, "tab-b-0003", "x")]);
+        log.receive(vec![msg(4, Author::Operator, "op-00000004", "There?")]);
+        assert_eq!(log.unread(), 2, "only operator messages count");
+        log.receive(vec![msg(4, Author::Operator, "op-00000004", "There?")]);
+        assert_eq!(log.unread(), 2, "a replayed one is not counted again");
+        assert_eq!(log.mark_seen(), Some(4));
+        assert_eq!(log.mark_seen(), None);
+        assert_eq!(log.unread(), 0);
+
+        // After a reload the replay brings everything again: only what is newer is unread.
+        let saved = log.saved().unwrap();
+        let mut reloaded = ChatLog::restore(&saved, 0).unwrap();
+        assert_eq!(reloaded.session().unwrap().conversation_id, "conv-1");
+        reloaded.receive(vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")]);
+        reloaded.receive(vec![msg(4, Author::Operator, "op-00000004", "There?"), msg(7, Author::Operator, "op-00000007", "New")]);
+        assert_eq!(reloaded.unread(), 1);
+        // Another tab opened its panel.
+        assert!(reloaded.note_seen(7));
+        assert!(!reloaded.note_seen(5), "the mark never moves back");
+        assert_eq!(reloaded.unread(), 0);
+    }
+
+    #[test]
+    fn a_closed_conversation_is_saved_rated_and_the_next_message_starts_a_new_one() {
+        let mut log = started();
+        assert!(!log.close("conv-other", 9));
+        assert!(log.close("conv-1", 9));
+        assert!(!log.close("conv-1", 10), "the first close wins");
+        assert_eq!(log.closed_conversation(), Some("conv-1"));
+        assert_eq!(log.open_session(), None);
+        let saved = log.saved().unwrap();
+        assert_eq!(ChatLog::restore(&saved, 9 + FORGET_CLOSED_MS).unwrap().closed_conversation(), Some("conv-1"));
+        assert_eq!(ChatLog::restore(&saved, 10 + FORGET_CLOSED_MS), None, "forgotten a day after closing");
+        assert_eq!(ChatLog::restore("[\"a\"]", 0), None);
+        assert_eq!(ChatLog::restore("nonsense", 0), None);
+
+        log.submit("client-0002".into(), "One more thing").unwrap();
+        assert!(matches!(log.start_next(), Some(Job::Start(_))));
+        let next = ConversationCreated {
+            conversation_id: "conv-2".into(),
+            token: "secret-2".into(),
+            message: MessageAck { id: 11, client_id: "client-0002".into(), created_ms: 11 },
+        };
+        log.finish("client-0002", Ok(Done::Started(next)));
+        assert_eq!(log.closed_conversation(), None);
+        assert_eq!(log.open_session().unwrap().conversation_id, "conv-2");
+        assert_eq!(log.read_up_to(), 0, "the new conversation is read from its start");
+    }
+
+    #[test]
+    fn a_conversation_from_another_tab_is_adopted_only_when_this_tab_has_none_open() {
+        let other = || Session { conversation_id: "conv-b".into(), token: "t".into(), closed_ms: None };
+        let mut fresh = ChatLog::default();
+        assert!(fresh.adopt(other(), 0));
+        assert!(!fresh.adopt(other(), 0), "the same one again changes nothing");
+        assert!(matches!(fresh.submit("client-0009".into(), "hi").map(|_| fresh.start_next()), Ok(Some(Job::Append { .. }))));
+
+        let mut starting = ChatLog::default();
+        starting.submit("client-0001".into(), "Hello").unwrap();
+        starting.start_next().unwrap();
+        assert!(!starting.adopt(other(), 0), "its own conversation is on its way");
+
+        let mut open = started();
+        assert!(!open.adopt(other(), 0), "two open conversations: each tab keeps its own");
+        open.close("conv-1", 5);
+        assert!(open.adopt(other(), 0), "after a close, the conversation another tab started");
     }
 
     #[test]

@@ -1,16 +1,23 @@
-//! The Chat tab: the optimistic message log and the composer. State: [`crate::chat::ChatLog`].
+//! The Chat tab: the optimistic message log, the composer, the operator's typing indicator and,
+//! once the operator closes the conversation, its rating. State: [`crate::chat::ChatLog`];
+//! replies, typing and the close come live through [`crate::live::LiveChat`].
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use porchlight_protocol::frame::FrameToLoader;
+use porchlight_protocol::{Author, RatingContext, RatingContextKind};
 
 use crate::api::Api;
 use crate::app::{need, Connectivity, Live, Site, Tabs};
 use crate::bridge::Bridge;
-use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Status};
+use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Session, Status};
 use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
+use crate::live::{Incoming, LiveChat, Note, TypingThrottle, TYPING_SHOWN_MS};
+use crate::outbox::{self, storage_key};
+use crate::rating_view::RatingView;
 use crate::tabs::Tab;
 use crate::wait::{reply_due_ms, LateWatch};
 
@@ -18,42 +25,129 @@ use crate::wait::{reply_due_ms, LateWatch};
 pub fn ChatView() -> impl IntoView {
     let locale = need::<Locale>();
     let site = need::<Site>();
-    let log = RwSignal::new(ChatLog::default());
+    let (live, tabs, api, bridge) = (need::<Live>(), need::<Tabs>(), need::<Api>(), need::<Bridge>());
+    // A conversation from before a reload (or from another tab) carries on.
+    let saved_key = StoredValue::new(storage_key(&api, "chat"));
+    let restored = saved_key.with_value(|k| outbox::load(k)).and_then(|json| ChatLog::restore(&json, now_ms()));
+    let log = RwSignal::new(restored.unwrap_or_default());
+    let save = move || {
+        let json = log.with_untracked(ChatLog::saved);
+        saved_key.with_value(|k| outbox::store(k, json.as_deref()));
+    };
     let draft = RwSignal::new(String::new());
     // A problem with the text itself (empty, too long), found before sending.
     let input_error = RwSignal::new(None::<&'static str>);
-    let (live, tabs, api) = (need::<Live>(), need::<Tabs>(), need::<Api>());
     // Running late: the first unanswered message's deadline is the wait shown when it was sent.
     let late = RwSignal::new(LateWatch::default());
-    let sent = Callback::new(move |()| {
+
+    // The operator is typing: shown until a few seconds after their last signal, or their message.
+    let operator_typing = RwSignal::new(false);
+    let typing_signals = StoredValue::new(0u32);
+    let show_typing = move || {
+        let n = typing_signals.get_value().wrapping_add(1);
+        typing_signals.set_value(n);
+        operator_typing.set(true);
+        set_timeout(
+            move || {
+                if typing_signals.try_get_value() == Some(n) {
+                    operator_typing.try_set(false);
+                }
+            },
+            std::time::Duration::from_millis(TYPING_SHOWN_MS),
+        );
+    };
+
+    let on_note = move |note: Note| match note {
+        Note::Event(_, Incoming::Message(message)) => {
+            let operator = message.author == Author::Operator;
+            if log.try_update(|l| l.receive(vec![message])).unwrap_or(0) > 0 {
+                late.update(LateWatch::replied);
+            }
+            if operator {
+                operator_typing.set(false);
+            }
+        }
+        Note::Event(_, Incoming::Typing(Author::Operator)) => show_typing(),
+        Note::Event(_, Incoming::Typing(_)) => {}
+        Note::Event(id, Incoming::Closed(closed_ms)) => {
+            if log.try_update(|l| l.close(&id, closed_ms)) == Some(true) {
+                operator_typing.set(false);
+                save();
+            }
+        }
+        Note::Session(conversation_id, token) => {
+            let session = Session { conversation_id, token, closed_ms: None };
+            // The tab that started it has saved it.
+            log.try_update(|l| l.adopt(session, 0));
+        }
+        Note::Seen(_, id) => {
+            log.try_update(|l| l.note_seen(id));
+        }
+    };
+    let live_chat = LiveChat::start(&api, move || log.with_untracked(ChatLog::read_up_to), on_note);
+
+    // Whatever conversation the log holds (restored, started here, adopted), follow it live.
+    let conversation = Memo::new(move |_| log.with(|l| l.session().map(|s| s.conversation_id.clone())));
+    Effect::new(move || {
+        if conversation.get().is_some() {
+            if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
+                live_chat.follow(&session);
+            }
+        }
+    });
+
+    // Unread: operator messages that arrived while the panel was closed, for the launcher's
+    // badge. Opening the panel sees them all, in every tab.
+    let posted_unread = StoredValue::new(0u32);
+    Effect::new({
+        let bridge = bridge.clone();
+        move || {
+            let open = live.open.get();
+            log.track();
+            if open && log.with_untracked(ChatLog::unread) > 0 {
+                // Untracked: only the count depends on it, and it is read just below.
+                if let Some(Some(seen)) = log.try_update_untracked(ChatLog::mark_seen) {
+                    save();
+                    if let Some(id) = log.with_untracked(|l| l.session().map(|s| s.conversation_id.clone())) {
+                        live_chat.announce_seen(&id, seen);
+                    }
+                }
+            }
+            let count = log.with_untracked(ChatLog::unread);
+            if posted_unread.get_value() != count {
+                posted_unread.set_value(count);
+                bridge.post(&FrameToLoader::Unread { count });
+            }
+        }
+    });
+
+    let sent = Callback::new(move |started: bool| {
         let posted = site.config.with_untracked(|c| c.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs));
         let due = live.availability.with_untracked(|a| reply_due_ms(a.as_ref(), posted, now_ms()));
         late.update(|w| w.sent(due));
-    });
-
-    // Operator replies: read back on every tick of the open panel (SSE comes with the chat issue).
-    let reading = StoredValue::new(false);
-    Effect::new({
-        let api = api.clone();
-        move || {
-            live.now.track();
-            let Some(s) = log.with_untracked(|l| l.session().cloned()) else { return };
-            if reading.get_value() {
-                return;
+        if started {
+            save();
+            if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
+                live_chat.announce(&session);
             }
-            reading.set_value(true);
-            let (api, after) = (api.clone(), log.with_untracked(ChatLog::read_up_to));
-            spawn_local(async move {
-                let result = api.messages(&s.conversation_id, &s.token, after).await;
-                reading.try_set_value(false);
-                if let Ok(list) = result {
-                    if log.try_update(|l| l.receive(list.messages)) == Some(true) {
-                        late.update(LateWatch::replied);
-                    }
-                }
-            });
         }
     });
+
+    // The visitor's typing, throttled; only into an open conversation.
+    let typing = StoredValue::new(TypingThrottle::default());
+    let signal_typing = {
+        let api = api.clone();
+        move || {
+            let Some(session) = log.with_untracked(|l| l.open_session().cloned()) else { return };
+            if typing.try_update_value(|t| t.should_send(now_ms())) == Some(true) {
+                let api = api.clone();
+                spawn_local(async move {
+                    let _ = api.typing(&session.conversation_id, &session.token).await;
+                });
+            }
+        }
+    };
+
     let late_notice = move || {
         late.get().is_late(live.now.get()).then(|| {
             let offer = live.availability.with(|a| {
@@ -73,8 +167,11 @@ pub fn ChatView() -> impl IntoView {
     };
 
     let pump = {
-        let (connectivity, bridge) = (need::<Connectivity>(), need::<Bridge>());
-        move || send_queued(log, draft, api.clone(), connectivity, bridge.clone(), sent)
+        let connectivity = need::<Connectivity>();
+        move || {
+            typing.update_value(TypingThrottle::reset);
+            send_queued(log, draft, api.clone(), connectivity, bridge.clone(), sent);
+        }
     };
     let send = {
         let pump = pump.clone();
@@ -129,6 +226,9 @@ pub fn ChatView() -> impl IntoView {
             .unwrap_or_else(|| locale.text(Key::ChatIntro).to_owned())
     };
 
+    // Once per closed conversation (not on every change of the log), so the rating keeps its state.
+    let closed = Memo::new(move |_| log.with(|l| l.closed_conversation().map(str::to_owned)));
+
     // Keep the newest message in view.
     let scroller = NodeRef::<leptos::html::Div>::new();
     Effect::new(move || {
@@ -147,11 +247,20 @@ pub fn ChatView() -> impl IntoView {
                     // <For> costs more WASM than it saves here.
                     {move || log.with(|l| l.entries().iter().map(|e| message_view(e.clone(), locale, retry)).collect_view())}
                 </ol>
+                {move || closed.get().map(|id| view! {
+                    <div class="pl-chat-end" data-testid="pl-chat-ended">
+                        <p class="pl-chat-ended">{locale.text(Key::ChatEnded)}</p>
+                        <RatingView context=RatingContext { kind: RatingContextKind::Chat, ref_id: Some(id) }/>
+                    </div>
+                })}
                 <div class="pl-live" role="status" aria-live="polite">
                     {late_notice}
                     {move || error_text().map(|text| view! { <p class="pl-error" data-testid="pl-chat-error">{text}</p> })}
                 </div>
             </div>
+            <p class="pl-typing" data-testid="pl-chat-typing" role="status" aria-live="polite">
+                {move || operator_typing.get().then(|| locale.text(Key::ChatOperatorTyping))}
+            </p>
             <form class="pl-chat-form" on:submit=on_submit>
                 <label for="pl-chat-input" class="pl-sr-only">{locale.text(Key::ChatInputLabel)}</label>
                 <textarea
@@ -163,7 +272,11 @@ pub fn ChatView() -> impl IntoView {
                     placeholder=locale.text(Key::ChatPlaceholder)
                     prop:value=move || draft.get()
                     on:input=move |e| {
-                        draft.set(event_target_value(&e));
+                        let text = event_target_value(&e);
+                        if !text.trim().is_empty() {
+                            signal_typing();
+                        }
+                        draft.set(text);
                         input_error.set(None);
                     }
                     on:keydown=on_keydown
@@ -207,18 +320,20 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
 }
 
 /// Sends queued messages one after another until none is left. Returns at once if a request is
-/// already under way: that loop will pick up what was queued since.
+/// already under way: that loop will pick up what was queued since. `on_sent` learns whether
+/// the message started a conversation.
 fn send_queued(
     log: RwSignal<ChatLog>,
     draft: RwSignal<String>,
     api: Api,
     connectivity: Connectivity,
     bridge: Bridge,
-    on_sent: Callback<()>,
+    on_sent: Callback<bool>,
 ) {
     spawn_local(async move {
         while let Some(job) = log.try_update(ChatLog::start_next).flatten() {
             let client_id = job.client_id().to_owned();
+            let starts = matches!(job, Job::Start(_));
             let outcome = match &job {
                 Job::Start(first) => api.start_conversation(first).await.map(Done::Started),
                 Job::Append { conversation_id, token, message } => {
@@ -231,7 +346,7 @@ fn send_queued(
                     draft.set(String::new());
                 }
                 bridge.event("message", &[]);
-                on_sent.run(());
+                on_sent.run(starts);
             }
         }
     });

@@ -16,6 +16,7 @@ pub mod chat_view;
 pub mod clock;
 pub mod i18n;
 pub mod ids;
+pub mod live;
 pub mod outbox;
 pub mod rating;
 pub mod rating_view;

@@ -399,3 +399,64 @@ async fn visitor_messages_are_limited_per_conversation_and_too_long_ones_refused
     api_error(long, 422, "validation_failed").await;
     server.stop().await;
 }
+
+
+#[tokio::test]
+async fn a_query_token_is_never_logged() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    // The widget's `EventSource` must put the token in the query, where request logging would
+    // see it: the real binary, logging everything at the most verbose level.
+    let dir = tempfile::tempdir().unwrap();
+    common::write_fake_assets(&dir.path().join("dist"));
+    let config = dir.path().join("porchlight.toml");
+    std::fs::write(&config, self::config()).unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
+    for var in ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"] {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("p.db"))
+        .arg("--assets")
+        .arg(dir.path().join("dist"))
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.trim().strip_prefix("listening on ").expect("the banner names the address").to_owned();
+
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{base}/v1/sites/demo/conversations"))
+        .json(&json!({"message": {"client_id": "visitor-0777", "body": "Hello"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, token) = (created["conversation_id"].as_str().unwrap(), created["token"].as_str().unwrap());
+    let events = format!("{base}/v1/sites/demo/conversations/{id}/events");
+    let mut stream = client.get(format!("{events}?after=0&token={token}")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let first_chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.unwrap().unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first_chunk).contains("visitor-0777"));
+    drop(stream);
+    let wrong = client.get(format!("{events}?token=not-the-token-12345")).send().await.unwrap();
+    api_error(wrong, 401, "unauthorized").await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logged.contains(&format!("/conversations/{id}/events")), "requests are logged:\n{logged}");
+    assert!(!logged.contains(token), "the token leaked into the log:\n{logged}");
+    assert!(!logged.contains("not-the-token-12345"), "a wrong token leaked into the log:\n{logged}");
+}

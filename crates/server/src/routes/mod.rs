@@ -44,7 +44,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(porchlight_protocol::MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_writes))
         .layer(middleware::from_fn_with_state(state.clone(), crate::origin::site_guard))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -54,6 +54,12 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .with_state(state)
+}
+
+/// A request's log span: method and path, never the query, which may carry a secret (the
+/// `?token=` of a visitor's event stream, as `EventSource` cannot send headers).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path(), version = ?request.version())
 }
 
 /// API clients always get the JSON error shape; browsers asking for a page get text.
