@@ -5,7 +5,7 @@
 //! response types.
 
 use porchlight_protocol::{
-    ApiError, Availability, CallbackFollowUp, CallbackReceipt, CallbackSlots, MessageList, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewCallback, NewConversation,
+    ApiError, Availability, CallbackFollowUp, CallbackSlots, MessageList, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
     NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
 };
 use serde::de::DeserializeOwned;
@@ -120,10 +120,6 @@ impl Api {
         fetch_json("POST", &url, Some(to_json(body)?), &[("Authorization", &bearer(token))]).await
     }
 
-    pub async fn request_callback(&self, key: &str, body: &NewCallback) -> Result<CallbackReceipt, ApiFailure> {
-        fetch_json("POST", &self.url("callbacks"), Some(to_json(body)?), &[(IDEMPOTENCY_HEADER, key)]).await
-    }
-
     /// `GET …/availability`, conditional on the `ETag` of the last answer: `Ok(None)` is a 304
     /// (nothing changed). On 200 it returns the answer and its `ETag`.
     pub async fn availability(&self, etag: Option<&str>) -> Result<Option<(Availability, Option<String>)>, ApiFailure> {
@@ -179,7 +175,8 @@ impl Api {
 
     /// One outbox request (`crate::outbox`) to `{site}/{rest}`, with its idempotency key and an
     /// optional bearer token: the body of a 2xx (empty for a 204), else the failure. Ratings go
-    /// this way: `POST ratings`, then `PUT`/`DELETE ratings/{id}` with the rating's token.
+    /// this way (`POST ratings`, then `PUT`/`DELETE ratings/{id}` with the rating's token), and
+    /// callback requests (`POST callbacks`).
     pub async fn send(
         &self,
         method: &str,

@@ -1,10 +1,120 @@
 //! The "Call me" form as plain state: what the visitor typed, the field errors shown, and the
-//! idempotency key of the submission under way; and the follow-up of a submitted request.
-//! `callback_view` draws them.
+//! idempotency key of the submission under way; the [`Submission`] of a request through the
+//! outbox (sending → saved while offline → delivered, also across a reload); and the follow-up
+//! of a submitted request. `callback_view` draws them.
 
-use porchlight_protocol::{CallbackFollowUp, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback};
+use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback};
 
+use crate::api::ApiFailure;
 use crate::i18n::{Key, Locale};
+use crate::outbox::{Entry, Report};
+
+/// The outbox kind of callback requests.
+pub const KIND: &str = "callback";
+
+/// The outbox entry of a submission: `POST callbacks` with its idempotency key, so every retry
+/// (offline, 5xx, after a reload) stores one row.
+pub fn entry(key: String, body: &NewCallback) -> Entry {
+    Entry::new(KIND, key, "POST", "callbacks".into(), None, serde_json::to_string(body).ok())
+}
+
+/// A submitted request as the visitor sees it: the life of its outbox entry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Submission {
+    /// Nothing submitted: the form is shown.
+    #[default]
+    Idle,
+    /// On its way for the first time (the button says "Sending…").
+    Sending(String),
+    /// Saved in the outbox and retried (offline, 5xx, a rate limit): "we'll send it when you're
+    /// back online". The failure is the last one, so a rate limit can be explained.
+    Queued(String, ApiFailure),
+    /// The server has it.
+    Delivered(CallbackReceipt),
+}
+
+/// What an outbox report means for the form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Stored: confirm, keep the follow-up token, tell the host page.
+    Delivered(CallbackReceipt),
+    /// Refused for good (a 4xx): the form is shown again with the reason.
+    Refused(ApiFailure),
+}
+
+impl Submission {
+    /// The state after a reload: the request still in the outbox, if any, is saved and waiting.
+    pub fn restore(queued: Option<&Entry>) -> Submission {
+        match queued {
+            Some(entry) if entry.kind == KIND => Submission::Queued(entry.key.clone(), ApiFailure::Offline),
+            _ => Submission::Idle,
+        }
+    }
+
+    /// The idempotency key of the request waiting or on its way.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Submission::Sending(key) | Submission::Queued(key, _) => Some(key),
+            Submission::Idle | Submission::Delivered(_) => None,
+        }
+    }
+
+    /// The visitor may (re)submit: nothing is waiting and nothing was delivered.
+    pub fn can_submit(&self) -> bool {
+        *self == Submission::Idle
+    }
+
+    /// The form is shown (empty, or disabled while the first try is on its way).
+    pub fn shows_form(&self) -> bool {
+        matches!(self, Submission::Idle | Submission::Sending(_))
+    }
+
+    /// The visitor submitted; the request goes into the outbox under `key`.
+    pub fn submit(&mut self, key: String) {
+        *self = Submission::Sending(key);
+    }
+
+    /// The outcome of outbox entry `key`; reports of other entries are ignored.
+    pub fn on_report(&mut self, key: &str, report: &Report) -> Option<Outcome> {
+        if self.key() != Some(key) {
+            return None;
+        }
+        match report {
+            Report::Waiting(failure) => {
+                *self = Submission::Queued(key.to_owned(), failure.clone());
+                None
+            }
+            Report::Dropped(failure) => {
+                *self = Submission::Idle;
+                Some(Outcome::Refused(failure.clone()))
+            }
+            Report::Done(body) => match serde_json::from_str::<CallbackReceipt>(body) {
+                Ok(receipt) => {
+                    *self = Submission::Delivered(receipt.clone());
+                    Some(Outcome::Delivered(receipt))
+                }
+                // A 2xx we cannot read (not our server's answer): stored or not, there is
+                // nothing to confirm. Say so rather than claim success.
+                Err(_) => {
+                    *self = Submission::Idle;
+                    Some(Outcome::Refused(ApiFailure::Server(200)))
+                }
+            },
+        }
+    }
+}
+
+/// A receipt as the follow-up it starts as (the banner shows both the same way).
+pub fn follow_up_of(receipt: &CallbackReceipt, now_ms: i64) -> CallbackFollowUp {
+    CallbackFollowUp {
+        reference: receipt.reference.clone(),
+        status: receipt.status,
+        due_ms: receipt.due_ms,
+        preferred_ms: None,
+        created_ms: now_ms,
+        updated_ms: None,
+    }
+}
 
 /// The fields shown with their own error line; any other field error is shown as a general one.
 pub const SHOWN_FIELDS: [&str; 5] = ["name", "phone", "note", "preferred_ms", "consent"];
@@ -126,9 +236,83 @@ impl CallbackForm {
 
 #[cfg(test)]
 mod tests {
-    use porchlight_protocol::FieldError;
+    use porchlight_protocol::{ApiError, ErrorCode, FieldError};
 
     use super::*;
+
+    const RECEIPT: &str = r#"{"reference":"PL-7K3Q9M","status":"received","due_ms":5000,"token":"tok"}"#;
+
+    #[test]
+    fn a_submission_goes_through_the_outbox_as_one_post_with_its_key() {
+        let body = filled().request();
+        let e = entry("key-00000001".into(), &body);
+        assert_eq!((e.kind.as_str(), e.method.as_str(), e.path.as_str(), e.auth.as_ref()), ("callback", "POST", "callbacks", None));
+        assert_eq!(e.key, "key-00000001");
+        let sent: NewCallback = serde_json::from_str(e.body.as_deref().unwrap()).unwrap();
+        assert_eq!(sent, body);
+    }
+
+    #[test]
+    fn sending_then_delivered_confirms_once() {
+        let mut s = Submission::default();
+        assert!(s.can_submit() && s.shows_form());
+        s.submit("k1".into());
+        assert!(!s.can_submit() && s.shows_form(), "the form stays, disabled, while the first try is out");
+        assert_eq!(s.on_report("other", &Report::Done(RECEIPT.into())), None, "another entry's answer");
+        let outcome = s.on_report("k1", &Report::Done(RECEIPT.into()));
+        let Some(Outcome::Delivered(receipt)) = outcome else { panic!("{outcome:?}") };
+        assert_eq!((receipt.reference.as_str(), receipt.due_ms, receipt.token.as_deref()), ("PL-7K3Q9M", 5000, Some("tok")));
+        assert!(matches!(s, Submission::Delivered(_)) && !s.shows_form() && !s.can_submit());
+        assert_eq!(s.key(), None);
+        assert_eq!(s.on_report("k1", &Report::Done(RECEIPT.into())), None, "a late duplicate changes nothing");
+    }
+
+    #[test]
+    fn offline_or_5xx_keeps_it_saved_and_a_later_delivery_confirms() {
+        let mut s = Submission::default();
+        s.submit("k1".into());
+        assert_eq!(s.on_report("k1", &Report::Waiting(ApiFailure::Offline)), None);
+        assert_eq!(s, Submission::Queued("k1".into(), ApiFailure::Offline));
+        assert!(!s.shows_form() && !s.can_submit(), "no second request while one is saved");
+        s.on_report("k1", &Report::Waiting(ApiFailure::Server(503)));
+        let limited = ApiFailure::RateLimited { retry_after_secs: Some(30) };
+        s.on_report("k1", &Report::Waiting(limited.clone()));
+        assert_eq!(s, Submission::Queued("k1".into(), limited), "the last reason is kept, to explain a rate limit");
+        assert!(matches!(s.on_report("k1", &Report::Done(RECEIPT.into())), Some(Outcome::Delivered(_))));
+    }
+
+    #[test]
+    fn after_a_reload_the_queued_entry_is_picked_up() {
+        let queued = entry("k1".into(), &filled().request());
+        let mut s = Submission::restore(Some(&queued));
+        assert_eq!(s.key(), Some("k1"));
+        assert!(!s.shows_form());
+        assert!(matches!(s.on_report("k1", &Report::Done(RECEIPT.into())), Some(Outcome::Delivered(_))));
+        assert_eq!(Submission::restore(None), Submission::Idle);
+        let rating = Entry::new("rating", "r1".into(), "POST", "ratings".into(), None, None);
+        assert_eq!(Submission::restore(Some(&rating)), Submission::Idle, "only callback entries");
+    }
+
+    #[test]
+    fn a_refusal_shows_the_form_again_with_the_reason() {
+        let mut s = Submission::default();
+        s.submit("k1".into());
+        s.on_report("k1", &Report::Waiting(ApiFailure::Offline));
+        let refused = ApiFailure::Rejected(ApiError::new(ErrorCode::ValidationFailed, "no"), 422);
+        assert_eq!(s.on_report("k1", &Report::Dropped(refused.clone())), Some(Outcome::Refused(refused)));
+        assert!(s.can_submit() && s.shows_form());
+        s.submit("k2".into());
+        assert_eq!(s.on_report("k2", &Report::Done("<html>".into())), Some(Outcome::Refused(ApiFailure::Server(200))));
+        assert_eq!(s, Submission::Idle);
+    }
+
+    #[test]
+    fn a_receipt_starts_the_follow_up() {
+        let receipt: CallbackReceipt = serde_json::from_str(RECEIPT).unwrap();
+        let f = follow_up_of(&receipt, 7);
+        assert_eq!((f.reference.as_str(), f.status, f.due_ms, f.created_ms), ("PL-7K3Q9M", CallbackStatus::Received, 5000, 7));
+        assert_eq!(status_text(Locale::en(), &f, |ms| format!("<{ms}>")), "Your callback PL-7K3Q9M is booked: we'll call you by <5000>.");
+    }
 
     fn filled() -> CallbackForm {
         CallbackForm { name: " Anna ".into(), phone: "+371 2000 0000".into(), ..Default::default() }

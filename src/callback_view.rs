@@ -1,18 +1,22 @@
 //! The "Call me" tab, and the follow-up banner of a request made earlier. State:
-//! [`crate::callback::CallbackForm`].
+//! [`crate::callback::CallbackForm`] and [`Submission`]. A submission goes through the panel's
+//! [`Courier`] (outbox), so a request made offline is sent when the frame can reach the server
+//! again, even after a reload, and is stored once.
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackSlots, NewCallback, SiteId};
+use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackSlots, CallbackStatus, RatingContext, RatingContextKind, SiteId};
 
 use crate::api::Api;
-use crate::app::{need, Connectivity, Live, Site, Tabs};
+use crate::app::{need, Live, Site, Tabs};
 use crate::bridge::Bridge;
-use crate::callback::{is_final, parse_saved, parse_slot, saved, status_text, CallbackForm};
-use crate::clock::format_when;
+use crate::callback::{entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm, Outcome, Submission, KIND};
+use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
+use crate::outbox::Courier;
+use crate::rating_view::RatingView;
 use crate::tabs::Tab;
 
 /// The frame's `localStorage` key for the follow-up of this site's last request. Written only
@@ -25,13 +29,28 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
+/// Keeps what is needed to follow a delivered request up later (its reference and token).
+fn remember(site: &SiteId, receipt: &CallbackReceipt) {
+    if let (Some(token), Some(s)) = (&receipt.token, storage()) {
+        let _ = s.set_item(&storage_key(site), &saved(&receipt.reference, token));
+    }
+}
+
 /// "Your callback PL-… is scheduled for Monday at 10:00": fetched with the request's token each
 /// time the panel opens, while a request is saved. A finished request is shown once, then
-/// forgotten.
+/// forgotten; a done one with the one-click satisfaction rating. A request still in the outbox
+/// from before a reload is shown here as saved, then as booked once delivered: the visitor may
+/// not open the Call me tab again.
 #[component]
 pub fn CallbackFollowUpView() -> impl IntoView {
-    let (locale, live, api, tabs) = (need::<Locale>(), need::<Live>(), need::<Api>(), need::<Tabs>());
+    let (locale, live, api, tabs, courier) = (need::<Locale>(), need::<Live>(), need::<Api>(), need::<Tabs>(), need::<Courier>());
     let follow_up = RwSignal::new(None::<CallbackFollowUp>);
+    let restored = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
+    courier.listen(KIND, move |key, report| {
+        if let Some(Outcome::Delivered(receipt)) = restored.try_update(|s| s.on_report(key, &report)).flatten() {
+            follow_up.try_set(Some(follow_up_of(&receipt, now_ms())));
+        }
+    });
     Effect::new(move || {
         if !live.open.get() {
             return;
@@ -51,9 +70,28 @@ pub fn CallbackFollowUpView() -> impl IntoView {
             }
         });
     });
-    move || {
+    // The Call me tab shows a saved request itself.
+    let queued = move || restored.with(|s| s.key().is_some()) && tabs.current.get() != Tab::Callback;
+    let saved_banner = move || {
+        queued().then(|| {
+            view! {
+                <div class="pl-banner pl-banner-callback" data-testid="pl-cb-status" data-status="queued">
+                    <p>{locale.text(Key::CbQueued)}</p>
+                </div>
+            }
+        })
+    };
+    let status_banner = move || {
+        if restored.with(|s| s.key().is_some()) {
+            return None;
+        }
         follow_up.get().map(|f| {
-            let unreachable = f.status == porchlight_protocol::CallbackStatus::Unreachable;
+            let unreachable = f.status == CallbackStatus::Unreachable;
+            // The satisfaction prompt: the rating carries the callback as its context.
+            let rating = (f.status == CallbackStatus::Done).then(|| {
+                let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some(f.reference.clone()) };
+                view! { <RatingView context/> }
+            });
             view! {
                 <div class="pl-banner pl-banner-callback" data-testid="pl-cb-status" data-status=f.status.as_str()>
                     <p>{status_text(locale, &f, |ms| format_when(ms, locale))}</p>
@@ -62,10 +100,12 @@ pub fn CallbackFollowUpView() -> impl IntoView {
                             {locale.text(Key::WaitCallMe)}
                         </button>
                     })}
+                    {rating}
                 </div>
             }
         })
-    }
+    };
+    view! { {saved_banner}{status_banner} }
 }
 
 #[component]
@@ -90,62 +130,71 @@ pub fn CallbackView() -> impl IntoView {
             true
         }
     });
-    let receipt = RwSignal::new(None::<CallbackReceipt>);
     let general = RwSignal::new(None::<String>);
-
-    let pending = RwSignal::new(false);
     // The inputs are uncontrolled (the DOM keeps what was typed); a success resets them.
     let form_el = NodeRef::<leptos::html::Form>::new();
-    let submit = {
-        let (api, connectivity, bridge) = (need::<Api>(), need::<Connectivity>(), need::<Bridge>());
-        move |(key, body): (String, NewCallback)| {
-            let (api, bridge) = (api.clone(), bridge.clone());
-            pending.set(true);
-            spawn_local(async move {
-                let result = api.request_callback(&key, &body).await;
-                connectivity.note(&result);
-                pending.try_set(false);
-                match result {
-                    Ok(done) => {
-                        if let (Some(token), Some(s)) = (&done.token, storage()) {
-                            let _ = s.set_item(&storage_key(api.site()), &saved(&done.reference, token));
-                        }
-                        form.try_update(CallbackForm::succeeded);
-                        if let Some(el) = form_el.try_get_untracked().flatten() {
-                            el.reset();
-                        }
-                        general.try_set(None);
-                        bridge.event("callback", &[("reference", &done.reference)]);
-                        receipt.try_set(Some(done));
-                    }
-                    Err(failure) => {
-                        if let Some(errors) = failure.field_errors() {
-                            form.try_update(|f| f.set_errors(errors.clone()));
-                        }
-                        let other = form
-                            .try_with_untracked(|f| f.other_errors().next().map(|(field, code)| locale.field_error(field, code)))
-                            .flatten();
-                        general.try_set(Some(other.map_or_else(|| failure.message(locale), str::to_owned)));
-                    }
+
+    // A request saved before a reload is still on its way: show it as saved, not an empty form
+    // that would invite a second request.
+    let courier = need::<Courier>();
+    let submission = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
+    courier.listen(KIND, {
+        let (api, bridge) = (need::<Api>(), need::<Bridge>());
+        move |key, report| match submission.try_update(|s| s.on_report(key, &report)).flatten() {
+            Some(Outcome::Delivered(done)) => {
+                remember(api.site(), &done);
+                form.try_update(CallbackForm::succeeded);
+                if let Some(el) = form_el.try_get_untracked().flatten() {
+                    el.reset();
                 }
-            });
+                general.try_set(None);
+                bridge.event("callback", &[("reference", &done.reference)]);
+            }
+            Some(Outcome::Refused(failure)) => {
+                if let Some(errors) = failure.field_errors() {
+                    form.try_update(|f| f.set_errors(errors.clone()));
+                }
+                let other = form
+                    .try_with_untracked(|f| f.other_errors().next().map(|(field, code)| locale.field_error(field, code)))
+                    .flatten();
+                general.try_set(Some(other.map_or_else(|| failure.message(locale), str::to_owned)));
+            }
+            None => {}
         }
-    };
+    });
+    let pending = move || submission.with(|s| matches!(s, Submission::Sending(_)));
 
     let on_submit = move |e: ev::SubmitEvent| {
         e.prevent_default();
-        if pending.get_untracked() {
+        if !submission.with_untracked(Submission::can_submit) {
             return;
         }
         general.set(None);
         let consent_required = consent_text().is_some();
-        if let Some(job) = form.try_update(|f| f.prepare(consent_required, new_key)).flatten() {
-            submit(job);
+        if let Some((key, body)) = form.try_update(|f| f.prepare(consent_required, new_key)).flatten() {
+            // Saved in the outbox before the first try: from here it is never lost.
+            submission.update(|s| s.submit(key.clone()));
+            courier.send(entry(key, &body));
         }
     };
 
+    // Saved while offline (or the server is failing): the outbox keeps trying. A rate limit
+    // says how long.
+    let queued = move || {
+        submission.with(|s| match s {
+            Submission::Queued(_, failure @ crate::api::ApiFailure::RateLimited { .. }) => Some(failure.message(locale)),
+            Submission::Queued(..) => Some(locale.text(Key::CbQueued).to_owned()),
+            _ => None,
+        })
+        .map(|text| view! { <p class="pl-hint pl-cb-queued" data-testid="pl-cb-queued">{text}</p> })
+    };
+
     let confirmation = move || {
-        receipt.get().map(|r| {
+        submission.with(|s| match s {
+            Submission::Delivered(r) => Some(r.clone()),
+            _ => None,
+        })
+        .map(|r| {
             let thanks = locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
             let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
             view! {
@@ -159,8 +208,8 @@ pub fn CallbackView() -> impl IntoView {
 
     view! {
         <div class="pl-callback">
-            <div class="pl-live" role="status" aria-live="polite">{confirmation}</div>
-            <form class="pl-form" novalidate node_ref=form_el on:submit=on_submit hidden=move || receipt.with(Option::is_some)>
+            <div class="pl-live" role="status" aria-live="polite">{confirmation}{queued}</div>
+            <form class="pl-form" novalidate node_ref=form_el on:submit=on_submit hidden=move || !submission.with(Submission::shows_form)>
                 <p class="pl-intro">{locale.text(Key::CbIntro)}</p>
                 <div class="pl-field">
                     <label class="pl-label" for="pl-cb-name">{locale.text(Key::CbName)}</label>
@@ -298,8 +347,8 @@ pub fn CallbackView() -> impl IntoView {
                 <div class="pl-live" role="status" aria-live="polite">
                     {move || general.get().map(|text| view! { <p class="pl-error" data-testid="pl-cb-error">{text}</p> })}
                 </div>
-                <button type="submit" class="pl-button pl-primary pl-wide" data-testid="pl-cb-submit" disabled=move || pending.get()>
-                    {move || locale.text(if pending.get() { Key::CbSending } else { Key::CbSubmit })}
+                <button type="submit" class="pl-button pl-primary pl-wide" data-testid="pl-cb-submit" disabled=pending>
+                    {move || locale.text(if pending() { Key::CbSending } else { Key::CbSubmit })}
                 </button>
             </form>
         </div>

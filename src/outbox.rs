@@ -12,7 +12,8 @@
 //!
 //! Using it from a feature (ratings do; callbacks and chat messages can the same way):
 //! 1. `let courier = need::<Courier>();`
-//! 2. `courier.listen("callback", move |key, report| …)` once, in the component;
+//! 2. `courier.listen("callback", move |key, report| …)` once per component (every listener
+//!    of a kind hears every outcome of that kind, and ignores keys it did not send);
 //! 3. `courier.send(Entry::new("callback", key, "POST", "callbacks".into(), None, Some(json)))`
 //!    when the visitor acts. [`Report::Done`] carries the 2xx body to parse with the protocol
 //!    type, [`Report::Waiting`] means "saved, will retry", [`Report::Dropped`] is final.
@@ -131,6 +132,11 @@ impl Outbox {
 
     pub fn contains(&self, key: &str) -> bool {
         self.entries.iter().any(|e| e.key == key)
+    }
+
+    /// The oldest entry of `kind` still waiting or on its way.
+    pub fn first_of(&self, kind: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.kind == kind)
     }
 
     /// Queues `entry`, due at once.
@@ -274,7 +280,9 @@ struct Post {
     connectivity: Connectivity,
     outbox: Outbox,
     storage_key: String,
-    listeners: Vec<(&'static str, Listener)>,
+    /// Listener id, kind, listener.
+    listeners: Vec<(u32, &'static str, Listener)>,
+    next_listener: u32,
     /// When the pending timer fires, so one timer serves.
     timer_at: Option<i64>,
 }
@@ -295,6 +303,7 @@ impl Courier {
             outbox,
             storage_key,
             listeners: Vec::new(),
+            next_listener: 0,
             timer_at: None,
         };
         let courier = Courier(StoredValue::new_local(post));
@@ -304,14 +313,34 @@ impl Courier {
         courier
     }
 
-    /// `listener` gets the outcome of every entry of `kind` (one listener per kind).
+    /// `listener` gets the outcome of every entry of `kind`. Several parts may listen to one
+    /// kind (two rating prompts, the callback form and its follow-up banner); each picks the
+    /// keys it knows.
+    /// The listener is dropped when the calling component is (a prompt that goes away must not
+    /// hear about later entries).
     pub fn listen(&self, kind: &'static str, listener: impl Fn(&str, Report) + 'static) {
-        self.0.update_value(|p| p.listeners.push((kind, Rc::new(listener))));
+        let Some(id) = self.0.try_update_value(|p| {
+            let id = p.next_listener;
+            p.next_listener += 1;
+            p.listeners.push((id, kind, Rc::new(listener)));
+            id
+        }) else {
+            return;
+        };
+        let courier = *self;
+        on_cleanup(move || {
+            courier.0.try_update_value(|p| p.listeners.retain(|(other, _, _)| *other != id));
+        });
     }
 
     /// Whether an entry with this key is still waiting or on its way.
     pub fn contains(&self, key: &str) -> bool {
         self.0.try_with_value(|p| p.outbox.contains(key)).unwrap_or(false)
+    }
+
+    /// The oldest entry of `kind` still queued (e.g. a callback request saved before a reload).
+    pub fn queued(&self, kind: &str) -> Option<Entry> {
+        self.0.try_with_value(|p| p.outbox.first_of(kind).cloned()).flatten()
     }
 
     /// Queues `entry` (saved at once) and sends it when its kind's earlier entries are through.
@@ -373,9 +402,13 @@ impl Courier {
             (Err(failure), Some(Verdict::Retry(_))) => Report::Waiting(failure),
             (Err(failure), _) => Report::Dropped(failure),
         };
-        let listener = self.0.try_with_value(|p| p.listeners.iter().find(|(kind, _)| *kind == entry.kind).map(|(_, l)| l.clone()));
-        if let Some(listener) = listener.flatten() {
-            listener(&entry.key, report);
+        // Cloned out first: a listener may register another listener or queue an entry.
+        let listeners: Vec<Listener> = self
+            .0
+            .try_with_value(|p| p.listeners.iter().filter(|(_, kind, _)| *kind == entry.kind).map(|(_, _, l)| l.clone()).collect())
+            .unwrap_or_default();
+        for listener in listeners {
+            listener(&entry.key, report.clone());
         }
         self.flush();
     }
@@ -497,6 +530,23 @@ mod tests {
         outbox.finish("r1", Some(&ApiFailure::Offline), 0, 0.0);
         assert_eq!(outbox.take_due(500), None, "r1 waits out its backoff and r2 stays behind it");
         assert_eq!(outbox.take_due(1_000).unwrap().key, "r1");
+    }
+
+    #[test]
+    fn the_oldest_queued_entry_of_a_kind_is_found_after_a_reload() {
+        let mut outbox = Outbox::default();
+        outbox.push(entry("rating", "r1"), 0);
+        outbox.push(entry("callback", "c1"), 0);
+        outbox.push(entry("callback", "c2"), 0);
+        outbox.take_due(0);
+        outbox.take_due(0);
+        outbox.finish("c1", Some(&ApiFailure::Offline), 0, 0.0);
+        let restored = Outbox::from_json(&outbox.to_json());
+        assert_eq!(restored.first_of("callback").map(|e| e.key.as_str()), Some("c1"));
+        assert_eq!(restored.first_of("rating").map(|e| e.key.as_str()), Some("r1"));
+        assert_eq!(restored.first_of("message"), None);
+        outbox.finish("c1", None, 10, 0.0);
+        assert_eq!(outbox.first_of("callback").map(|e| e.key.as_str()), Some("c2"));
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! rating and finishes what was queued.
 
 use porchlight_protocol::{
-    rating::MAX_COMMENT_CHARS, ErrorCode, NewRating, RatingChange, RatingContext, RatingReceipt, RatingScale, RatingValue,
+    rating::MAX_COMMENT_CHARS, ErrorCode, NewRating, PageContext, RatingChange, RatingContext, RatingContextKind,
+    RatingReceipt, RatingScale, RatingValue,
 };
 use serde::Serialize;
 
@@ -88,6 +89,8 @@ pub struct RatingState {
     scale: RatingScale,
     /// Not saved: a create still queued carries it in its body.
     context: Option<RatingContext>,
+    /// The host page the standalone rating was given on (not saved, like the context).
+    page: Option<PageContext>,
     /// The value the visitor wants (`None`: none yet, or undone).
     chosen: Option<RatingValue>,
     /// The comment the visitor wants sent.
@@ -119,6 +122,28 @@ impl RatingState {
     /// A rating of what `context` names (`None`: the standalone "How are we doing?").
     pub fn new(scale: RatingScale, context: Option<RatingContext>) -> RatingState {
         RatingState { scale, context, ..RatingState::default() }
+    }
+
+    /// The same state rating what `context` names (a saved state does not keep its context:
+    /// the prompt that shows it knows it).
+    pub fn in_context(mut self, context: Option<RatingContext>) -> RatingState {
+        self.context = context;
+        self
+    }
+
+    pub fn context(&self) -> Option<&RatingContext> {
+        self.context.as_ref()
+    }
+
+    /// The host page the visitor is on (path without query, and title), recorded with a
+    /// standalone rating so operators see ratings per page. A rating of a chat or a callback
+    /// is about that, not the page: it gets none. Only a create carries it.
+    pub fn set_page(&mut self, path: &str, title: &str) {
+        let standalone = self.context.as_ref().is_none_or(|c| c.kind == RatingContextKind::Standalone);
+        self.page = (standalone && !path.trim().is_empty()).then(|| PageContext {
+            path: path.trim().to_owned(),
+            title: Some(title.trim().to_owned()).filter(|t| !t.is_empty()),
+        });
     }
 
     pub fn scale(&self) -> RatingScale {
@@ -233,7 +258,7 @@ impl RatingState {
             let body = NewRating {
                 value: value.as_str().to_owned(),
                 scale: self.scale,
-                page: None,
+                page: self.page.clone(),
                 comment: self.comment.clone(),
                 context: self.context.clone(),
             };
@@ -395,6 +420,7 @@ impl RatingState {
         Some(RatingState {
             scale,
             context: None,
+            page: None,
             chosen: RatingValue::parse(&f[1]),
             comment: non_empty(&f[2]),
             record,
@@ -497,6 +523,45 @@ mod tests {
         assert_eq!(state.record().unwrap().until_ms, 2_000 + WINDOW, "the window by the visitor's clock");
         assert_eq!(state.next(2_000, &mut key), None, "the server has it");
         assert!(!state.choose(RatingValue::Good, 2_000), "the same value again changes nothing");
+    }
+
+    #[test]
+    fn a_standalone_rating_records_the_host_page_and_a_contextual_one_does_not() {
+        let mut state = RatingState::new(RatingScale::Faces3, None);
+        state.set_page(" /pricing ", "Pricing — Shop");
+        state.choose(RatingValue::Good, 0);
+        let create = state.next(0, || "k1".into()).unwrap();
+        assert_eq!(body(&create)["page"], serde_json::json!({"path":"/pricing","title":"Pricing — Shop"}));
+
+        let mut untitled = RatingState::default();
+        untitled.set_page("/help", "  ");
+        untitled.choose(RatingValue::Bad, 0);
+        assert_eq!(body(&untitled.next(0, || "k2".into()).unwrap())["page"], serde_json::json!({"path":"/help","title":null}));
+
+        let mut nowhere = RatingState::default();
+        nowhere.set_page("", "Shop");
+        nowhere.choose(RatingValue::Bad, 0);
+        assert_eq!(body(&nowhere.next(0, || "k3".into()).unwrap())["page"], serde_json::Value::Null, "no path, no page");
+
+        let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some("PL-7K3Q9M".into()) };
+        let mut callback = RatingState::new(RatingScale::Faces3, Some(context));
+        callback.set_page("/pricing", "Pricing");
+        callback.choose(RatingValue::Good, 0);
+        let create = callback.next(0, || "k4".into()).unwrap();
+        assert_eq!(body(&create)["page"], serde_json::Value::Null, "a callback rating is about the call");
+        assert_eq!(body(&create)["context"], serde_json::json!({"kind":"callback","ref_id":"PL-7K3Q9M"}));
+    }
+
+    #[test]
+    fn a_saved_contextual_rating_gets_its_context_back_when_recreated() {
+        let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some("PL-7K3Q9M".into()) };
+        let mut state = RatingState::new(RatingScale::Faces3, Some(context.clone()));
+        state.choose(RatingValue::Good, 0);
+        state.next(0, || "k1".into()).unwrap();
+        let mut restored = RatingState::from_json(&state.to_json(), 10).unwrap().in_context(Some(context.clone()));
+        assert_eq!(restored.context(), Some(&context));
+        restored.resume(|_| false);
+        assert_eq!(body(&restored.next(10, || "k2".into()).unwrap())["context"]["ref_id"], "PL-7K3Q9M");
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! records), a spoken "Thank you", "Tell us more", undo and change within the window.
 //! State: [`RatingState`]; requests go through the panel's [`Courier`] (outbox), so a rating
 //! made offline is sent when the frame can reach the server again, even after a reload.
+//!
+//! The same view is the satisfaction prompt after a callback is done (or a chat ended): given a
+//! `context`, it rates that instead of the page, keeps its own saved state, and its element ids
+//! and test ids start with [`id_prefix`] so it can share the panel with the Rate tab.
 
 use leptos::prelude::*;
-use porchlight_protocol::{RatingScale, RatingValue};
+use porchlight_protocol::{RatingContext, RatingContextKind, RatingScale, RatingValue};
 
 use crate::api::Api;
 use crate::app::{need, Live, Site, Tabs};
@@ -16,16 +20,40 @@ use crate::outbox::{self, storage_key, Courier};
 use crate::rating::{check_comment, CommentError, Confirmed, RatingState, Status, KIND, MAX_COMMENT_TEXT};
 use crate::tabs::Tab;
 
+/// The start of a rating view's ids and test ids: `pl-rating` for the Rate tab, `pl-cb-rating`
+/// after a callback, `pl-chat-rating` after a chat.
+pub fn id_prefix(context: Option<&RatingContext>) -> &'static str {
+    match context.map(|c| c.kind) {
+        Some(RatingContextKind::Callback) => "pl-cb-rating",
+        Some(RatingContextKind::Chat) => "pl-chat-rating",
+        _ => "pl-rating",
+    }
+}
+
+/// `{prefix}-{name}`.
+fn join(prefix: &str, name: &str) -> String {
+    [prefix, "-", name].concat()
+}
+
 /// `data-testid` (and `id`) of a value's radio: `pl-rating-bad|neutral|good`, `-up|down`, `-1`…`-5`.
-fn testid(scale: RatingScale, value: RatingValue) -> String {
+fn testid(prefix: &str, scale: RatingScale, value: RatingValue) -> String {
     let name = match (scale, value) {
         (RatingScale::Thumbs2, RatingValue::Good) => "up",
         (RatingScale::Thumbs2, _) => "down",
         _ => value.as_str(),
     };
-    let mut id = String::from("pl-rating-");
-    id.push_str(name);
-    id
+    join(prefix, name)
+}
+
+/// Where a rating's state is saved: the Rate tab's under `rating`, a contextual one under its
+/// kind and reference, so neither overwrites the other.
+fn state_name(context: Option<&RatingContext>) -> String {
+    match context {
+        Some(c) if c.kind != RatingContextKind::Standalone => {
+            [KIND, " ", c.kind.as_str(), " ", c.ref_id.as_deref().unwrap_or_default()].concat()
+        }
+        _ => KIND.to_owned(),
+    }
 }
 
 fn symbol(scale: RatingScale, value: RatingValue) -> &'static str {
@@ -73,39 +101,59 @@ impl Rating {
         let now = now_ms();
         let _ = self.now.try_set(now);
         let Some(entry) = self.state.try_update(|s| s.next(now, new_key)) else { return };
-        let json = self.state.with_untracked(|s| s.is_started().then(|| s.to_json()));
-        self.storage_key.with_value(|key| outbox::store(key, json.as_deref()));
+        let json = self.state.try_with_untracked(|s| s.is_started().then(|| s.to_json())).flatten();
+        self.storage_key.try_with_value(|key| outbox::store(key, json.as_deref()));
         if let Some(entry) = entry {
             self.courier.send(entry);
         }
     }
 }
 
+/// `context`: what is rated (a done callback, an ended chat); without it, the standalone
+/// "How are we doing?" of the Rate tab, which records the host page.
 #[component]
-pub fn RatingView() -> impl IntoView {
+pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl IntoView {
     let locale = need::<Locale>();
     let tabs = need::<Tabs>();
     let site = need::<Site>();
     let bridge = need::<Bridge>();
     let courier = need::<Courier>();
-    let key = storage_key(&need::<Api>(), KIND);
+    let live = need::<Live>();
+    let key = storage_key(&need::<Api>(), &state_name(context.as_ref()));
+    let prefix = id_prefix(context.as_ref());
+    let id = move |name: &str| join(prefix, name);
+    let context_kind = context.as_ref().map(|c| c.kind.as_str());
+    let legend = match context.as_ref().map(|c| c.kind) {
+        Some(RatingContextKind::Callback) => Key::RateLegendCallback,
+        _ => Key::RateLegend,
+    };
 
     let now = now_ms();
-    let mut saved = outbox::load(&key).and_then(|json| RatingState::from_json(&json, now)).unwrap_or_default();
+    let mut saved = outbox::load(&key)
+        .and_then(|json| RatingState::from_json(&json, now))
+        .unwrap_or_default()
+        .in_context(context);
     saved.resume(|key| courier.contains(key));
     let started = saved.is_started();
     let rating = Rating {
         state: RwSignal::new(saved),
-        now: need::<Live>().now,
+        now: live.now,
         courier,
         storage_key: StoredValue::new(key),
     };
     let state = rating.state;
     courier.listen(KIND, move |key, report| {
-        let confirmed = state.try_update(|s| s.on_report(key, &report, now_ms())).flatten();
-        let record = state.with_untracked(|s| s.record().map(|r| (r.value, r.id.clone())));
-        if let (Some(confirmed), Some((value, id))) = (confirmed, record) {
+        // Every rating prompt hears every rating report: `on_report` picks this one's keys.
+        let Some(confirmed) = state.try_update(|s| s.on_report(key, &report, now_ms())).flatten() else {
+            rating.sync();
+            return;
+        };
+        let record = state.try_with_untracked(|s| s.record().map(|r| (r.value, r.id.clone()))).flatten();
+        if let Some((value, id)) = record {
             let mut detail = vec![("value", value.as_str()), ("id", id.as_str())];
+            if let Some(kind) = context_kind {
+                detail.push(("context", kind));
+            }
             match confirmed {
                 Confirmed::Created => {}
                 Confirmed::Changed => detail.push(("changed", "1")),
@@ -132,13 +180,13 @@ pub fn RatingView() -> impl IntoView {
             .values()
             .iter()
             .map(|&value| {
-                let id = testid(scale, value);
+                let id = testid(prefix, scale, value);
                 view! {
                     <label class="pl-face">
                         <input
                             type="radio"
                             class="pl-face-input"
-                            name="pl-rating"
+                            name=prefix
                             id=id.clone()
                             value=value.as_str()
                             data-testid=id
@@ -146,6 +194,8 @@ pub fn RatingView() -> impl IntoView {
                             prop:disabled=move || !open()
                             on:change=move |_| rating.act(move |s, now| {
                                 s.set_scale(scale);
+                                // The page the visitor is on now (the loader reports it on open).
+                                live.page.with_untracked(|p| s.set_page(&p.path, &p.title));
                                 s.choose(value, now)
                             })
                         />
@@ -160,14 +210,14 @@ pub fn RatingView() -> impl IntoView {
     };
 
     let status = move || {
-        let (testid, class, text) = match state.with(RatingState::status)? {
-            Status::Failed(failure) => ("pl-rating-error", "pl-error", failure.message(locale)),
-            Status::Pending => ("pl-rating-pending", "pl-hint", locale.text(Key::RatePending).to_owned()),
-            Status::CommentThanks => ("pl-rating-comment-thanks", "pl-thanks", locale.text(Key::RateMoreThanks).to_owned()),
-            Status::Thanks => ("pl-rating-thanks", "pl-thanks", locale.text(Key::RateThanks).to_owned()),
-            Status::Undone => ("pl-rating-undone", "pl-hint", locale.text(Key::RateUndone).to_owned()),
+        let (name, class, text) = match state.with(RatingState::status)? {
+            Status::Failed(failure) => ("error", "pl-error", failure.message(locale)),
+            Status::Pending => ("pending", "pl-hint", locale.text(Key::RatePending).to_owned()),
+            Status::CommentThanks => ("comment-thanks", "pl-thanks", locale.text(Key::RateMoreThanks).to_owned()),
+            Status::Thanks => ("thanks", "pl-thanks", locale.text(Key::RateThanks).to_owned()),
+            Status::Undone => ("undone", "pl-hint", locale.text(Key::RateUndone).to_owned()),
         };
-        Some(view! { <p class=class data-testid=testid>{text}</p> })
+        Some(view! { <p class=class data-testid=id(name)>{text}</p> })
     };
 
     // "Tell us more": a counter that turns into the reason when the text is too long.
@@ -186,16 +236,16 @@ pub fn RatingView() -> impl IntoView {
     view! {
         // The form scopes the radio group to this panel.
         <form class="pl-rate" on:submit=|e| e.prevent_default()>
-            <fieldset class="pl-rating" data-testid="pl-rating">
-                <legend class="pl-legend">{locale.text(Key::RateLegend)}</legend>
+            <fieldset class="pl-rating" data-testid=prefix>
+                <legend class="pl-legend">{locale.text(legend)}</legend>
                 <div class="pl-faces">{radios}</div>
             </fieldset>
             <div class="pl-live" role="status" aria-live="polite">{status}</div>
-            <p class="pl-hint" data-testid="pl-rating-closed" hidden=move || open() || state.with(|s| s.record().is_none())>
+            <p class="pl-hint" data-testid=id("closed") hidden=move || open() || state.with(|s| s.record().is_none())>
                 {locale.text(Key::RateClosed)}
             </p>
             {move || state.with(RatingState::offers_recovery).then(|| view! {
-                <div class="pl-recovery" data-testid="pl-rating-recovery">
+                <div class="pl-recovery" data-testid=id("recovery")>
                     <p>{locale.text(Key::RateRecovery)}</p>
                     <div class="pl-actions">
                         <button type="button" class="pl-button pl-primary" on:click=move |_| tabs.go_to(Tab::Chat)>
@@ -209,23 +259,23 @@ pub fn RatingView() -> impl IntoView {
             })}
             // Hidden rather than removed, so what is typed survives every state change.
             <div class="pl-more" hidden=move || !can_change()>
-                <label class="pl-label" for="pl-rating-comment">
+                <label class="pl-label" for=id("comment")>
                     {locale.text(Key::RateMore)}" "<span class="pl-optional">{locale.text(Key::CbOptional)}</span>
                 </label>
                 <textarea
-                    id="pl-rating-comment"
+                    id=id("comment")
                     class="pl-input"
                     rows="3"
-                    data-testid="pl-rating-comment"
-                    aria-describedby="pl-rating-count"
+                    data-testid=id("comment")
+                    aria-describedby=id("count")
                     on:input=move |e| draft.set(event_target_value(&e))
                 ></textarea>
-                <p class="pl-hint" id="pl-rating-count" data-testid="pl-rating-count">{counter}</p>
+                <p class="pl-hint" id=id("count") data-testid=id("count")>{counter}</p>
                 <div class="pl-actions">
-                    <button type="button" class="pl-button pl-secondary" data-testid="pl-rating-comment-send" on:click=send_comment>
+                    <button type="button" class="pl-button pl-secondary" data-testid=id("comment-send") on:click=send_comment>
                         {locale.text(Key::ChatSend)}
                     </button>
-                    <button type="button" class="pl-button pl-link" data-testid="pl-rating-undo"
+                    <button type="button" class="pl-button pl-link" data-testid=id("undo")
                         on:click=move |_| rating.act(|s, now| s.undo(now))>
                         {locale.text(Key::RateUndo)}
                     </button>

@@ -1,25 +1,64 @@
 // The callback form (issue 5, widget side): the site's consent text and topics, preferred times
 // from the slots endpoint in the visitor's zone, errors next to the field, the honest time in
-// the confirmation, and the follow-up status read with the receipt's token after a reload.
+// the confirmation, and the follow-up status read with the receipt's token after a reload; a
+// request made offline goes through the frame's outbox (saved, survives a reload, delivered
+// once: one row, one webhook); a done callback asks for a one-click rating of the call.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { startStack, widget, wait, CHROMIUM_ARGS, eventually } from './harness.mjs';
 
 const TUESDAY_10 = '2026-03-10T10:00:00+02:00'; // Riga, within business hours
 const CONSENT = 'You may call me about this request.';
+const WEBHOOK_SECRET = 'e2e-webhook-secret-0123456789';
+/** The create endpoint only (not `callbacks/slots` or a follow-up). */
+const CALLBACKS_POST = '**/v1/sites/e2e/callbacks';
+
+/**
+ * The site's webhook endpoint: every delivery whose `Porchlight-Signature` verifies is kept
+ * (the server's own tests check bad signatures; here a bad one fails the test).
+ */
+const deliveries = [];
+const badSignatures = [];
+let receiver;
+async function startReceiver() {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const header = req.headers['porchlight-signature'] || '';
+      const t = header.match(/t=(\d+)/)?.[1];
+      const v1 = header.match(/v1=([0-9a-f]+)/)?.[1] || '';
+      const expected = createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex');
+      if (t && v1.length === expected.length && timingSafeEqual(Buffer.from(v1), Buffer.from(expected))) {
+        deliveries.push(JSON.parse(body));
+      } else {
+        badSignatures.push(header);
+      }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${receiver.address().port}/hook`;
+}
+const delivered = (type, reference) =>
+  deliveries.filter((d) => d.type === type && (d.data.reference ?? d.data.context?.ref_id) === reference);
 
 let stack;
 before(async () => {
+  const hook = await startReceiver();
   stack = await startStack({
     fakeNow: TUESDAY_10,
-    siteKeys: `topics = ["Orders", "Billing"]\nconsent_text = "${CONSENT}"`,
+    siteKeys: `topics = ["Orders", "Billing"]\nconsent_text = "${CONSENT}"\nwebhooks = [{ url = "${hook}", secret = "${WEBHOOK_SECRET}" }]`,
   });
 });
 after(async () => {
   await browser?.close();
   await stack?.stop();
+  receiver?.close();
 });
 
 /**
@@ -146,5 +185,113 @@ test("couldn't reach you: the visitor is told and offered another callback", asy
   assert.match(await status.innerText(), /couldn't reach you/);
   await status.getByRole('button').click();
   assert.equal(await w.byTestId('pl-tab-callback').getAttribute('aria-selected'), 'true');
+  await close();
+});
+
+const callbacks = () => stack.query('select count(*) as n from callbacks')[0].n;
+
+test('a request made offline is saved, survives a reload, and is delivered once back online: one row, one webhook', async () => {
+  const { context, close } = await visitor();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${stack.host}/plain`);
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-callback').click();
+  await w.byTestId('pl-cb-name').fill('Offline Visitor');
+  await w.byTestId('pl-cb-phone').fill('+371 2111 1111');
+  await w.byTestId('pl-cb-consent').check();
+  const before = callbacks();
+  const frame = () => page.frames().find((f) => f.url().includes('/frame?'));
+  const outboxKeys = () => frame().evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith('/outbox')));
+  assert.deepEqual(await outboxKeys(), [], 'nothing is stored before the visitor submits');
+
+  // The create stays unreachable across the reload below (the host page itself must load).
+  await context.route(CALLBACKS_POST, (route) => (route.request().method() === 'POST' ? route.abort() : route.continue()));
+  await context.setOffline(true);
+  await w.byTestId('pl-cb-submit').click();
+  const queued = w.byTestId('pl-cb-queued');
+  await queued.waitFor({ state: 'visible' });
+  assert.equal(await queued.innerText(), "Saved — we'll send your request when you're back online.");
+  assert.equal(await w.byTestId('pl-cb-submit').isVisible(), false, 'the form is put away: no second request');
+  const [outboxKey] = await outboxKeys();
+  assert.ok(outboxKey, 'the outbox is in the frame\'s storage');
+  const saved = JSON.parse(await frame().evaluate((k) => localStorage.getItem(k), outboxKey));
+  assert.deepEqual(saved.slice(0, 4).filter((_, i) => i !== 1), ['callback', 'POST', 'callbacks']);
+  assert.match(saved[1], /^[0-9a-f-]{8,}$/i, 'an idempotency key per request');
+  assert.equal(callbacks(), before);
+
+  await context.setOffline(false);
+  await page.reload();
+  await w.open();
+  const status = w.byTestId('pl-cb-status');
+  await status.waitFor({ state: 'visible' });
+  assert.equal(await status.getAttribute('data-status'), 'queued', 'after the reload the banner says it is saved');
+  assert.equal(await status.innerText(), "Saved — we'll send your request when you're back online.");
+  assert.equal(callbacks(), before, 'still nothing while the API is unreachable');
+
+  // Back online for real: the browser tells the frame, and the outbox sends at once.
+  await context.setOffline(true);
+  await context.unroute(CALLBACKS_POST);
+  await context.setOffline(false);
+  await eventually(async () => (await status.getAttribute('data-status')) === 'received', 30000, 'delivery');
+  const text = await status.innerText();
+  const reference = text.match(/PL-[A-Z0-9]{6}/)?.[0];
+  assert.ok(reference, text);
+  assert.match(text, new RegExp(`Your callback ${reference} is booked: we'll call you by .+\\.`));
+  // The Call me tab confirms it too, with the reference and the expected time.
+  await w.byTestId('pl-tab-callback').click();
+  const confirmation = w.byTestId('pl-cb-confirmation');
+  await confirmation.waitFor({ state: 'visible' });
+  assert.match(await confirmation.innerText(), new RegExp(`Thanks! We'll call you by .+\\.\\s+Your reference: ${reference}`));
+  // The follow-up token is kept; the emptied outbox is removed.
+  assert.match(await frame().evaluate(() => localStorage.getItem('porchlight.callback.e2e')), new RegExp(`^${reference} \\S+$`));
+  assert.deepEqual(await outboxKeys(), []);
+
+  await eventually(() => callbacks() === before + 1);
+  await eventually(() => delivered('callback.created', reference).length === 1, 15000, 'the webhook');
+  await wait(2500); // a duplicate request or delivery would have landed by now
+  assert.equal(callbacks(), before + 1, 'exactly one row');
+  assert.equal(stack.query(`select count(*) as n from callbacks where reference = '${reference}'`)[0].n, 1);
+  assert.equal(delivered('callback.created', reference).length, 1, 'exactly one webhook delivery');
+  assert.equal(delivered('callback.created', reference)[0].data.phone, '+37121111111', 'the receiver gets E.164');
+  assert.deepEqual(badSignatures, []);
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('a done callback asks for a one-click rating of the call, stored with the callback as its context', async () => {
+  const { context, close } = await visitor();
+  const page = await context.newPage();
+  await page.goto(`${stack.host}/plain`);
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-callback').click();
+  await w.byTestId('pl-cb-name').fill('Giulia');
+  await w.byTestId('pl-cb-phone').fill('+39 06 1234 5678');
+  await w.byTestId('pl-cb-consent').check();
+  await w.byTestId('pl-cb-submit').click();
+  const reference = (await w.byTestId('pl-cb-confirmation').innerText()).match(/PL-[A-Z0-9]{6}/)[0];
+  assert.equal((await stack.operator('PUT', `/v1/sites/e2e/callbacks/${reference}/status`, { status: 'done' })).status, 200);
+
+  await page.reload();
+  await w.open();
+  const status = w.byTestId('pl-cb-status');
+  await eventually(async () => (await status.count()) === 1 && (await status.getAttribute('data-status')) === 'done');
+  const prompt = w.byTestId('pl-cb-rating');
+  await prompt.waitFor({ state: 'visible' });
+  assert.equal(await prompt.locator('legend').innerText(), 'How was our call?');
+  assert.equal(await w.byTestId('pl-rating-good').count(), 1, 'the Rate tab keeps its own ids');
+
+  await w.byTestId('pl-cb-rating-good').check();
+  await w.byTestId('pl-cb-rating-thanks').waitFor({ state: 'visible' });
+  const row = await eventually(
+    () => stack.query(`select value, context_kind, context_ref, page_path from ratings where context_ref = '${reference}'`)[0],
+  );
+  assert.deepEqual(row, { value: 'good', context_kind: 'callback', context_ref: reference, page_path: null });
+  await eventually(() => delivered('rating.created', reference).length === 1, 15000, 'the rating webhook');
+  assert.equal(stack.query(`select count(*) as n from ratings where context_ref = '${reference}'`)[0].n, 1);
+  assert.equal(await w.byTestId('pl-rating-good').isChecked(), false, 'the standalone rating is separate');
   await close();
 });

@@ -175,6 +175,18 @@ test('"Tell us more" reaches the same row; undo takes the rating back', async ()
   await context.close();
 });
 
+test('the standalone rating records the host page: its path (no query or fragment) and title', async () => {
+  const before = count();
+  const { context, w } = await ratingTab('/plain?utm_source=e2e#pricing');
+  await w.byTestId('pl-rating-good').check();
+  await w.byTestId('pl-rating-thanks').waitFor({ state: 'visible' });
+  const row = await eventually(
+    () => count() === before + 1 && stack.query('select page_path, page_title, context_kind from ratings order by rowid desc limit 1')[0],
+  );
+  assert.deepEqual(row, { page_path: '/plain', page_title: 'Plain host', context_kind: 'standalone' });
+  await context.close();
+});
+
 test('the operator summary reflects the ratings made above', async () => {
   const rows = stack.query('select value from ratings where undone_ms is null');
   const { status, body } = await stack.operator('GET', '/v1/sites/e2e/ratings/summary');
@@ -189,4 +201,12 @@ test('the operator summary reflects the ratings made above', async () => {
   assert.equal(body.positive, counts.good);
   assert.equal(body.share_positive, counts.good / rows.length);
   assert.equal(body.per_day.at(-1).total, rows.length, 'all made today');
+  // Per page, with the page's title; every rating above was given on a host page.
+  const pages = stack.query(
+    "select page_path, count(*) as n from ratings where undone_ms is null group by page_path order by page_path",
+  );
+  const perPage = Object.fromEntries(body.per_page.map((p) => [p.path, p]));
+  for (const { page_path, n } of pages) assert.equal(perPage[page_path]?.total, n, page_path);
+  assert.equal(perPage['/plain'].title, 'Plain host');
+  assert.equal(perPage['/queue'].title, 'Command queue');
 });

@@ -280,6 +280,10 @@ pub struct DaySummary {
 pub struct PageSummary {
     /// `null` for ratings without a page (e.g. after a chat).
     pub path: Option<String>,
+    /// The page's title as of its latest rating that had one (`null`: none had a title). A
+    /// path keeps one row however its title changed.
+    #[serde(default)]
+    pub title: Option<String>,
     pub total: u64,
     pub positive: u64,
     /// `positive / total`.

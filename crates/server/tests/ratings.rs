@@ -274,6 +274,53 @@ async fn contexts_are_stored_and_unknown_kinds_rejected() {
     assert_eq!(error["fields"][0]["field"], "context.kind");
 }
 
+/// The Rate tab sends the host page's path and title: stored on the row, the path's latest title
+/// in the summary's per-page figures, both in the CSV; a title over the limit is a field error.
+#[tokio::test]
+async fn the_page_path_and_title_reach_the_row_the_summary_and_the_csv() {
+    let (server, clock, _dir) = start(tuesday_noon()).await;
+    let page = |title: &str| json!({"path": "/pricing", "title": title});
+    rate(&server, "demo", "page-key-0001", json!({"value": "good", "page": page("Pricing — Old")})).await;
+    clock.advance(Duration::from_secs(60));
+    rate(&server, "demo", "page-key-0002", json!({"value": "bad", "page": page("Pricing · Shop")})).await;
+    rate(&server, "demo", "page-key-0003", json!({"value": "good", "page": {"path": "/help"}})).await;
+    rate(&server, "demo", "page-key-0004", json!({"value": "neutral", "context": {"kind": "callback", "ref_id": "PL-ABCDEF"}}))
+        .await;
+
+    let pool = server.db().await;
+    let rows: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT page_path, page_title FROM ratings ORDER BY idempotency_key").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    assert_eq!(
+        rows,
+        vec![
+            (Some("/pricing".into()), Some("Pricing — Old".into())),
+            (Some("/pricing".into()), Some("Pricing · Shop".into())),
+            (Some("/help".into()), None),
+            (None, None),
+        ]
+    );
+
+    let s: RatingSummary =
+        operator_get(&server, "/v1/sites/demo/ratings/summary?days=1", Some(OPERATOR)).await.json().await.unwrap();
+    let pages: Vec<(Option<&str>, Option<&str>, u64, u64)> =
+        s.per_page.iter().map(|p| (p.path.as_deref(), p.title.as_deref(), p.total, p.positive)).collect();
+    assert_eq!(
+        pages,
+        vec![(Some("/pricing"), Some("Pricing · Shop"), 2, 1), (None, None, 1, 0), (Some("/help"), None, 1, 1)]
+    );
+
+    let csv = operator_get(&server, "/v1/sites/demo/ratings.csv", Some(OPERATOR)).await.text().await.unwrap();
+    assert!(csv.contains(",bad,0,/pricing,Pricing · Shop,,standalone,,demo\r\n"), "{csv}");
+    assert!(csv.contains(",neutral,0,,,,callback,PL-ABCDEF,demo\r\n"), "{csv}");
+
+    let long = json!({"value": "good", "page": {"path": "/a", "title": "t".repeat(301)}});
+    let error =
+        api_error(server.post_json("/v1/sites/demo/ratings", Some("page-key-0005"), &long).await, 422, "validation_failed")
+            .await;
+    assert_eq!(error["fields"][0]["field"], "page.title");
+}
+
 /// Ratings at chosen local times in Riga: (key, value, page, (month, day), (hour, minute)).
 type Seed = (&'static str, &'static str, Option<&'static str>, (i8, i8), (i8, i8));
 const SEED: &[Seed] = &[
@@ -333,6 +380,9 @@ async fn summary_figures_match_the_seeded_ratings_exactly() {
     let pages: Vec<(Option<&str>, u64, u64, f64)> =
         s.per_page.iter().map(|p| (p.path.as_deref(), p.total, p.positive, p.share_positive)).collect();
     assert_eq!(pages, vec![(Some("/pricing"), 3, 2, 2.0 / 3.0), (None, 1, 1, 1.0), (Some("/help"), 1, 0, 0.0)]);
+    let title = "=HYPERLINK(\"http://evil.example\",\"Click\")";
+    let titles: Vec<Option<&str>> = s.per_page.iter().map(|p| p.title.as_deref()).collect();
+    assert_eq!(titles, vec![Some(title), None, Some(title)], "each page with its title, as given (JSON is not a spreadsheet)");
 
     // The default is 30 days: the February rating is still outside.
     let s: RatingSummary =

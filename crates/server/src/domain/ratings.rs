@@ -96,16 +96,23 @@ pub fn summarize(
         }
     }
 
-    let mut by_page: HashMap<Option<&str>, (u64, u64)> = HashMap::new();
+    // Per path: total, positive, and the latest title (by creation time) among its ratings.
+    let mut by_page: HashMap<Option<&str>, (u64, u64, Option<(i64, &str)>)> = HashMap::new();
     for row in &all {
         let entry = by_page.entry(row.page_path.as_deref()).or_default();
         entry.0 += 1;
         entry.1 += u64::from(row.is_positive());
+        if let Some(title) = row.page_title.as_deref() {
+            if entry.2.is_none_or(|(at, _)| row.created_ms >= at) {
+                entry.2 = Some((row.created_ms, title));
+            }
+        }
     }
     let mut per_page: Vec<PageSummary> = by_page
         .into_iter()
-        .map(|(path, (total, positive))| PageSummary {
+        .map(|(path, (total, positive, title))| PageSummary {
             path: path.map(str::to_owned),
+            title: title.map(|(_, t)| t.to_owned()),
             total,
             positive,
             share_positive: share(positive, total).unwrap_or(0.0),
@@ -237,6 +244,24 @@ mod tests {
     }
 
     #[test]
+    fn a_page_shows_its_latest_title() {
+        let now = ms(2026, 3, 10, 12);
+        let from = window_start_ms(&riga(), now, 1).unwrap();
+        let titled = |title: Option<&str>, value: &str, at: i64| RatingRow { page_title: title.map(Into::into), ..row(value, Some("/a"), at) };
+        // Out of time order, as rows may come: the title of the latest rating wins.
+        let rows = vec![
+            titled(Some("New title"), "good", ms(2026, 3, 10, 10)),
+            titled(Some("Old title"), "bad", ms(2026, 3, 10, 8)),
+            titled(None, "good", ms(2026, 3, 10, 11)),
+            RatingRow { page_title: Some("Untitled path".into()), ..row("good", None, ms(2026, 3, 10, 9)) },
+        ];
+        let s = summarize("demo", RatingScale::Faces3, &riga(), 1, from, now, &rows);
+        let pages: Vec<(Option<&str>, Option<&str>, u64)> =
+            s.per_page.iter().map(|p| (p.path.as_deref(), p.title.as_deref(), p.total)).collect();
+        assert_eq!(pages, vec![(Some("/a"), Some("New title"), 3), (None, Some("Untitled path"), 1)]);
+    }
+
+    #[test]
     fn window_starts_at_site_local_midnight() {
         let now = ms(2026, 3, 10, 1); // 01:00 in Riga is still 9 March in UTC
         assert_eq!(window_start_ms(&riga(), now, 1), Some(ms(2026, 3, 10, 0)));
@@ -262,6 +287,7 @@ mod tests {
         let pages: Vec<(Option<&str>, u64, f64)> =
             s.per_page.iter().map(|p| (p.path.as_deref(), p.total, p.share_positive)).collect();
         assert_eq!(pages, vec![(Some("/a"), 2, 0.5), (None, 1, 0.0), (Some("/b"), 1, 1.0)]);
+        assert!(s.per_page.iter().all(|p| p.title.is_none()), "no titles given, none made up");
         let empty = summarize("demo", RatingScale::Faces3, &riga(), 2, from, now, &[]);
         assert_eq!(empty.share_positive, None);
         assert_eq!(empty.per_day.len(), 2);

@@ -489,7 +489,7 @@ fn schemas() -> Value {
                 "date": {"type": "string", "format": "date"}, "total": n(), "positive": n(),
                 "counts": {"type": "array"}}))},
             "per_page": {"type": "array", "items": object(&["path", "total", "positive", "share_positive"], json!({
-                "path": ns(), "total": n(), "positive": n(), "share_positive": {"type": "number"}}))}})),
+                "path": ns(), "title": ns(), "total": n(), "positive": n(), "share_positive": {"type": "number"}}))}})),
         "NewCallback": object(&["name", "phone"], json!({"name": {"type": "string", "maxLength": 100},
             "phone": {"type": "string", "description": "As typed; normalised to E.164."},
             "country": {"type": ["string", "null"], "description": "ISO 3166 alpha-2 hint for national numbers."},
