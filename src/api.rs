@@ -102,8 +102,9 @@ impl Api {
         format!("{}{}/sites/{}/{}", self.endpoint, API_PREFIX, self.site, rest)
     }
 
-    pub async fn config(&self) -> Result<SiteConfig, ApiFailure> {
-        fetch_json("GET", &self.url("config"), None, &[]).await
+    /// The site's config with its texts in `language` when the site has them.
+    pub async fn config(&self, language: &str) -> Result<SiteConfig, ApiFailure> {
+        fetch_json("GET", &format!("{}?locale={language}", self.url("config")), None, &[]).await
     }
 
     pub async fn start_conversation(&self, body: &NewConversation) -> Result<ConversationCreated, ApiFailure> {

@@ -104,6 +104,28 @@ pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>,
     }
 }
 
+/// The site's brand colour for the visitor's colour scheme (its dark variant under a dark
+/// scheme), on the panel through custom properties (CSSOM, which the frame's `style-src 'self'`
+/// allows) and on the launcher through the loader, with the site's launcher text.
+fn apply_theme(site: &SiteConfig, bridge: &Bridge) {
+    let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
+    let colors = site.theme.as_ref().map(|t| match (&t.dark_color, &t.dark_text_color) {
+        (Some(color), Some(ink)) if dark => (color.clone(), ink.clone()),
+        _ => (t.color.clone(), t.text_color.clone()),
+    });
+    if let (Some((color, ink)), Some(root)) = (&colors, document().document_element()) {
+        use wasm_bindgen::JsCast;
+        if let Ok(root) = root.dyn_into::<web_sys::HtmlElement>() {
+            let _ = root.style().set_property("--pl-accent", color);
+            let _ = root.style().set_property("--pl-accent-ink", ink);
+        }
+    }
+    let (color, text_color) = colors.unzip();
+    if color.is_some() || site.launcher_text.is_some() {
+        bridge.post(&FrameToLoader::Theme { color, text_color, text: site.launcher_text.clone() });
+    }
+}
+
 /// Shown instead of the panel when the loader's params are unusable. With a bad origin the
 /// bridge is disabled, so the close button posts nothing.
 #[component]
@@ -118,7 +140,7 @@ pub fn SetupErrorView(locale: Locale, bridge: Bridge) -> impl IntoView {
         }
     });
     view! {
-        <div class="pl-panel" data-testid="pl-panel" lang=locale.tag()>
+        <main class="pl-panel" data-testid="pl-panel" lang=locale.tag() dir=locale.dir()>
             <header class="pl-header">
                 <div class="pl-heading">
                     <h1 class="pl-title">{locale.text(Key::DefaultSiteName)}</h1>
@@ -126,7 +148,7 @@ pub fn SetupErrorView(locale: Locale, bridge: Bridge) -> impl IntoView {
                 {close}
             </header>
             <p class="pl-banner pl-banner-error" role="alert" data-testid="pl-setup-error">{locale.text(Key::SetupError)}</p>
-        </div>
+        </main>
     }
 }
 
@@ -140,12 +162,15 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     // LocalResource) keep the WASM smaller.
     let config = RwSignal::new(None::<Result<SiteConfig, ApiFailure>>);
     let load_config = {
-        let api = api.clone();
+        let (api, bridge) = (api.clone(), bridge.clone());
         Callback::new(move |()| {
-            let api = api.clone();
+            let (api, bridge) = (api.clone(), bridge.clone());
             spawn_local(async move {
-                let result = api.config().await;
+                let result = api.config(locale.tag()).await;
                 connectivity.note(&result);
+                if let Ok(site) = &result {
+                    apply_theme(site, &bridge);
+                }
                 config.try_set(Some(result));
             });
         })
@@ -242,7 +267,9 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             })
         })
     };
-    let wait = move || line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale)));
+    // A memo, so the live region below changes (and is announced) only when the words do, not
+    // on every tick.
+    let wait = Memo::new(move |_| line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale))));
     let call_me = move || {
         line().is_some_and(Line::offers_callback).then(|| {
             view! {
@@ -256,11 +283,11 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     let config_problem = move || config.get().and_then(Result::err).filter(|f| *f != ApiFailure::Offline);
 
     view! {
-        <div class="pl-panel" data-testid="pl-panel" lang=locale.tag()>
+        <main class="pl-panel" data-testid="pl-panel" lang=locale.tag() dir=locale.dir()>
             <header class="pl-header">
                 <div class="pl-heading">
                     <h1 class="pl-title" id="pl-title" tabindex="-1" node_ref=heading>{name}</h1>
-                    <p class="pl-wait" data-testid="pl-wait-line" data-state=move || line().map(Line::state)>{wait}</p>
+                    <p class="pl-wait" data-testid="pl-wait-line" aria-live="polite" data-state=move || line().map(Line::state)>{wait}</p>
                     {call_me}
                 </div>
                 <button type="button" class="pl-close" data-testid="pl-close" aria-label=locale.text(Key::Close) on:click=move |_| close()>
@@ -309,7 +336,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
                     <RatingView/>
                 </section>
             </div>
-        </div>
+        </main>
     }
 }
 

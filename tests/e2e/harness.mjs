@@ -78,12 +78,28 @@ html, body { display: block !important; }
   };
 }
 
+function languagePage(widget, params) {
+  const html = params.get('html');
+  const data = params.get('data');
+  const lang = html ? ` lang="${html}"` : '';
+  const locale = data ? ` data-locale="${data}"` : '';
+  const body = '<p>' + 'Host content. '.repeat(400) + '</p>';
+  return {
+    html:
+      `<!doctype html><html${lang}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+      `<title>Language host</title></head><body><h1>Language host</h1><button id="host-button" type="button">A host button</button>${body}` +
+      `<script src="${widget}/porchlight.js" data-site="e2e"${locale} async></script></body></html>`,
+  };
+}
+
 /** Serves the host pages on 127.0.0.1, to be visited as http://localhost:PORT. */
 async function startHost(widgetOriginPromise) {
   const server = createServer(async (req, res) => {
     const widget = await widgetOriginPromise;
     const url = new URL(req.url, 'http://localhost');
-    const entry = hostPages(widget)[url.pathname];
+    // `/lang?html=lv&data=ar&theme=…`: a host page in a given language, with an optional
+    // data-locale (the language tests' pages).
+    const entry = url.pathname === '/lang' ? languagePage(widget, url.searchParams) : hostPages(widget)[url.pathname];
     if (!entry) {
       res.writeHead(404).end('not found');
       return;
@@ -208,9 +224,12 @@ export async function startStack(options = {}) {
   };
 }
 
-/** A fresh page that records console warnings, page errors and requests. */
-export async function openPage(stack, path, { viewport = { width: 1280, height: 800 }, init } = {}) {
-  const context = await stack.browser.newContext({ viewport });
+/**
+ * A fresh page that records console warnings, page errors and requests. `contextOptions` go to
+ * `browser.newContext` (e.g. `locale`, `colorScheme`, `reducedMotion`, `isMobile`).
+ */
+export async function openPage(stack, path, { viewport = { width: 1280, height: 800 }, init, contextOptions = {} } = {}) {
+  const context = await stack.browser.newContext({ viewport, ...contextOptions });
   const page = await context.newPage();
   const record = { warnings: [], errors: [], requests: [] };
   page.on('console', (m) => {

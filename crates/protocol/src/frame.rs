@@ -53,9 +53,18 @@ pub enum FrameToLoader {
         /// The iframe's `title`.
         frame_title: String,
     },
-    /// The site's brand colour (`#rrggbb`) for the launcher, with the text colour picked for
-    /// at least 4.5:1 contrast on it. Sent once the site's config is known.
-    Theme { color: String, text_color: String },
+    /// The site's launcher look, once its config is known: the brand colour (`#rrggbb`, for the
+    /// visitor's colour scheme) with the text colour picked for at least 4.5:1 contrast on it,
+    /// and the site's own launcher text in the visitor's language. Absent fields keep the
+    /// loader's defaults.
+    Theme {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        color: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text_color: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
     /// How many operator messages the visitor has not seen (0 clears the badge).
     Unread { count: u32 },
     /// The visitor asked to close the panel (close button or Esc).
