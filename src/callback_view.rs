@@ -46,9 +46,21 @@ pub fn CallbackFollowUpView() -> impl IntoView {
     let (locale, live, api, tabs, courier) = (need::<Locale>(), need::<Live>(), need::<Api>(), need::<Tabs>(), need::<Courier>());
     let follow_up = RwSignal::new(None::<CallbackFollowUp>);
     let restored = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
-    courier.listen(KIND, move |key, report| {
-        if let Some(Outcome::Delivered(receipt)) = restored.try_update(|s| s.on_report(key, &report)).flatten() {
+    // Refused once the server could be reached (e.g. the chosen time has passed meanwhile): the
+    // Call me tab has the reason; say so on the others until the visitor goes there.
+    let refused = RwSignal::new(false);
+    courier.listen(KIND, move |key, report| match restored.try_update(|s| s.on_report(key, &report)).flatten() {
+        Some(Outcome::Delivered(receipt)) => {
             follow_up.try_set(Some(follow_up_of(&receipt, now_ms())));
+        }
+        Some(Outcome::Refused(_)) => {
+            refused.try_set(true);
+        }
+        None => {}
+    });
+    Effect::new(move || {
+        if tabs.current.get() == Tab::Callback && refused.get() {
+            refused.set(false);
         }
     });
     Effect::new(move || {
@@ -81,6 +93,18 @@ pub fn CallbackFollowUpView() -> impl IntoView {
             }
         })
     };
+    let refused_banner = move || {
+        refused.get().then(|| {
+            view! {
+                <div class="pl-banner pl-banner-error" data-testid="pl-cb-status" data-status="refused">
+                    <p>{locale.text(Key::CbRefused)}</p>
+                    <button type="button" class="pl-button pl-secondary" on:click=move |_| tabs.go_to(Tab::Callback)>
+                        {locale.text(Key::WaitCallMe)}
+                    </button>
+                </div>
+            }
+        })
+    };
     let status_banner = move || {
         if restored.with(|s| s.key().is_some()) {
             return None;
@@ -105,7 +129,7 @@ pub fn CallbackFollowUpView() -> impl IntoView {
             }
         })
     };
-    view! { {saved_banner}{status_banner} }
+    view! { {saved_banner}{refused_banner}{status_banner} }
 }
 
 #[component]

@@ -129,6 +129,8 @@ keys! {
     CbSending,
     /// A request kept in the outbox until the server can be reached.
     CbQueued,
+    /// A request saved before a reload that the server then refused.
+    CbRefused,
     /// `{when}`
     CbThanks,
     /// `{reference}`

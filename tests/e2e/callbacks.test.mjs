@@ -295,3 +295,51 @@ test('a done callback asks for a one-click rating of the call, stored with the c
   assert.equal(await w.byTestId('pl-rating-good').isChecked(), false, 'the standalone rating is separate');
   await close();
 });
+
+test('a saved request the server refuses once reachable says so and leads back to the form', async () => {
+  const { context, close } = await visitor();
+  const page = await context.newPage();
+  await page.goto(`${stack.host}/plain`);
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-callback').click();
+  await w.byTestId('pl-cb-name').fill('Late Visitor');
+  await w.byTestId('pl-cb-phone').fill('+44 20 7946 0000');
+  await w.byTestId('pl-cb-consent').check();
+  const before = callbacks();
+  await context.route(CALLBACKS_POST, (route) => route.abort());
+  await w.byTestId('pl-cb-submit').click();
+  await w.byTestId('pl-cb-queued').waitFor({ state: 'visible' });
+  await page.reload();
+  await w.open();
+  const status = w.byTestId('pl-cb-status');
+  await eventually(async () => (await status.getAttribute('data-status').catch(() => null)) === 'queued');
+
+  // Reachable again, but the request no longer fits (say the chosen time passed meanwhile).
+  await context.unroute(CALLBACKS_POST);
+  await context.route(CALLBACKS_POST, (route) =>
+    route.fulfill({
+      status: 422,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        error: {
+          code: 'validation_failed',
+          message: 'Some fields are invalid.',
+          fields: [{ field: 'preferred_ms', code: 'invalid', message: 'That time is not bookable.' }],
+        },
+      }),
+    }),
+  );
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await eventually(async () => (await status.getAttribute('data-status')) === 'refused', 30000, 'the refusal');
+  assert.equal(await status.locator('p').innerText(), "We couldn't send your callback request. Please check it and send it again.");
+  await status.getByRole('button').click();
+  assert.equal(await w.byTestId('pl-tab-callback').getAttribute('aria-selected'), 'true');
+  await w.byTestId('pl-cb-error-preferred_ms').waitFor({ state: 'visible' });
+  assert.equal(await w.byTestId('pl-cb-submit').isVisible(), true, 'the form is back');
+  assert.equal(await status.count(), 0, 'the banner has done its job');
+  assert.equal(callbacks(), before);
+  await context.unroute(CALLBACKS_POST);
+  await close();
+});
