@@ -261,7 +261,10 @@ mod tests {
 
     #[test]
     fn envelopes() {
-        assert_eq!(envelope_json(&FrameToLoader::Unread { count: 2 }), r#"{"porchlight":1,"type":"unread","count":2}"#);
+        assert_eq!(
+            envelope_json(&FrameToLoader::Unread { count: 2, label: "Help".into() }),
+            r#"{"porchlight":1,"type":"unread","count":2,"label":"Help"}"#
+        );
         let event = FrameToLoader::Event {
             name: "rating".into(),
             detail: [("value".to_owned(), "good".to_owned()), ("id".to_owned(), "r1".to_owned())].into(),

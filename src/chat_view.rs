@@ -116,7 +116,8 @@ pub fn ChatView() -> impl IntoView {
             let count = log.with_untracked(ChatLog::unread);
             if posted_unread.get_value() != count {
                 posted_unread.set_value(count);
-                bridge.post(&FrameToLoader::Unread { count });
+                let state = live.availability.with_untracked(|a| a.as_ref().map(|a| a.state));
+                bridge.post(&FrameToLoader::Unread { count, label: locale.launcher_label(state, count) });
             }
         }
     });

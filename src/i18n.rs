@@ -92,6 +92,8 @@ keys! {
     LauncherOnline,
     LauncherBusy,
     LauncherOffline,
+    /// `{n}` new messages (counted), added to the launcher's name.
+    LauncherUnread,
     /// The frame's `title`.
     FrameTitle,
 
@@ -517,13 +519,22 @@ impl Locale {
 
     /// The launcher's accessible name with the site's state in words.
     pub fn launcher_status_label(self, state: porchlight_protocol::AvailabilityState) -> String {
+        self.launcher_label(Some(state), 0)
+    }
+
+    /// The launcher's accessible name: the site's state (when known) and unread messages.
+    pub fn launcher_label(self, state: Option<porchlight_protocol::AvailabilityState>, unread: u32) -> String {
         use porchlight_protocol::AvailabilityState::*;
-        self.text(match state {
-            Open => Key::LauncherOnline,
-            Busy => Key::LauncherBusy,
-            _ => Key::LauncherOffline,
-        })
-        .to_owned()
+        let base = self.text(match state {
+            None => Key::LauncherLabel,
+            Some(Open) => Key::LauncherOnline,
+            Some(Busy) => Key::LauncherBusy,
+            Some(_) => Key::LauncherOffline,
+        });
+        match unread {
+            0 => base.to_owned(),
+            n => format!("{base} — {}", self.count(Key::LauncherUnread, u64::from(n), &[])),
+        }
     }
 }
 

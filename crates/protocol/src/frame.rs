@@ -65,8 +65,9 @@ pub enum FrameToLoader {
         #[serde(skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
-    /// How many operator messages the visitor has not seen (0 clears the badge).
-    Unread { count: u32 },
+    /// How many operator messages the visitor has not seen (0 clears the badge), with the
+    /// launcher's accessible name saying so in words.
+    Unread { count: u32, label: String },
     /// The visitor asked to close the panel (close button or Esc).
     Close,
     /// The site's availability, for the launcher's status mark. The frame fetches it (not the
