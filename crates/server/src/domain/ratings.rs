@@ -62,6 +62,15 @@ fn share(positive: u64, total: u64) -> Option<f64> {
     (total > 0).then(|| positive as f64 / total as f64)
 }
 
+/// One page's figures while summing up.
+#[derive(Default)]
+struct PageTally<'a> {
+    total: u64,
+    positive: u64,
+    /// The latest title among the page's ratings (rows may come in any order), with its time.
+    title: Option<(i64, &'a str)>,
+}
+
 /// The summary of `rows` (all created within the window starting at `from_ms`).
 pub fn summarize(
     site: &str,
@@ -96,26 +105,25 @@ pub fn summarize(
         }
     }
 
-    // Per path: total, positive, and the latest title (by creation time) among its ratings.
-    let mut by_page: HashMap<Option<&str>, (u64, u64, Option<(i64, &str)>)> = HashMap::new();
+    let mut by_page: HashMap<Option<&str>, PageTally> = HashMap::new();
     for row in &all {
-        let entry = by_page.entry(row.page_path.as_deref()).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(row.is_positive());
+        let tally = by_page.entry(row.page_path.as_deref()).or_default();
+        tally.total += 1;
+        tally.positive += u64::from(row.is_positive());
         if let Some(title) = row.page_title.as_deref() {
-            if entry.2.is_none_or(|(at, _)| row.created_ms >= at) {
-                entry.2 = Some((row.created_ms, title));
+            if tally.title.is_none_or(|(at, _)| row.created_ms >= at) {
+                tally.title = Some((row.created_ms, title));
             }
         }
     }
     let mut per_page: Vec<PageSummary> = by_page
         .into_iter()
-        .map(|(path, (total, positive, title))| PageSummary {
+        .map(|(path, tally)| PageSummary {
             path: path.map(str::to_owned),
-            title: title.map(|(_, t)| t.to_owned()),
-            total,
-            positive,
-            share_positive: share(positive, total).unwrap_or(0.0),
+            title: tally.title.map(|(_, t)| t.to_owned()),
+            total: tally.total,
+            positive: tally.positive,
+            share_positive: share(tally.positive, tally.total).unwrap_or(0.0),
         })
         .collect();
     per_page.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.path.cmp(&b.path)));
