@@ -206,18 +206,20 @@ async fn callback_form_shows_field_errors_before_sending() {
 }
 
 #[wasm_bindgen_test]
-async fn a_failed_callback_keeps_the_form_and_says_why() {
+async fn an_offline_callback_is_kept_in_the_outbox_and_says_so() {
     let panel = Mounted::panel();
     sleep(0).await;
     panel.click("pl-tab-callback");
     panel.type_into("pl-cb-name", "Anna");
     panel.type_into("pl-cb-phone", "+371 2000 0000");
     panel.click("pl-cb-submit");
-    panel.until("general error", |p| p.find("pl-cb-error").is_some()).await;
-    assert!(text(&panel.get("pl-cb-error")).contains("We can't reach our server"));
-    assert_eq!(panel.get("pl-cb-name").unchecked_into::<HtmlInputElement>().value(), "Anna");
+    panel.until("saved", |p| p.find("pl-cb-queued").is_some()).await;
+    assert_eq!(text(&panel.get("pl-cb-queued")), "Saved — we'll send your request when you're back online.");
+    assert!(panel.get("pl-cb-submit").closest("form").unwrap().unwrap().has_attribute("hidden"), "no second request");
     assert!(panel.find("pl-cb-confirmation").is_none());
-    panel.until("submit enabled again", |p| !p.get("pl-cb-submit").has_attribute("disabled")).await;
+    assert!(panel.find("pl-cb-status").is_none(), "the Call me tab says it; the banner is for the other tabs");
+    let saved = window().local_storage().unwrap().unwrap().get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox")).unwrap();
+    assert!(saved.unwrap().starts_with(r#"["callback","#), "the outbox is saved in the frame's storage");
 }
 
 #[wasm_bindgen_test]
