@@ -116,9 +116,10 @@ test('endpoint unreachable: the launcher still works, the panel says so, and wha
   await w.byTestId('pl-cb-name').fill('Kostas');
   await w.byTestId('pl-cb-phone').fill('+30 210 1234567');
   await w.byTestId('pl-cb-submit').click();
-  await w.byTestId('pl-cb-error').waitFor({ state: 'visible' });
-  assert.equal(await w.byTestId('pl-cb-name').inputValue(), 'Kostas');
-  assert.equal(await w.byTestId('pl-cb-phone').inputValue(), '+30 210 1234567');
+  // The request is kept in the frame's outbox and sent once the endpoint answers.
+  await w.byTestId('pl-cb-queued').waitFor({ state: 'visible' });
+  assert.equal(await w.byTestId('pl-cb-queued').innerText(), "Saved — we'll send your request when you're back online.");
+  assert.equal(await w.byTestId('pl-cb-submit').isVisible(), false, 'no second request meanwhile');
 
   await w.byTestId('pl-tab-chat').click();
   await w.byTestId('pl-chat-input').fill('Are you there?');
