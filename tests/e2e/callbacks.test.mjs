@@ -8,6 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startStack, widget, wait, CHROMIUM_ARGS, eventually } from './harness.mjs';
 
@@ -44,6 +47,21 @@ async function startReceiver() {
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${receiver.address().port}/hook`;
 }
+/**
+ * axe-core on the frame's banners: the states added here (saved, refused, done with its rating).
+ * The whole panel's states are checked in reach.test.mjs.
+ */
+const AXE = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+async function assertAccessible(page, state) {
+  const frame = page.frames().find((f) => f.url().includes('/frame?'));
+  const violations = await frame.evaluate(`(async () => {
+    if (!window.axe) { ${AXE}\n }
+    const r = await axe.run({ include: [['.pl-banners']] }, { resultTypes: ['violations'] });
+    return r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '));
+  })()`);
+  assert.deepEqual(violations, [], `axe violations in state "${state}"`);
+}
+
 const delivered = (type, reference) =>
   deliveries.filter((d) => d.type === type && (d.data.reference ?? d.data.context?.ref_id) === reference);
 
@@ -230,6 +248,7 @@ test('a request made offline is saved, survives a reload, and is delivered once 
   assert.equal(await status.getAttribute('data-status'), 'queued', 'after the reload the banner says it is saved');
   assert.equal(await status.innerText(), "Saved — we'll send your request when you're back online.");
   assert.equal(callbacks(), before, 'still nothing while the API is unreachable');
+  await assertAccessible(page, 'saved request banner');
 
   // Back online for real: the browser tells the frame, and the outbox sends at once.
   await context.setOffline(true);
@@ -283,9 +302,11 @@ test('a done callback asks for a one-click rating of the call, stored with the c
   await prompt.waitFor({ state: 'visible' });
   assert.equal(await prompt.locator('legend').innerText(), 'How was our call?');
   assert.equal(await w.byTestId('pl-rating-good').count(), 1, 'the Rate tab keeps its own ids');
+  await assertAccessible(page, 'done banner with its rating prompt');
 
   await w.byTestId('pl-cb-rating-good').check();
   await w.byTestId('pl-cb-rating-thanks').waitFor({ state: 'visible' });
+  await assertAccessible(page, 'rating of the call recorded');
   const row = await eventually(
     () => stack.query(`select value, context_kind, context_ref, page_path from ratings where context_ref = '${reference}'`)[0],
   );
@@ -334,6 +355,7 @@ test('a saved request the server refuses once reachable says so and leads back t
   await context.setOffline(false);
   await eventually(async () => (await status.getAttribute('data-status')) === 'refused', 30000, 'the refusal');
   assert.equal(await status.locator('p').innerText(), "We couldn't send your callback request. Please check it and send it again.");
+  await assertAccessible(page, 'refused request banner');
   await status.getByRole('button').click();
   assert.equal(await w.byTestId('pl-tab-callback').getAttribute('aria-selected'), 'true');
   await w.byTestId('pl-cb-error-preferred_ms').waitFor({ state: 'visible' });
