@@ -304,14 +304,19 @@ pub fn CallbackView() -> impl IntoView {
                     {field_error(form, locale, "preferred_ms")}
                 </div>
                 {move || site.config.with(|c| {
-                    let topics = c.as_ref().map(|c| c.callback_topics.clone()).unwrap_or_default();
+                    // The site's values are what the server checks; the labels are in the
+                    // visitor's language when the site has them.
+                    let topics: Vec<(String, String)> = c
+                        .as_ref()
+                        .map(|c| c.callback_topics.iter().map(|t| (t.clone(), c.topic_label(t).to_owned())).collect())
+                        .unwrap_or_default();
                     (!topics.is_empty()).then(|| view! {
                         <div class="pl-field">
                             <label class="pl-label" for="pl-cb-topic">{locale.text(Key::CbTopic)}</label>
                             <select id="pl-cb-topic" name="topic" class="pl-input pl-select" data-testid="pl-cb-topic"
                                 on:change=move |e| form.update(|f| f.topic = event_target_value(&e))>
                                 <option value="">{locale.text(Key::CbTopicNone)}</option>
-                                {topics.into_iter().map(|t| view! { <option>{t}</option> }).collect_view()}
+                                {topics.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
                             </select>
                         </div>
                     })

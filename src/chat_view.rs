@@ -241,7 +241,8 @@ pub fn ChatView() -> impl IntoView {
 
     view! {
         <div class="pl-chat">
-            <div class="pl-chat-scroll" node_ref=scroller>
+            // Focusable so keyboard users can scroll a long conversation (axe: scrollable-region-focusable).
+            <div class="pl-chat-scroll" tabindex="0" node_ref=scroller>
                 <p class="pl-intro">{intro}</p>
                 <ol class="pl-chat-log" aria-label=locale.text(Key::ChatLogLabel) aria-live="polite">
                     // Re-rendered whole on each change: a visitor's log is short, and a keyed

@@ -265,7 +265,7 @@ const FAKE_FETCH: &str = r#"
     if (init && init.headers) init.headers.forEach((v, k) => { headers[k] = v; });
     globalThis.__plCalls.push({ url: String(url), method, body: (init && init.body) || null, headers });
     for (const r of globalThis.__plRoutes) {
-        if (r.method === method && String(url).endsWith(r.path)) {
+        if (r.method === method && String(url).split('?')[0].endsWith(r.path)) {
             const h = Object.assign({ 'content-type': 'application/json' }, r.headers || {});
             return Promise.resolve(new Response(r.status === 204 ? null : r.body, { status: r.status, headers: h }));
         }

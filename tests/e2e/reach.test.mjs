@@ -123,6 +123,16 @@ test('site texts follow the language: Latvian greeting and topic labels, values 
   await w.byTestId('pl-tab-callback').click();
   const body = await w.frame.locator('body').innerText();
   assert.ok(body.includes('Jūs drīkstat man zvanīt'), 'consent text in Latvian');
+  const options = await w.byTestId('pl-cb-topic').locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  assert.deepEqual(options.slice(1), [['Orders', 'Pasūtījumi'], ['Billing', 'Rēķini']]);
+  // Submitting a translated topic stores the site's value.
+  await w.byTestId('pl-cb-name').fill('Jānis');
+  await w.byTestId('pl-cb-phone').fill('+371 2000 0001');
+  await w.byTestId('pl-cb-topic').selectOption('Billing');
+  await w.byTestId('pl-cb-consent').check();
+  await w.byTestId('pl-cb-submit').click();
+  await w.byTestId('pl-cb-confirmation').waitFor({ state: 'visible', timeout: 15000 });
+  await eventually(() => stack.query(`select 1 from callbacks where topic = 'Billing'`).length === 1, 10000, 'callback row with the site value');
   await context.close();
 });
 
