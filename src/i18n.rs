@@ -13,32 +13,19 @@
 //! move them around. A native test fails on a missing, unknown or unused key and on a missing
 //! plural category.
 //!
-//! A new language: a new `{tag}.json` here, its [`PluralRules`] in [`PluralRules::of`], and its
-//! tag in the server's list (`crates/server/src/locales.rs`).
+//! The machinery (the `keys!` macro, [`Catalog`], [`PluralRules`], lookup and placeholders) is
+//! the `porchlight-i18n` crate, shared with the operator console; this module keeps the
+//! widget's own keys and the widget-specific lookups, and re-exports the rest.
+//!
+//! A new language: a new `{tag}.json` here, its [`PluralRules`] in
+//! `porchlight_i18n::PluralRules::of`, and its tag in the server's list
+//! (`crates/server/src/locales.rs`).
 
 use porchlight_protocol::FieldErrorCode;
 
-macro_rules! keys {
-    ($($(#[$doc:meta])* $key:ident,)*) => {
-        /// One visible string. Its name in the bundles is the variant's name.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum Key {
-            $($(#[$doc])* $key,)*
-        }
+pub use porchlight_i18n::{Entry, Plural, PluralRules};
 
-        impl Key {
-            pub const ALL: &'static [Key] = &[$(Key::$key,)*];
-
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Key::$key => stringify!($key),)*
-                }
-            }
-        }
-    };
-}
-
-keys! {
+porchlight_i18n::keys! {
     DefaultSiteName,
     Close,
     /// "about a minute"
@@ -180,220 +167,14 @@ keys! {
     RateClosed,
 }
 
-/// A CLDR plural category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plural {
-    Zero,
-    One,
-    Two,
-    Few,
-    Many,
-    Other,
-}
-
-impl Plural {
-    pub fn name(self) -> &'static str {
-        match self {
-            Plural::Zero => "zero",
-            Plural::One => "one",
-            Plural::Two => "two",
-            Plural::Few => "few",
-            Plural::Many => "many",
-            Plural::Other => "other",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Plural> {
-        [Plural::Zero, Plural::One, Plural::Two, Plural::Few, Plural::Many, Plural::Other].into_iter().find(|p| p.name() == name)
-    }
-}
-
-/// The cardinal plural rules of our languages (CLDR, integers only: we count minutes, hours,
-/// days, seconds, stars and characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluralRules {
-    /// English, Italian, Esperanto, Greek: one, other.
-    OneOther,
-    /// Latvian: zero, one, other.
-    Latvian,
-    /// Thai: other only.
-    OtherOnly,
-    /// Arabic: zero, one, two, few, many, other.
-    Arabic,
-}
-
-impl PluralRules {
-    pub fn of(primary_language: &str) -> PluralRules {
-        match primary_language {
-            "lv" => PluralRules::Latvian,
-            "th" => PluralRules::OtherOnly,
-            "ar" => PluralRules::Arabic,
-            _ => PluralRules::OneOther,
-        }
-    }
-
-    /// The categories a counted string must have in this language.
-    pub fn categories(self) -> &'static [Plural] {
-        use Plural::*;
-        match self {
-            PluralRules::OneOther => &[One, Other],
-            PluralRules::Latvian => &[Zero, One, Other],
-            PluralRules::OtherOnly => &[Other],
-            PluralRules::Arabic => &[Zero, One, Two, Few, Many, Other],
-        }
-    }
-
-    pub fn select(self, n: u64) -> Plural {
-        let (n10, n100) = (n % 10, n % 100);
-        match self {
-            PluralRules::OneOther if n == 1 => Plural::One,
-            PluralRules::OneOther | PluralRules::OtherOnly => Plural::Other,
-            PluralRules::Latvian if n10 == 0 || (11..=19).contains(&n100) => Plural::Zero,
-            PluralRules::Latvian if n10 == 1 && n100 != 11 => Plural::One,
-            PluralRules::Latvian => Plural::Other,
-            PluralRules::Arabic => match (n, n100) {
-                (0, _) => Plural::Zero,
-                (1, _) => Plural::One,
-                (2, _) => Plural::Two,
-                (_, 3..=10) => Plural::Few,
-                (_, 11..=99) => Plural::Many,
-                _ => Plural::Other,
-            },
-        }
-    }
-}
-
-/// One key's text: a string, or one string per plural category.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Entry {
-    Text(String),
-    Counted(Vec<(Plural, String)>),
-}
-
-impl Entry {
-    /// The text for count `n`'s category (`Other` for a plain lookup), falling back to `other`.
-    fn get(&self, category: Plural) -> &str {
-        match self {
-            Entry::Text(text) => text,
-            Entry::Counted(forms) => forms
-                .iter()
-                .find(|(c, _)| *c == category)
-                .or_else(|| forms.iter().find(|(c, _)| *c == Plural::Other))
-                .map_or("", |(_, t)| t.as_str()),
-        }
-    }
-}
-
 /// A parsed bundle: one language's strings.
-#[derive(Debug, Clone)]
-pub struct Catalog {
-    tag: String,
-    rules: PluralRules,
-    /// Indexed by the key's position in [`Key::ALL`] (its discriminant): no hashing code in
-    /// the WASM.
-    entries: Vec<Option<Entry>>,
-}
-
-impl Catalog {
-    /// From a bundle's raw entries (key name → text or category → text). Unknown names and
-    /// categories are ignored here; the bundle test reports them.
-    pub fn new<'a>(tag: &str, raw: impl IntoIterator<Item = (&'a str, Entry)>) -> Catalog {
-        let mut entries = vec![None; Key::ALL.len()];
-        for (name, entry) in raw {
-            if let Some(key) = Key::ALL.iter().find(|k| k.name() == name) {
-                entries[*key as usize] = Some(entry);
-            }
-        }
-        let tag = if tag.is_empty() { "en".to_owned() } else { tag.to_owned() };
-        Catalog { rules: PluralRules::of(primary(&tag)), tag, entries }
-    }
-
-    /// Parses a bundle's JSON text (native: serde_json; the browser uses `JSON.parse`).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn from_json(tag: &str, json: &str) -> Result<Catalog, String> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        let object = value.as_object().ok_or("a bundle is a JSON object")?;
-        let mut raw = Vec::new();
-        for (name, v) in object {
-            let entry = match v {
-                serde_json::Value::String(s) => Entry::Text(s.clone()),
-                serde_json::Value::Object(forms) => Entry::Counted(
-                    forms
-                        .iter()
-                        .map(|(c, t)| {
-                            let category = Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
-                            Ok((category, t.as_str().ok_or_else(|| format!("{name}.{c} is not a string"))?.to_owned()))
-                        })
-                        .collect::<Result<_, String>>()?,
-                ),
-                _ => return Err(format!("{name} is neither a string nor an object")),
-            };
-            raw.push((name.as_str(), entry));
-        }
-        Ok(Catalog::new(tag, raw))
-    }
-
-    /// Parses a bundle's JSON text with the browser's `JSON.parse` (no JSON code in the WASM).
-    #[cfg(target_arch = "wasm32")]
-    pub fn from_json(tag: &str, json: &str) -> Result<Catalog, String> {
-        use wasm_bindgen::JsCast;
-        let value = js_sys::JSON::parse(json).map_err(|_| "bad JSON".to_owned())?;
-        let object: js_sys::Object = value.dyn_into().map_err(|_| "a bundle is a JSON object".to_owned())?;
-        let mut raw = Vec::new();
-        for pair in js_sys::Object::entries(&object).iter() {
-            let pair: js_sys::Array = pair.unchecked_into();
-            let Some(name) = pair.get(0).as_string() else { continue };
-            let v = pair.get(1);
-            let entry = if let Some(text) = v.as_string() {
-                Entry::Text(text)
-            } else if v.is_object() {
-                let forms = js_sys::Object::entries(v.unchecked_ref())
-                    .iter()
-                    .filter_map(|form| {
-                        let form: js_sys::Array = form.unchecked_into();
-                        Some((Plural::from_name(&form.get(0).as_string()?)?, form.get(1).as_string()?))
-                    })
-                    .collect();
-                Entry::Counted(forms)
-            } else {
-                continue;
-            };
-            raw.push((name, entry));
-        }
-        Ok(Catalog::new(tag, raw.iter().map(|(n, e)| (n.as_str(), e.clone()))))
-    }
-
-    pub fn entry(&self, key: Key) -> Option<&Entry> {
-        self.entries.get(key as usize)?.as_ref()
-    }
-
-    pub fn rules(&self) -> PluralRules {
-        self.rules
-    }
-}
-
-fn primary(tag: &str) -> &str {
-    tag.split(['-', '_']).next().unwrap_or("")
-}
+pub type Catalog = porchlight_i18n::Catalog<Key>;
 
 /// The visitor's language: a handle on its [`Catalog`], cheap to copy into every component.
-#[derive(Debug, Clone, Copy)]
-pub struct Locale(&'static Catalog);
-
-impl PartialEq for Locale {
-    fn eq(&self, other: &Locale) -> bool {
-        self.0.tag == other.0.tag
-    }
-}
-impl Eq for Locale {}
-
-impl Default for Locale {
-    /// English, from the bundle the server inlined when that is English, else with no strings
-    /// (only a frame served without a bundle, which the server never does).
-    fn default() -> Locale {
-        Locale::new(Catalog::new("en", []))
-    }
-}
+/// The default is English with no strings (only a frame served without a bundle, which the
+/// server never does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Locale(porchlight_i18n::Locale<Key>);
 
 /// The English bundle, for tests and tools (not referenced by the shipped app, so not in its
 /// WASM).
@@ -402,7 +183,7 @@ pub const EN_JSON: &str = include_str!("i18n/en.json");
 impl Locale {
     /// Keeps `catalog` for the life of the frame (one per frame, so leaking is the point).
     pub fn new(catalog: Catalog) -> Locale {
-        Locale(Box::leak(Box::new(catalog)))
+        Locale(porchlight_i18n::Locale::new(catalog))
     }
 
     /// English from [`EN_JSON`], parsed once per thread.
@@ -415,67 +196,39 @@ impl Locale {
 
     /// The bundle the server inlined in the frame document, in the language it set on `<html>`.
     pub fn from_document() -> Locale {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return Locale::default() };
-        let tag = document.document_element().and_then(|e| e.get_attribute("lang")).unwrap_or_default();
-        let json = document.get_element_by_id("pl-strings").and_then(|e| e.text_content()).unwrap_or_default();
-        match Catalog::from_json(&tag, &json) {
-            Ok(catalog) => Locale::new(catalog),
-            Err(_) => Locale::default(),
-        }
+        Locale(porchlight_i18n::Locale::from_document())
     }
 
     /// BCP 47 tag for `lang` attributes and `Intl`.
     pub fn tag(self) -> &'static str {
-        &self.0.tag
+        self.0.tag()
     }
 
     /// `"rtl"` for right-to-left scripts, else `"ltr"`.
     pub fn dir(self) -> &'static str {
-        if matches!(primary(self.tag()), "ar" | "he" | "fa" | "ur") {
-            "rtl"
-        } else {
-            "ltr"
-        }
+        self.0.dir()
     }
 
     /// A key's text (for a counted key, its `other` form). A missing key shows its name, which
     /// the bundle test prevents.
     pub fn text(self, key: Key) -> &'static str {
-        match self.0.entry(key) {
-            Some(entry) => entry.get(Plural::Other),
-            None => key.name(),
-        }
+        self.0.text(key)
     }
 
     /// [`Locale::text`] with `{name}` placeholders replaced.
     pub fn format(self, key: Key, args: &[(&str, &str)]) -> String {
-        fill(self.text(key), args)
+        self.0.format(key, args)
     }
 
     /// A counted key's form for `n`, with `{n}` as the visitor's locale writes numbers and the
     /// other placeholders from `args`.
     pub fn count(self, key: Key, n: u64, args: &[(&str, &str)]) -> String {
-        let template = match self.0.entry(key) {
-            Some(entry) => entry.get(self.0.rules.select(n)),
-            None => key.name(),
-        };
-        let number = self.number(n);
-        let mut all = vec![("n", number.as_str())];
-        all.extend_from_slice(args);
-        fill(template, &all)
+        self.0.count(key, n, args)
     }
 
     /// `n` in the visitor's digits (`Intl.NumberFormat`; Arabic gets Arabic-Indic digits).
     pub fn number(self, n: u64) -> String {
-        #[cfg(target_arch = "wasm32")]
-        {
-            let locales = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(self.tag()));
-            let format = js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new()).format();
-            if let Some(s) = format.call1(&wasm_bindgen::JsValue::UNDEFINED, &(n as f64).into()).ok().and_then(|s| s.as_string()) {
-                return s;
-            }
-        }
-        n.to_string()
+        self.0.number(n)
     }
 
     /// The message shown next to a field for a [`FieldErrorCode`] (from our own validation or a
@@ -502,10 +255,7 @@ impl Locale {
     /// The locale `Intl` should format dates with: the browser's own language when it is a
     /// variant of ours (an `en-GB` visitor gets a 24-hour clock), else ours.
     pub fn intl_tag(self, browser_language: Option<&str>) -> String {
-        match browser_language {
-            Some(lang) if primary(lang).eq_ignore_ascii_case(primary(self.tag())) => lang.to_owned(),
-            _ => self.tag().to_owned(),
-        }
+        self.0.intl_tag(browser_language)
     }
 
     /// The launcher's texts, sent to the loader once the frame is up.
@@ -536,14 +286,6 @@ impl Locale {
             n => format!("{base} — {}", self.count(Key::LauncherUnread, u64::from(n), &[])),
         }
     }
-}
-
-fn fill(template: &str, args: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
 }
 
 #[cfg(test)]
