@@ -104,14 +104,13 @@ describe('a site within business hours', () => {
     assert.match(text, /Sorry — this is taking longer than we said\./);
     assert.match(text, /we'll reply by Wednesday at 18:00/);
 
-    // The operator answers (no console yet: straight into the database); the next poll shows it.
+    // The operator answers through the API the console uses; the event stream delivers it.
     const [conversation] = stack.query(`select id from conversations order by created_ms desc limit 1`);
-    exec(
-      stack,
-      `insert into messages (conversation_id, client_id, author, body, created_ms)
-       select id, 'op-00000001', 'operator', 'Hi! It ships today.', created_ms + 60000
-       from conversations where id = '${conversation.id}'`,
-    );
+    const sent = await stack.operator('POST', `/v1/console/conversations/${conversation.id}/messages`, {
+      client_id: 'op-00000001',
+      body: 'Hi! It ships today.',
+    });
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
     await context.clock.runFor(5000);
     const reply = w.byTestId('pl-chat-message').filter({ hasText: 'It ships today.' });
     await reply.waitFor({ state: 'visible' });
@@ -158,7 +157,7 @@ describe('a site within business hours', () => {
     assert.equal((await stack.operator('PUT', '/v1/sites/e2e/presence', { status: 'away' })).status, 200);
     await w.open(); // opening refreshes at once
     assert.equal(await waitForState(w, 'nobody_online'), "Nobody is online right now. We'll reply by Wednesday at 18:00.");
-    await eventually(async () => (await w.launcher.getAttribute('data-state')) === 'closed');
+    await eventually(async () => (await w.launcher.getAttribute('data-state')) === 'nobody_online');
     assert.match(await w.launcher.getAttribute('aria-label'), /\(offline now\)$/);
     await context.close();
   });
