@@ -5,11 +5,13 @@
 //! as `{}`): the server's CSRF check wants it next to the browser's own `Origin`.
 
 use porchlight_protocol::{
-    ApiError, CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation,
+    CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation,
     ConsolePresenceUpdate, ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence,
     PresenceStatus, RatingSummary,
 };
 use serde::de::DeserializeOwned;
+
+use crate::i18n::{Key, Locale};
 
 /// A request that did not succeed.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,28 +21,31 @@ pub enum Failure {
     /// 401: not signed in (or wrong credentials on log-in, or a route that wants the operator
     /// token rather than the session).
     Unauthorized,
-    /// Any other non-2xx, with the API's message when it sent one.
-    Status(u16, String),
+    /// Any other non-2xx. The API's own message is English and written for developers, so the
+    /// operator sees the status in their language instead.
+    Status(u16),
+    /// A 2xx whose body is not what this console expects (a server of another release).
+    Unexpected,
 }
 
 impl Failure {
-    pub fn message(&self) -> String {
+    pub fn message(&self, locale: Locale) -> String {
         match self {
-            Failure::Offline => "The server cannot be reached. Retrying…".into(),
-            Failure::Unauthorized => "Not signed in, or not allowed.".into(),
-            Failure::Status(429, _) => "Too many attempts. Wait a moment and try again.".into(),
-            Failure::Status(status, message) if message.is_empty() => format!("The server answered {status}."),
-            Failure::Status(_, message) => message.clone(),
+            Failure::Offline => locale.text(Key::ErrOffline).into(),
+            Failure::Unauthorized => locale.text(Key::ErrSession).into(),
+            Failure::Status(429) => locale.text(Key::ErrTooMany).into(),
+            Failure::Status(status) => locale.format(Key::ErrStatus, &[("status", &locale.number(u64::from(*status)))]),
+            Failure::Unexpected => locale.text(Key::ErrUnexpected).into(),
         }
     }
 }
 
-fn classify(status: u16, body: &str) -> Failure {
+fn classify(status: u16) -> Failure {
     if status == 401 {
-        return Failure::Unauthorized;
+        Failure::Unauthorized
+    } else {
+        Failure::Status(status)
     }
-    let message = serde_json::from_str::<ApiError>(body).map(|e| e.error.message).unwrap_or_default();
-    Failure::Status(status, message)
 }
 
 /// `/v1/...` path segments chosen by the server are URL-safe; escape anything else anyway.
@@ -116,18 +121,18 @@ fn to_json<T: serde::Serialize>(body: &T) -> String {
 async fn json<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> Result<T, Failure> {
     let (status, text) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
     if (200..300).contains(&status) {
-        serde_json::from_str(&text).map_err(|_| Failure::Status(status, "Unexpected answer from the server.".into()))
+        serde_json::from_str(&text).map_err(|_| Failure::Unexpected)
     } else {
-        Err(classify(status, &text))
+        Err(classify(status))
     }
 }
 
 async fn empty(method: &str, path: &str, body: Option<String>) -> Result<(), Failure> {
-    let (status, text) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
+    let (status, _) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
     if (200..300).contains(&status) {
         Ok(())
     } else {
-        Err(classify(status, &text))
+        Err(classify(status))
     }
 }
 
@@ -187,9 +192,11 @@ mod tests {
     fn paths_and_failures() {
         assert_eq!(conversation_path("cv_1-a", "/close"), "/v1/console/conversations/cv_1-a/close");
         assert_eq!(conversation_path("a/b?", ""), "/v1/console/conversations/a%2Fb%3F");
-        assert_eq!(classify(401, ""), Failure::Unauthorized);
-        let body = r#"{"error":{"code":"not_found","message":"Nothing here."}}"#;
-        assert_eq!(classify(404, body), Failure::Status(404, "Nothing here.".into()));
-        assert_eq!(classify(500, "oops").message(), "The server answered 500.");
+        assert_eq!(classify(401), Failure::Unauthorized);
+        assert_eq!(classify(404), Failure::Status(404));
+        let en = crate::i18n::en();
+        assert_eq!(classify(500).message(en), "The server answered 500.");
+        assert_eq!(Failure::Status(429).message(en), "Too many attempts. Wait a moment and try again.");
+        assert_eq!(Failure::Offline.message(en), "The server cannot be reached. Retrying…");
     }
 }

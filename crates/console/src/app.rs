@@ -1,5 +1,6 @@
 //! The console's components. Every text from the server (messages, names, notes) is rendered
-//! as a text node by Leptos: never as HTML.
+//! as a text node by Leptos: never as HTML. Every text of our own comes from the operator's
+//! bundle ([`Locale`], provided as context), dates and numbers from `Intl` in their locale.
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -12,9 +13,10 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, Failure};
+use crate::i18n::{Key, Locale};
 use crate::logic::{
-    author_label, format_promise, is_breached, merge_messages, order_inbox, reply_problem, share_label,
-    should_send_typing, wait_label, CALLBACK_STATUSES, TYPING_SHOWN_MS,
+    author_label, format_promise, is_breached, merge_messages, order_inbox, rating_label, reply_problem, share_label,
+    should_send_typing, status_label, total_label, wait_label, CALLBACK_STATUSES, TYPING_SHOWN_MS,
 };
 
 /// The console clock ticks this often (waiting times, typing indicator).
@@ -24,18 +26,29 @@ const TICK_MS: u64 = 1000;
 const POLL_TICKS_OFFLINE: u32 = 4;
 const POLL_TICKS_LIVE: u32 = 30;
 
-pub fn mount(root: web_sys::HtmlElement) {
-    leptos::mount::mount_to(root, App).forget();
+pub fn mount(root: web_sys::HtmlElement, locale: Locale) {
+    leptos::mount::mount_to(root, move || view! { <App locale/> }).forget();
 }
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-/// Local date and time of a Unix ms instant, for operators.
-fn when(ms: i64) -> String {
+/// Local date and time of a Unix ms instant in the operator's locale (the browser's own variant
+/// of it when it has one: an `en-GB` operator gets a 24-hour clock), e.g. "10 Mar 2026, 10:00".
+fn when(locale: Locale, ms: i64) -> String {
+    let browser = web_sys::window().and_then(|w| w.navigator().language());
+    let tag = locale.intl_tag(browser.as_deref());
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED))
+    String::from(date.to_locale_string(&tag, &options))
+}
+
+/// The same instant for `<time datetime>`.
+fn iso(ms: i64) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).to_iso_string())
 }
 
 /// A client id for a reply: `co-` and 20 random base-36 characters.
@@ -56,7 +69,8 @@ fn new_client_id() -> String {
 }
 
 #[component]
-fn App() -> impl IntoView {
+fn App(locale: Locale) -> impl IntoView {
+    provide_context(locale);
     let me = RwSignal::new(None::<OperatorMe>);
     let checked = RwSignal::new(false);
     spawn_local(async move {
@@ -67,7 +81,7 @@ fn App() -> impl IntoView {
     });
     move || {
         if !checked.get() {
-            view! { <p class="co-loading" role="status">"Loading…"</p> }.into_any()
+            view! { <p class="co-loading" role="status">{locale.text(Key::Loading)}</p> }.into_any()
         } else if let Some(who) = me.get() {
             view! { <Console who me/> }.into_any()
         } else {
@@ -78,6 +92,7 @@ fn App() -> impl IntoView {
 
 #[component]
 fn Login(me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
+    let t = expect_context::<Locale>();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -95,8 +110,8 @@ fn Login(me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                     password.set(String::new());
                     me.set(Some(who));
                 }
-                Err(Failure::Unauthorized) => error.set(Some("Wrong e-mail or password.".into())),
-                Err(failure) => error.set(Some(failure.message())),
+                Err(Failure::Unauthorized) => error.set(Some(t.text(Key::LoginWrong).into())),
+                Err(failure) => error.set(Some(failure.message(t))),
             }
             busy.try_set(false);
         });
@@ -104,16 +119,16 @@ fn Login(me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
     view! {
         <main class="co-login-page">
             <form class="co-card co-login" on:submit=submit>
-                <h1>"Porchlight console"</h1>
+                <h1>{t.text(Key::ConsoleTitle)}</h1>
                 <label>
-                    "E-mail"
+                    {t.text(Key::LoginEmail)}
                     <input type="email" name="email" autocomplete="username" required data-testid="co-email" bind:value=email/>
                 </label>
                 <label>
-                    "Password"
+                    {t.text(Key::LoginPassword)}
                     <input type="password" name="password" autocomplete="current-password" required data-testid="co-password" bind:value=password/>
                 </label>
-                <button type="submit" data-testid="co-login" disabled=move || busy.get()>"Log in"</button>
+                <button type="submit" data-testid="co-login" disabled=move || busy.get()>{t.text(Key::LoginSubmit)}</button>
                 {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-login-error">{e}</p> })}
             </form>
         </main>
@@ -123,6 +138,7 @@ fn Login(me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
 /// Everything the signed-in console shares between its panels.
 #[derive(Clone, Copy)]
 struct Shared {
+    locale: Locale,
     me: RwSignal<Option<OperatorMe>>,
     site: RwSignal<String>,
     /// The console clock in server time (client clock plus the offset seen on the last inbox).
@@ -166,7 +182,7 @@ impl Shared {
                             self.me.set(None);
                             return;
                         }
-                        Err(failure) => self.inbox_error.set(Some(failure.message())),
+                        Err(failure) => self.inbox_error.set(Some(failure.message(self.locale))),
                     }
                 }
                 let again = self.inbox_loading.try_with_value(|(_, again)| *again).unwrap_or(false);
@@ -290,7 +306,9 @@ fn connect(shared: Shared) -> Option<LiveStream> {
 
 #[component]
 fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
+    let t = expect_context::<Locale>();
     let shared = Shared {
+        locale: t,
         me,
         site: RwSignal::new(who.sites.first().cloned().unwrap_or_default()),
         now: RwSignal::new(now_ms() as i64),
@@ -350,10 +368,10 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
     view! {
         <div class="co-app">
             <header class="co-header">
-                <h1>"Porchlight console"</h1>
+                <h1>{t.text(Key::ConsoleTitle)}</h1>
                 <Show when=move || many_sites>
                     <label class="co-site">
-                        "Site "
+                        {t.text(Key::SiteLabel)} " "
                         <select data-testid="co-site" on:change=move |e| shared.site.set(event_target_value(&e))>
                             {sites.iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
                         </select>
@@ -361,10 +379,10 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                 </Show>
                 <PresenceToggle/>
                 <span class="co-live" data-testid="co-live" data-live=move || shared.live.get().to_string()>
-                    {move || if shared.live.get() { "live" } else { "reconnecting…" }}
+                    {move || t.text(if shared.live.get() { Key::LiveOn } else { Key::LiveOff })}
                 </span>
                 <span class="co-who" data-testid="co-operator">{name}</span>
-                <button type="button" data-testid="co-logout" on:click=logout>"Log out"</button>
+                <button type="button" data-testid="co-logout" on:click=logout>{t.text(Key::Logout)}</button>
             </header>
             <main class="co-main">
                 <InboxPanel/>
@@ -381,6 +399,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
 #[component]
 fn PresenceToggle() -> impl IntoView {
     let shared = expect_context::<Shared>();
+    let t = shared.locale;
     let status = RwSignal::new(None::<PresenceStatus>);
     let error = RwSignal::new(None::<String>);
     Effect::new(move || {
@@ -400,14 +419,16 @@ fn PresenceToggle() -> impl IntoView {
                     status.set(Some(presence.status));
                     error.set(None);
                 }
-                Err(failure) => error.set(Some(failure.message())),
+                Err(failure) => error.set(Some(failure.message(t))),
             }
         });
     };
-    let label = move || match status.get() {
-        Some(PresenceStatus::Online) => "Online",
-        Some(PresenceStatus::Away) => "Away",
-        _ => "Presence not set",
+    let label = move || {
+        t.text(match status.get() {
+            Some(PresenceStatus::Online) => Key::PresenceOnline,
+            Some(PresenceStatus::Away) => Key::PresenceAway,
+            _ => Key::PresenceUnset,
+        })
     };
     let state = move || match status.get() {
         Some(PresenceStatus::Online) => "online",
@@ -421,7 +442,7 @@ fn PresenceToggle() -> impl IntoView {
             data-testid="co-presence"
             data-status=state
             aria-pressed=move || (status.get() == Some(PresenceStatus::Online)).to_string()
-            title="Switch between online and away for this site"
+            title=t.text(Key::PresenceHint)
             on:click=toggle
         >
             {label}
@@ -433,6 +454,7 @@ fn PresenceToggle() -> impl IntoView {
 #[component]
 fn InboxPanel() -> impl IntoView {
     let shared = expect_context::<Shared>();
+    let t = shared.locale;
     let open = move |id: String| {
         if shared.selected.get_untracked().as_deref() == Some(id.as_str()) {
             return;
@@ -453,14 +475,15 @@ fn InboxPanel() -> impl IntoView {
                     let id = id.clone();
                     move || (shared.selected.get().as_deref() == Some(id.as_str())).to_string()
                 };
-                let preview = item.last_message.as_ref().map_or_else(|| "(no messages)".to_owned(), |m| {
-                    format!("{}: {}", author_label(m.author), m.body)
-                });
+                let preview = item.last_message.as_ref().map_or_else(
+                    || t.text(Key::InboxNoMessages).to_owned(),
+                    |m| t.format(Key::InboxPreview, &[("author", author_label(t, m.author)), ("text", &m.body)]),
+                );
                 let item_for_breach = item.clone();
                 let breached = Memo::new(move |_| is_breached(&item_for_breach, shared.now.get()));
                 let item_for_label = item.clone();
-                let label = move || wait_label(&item_for_label, shared.now.get());
-                let promise = format!("Promise: first reply within {}", format_promise(item.promise_secs));
+                let label = move || wait_label(t, &item_for_label, shared.now.get());
+                let promise = t.format(Key::InboxPromise, &[("promise", &format_promise(t, item.promise_secs))]);
                 view! {
                     <li>
                         <button
@@ -474,10 +497,10 @@ fn InboxPanel() -> impl IntoView {
                             title=promise
                             on:click=move |_| open(id.clone())
                         >
-                            <span class="co-preview" data-testid="co-inbox-preview">{preview}</span>
+                            <span class="co-preview" dir="auto" data-testid="co-inbox-preview">{preview}</span>
                             <span class="co-wait" data-testid="co-inbox-wait">{label}</span>
                             <Show when=move || breached.get()>
-                                <span class="co-badge" data-testid="co-inbox-breach">"Promise breached"</span>
+                                <span class="co-badge" data-testid="co-inbox-breach">{t.text(Key::InboxBreached)}</span>
                             </Show>
                         </button>
                     </li>
@@ -487,10 +510,10 @@ fn InboxPanel() -> impl IntoView {
     };
     view! {
         <section class="co-panel co-inbox" data-testid="co-inbox">
-            <h2>"Inbox"</h2>
+            <h2>{t.text(Key::InboxTitle)}</h2>
             {move || shared.inbox_error.get().map(|e| view! { <p class="co-error" role="alert">{e}</p> })}
             <Show when=move || shared.inbox.with(Vec::is_empty)>
-                <p class="co-empty" data-testid="co-inbox-empty">"No open conversations."</p>
+                <p class="co-empty" data-testid="co-inbox-empty">{t.text(Key::InboxEmpty)}</p>
             </Show>
             <ul class="co-list">{rows}</ul>
         </section>
@@ -500,6 +523,7 @@ fn InboxPanel() -> impl IntoView {
 #[component]
 fn ConversationPanel() -> impl IntoView {
     let shared = expect_context::<Shared>();
+    let t = shared.locale;
     let draft = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
@@ -514,7 +538,7 @@ fn ConversationPanel() -> impl IntoView {
     let send = move || {
         let Some(id) = shared.selected.get_untracked() else { return };
         let body = draft.get_untracked();
-        if let Some(problem) = reply_problem(&body) {
+        if let Some(problem) = reply_problem(t, &body) {
             error.set(Some(problem.into()));
             return;
         }
@@ -545,7 +569,7 @@ fn ConversationPanel() -> impl IntoView {
                     shared.reload_inbox();
                 }
                 Err(Failure::Unauthorized) => shared.me.set(None),
-                Err(failure) => error.set(Some(failure.message())),
+                Err(failure) => error.set(Some(failure.message(t))),
             }
             sending.try_set(false);
         });
@@ -583,15 +607,18 @@ fn ConversationPanel() -> impl IntoView {
                     });
                     shared.reload_inbox();
                 }
-                Err(failure) => error.set(Some(failure.message())),
+                Err(failure) => error.set(Some(failure.message(t))),
             }
         });
     };
     let header = move || {
         shared.conversation.with(|c| {
             c.as_ref().map(|c| {
-                let page = c.page_path.clone().map(|p| format!(" · page {p}")).unwrap_or_default();
-                format!("Started {}{page}", when(c.created_ms))
+                let started = when(t, c.created_ms);
+                match &c.page_path {
+                    Some(page) => t.format(Key::ConversationStartedOn, &[("when", &started), ("page", page)]),
+                    None => t.format(Key::ConversationStarted, &[("when", &started)]),
+                }
             })
         })
     };
@@ -600,11 +627,12 @@ fn ConversationPanel() -> impl IntoView {
         <section class="co-panel co-conversation" data-testid="co-conversation">
             <Show
                 when=move || shared.selected.with(Option::is_some)
-                fallback=|| view! { <p class="co-empty">"Pick a conversation from the inbox."</p> }
+                fallback=move || view! { <p class="co-empty">{t.text(Key::ConversationPick)}</p> }
             >
-                <h2>"Conversation"</h2>
+                <h2>{t.text(Key::ConversationTitle)}</h2>
                 <p class="co-meta">{header}</p>
-                <ol class="co-messages" aria-live="polite">
+                // Focusable and named: a scrolling list must be reachable by keyboard.
+                <ol class="co-messages" aria-live="polite" tabindex="0" aria-label=t.text(Key::MessagesLabel)>
                     <For each=messages key=|m| m.id let:m>
                         <li
                             class="co-message"
@@ -616,33 +644,35 @@ fn ConversationPanel() -> impl IntoView {
                                 Author::Unknown => "unknown",
                             }
                         >
-                            <span class="co-author">{author_label(m.author)}</span>
-                            <time class="co-time">{when(m.created_ms)}</time>
-                            <p class="co-body" data-testid="co-message-body">{m.body}</p>
+                            <span class="co-author">{author_label(t, m.author)}</span>
+                            <time class="co-time" datetime=iso(m.created_ms)>{when(t, m.created_ms)}</time>
+                            // `dir="auto"`: a visitor writing English to an Arabic console (or the
+                            // reverse) gets their own text direction.
+                            <p class="co-body" dir="auto" data-testid="co-message-body">{m.body}</p>
                         </li>
                     </For>
                 </ol>
                 <Show when=visitor_typing>
-                    <p class="co-typing" data-testid="co-typing" role="status">"The visitor is typing…"</p>
+                    <p class="co-typing" data-testid="co-typing" role="status">{t.text(Key::VisitorTyping)}</p>
                 </Show>
                 <Show
                     when=move || !closed()
-                    fallback=|| view! { <p class="co-closed" data-testid="co-conversation-closed">"This conversation is closed."</p> }
+                    fallback=move || view! { <p class="co-closed" data-testid="co-conversation-closed">{t.text(Key::ConversationClosed)}</p> }
                 >
                     <form class="co-reply-form" on:submit=on_submit>
                         <textarea
                             rows="3"
-                            placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
-                            aria-label="Reply"
+                            placeholder=t.text(Key::ReplyPlaceholder)
+                            aria-label=t.text(Key::ReplyLabel)
                             data-testid="co-reply"
                             bind:value=draft
                             on:input=on_input
                             on:keydown=on_keydown
                         ></textarea>
                         <div class="co-actions">
-                            <button type="submit" data-testid="co-send" disabled=move || sending.get()>"Send"</button>
+                            <button type="submit" data-testid="co-send" disabled=move || sending.get()>{t.text(Key::ReplySend)}</button>
                             <button type="button" class="co-secondary" data-testid="co-close-conversation" on:click=close>
-                                "Close conversation"
+                                {t.text(Key::ConversationClose)}
                             </button>
                         </div>
                     </form>
@@ -656,7 +686,9 @@ fn ConversationPanel() -> impl IntoView {
 #[component]
 fn CallbacksPanel() -> impl IntoView {
     let shared = expect_context::<Shared>();
+    let t = shared.locale;
     let list = RwSignal::new(Vec::<OperatorCallback>::new());
+    let loaded = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let load = move || {
         let site = shared.site.get_untracked();
@@ -664,13 +696,14 @@ fn CallbacksPanel() -> impl IntoView {
             match api::callbacks(&site).await {
                 Ok(callbacks) => {
                     list.try_set(callbacks.callbacks);
+                    loaded.try_set(true);
                     error.try_set(None);
                 }
                 Err(Failure::Unauthorized) => {
-                    error.try_set(Some("The server does not let this session read the callback queue.".into()));
+                    error.try_set(Some(t.text(Key::CallbacksForbidden).into()));
                 }
                 Err(failure) => {
-                    error.try_set(Some(failure.message()));
+                    error.try_set(Some(failure.message(t)));
                 }
             }
         });
@@ -693,7 +726,7 @@ fn CallbacksPanel() -> impl IntoView {
                     });
                     error.set(None);
                 }
-                Err(failure) => error.set(Some(failure.message())),
+                Err(failure) => error.set(Some(failure.message(t))),
             }
         });
     };
@@ -707,16 +740,18 @@ fn CallbacksPanel() -> impl IntoView {
                 view! {
                     <li class="co-callback" data-testid="co-callback" data-reference=c.reference.clone() data-status=current.as_str()>
                         <span class="co-callback-who">{c.name.clone()} " · " {c.phone.clone()}</span>
-                        <span class="co-callback-due">"Due " {when(c.due_ms)} " · " {c.reference.clone()}</span>
+                        <span class="co-callback-due">
+                            {t.format(Key::CallbackDue, &[("when", &when(t, c.due_ms)), ("reference", &c.reference)])}
+                        </span>
                         <span class="co-callback-note">{detail}</span>
                         <select
                             data-testid="co-callback-status"
-                            aria-label="Callback status"
+                            aria-label=t.text(Key::CallbackStatusLabel)
                             on:change=move |e| set_status(reference.clone(), event_target_value(&e))
                         >
                             {CALLBACK_STATUSES
                                 .iter()
-                                .map(|s| view! { <option value=s.as_str() selected=*s == current>{s.as_str()}</option> })
+                                .map(|s| view! { <option value=s.as_str() selected=*s == current>{status_label(t, *s)}</option> })
                                 .collect_view()}
                         </select>
                     </li>
@@ -726,9 +761,12 @@ fn CallbacksPanel() -> impl IntoView {
     };
     view! {
         <section class="co-panel co-callbacks" data-testid="co-callbacks">
-            <h2>"Callback queue"</h2>
-            <button type="button" class="co-secondary" on:click=move |_| load()>"Refresh"</button>
+            <h2>{t.text(Key::CallbacksTitle)}</h2>
+            <button type="button" class="co-secondary" on:click=move |_| load()>{t.text(Key::Refresh)}</button>
             {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-callbacks-error">{e}</p> })}
+            <Show when=move || loaded.get() && list.with(Vec::is_empty)>
+                <p class="co-empty" data-testid="co-callbacks-empty">{t.text(Key::CallbacksEmpty)}</p>
+            </Show>
             <ul class="co-list">{rows}</ul>
         </section>
     }
@@ -737,6 +775,7 @@ fn CallbacksPanel() -> impl IntoView {
 #[component]
 fn RatingsPanel() -> impl IntoView {
     let shared = expect_context::<Shared>();
+    let t = shared.locale;
     let summary = RwSignal::new(None::<RatingSummary>);
     let error = RwSignal::new(None::<String>);
     let load = move || {
@@ -748,10 +787,10 @@ fn RatingsPanel() -> impl IntoView {
                     error.try_set(None);
                 }
                 Err(Failure::Unauthorized) => {
-                    error.try_set(Some("The server does not let this session read the ratings summary.".into()));
+                    error.try_set(Some(t.text(Key::RatingsForbidden).into()));
                 }
                 Err(failure) => {
-                    error.try_set(Some(failure.message()));
+                    error.try_set(Some(failure.message(t)));
                 }
             }
         });
@@ -765,19 +804,25 @@ fn RatingsPanel() -> impl IntoView {
             let counts = s
                 .counts
                 .iter()
-                .map(|c| view! { <li data-value=c.value.as_str()>{c.value.as_str()} ": " {c.count}</li> })
+                .map(|c| {
+                    let line = t.format(Key::RatingsCountLine, &[
+                        ("value", &rating_label(t, c.value)),
+                        ("count", &t.number(c.count)),
+                    ]);
+                    view! { <li data-value=c.value.as_str()>{line}</li> }
+                })
                 .collect_view();
             view! {
-                <p class="co-share" data-testid="co-ratings-share">{share_label(&s)}</p>
-                <p data-testid="co-ratings-total">{format!("{} ratings, {} positive, last {} days", s.total, s.positive, s.days)}</p>
+                <p class="co-share" data-testid="co-ratings-share">{share_label(t, &s)}</p>
+                <p data-testid="co-ratings-total">{total_label(t, &s)}</p>
                 <ul class="co-counts">{counts}</ul>
             }
         })
     };
     view! {
         <section class="co-panel co-ratings" data-testid="co-ratings-summary">
-            <h2>"Ratings"</h2>
-            <button type="button" class="co-secondary" on:click=move |_| load()>"Refresh"</button>
+            <h2>{t.text(Key::RatingsTitle)}</h2>
+            <button type="button" class="co-secondary" on:click=move |_| load()>{t.text(Key::Refresh)}</button>
             {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-ratings-error">{e}</p> })}
             {body}
         </section>

@@ -1,11 +1,14 @@
 //! Porchlight's operator console: a Leptos CSR app served by the server at `/console`
 //! (document: `index.html`), talking to `/v1/console/…` same-origin with the session cookie.
 //!
-//! Layout: plain logic with native tests (`logic`), one HTTP module (`api`) and the components
-//! (`app`): log-in, presence, inbox, conversation with live replies, callback queue, ratings.
+//! Layout: plain logic with native tests (`logic`), one HTTP module (`api`), the operator's
+//! language (`i18n`: keys; bundles in `i18n/{tag}.json`, inlined by the server) and the
+//! components (`app`): log-in, presence, inbox, conversation with live replies, callback queue,
+//! ratings.
 
 pub mod api;
 pub mod app;
+pub mod i18n;
 pub mod logic;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -26,5 +29,5 @@ pub fn start() {
         return;
     };
     root.set_text_content(None);
-    app::mount(root);
+    app::mount(root, i18n::Locale::from_document());
 }

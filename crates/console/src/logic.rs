@@ -1,32 +1,40 @@
 //! The console's plain logic, tested natively: waiting times against the posted promise, breach
-//! marking, inbox ordering, merging live messages without duplicates, ratings figures.
+//! marking, inbox ordering, merging live messages without duplicates, ratings figures. Every
+//! text goes through the operator's [`Locale`] (the tests use English).
 
-use porchlight_protocol::{Author, CallbackStatus, ChatMessage, InboxItem, RatingSummary};
+use porchlight_protocol::{Author, CallbackStatus, ChatMessage, InboxItem, RatingSummary, RatingValue};
 
-/// A duration for operators: `45s`, `3m 05s`, `1h 02m`, `2d 3h`. Negative values count as 0.
-pub fn format_duration(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
+use crate::i18n::{padded, percent, Key, Locale};
+
+/// A duration for operators: `45s`, `3m 05s`, `1h 02m`, `2d 3h` in English. Negative values
+/// count as 0.
+pub fn format_duration(locale: Locale, ms: i64) -> String {
+    let secs = (ms.max(0) / 1000) as u64;
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let n = |v: u64| locale.number(v);
+    let p = |v: u64| padded(locale, v, 2);
     if d > 0 {
-        format!("{d}d {h}h")
+        locale.format(Key::DurDaysHours, &[("d", &n(d)), ("h", &n(h))])
     } else if secs >= 3600 {
-        format!("{}h {m:02}m", secs / 3600)
+        locale.format(Key::DurHoursMinutes, &[("h", &n(secs / 3600)), ("m", &p(m))])
     } else if m > 0 {
-        format!("{m}m {s:02}s")
+        locale.format(Key::DurMinutesSeconds, &[("m", &n(m)), ("s", &p(s))])
     } else {
-        format!("{s}s")
+        locale.format(Key::DurSeconds, &[("s", &n(s))])
     }
 }
 
-/// The posted promise, short: `4m`, `90s`, `1h 30m`.
-pub fn format_promise(secs: u32) -> String {
-    let secs = i64::from(secs);
+/// The posted promise, short: `4m`, `90s`, `1h 30m` in English.
+pub fn format_promise(locale: Locale, secs: u32) -> String {
+    let secs = u64::from(secs);
+    let n = |v: u64| locale.number(v);
+    let p = |v: u64| padded(locale, v, 2);
     match (secs / 3600, secs / 60 % 60, secs % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m {s:02}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h {m:02}m"),
+        (0, 0, s) => locale.format(Key::DurSeconds, &[("s", &n(s))]),
+        (0, m, 0) => locale.format(Key::DurMinutes, &[("m", &n(m))]),
+        (0, m, s) => locale.format(Key::DurMinutesSeconds, &[("m", &n(m)), ("s", &p(s))]),
+        (h, 0, _) => locale.format(Key::DurHours, &[("h", &n(h))]),
+        (h, m, _) => locale.format(Key::DurHoursMinutes, &[("h", &n(h)), ("m", &p(m))]),
     }
 }
 
@@ -41,11 +49,14 @@ pub fn is_breached(item: &InboxItem, now_ms: i64) -> bool {
     item.waiting_since_ms.is_some() && (item.breached || item.reply_by_ms.is_some_and(|by| now_ms > by))
 }
 
-/// `waiting 3m 05s / promised 4m`, or `answered` when the operator wrote last.
-pub fn wait_label(item: &InboxItem, now_ms: i64) -> String {
+/// `Waiting 3m 05s / promised 4m`, or `Answered · promise 4m` when the operator wrote last.
+pub fn wait_label(locale: Locale, item: &InboxItem, now_ms: i64) -> String {
+    let promise = format_promise(locale, item.promise_secs);
     match waited_ms(item, now_ms) {
-        Some(waited) => format!("waiting {} / promised {}", format_duration(waited), format_promise(item.promise_secs)),
-        None => format!("answered · promise {}", format_promise(item.promise_secs)),
+        Some(waited) => {
+            locale.format(Key::InboxWaiting, &[("waited", &format_duration(locale, waited)), ("promise", &promise)])
+        }
+        None => locale.format(Key::InboxAnswered, &[("promise", &promise)]),
     }
 }
 
@@ -78,20 +89,41 @@ pub fn merge_messages(messages: &mut Vec<ChatMessage>, incoming: impl IntoIterat
 }
 
 /// Who wrote a message, for its label.
-pub fn author_label(author: Author) -> &'static str {
-    match author {
-        Author::Visitor => "Visitor",
-        Author::Operator => "Operator",
-        Author::Unknown => "Other",
-    }
+pub fn author_label(locale: Locale, author: Author) -> &'static str {
+    locale.text(match author {
+        Author::Visitor => Key::AuthorVisitor,
+        Author::Operator => Key::AuthorOperator,
+        Author::Unknown => Key::AuthorOther,
+    })
 }
 
-/// `83% positive`, or `no ratings yet`.
-pub fn share_label(summary: &RatingSummary) -> String {
-    match summary.share_positive {
-        Some(share) if summary.total > 0 => format!("{}% positive", (share * 100.0).round() as i64),
-        _ if summary.total > 0 => format!("{}% positive", (summary.positive * 100 + summary.total / 2) / summary.total),
-        _ => "no ratings yet".to_owned(),
+/// `83% positive`, or `No ratings yet`.
+pub fn share_label(locale: Locale, summary: &RatingSummary) -> String {
+    let share = match summary.share_positive {
+        Some(share) if summary.total > 0 => share,
+        _ if summary.total > 0 => summary.positive as f64 / summary.total as f64,
+        _ => return locale.text(Key::RatingsNone).to_owned(),
+    };
+    locale.format(Key::RatingsShare, &[("share", &percent(locale, share))])
+}
+
+/// `12 ratings in the last 30 days`.
+pub fn total_label(locale: Locale, summary: &RatingSummary) -> String {
+    locale.count(Key::RatingsTotal, summary.total, &[("days", &locale.number(u64::from(summary.days)))])
+}
+
+/// A rating value in words: the faces and thumbs scales by their meaning, stars by number.
+pub fn rating_label(locale: Locale, value: RatingValue) -> String {
+    let stars = |n: u64| locale.count(Key::RatingStars, n, &[]);
+    match value {
+        RatingValue::Bad => locale.text(Key::RatingNegative).to_owned(),
+        RatingValue::Neutral => locale.text(Key::RatingNeutral).to_owned(),
+        RatingValue::Good => locale.text(Key::RatingPositive).to_owned(),
+        RatingValue::Star1 => stars(1),
+        RatingValue::Star2 => stars(2),
+        RatingValue::Star3 => stars(3),
+        RatingValue::Star4 => stars(4),
+        RatingValue::Star5 => stars(5),
     }
 }
 
@@ -99,12 +131,24 @@ pub fn share_label(summary: &RatingSummary) -> String {
 pub const CALLBACK_STATUSES: [CallbackStatus; 4] =
     [CallbackStatus::Received, CallbackStatus::Scheduled, CallbackStatus::Done, CallbackStatus::Unreachable];
 
+/// A callback status in words (the option's value stays the wire name).
+pub fn status_label(locale: Locale, status: CallbackStatus) -> &'static str {
+    match status {
+        CallbackStatus::Received => locale.text(Key::StatusReceived),
+        CallbackStatus::Scheduled => locale.text(Key::StatusScheduled),
+        CallbackStatus::Done => locale.text(Key::StatusDone),
+        CallbackStatus::Unreachable => locale.text(Key::StatusUnreachable),
+        // A status newer than this console: its wire name beats nothing.
+        CallbackStatus::Unknown => status.as_str(),
+    }
+}
+
 /// Whether a reply may be sent: some text, within the protocol limit.
-pub fn reply_problem(body: &str) -> Option<&'static str> {
+pub fn reply_problem(locale: Locale, body: &str) -> Option<&'static str> {
     if body.trim().is_empty() {
-        Some("Write a reply first.")
+        Some(locale.text(Key::ReplyEmpty))
     } else if body.chars().count() > porchlight_protocol::chat::MAX_MESSAGE_CHARS {
-        Some("The reply is too long.")
+        Some(locale.text(Key::ReplyTooLong))
     } else {
         None
     }
@@ -125,6 +169,7 @@ mod tests {
     use porchlight_protocol::{RatingScale, ValueCount};
 
     use super::*;
+    use crate::i18n::en;
 
     fn item(id: &str, waiting: Option<i64>, created: i64) -> InboxItem {
         InboxItem {
@@ -145,29 +190,47 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(format_duration(-5), "0s");
-        assert_eq!(format_duration(45_999), "45s");
-        assert_eq!(format_duration(185_000), "3m 05s");
-        assert_eq!(format_duration(3_720_000), "1h 02m");
-        assert_eq!(format_duration(2 * 86_400_000 + 3 * 3_600_000), "2d 3h");
-        assert_eq!(format_promise(240), "4m");
-        assert_eq!(format_promise(90), "1m 30s");
-        assert_eq!(format_promise(45), "45s");
-        assert_eq!(format_promise(3600), "1h");
-        assert_eq!(format_promise(5400), "1h 30m");
+        let en = en();
+        assert_eq!(format_duration(en, -5), "0s");
+        assert_eq!(format_duration(en, 45_999), "45s");
+        assert_eq!(format_duration(en, 185_000), "3m 05s");
+        assert_eq!(format_duration(en, 3_720_000), "1h 02m");
+        assert_eq!(format_duration(en, 2 * 86_400_000 + 3 * 3_600_000), "2d 3h");
+        assert_eq!(format_promise(en, 240), "4m");
+        assert_eq!(format_promise(en, 90), "1m 30s");
+        assert_eq!(format_promise(en, 45), "45s");
+        assert_eq!(format_promise(en, 3600), "1h");
+        assert_eq!(format_promise(en, 5400), "1h 30m");
     }
 
     #[test]
     fn waiting_against_the_promise() {
+        let en = en();
         let waiting = item("a", Some(1_000), 1_000);
-        assert_eq!(wait_label(&waiting, 186_000), "waiting 3m 05s / promised 4m");
+        assert_eq!(wait_label(en, &waiting, 186_000), "Waiting 3m 05s / promised 4m");
         assert!(!is_breached(&waiting, 241_000));
         assert!(is_breached(&waiting, 241_001), "the clock passes the promise between reloads");
         let answered = item("b", None, 1_000);
-        assert_eq!(wait_label(&answered, 999_999), "answered · promise 4m");
+        assert_eq!(wait_label(en, &answered, 999_999), "Answered · promise 4m");
         assert!(!is_breached(&answered, 999_999));
         let flagged = InboxItem { breached: true, ..item("c", Some(5), 5) };
         assert!(is_breached(&flagged, 6), "the server's verdict stands");
+    }
+
+    #[test]
+    fn words_come_from_the_bundle() {
+        let en = en();
+        assert_eq!(author_label(en, Author::Visitor), "Visitor");
+        assert_eq!(author_label(en, Author::Unknown), "Other");
+        assert_eq!(status_label(en, CallbackStatus::Unreachable), "Unreachable");
+        assert_eq!(status_label(en, CallbackStatus::Unknown), "unknown");
+        assert_eq!(rating_label(en, RatingValue::Bad), "Negative");
+        assert_eq!(rating_label(en, RatingValue::Star1), "1 star");
+        assert_eq!(rating_label(en, RatingValue::Star5), "5 stars");
+        // Another language: its own words and plural forms, from its bundle.
+        let lv = Locale::new(crate::i18n::Catalog::from_json("lv", include_str!("../i18n/lv.json")).unwrap());
+        assert_eq!(rating_label(lv, RatingValue::Star1), "1 zvaigzne");
+        assert_eq!(format_promise(lv, 90), "1 min 30 s");
     }
 
     #[test]
@@ -202,21 +265,25 @@ mod tests {
             per_day: vec![],
             per_page: vec![],
         };
-        assert_eq!(share_label(&summary), "no ratings yet");
+        let en = en();
+        assert_eq!(share_label(en, &summary), "No ratings yet");
+        assert_eq!(total_label(en, &summary), "0 ratings in the last 30 days");
         summary.total = 6;
         summary.positive = 5;
         summary.share_positive = Some(5.0 / 6.0);
         summary.counts = vec![ValueCount { value: porchlight_protocol::RatingValue::Good, count: 5 }];
-        assert_eq!(share_label(&summary), "83% positive");
+        assert_eq!(share_label(en, &summary), "83% positive");
         summary.share_positive = None;
-        assert_eq!(share_label(&summary), "83% positive");
+        assert_eq!(share_label(en, &summary), "83% positive");
+        assert_eq!(total_label(en, &summary), "6 ratings in the last 30 days");
     }
 
     #[test]
     fn replies_and_typing() {
-        assert!(reply_problem("  ").is_some());
-        assert!(reply_problem("hello").is_none());
-        assert!(reply_problem(&"x".repeat(4001)).is_some());
+        let en = en();
+        assert_eq!(reply_problem(en, "  "), Some("Write a reply first."));
+        assert!(reply_problem(en, "hello").is_none());
+        assert_eq!(reply_problem(en, &"x".repeat(4001)), Some("The reply is too long."));
         assert!(should_send_typing(None, 0.0));
         assert!(!should_send_typing(Some(1000.0), 2000.0));
         assert!(should_send_typing(Some(1000.0), 2500.0));

@@ -42,17 +42,28 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// `GET /console`: the operator console's document (built by `cargo xtask build` from
-/// `crates/console`), same-origin with the API, under a strict CSP and never framed.
-async fn console(State(state): State<AppState>) -> Response {
-    let html = match tokio::fs::read(state.assets().join("console/console.html")).await {
+/// `crates/console`), same-origin with the API, under a strict CSP and never framed. It speaks
+/// the operator's language, picked from `Accept-Language`: the server inlines that bundle and
+/// sets `<html lang dir>`, as for the frame.
+async fn console(State(state): State<AppState>, request_headers: HeaderMap) -> Response {
+    let html = match tokio::fs::read_to_string(state.assets().join("console/console.html")).await {
         Ok(html) => html,
         Err(_) => return text(StatusCode::NOT_FOUND, "console not built: run `cargo xtask build`\n"),
     };
+    let accept_language = request_headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let language = Language::for_console(accept_language);
+    let (body, encoding) = compress(language.inline_into_console(&html).into_bytes(), &request_headers);
     let csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'";
-    let mut response = (StatusCode::OK, html).into_response();
+    let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language.tag));
+    // The document differs by language and encoding: a cache must not serve one operator's to another.
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Accept-Language"));
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     response
