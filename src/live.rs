@@ -13,6 +13,9 @@
 //!   and then. Coming back online reopens the stream; a tab shown again after sleeping reads
 //!   once what it may have missed.
 //!
+//! Once the conversation is closed (the stream says so after its replay) the stream is let go:
+//! nothing more will come.
+//!
 //! Every path may deliver a message more than once (a replay overlapping a relay or a poll):
 //! [`crate::chat::ChatLog::receive`] shows each once.
 //!
@@ -228,6 +231,8 @@ struct Inner {
     /// Resolving it lets go of the lock.
     release: Option<js_sys::Function>,
     polling: bool,
+    /// The conversation was closed: nothing more will come, so no stream is kept open.
+    ended: bool,
     deliver: Deliver,
     /// The last server id the tab has (where a new stream or a poll starts).
     after: Rc<dyn Fn() -> i64>,
@@ -259,6 +264,7 @@ impl LiveChat {
             stream_generation: 0,
             release: None,
             polling: false,
+            ended: false,
             deliver: Rc::new(deliver),
             after: Rc::new(after),
         }));
@@ -296,6 +302,7 @@ impl LiveChat {
             i.token = session.token.clone();
             i.health = Health::default();
             i.stream = None;
+            i.ended = false;
             if let Some(release) = i.release.take() {
                 let _ = release.call0(&JsValue::NULL);
             }
@@ -386,6 +393,9 @@ impl LiveChat {
 
     fn open_stream(self) {
         let Some(Some((url, generation))) = self.0.try_update_value(|i| {
+            if i.ended {
+                return None;
+            }
             let id = i.election.conversation()?.to_owned();
             i.stream = None;
             i.stream_generation += 1;
@@ -427,6 +437,14 @@ impl LiveChat {
             _ => {
                 let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
                 if let Some(event) = parse_event(&kind, &data) {
+                    if matches!(event, Incoming::Closed(_)) {
+                        // The replay is complete by now, and a closed conversation gets no more.
+                        self.0.update_value(|i| {
+                            i.ended = true;
+                            i.polling = false;
+                            i.stream = None;
+                        });
+                    }
                     self.post(&[&kind, &conversation, &data]);
                     self.deliver(Note::Event(conversation, event));
                 }
@@ -466,7 +484,7 @@ impl LiveChat {
     /// Polls every [`POLL_MS`] while the stream is down, trying the stream again now and then.
     fn poll_loop(self, conversation: u32, count: u32) {
         let Some(go_on) = self.0.try_update_value(|i| {
-            let go_on = i.polling && i.election.is_leader() && i.election.generation() == conversation;
+            let go_on = i.polling && !i.ended && i.election.is_leader() && i.election.generation() == conversation;
             if !go_on {
                 i.polling = false;
             }

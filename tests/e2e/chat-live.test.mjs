@@ -459,3 +459,21 @@ test('with frame storage blocked (Chromium default), replies still arrive live o
   assert.deepEqual(v.errors, []);
   await v.context.close();
 });
+
+test('when the event stream keeps failing, polling takes over and replies still arrive once', async () => {
+  const v = await visitor();
+  // Something between the visitor and us refuses event streams (a proxy, a filter).
+  await v.context.route(EVENTS, (route) => route.abort('failed'));
+  const w = await v.tab();
+  await w.open();
+  await send(w, 'Behind a strict proxy');
+  const conversation = latestConversation();
+  await eventually(() => v.polls().length > 0, 40000, 'polling started');
+  assert.ok(v.streams().length >= 4, `${v.streams().length} stream attempts before polling`);
+  await operatorSays(conversation, 'We hear you anyway.');
+  await showsExactly(w, ['Behind a strict proxy', 'We hear you anyway.'], 15000);
+  await wait(6000);
+  assert.deepEqual(await shown(w), ['Behind a strict proxy', 'We hear you anyway.'], 'later polls add nothing');
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
