@@ -121,7 +121,10 @@
     launcher.setAttribute('aria-expanded', String(open));
     fit();
     if (open) {
-      frame.focus();
+      // Focus only a frame that is up: focusing an iframe whose cross-origin document is still
+      // loading can leave Chromium routing keys to the host page, so the visitor's typing
+      // would go nowhere. A frame that is not ready yet takes focus when it says `ready`.
+      if (frameReady) frame.focus();
       // Context for ratings and chats: the path only (a query string may hold tokens).
       send('open', { path: location.pathname, title: d.title });
     } else {
@@ -153,11 +156,12 @@
     }
     if (type === 'ready') {
       frameReady = true;
+      if (isOpen) frame.focus();
       outbox.splice(0).forEach(function (msg) { frame.contentWindow.postMessage(msg, widgetOrigin); });
       emit(type, {});
     }
     if (type === 'close') setOpen(false);
-    if (type === 'event') emit(m.name, m.detail || {});
+    if (type === 'event') emit(m.name, m.detail); // the frame always sends a detail object
   });
 
   launcher.addEventListener('click', function () { setOpen(!isOpen); });

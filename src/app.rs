@@ -235,8 +235,14 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             false
         };
         if live.open.try_set(open).is_none() && open {
-            if let Some(h) = heading.try_get_untracked().flatten() {
-                let _ = h.focus();
+            // Into the panel, unless the visitor is already in it (the open message can arrive
+            // after a fast click into a field: stealing focus then would drop their typing).
+            let body: Option<web_sys::Element> = document().body().map(Into::into);
+            let in_panel = document().active_element().is_some_and(|e| Some(&e) != body.as_ref());
+            if !in_panel {
+                if let Some(h) = heading.try_get_untracked().flatten() {
+                    let _ = h.focus();
+                }
             }
             live.now.set(now_ms());
             refresh.run(());
@@ -283,7 +289,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     let config_problem = move || config.get().and_then(Result::err).filter(|f| *f != ApiFailure::Offline);
 
     view! {
-        <main class="pl-panel" data-testid="pl-panel" lang=locale.tag() dir=locale.dir()>
+        <main class="pl-panel" data-testid="pl-panel" lang=locale.tag() dir=locale.dir() data-open=move || live.open.get().then_some("")>
             <header class="pl-header">
                 <div class="pl-heading">
                     <h1 class="pl-title" id="pl-title" tabindex="-1" node_ref=heading>{name}</h1>

@@ -256,6 +256,8 @@ export function widget(page) {
       // The wait line gets its data-state once the site config (or its failure) is in: act
       // only then, as a visitor would after the panel has settled.
       await frame.locator('[data-testid="pl-wait-line"][data-state]').waitFor({ state: 'attached', timeout: 20000 });
+      // And the panel has taken the loader's `open` (it moves focus into the panel).
+      await frame.locator('[data-testid="pl-panel"][data-open]').waitFor({ state: 'attached', timeout: 20000 });
     },
   };
 }
