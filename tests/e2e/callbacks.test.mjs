@@ -8,11 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startStack, widget, wait, CHROMIUM_ARGS, eventually } from './harness.mjs';
+import { startStack, widget, wait, CHROMIUM_ARGS, eventually, axeViolations } from './harness.mjs';
 
 const TUESDAY_10 = '2026-03-10T10:00:00+02:00'; // Riga, within business hours
 const CONSENT = 'You may call me about this request.';
@@ -47,19 +44,10 @@ async function startReceiver() {
   await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${receiver.address().port}/hook`;
 }
-/**
- * axe-core on the frame's banners: the states added here (saved, refused, done with its rating).
- * The whole panel's states are checked in reach.test.mjs.
- */
-const AXE = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+/** axe-core on the whole frame, in the states added here (saved, refused, done with its rating). */
 async function assertAccessible(page, state) {
   const frame = page.frames().find((f) => f.url().includes('/frame?'));
-  const violations = await frame.evaluate(`(async () => {
-    if (!window.axe) { ${AXE}\n }
-    const r = await axe.run({ include: [['.pl-banners']] }, { resultTypes: ['violations'] });
-    return r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '));
-  })()`);
-  assert.deepEqual(violations, [], `axe violations in state "${state}"`);
+  assert.deepEqual(await axeViolations(frame), [], `axe violations in state "${state}"`);
 }
 
 const delivered = (type, reference) =>

@@ -10,12 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, eventually } from './harness.mjs';
+import { startStack, eventually, axeViolations } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 const BIN = process.env.PORCHLIGHT_BIN || join(root, 'target/debug/porchlight');
-const AXE = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const bundle = (tag) => JSON.parse(readFileSync(join(root, 'crates', 'console', 'i18n', `${tag}.json`), 'utf8'));
 const LANGUAGES = ['en', 'lv', 'th', 'it', 'eo', 'el', 'ar'];
 const EMAIL = 'rana@e2e.example';
@@ -65,12 +64,7 @@ async function openConsole(locale) {
 /** axe-core over the whole console document (injected through the DevTools protocol, which
  * the console's CSP does not govern). Returns the state's name for the summary line. */
 async function axe(page, state) {
-  const violations = await page.evaluate(`(async () => {
-    if (!window.axe) { ${AXE}\n }
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '));
-  })()`);
-  assert.deepEqual(violations, [], `axe violations in state "${state}"`);
+  assert.deepEqual(await axeViolations(page), [], `axe violations in state "${state}"`);
   return state;
 }
 

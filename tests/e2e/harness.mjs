@@ -278,4 +278,18 @@ export async function eventually(check, timeout = 15000, what = 'condition') {
   }
 }
 
+const AXE_SOURCE = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/**
+ * axe-core's violations (as `rule: targets` lines) in a page or frame, over `context` (default:
+ * the whole document). Injected through the DevTools protocol, which no page CSP governs.
+ */
+export async function axeViolations(target, context = 'document') {
+  return target.evaluate(`(async () => {
+    if (!window.axe) { ${AXE_SOURCE}\n }
+    const r = await axe.run(${context}, { resultTypes: ['violations'] });
+    return r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => JSON.stringify(n.target)).join(', '));
+  })()`);
+}
+
 export { readFileSync };

@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, openPage, widget, eventually } from './harness.mjs';
+import { startStack, openPage, widget, eventually, axeViolations } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bundle = (tag) => JSON.parse(readFileSync(join(here, '..', '..', 'src', 'i18n', `${tag}.json`), 'utf8'));
-const AXE = readFileSync(join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const LANGUAGES = ['en', 'lv', 'th', 'it', 'eo', 'el', 'ar'];
 
 let stack;
@@ -42,23 +41,13 @@ function frameOf(page) {
 /** axe-core's violations inside the widget frame (injected through the DevTools protocol, which
  * the frame's CSP does not govern). */
 async function axeFrame(page, state) {
-  const frame = frameOf(page);
-  const violations = await frame.evaluate(`(async () => {
-    if (!window.axe) { ${AXE}\n }
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', '));
-  })()`);
-  assert.deepEqual(violations, [], `axe violations in state "${state}"`);
+  assert.deepEqual(await axeViolations(frameOf(page)), [], `axe violations in state "${state}"`);
   return state;
 }
 
 /** axe on the host page, limited to the widget's own element (the launcher in its shadow root). */
 async function axeLauncher(page) {
-  const violations = await page.evaluate(`(async () => {
-    if (!window.axe) { ${AXE}\n }
-    const r = await axe.run({ include: [['porchlight-widget']] }, { resultTypes: ['violations'] });
-    return r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => JSON.stringify(n.target)).join(', '));
-  })()`);
+  const violations = await axeViolations(page, "{ include: [['porchlight-widget']] }");
   assert.deepEqual(violations, [], 'axe violations on the launcher');
 }
 
