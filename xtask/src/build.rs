@@ -64,11 +64,7 @@ pub fn run() -> Result {
     .build(&root)?;
 
     // 3. The loader, minified (the source stays readable and commented).
-    sh(Command::new("node")
-        .arg(root.join("xtask/node/node_modules/terser/bin/terser"))
-        .arg(root.join("loader/porchlight.js"))
-        .args(["--compress", "passes=3,unsafe_arrows=true,unsafe=true", "--mangle", "--comments", "false", "--ecma", "2020", "-o"])
-        .arg(dist.join("porchlight.js")))?;
+    minify_js(&root, &root.join("loader/porchlight.js"), &dist.join("porchlight.js"), false)?;
 
     // 4. Precompressed copies and the size report, with budgets that fail the build. The server
     // inlines one language's strings into frame.html: the payload counts the heaviest one.
@@ -158,6 +154,12 @@ impl WasmApp<'_> {
         // The glue exports its init; calling it here saves the document an inline bootstrap
         // script (which its CSP forbids) and a request.
         let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
+        // Minified: wasm-bindgen's glue is readable JS, half of it whitespace and comments.
+        let full_glue = bindgen_dir.join("glue.full.js");
+        let min_glue = bindgen_dir.join("glue.min.js");
+        write(&full_glue, glue.as_bytes())?;
+        minify_js(root, &full_glue, &min_glue, true)?;
+        let glue = fs::read_to_string(&min_glue).map_err(io("read minified glue"))?;
         let glue_name = fingerprinted(lib, "js", glue.as_bytes());
         write(&self.out_dir.join(&glue_name), glue.as_bytes())?;
 
@@ -182,6 +184,18 @@ impl WasmApp<'_> {
         write(&self.html, html.as_bytes())?;
         Ok(vec![self.html.clone(), self.out_dir.join(&glue_name), self.out_dir.join(&wasm_name), self.out_dir.join(&css_name)])
     }
+}
+
+/// terser from npm: `module` for ES modules (the wasm-bindgen glue), else a classic script (the
+/// loader, which must not leak names: it is one IIFE).
+fn minify_js(root: &Path, input: &Path, output: &Path, module: bool) -> Result {
+    let mut terser = Command::new("node");
+    terser.arg(root.join("xtask/node/node_modules/terser/bin/terser")).arg(input);
+    if module {
+        terser.arg("--module");
+    }
+    terser.args(["--compress", "passes=3,unsafe_arrows=true,unsafe=true", "--mangle", "--comments", "false", "--ecma", "2020", "-o"]);
+    sh(terser.arg(output))
 }
 
 fn fingerprinted(stem: &str, ext: &str, bytes: &[u8]) -> String {
