@@ -5,7 +5,7 @@
 //! response types.
 
 use porchlight_protocol::{
-    ApiError, Availability, CallbackFollowUp, CallbackSlots, MessageList, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
+    ApiError, Availability, CallbackFollowUp, CallbackSlots, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
     NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
 };
 use serde::de::DeserializeOwned;
@@ -137,10 +137,17 @@ impl Api {
         }
     }
 
-    /// The messages after `after` (a server id) of our conversation, oldest first.
-    pub async fn messages(&self, conversation_id: &str, token: &str, after: i64) -> Result<MessageList, ApiFailure> {
+    /// The messages after `after` (a server id) of our conversation, oldest first: the
+    /// `MessageList` JSON as it came, so the tab holding the stream can relay it to the others.
+    pub async fn messages(&self, conversation_id: &str, token: &str, after: i64) -> Result<String, ApiFailure> {
         let url = self.url(&format!("conversations/{}/messages?after={after}", encode_segment(conversation_id)));
-        fetch_json("GET", &url, None, &[("Authorization", &bearer(token))]).await
+        let (status, retry_after, _, text) =
+            fetch_text("GET", &url, None, &[("Authorization", &bearer(token))]).await.ok_or(ApiFailure::Offline)?;
+        if (200..300).contains(&status) {
+            Ok(text)
+        } else {
+            Err(classify(status, retry_after.as_deref(), &text))
+        }
     }
 
     /// The conversation's event stream. `EventSource` cannot send headers, so the token goes in

@@ -57,44 +57,45 @@ pub fn ChatView() -> impl IntoView {
         );
     };
 
+    // Returns the conversation to follow when another tab's is adopted.
     let on_note = move |note: Note| match note {
-        Note::Event(_, Incoming::Message(message)) => {
-            let operator = message.author == Author::Operator;
-            if log.try_update(|l| l.receive(vec![message])).unwrap_or(0) > 0 {
+        Note::Event(_, Incoming::Messages(messages)) => {
+            let operator = messages.iter().any(|m| m.author == Author::Operator);
+            if log.try_update(|l| l.receive(messages)).unwrap_or(0) > 0 {
                 late.update(LateWatch::replied);
             }
             if operator {
                 operator_typing.set(false);
             }
+            None
         }
-        Note::Event(_, Incoming::Typing(Author::Operator)) => show_typing(),
-        Note::Event(_, Incoming::Typing(_)) => {}
+        Note::Event(_, Incoming::OperatorTyping) => {
+            show_typing();
+            None
+        }
         Note::Event(id, Incoming::Closed(closed_ms)) => {
             if log.try_update(|l| l.close(&id, closed_ms)) == Some(true) {
                 operator_typing.set(false);
                 save();
             }
+            None
         }
         Note::Session(conversation_id, token) => {
             let session = Session { conversation_id, token, closed_ms: None };
             // The tab that started it has saved it.
-            log.try_update(|l| l.adopt(session, 0));
+            let adopted = log.try_update(|l| l.adopt(session.clone(), 0)) == Some(true);
+            adopted.then_some(session)
         }
         Note::Seen(_, id) => {
             log.try_update(|l| l.note_seen(id));
+            None
         }
     };
     let live_chat = LiveChat::start(&api, move || log.with_untracked(ChatLog::read_up_to), on_note);
-
-    // Whatever conversation the log holds (restored, started here, adopted), follow it live.
-    let conversation = Memo::new(move |_| log.with(|l| l.session().map(|s| s.conversation_id.clone())));
-    Effect::new(move || {
-        if conversation.get().is_some() {
-            if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
-                live_chat.follow(&session);
-            }
-        }
-    });
+    // A conversation from before a reload is followed at once.
+    if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
+        live_chat.follow(&session);
+    }
 
     // Unread: operator messages that arrived while the panel was closed, for the launcher's
     // badge. Opening the panel sees them all, in every tab.
@@ -129,6 +130,7 @@ pub fn ChatView() -> impl IntoView {
         if started {
             save();
             if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
+                live_chat.follow(&session);
                 live_chat.announce(&session);
             }
         }

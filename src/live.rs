@@ -25,7 +25,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use porchlight_protocol::{Author, ChatMessage, ConversationClosed, TypingEvent};
+use porchlight_protocol::{ChatMessage, MessageList};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -33,22 +33,38 @@ use crate::api::{Api, ApiFailure};
 use crate::chat::Session;
 use crate::outbox::storage_key;
 
-/// One event of a conversation's stream.
+/// One event of a conversation's stream (or of a read of it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Incoming {
-    Message(ChatMessage),
-    Typing(Author),
+    /// One message of the stream, or those a read returned.
+    Messages(Vec<ChatMessage>),
+    /// The operator is typing (the visitor's own typing is never sent back).
+    OperatorTyping,
     Closed(i64),
 }
 
-/// An SSE event (or its relay) from its type and data; `None` for anything else.
+/// An SSE event (or its relay) from its type and data; `None` for anything else. `messages`
+/// is the body of a read (`MessageList`), which is how one message is read too: the list's
+/// deserializer is in the WASM anyway, a second one for single messages would not be.
 pub fn parse_event(kind: &str, data: &str) -> Option<Incoming> {
+    let list = |json: &str| serde_json::from_str::<MessageList>(json).ok().map(|l| Incoming::Messages(l.messages));
     match kind {
-        "message" => serde_json::from_str(data).ok().map(Incoming::Message),
-        "typing" => serde_json::from_str::<TypingEvent>(data).ok().map(|t| Incoming::Typing(t.author)),
-        "closed" => serde_json::from_str::<ConversationClosed>(data).ok().map(|c| Incoming::Closed(c.closed_ms)),
+        "message" => list(&["{\"messages\":[", data, "]}"].concat()),
+        "messages" => list(data),
+        "typing" => (json_scalar(data, "author")? == "operator").then_some(Incoming::OperatorTyping),
+        "closed" => json_scalar(data, "closed_ms")?.parse().ok().map(Incoming::Closed),
         _ => None,
     }
+}
+
+/// The value of `"name"` in a flat JSON object whose values are numbers or strings without
+/// commas, colons or escapes (`TypingEvent`, `ConversationClosed`): two one-field bodies need
+/// no deserializer each.
+fn json_scalar<'a>(data: &'a str, name: &str) -> Option<&'a str> {
+    data.trim().strip_prefix('{')?.strip_suffix('}')?.split(',').find_map(|pair| {
+        let (key, value) = pair.split_once(':')?;
+        (key.trim().trim_matches('"') == name).then(|| value.trim().trim_matches('"')).filter(|v| !v.is_empty())
+    })
 }
 
 /// What one tab tells the others. On the channel it is an array of three strings: the kind
@@ -216,7 +232,8 @@ impl Drop for Stream {
     }
 }
 
-type Deliver = Rc<dyn Fn(Note)>;
+/// Hands a note to the chat; returns the conversation to follow when the note changed it.
+type Deliver = Rc<dyn Fn(Note) -> Option<Session>>;
 
 struct Inner {
     api: Api,
@@ -244,8 +261,9 @@ pub struct LiveChat(StoredValue<Inner, LocalStorage>);
 
 impl LiveChat {
     /// Sets up the channel to the other tabs. `deliver` gets every note, from this tab's stream
-    /// or polls and from other tabs; `after` says where reading resumes.
-    pub fn start(api: &Api, after: impl Fn() -> i64 + 'static, deliver: impl Fn(Note) + 'static) -> LiveChat {
+    /// or polls and from other tabs, and says when to follow another conversation (one that
+    /// another tab started); `after` says where reading resumes.
+    pub fn start(api: &Api, after: impl Fn() -> i64 + 'static, deliver: impl Fn(Note) -> Option<Session> + 'static) -> LiveChat {
         let window = web_sys::window();
         let channel = web_sys::BroadcastChannel::new(&storage_key(api, "chat")).ok();
         let locks = window
@@ -311,7 +329,7 @@ impl LiveChat {
             return;
         };
         let Some(generation) = generation else { return };
-        let shared = self.0.with_value(|i| i.channel.is_some() && i.locks.is_some());
+        let shared = self.0.try_with_value(|i| i.channel.is_some() && i.locks.is_some()) == Some(true);
         if !shared {
             self.lead(generation);
             return;
@@ -344,7 +362,9 @@ impl LiveChat {
         };
         // Cloned out first: delivering may call back into this handle.
         if let (true, Some(deliver)) = (current, self.0.try_with_value(|i| i.deliver.clone())) {
-            deliver(note);
+            if let Some(session) = deliver(note) {
+                self.follow(&session);
+            }
         }
     }
 
@@ -368,7 +388,7 @@ impl LiveChat {
             // Held until resolved: when the conversation changes, or with the frame.
             let mut release = None;
             let hold = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
-            self.0.update_value(|i| i.release = release);
+            self.0.try_update_value(|i| i.release = release);
             self.open_stream();
             hold.into()
         });
@@ -411,7 +431,7 @@ impl LiveChat {
         for name in ["message", "typing", "closed", "open", "error"] {
             let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
-        self.0.update_value(|i| i.stream = Some(Stream { source, _listener: listener }));
+        self.0.try_update_value(|i| i.stream = Some(Stream { source, _listener: listener }));
     }
 
     fn on_stream(self, generation: u32, e: web_sys::Event) {
@@ -425,7 +445,7 @@ impl LiveChat {
         let kind = e.type_();
         match kind.as_str() {
             "open" => {
-                self.0.update_value(|i| {
+                self.0.try_update_value(|i| {
                     i.health.opened();
                     i.polling = false;
                 });
@@ -437,9 +457,9 @@ impl LiveChat {
             _ => {
                 let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
                 if let Some(event) = parse_event(&kind, &data) {
-                    if matches!(event, Incoming::Closed(_)) {
+                    if let Incoming::Closed(_) = event {
                         // The replay is complete by now, and a closed conversation gets no more.
-                        self.0.update_value(|i| {
+                        self.0.try_update_value(|i| {
                             i.ended = true;
                             i.polling = false;
                             i.stream = None;
@@ -457,7 +477,7 @@ impl LiveChat {
         match recovery {
             Recovery::BrowserRetries => {}
             Recovery::ReopenIn(ms) => {
-                self.0.update_value(|i| i.stream = None);
+                self.0.try_update_value(|i| i.stream = None);
                 set_timeout(
                     move || {
                         // Unless something else reopened it meanwhile.
@@ -474,15 +494,15 @@ impl LiveChat {
                     !std::mem::replace(&mut i.polling, true)
                 });
                 if start == Some(true) {
-                    let conversation = self.0.with_value(|i| i.election.generation());
-                    self.poll_loop(conversation, 0);
+                    let Some(conversation) = self.0.try_with_value(|i| i.election.generation()) else { return };
+                    self.poll_loop(conversation, POLLS_PER_STREAM_TRY);
                 }
             }
         }
     }
 
     /// Polls every [`POLL_MS`] while the stream is down, trying the stream again now and then.
-    fn poll_loop(self, conversation: u32, count: u32) {
+    fn poll_loop(self, conversation: u32, polls_before_stream: u32) {
         let Some(go_on) = self.0.try_update_value(|i| {
             let go_on = i.polling && !i.ended && i.election.is_leader() && i.election.generation() == conversation;
             if !go_on {
@@ -495,11 +515,15 @@ impl LiveChat {
         if !go_on {
             return;
         }
-        if count > 0 && count % POLLS_PER_STREAM_TRY == 0 {
-            self.open_stream();
-        }
+        let polls_before_stream = match polls_before_stream {
+            0 => {
+                self.open_stream();
+                POLLS_PER_STREAM_TRY
+            }
+            n => n - 1,
+        };
         self.catch_up();
-        set_timeout(move || self.poll_loop(conversation, count + 1), std::time::Duration::from_millis(POLL_MS));
+        set_timeout(move || self.poll_loop(conversation, polls_before_stream), std::time::Duration::from_millis(POLL_MS));
     }
 
     /// Reads what came after the last id once: a tab's history when another tab holds the
@@ -513,15 +537,12 @@ impl LiveChat {
         };
         leptos::task::spawn_local(async move {
             match api.messages(&id, &token, after).await {
-                Ok(list) => {
-                    for message in list.messages {
-                        if leader {
-                            if let Ok(data) = serde_json::to_string(&message) {
-                                self.post(&["message", &id, &data]);
-                            }
-                        }
-                        self.deliver(Note::Event(id.clone(), Incoming::Message(message)));
+                Ok(json) => {
+                    let Some(read) = parse_event("messages", &json) else { return };
+                    if leader {
+                        self.post(&["messages", &id, &json]);
                     }
+                    self.deliver(Note::Event(id, read));
                 }
                 // The conversation is gone or the token no longer works: stop asking.
                 Err(ApiFailure::Rejected(..)) => {
@@ -552,16 +573,27 @@ impl LiveChat {
 
 #[cfg(test)]
 mod tests {
+    use porchlight_protocol::Author;
+
     use super::*;
 
     #[test]
     fn stream_events_and_relays_parse_and_anything_else_is_ignored() {
-        let message = r#"{"id":7,"client_id":"op-00000007","author":"operator","body":"Hi","created_ms":1}"#;
-        let Some(Incoming::Message(m)) = parse_event("message", message) else { panic!("a message") };
-        assert_eq!((m.id, m.author, m.body.as_str()), (7, Author::Operator, "Hi"));
-        assert_eq!(parse_event("typing", r#"{"author":"operator"}"#), Some(Incoming::Typing(Author::Operator)));
+        let message = r#"{"id":7,"client_id":"op-00000007","author":"operator","body":"Hi \"there\"]}","created_ms":1}"#;
+        let Some(Incoming::Messages(list)) = parse_event("message", message) else { panic!("a message") };
+        assert_eq!(list.len(), 1);
+        assert_eq!((list[0].id, list[0].author, list[0].body.as_str()), (7, Author::Operator, "Hi \"there\"]}"));
+        let read = format!(r#"{{"messages":[{message},{message}]}}"#);
+        assert!(matches!(parse_event("messages", &read), Some(Incoming::Messages(l)) if l.len() == 2));
+        assert_eq!(parse_event("typing", r#"{"author":"operator"}"#), Some(Incoming::OperatorTyping));
+        assert_eq!(parse_event("typing", r#"{ "author" : "operator" }"#), Some(Incoming::OperatorTyping));
+        assert_eq!(parse_event("typing", r#"{"author":"visitor"}"#), None);
         assert_eq!(parse_event("closed", r#"{"closed_ms":5}"#), Some(Incoming::Closed(5)));
+        assert_eq!(parse_event("closed", r#"{"closed_ms": 1775000000000 }"#), Some(Incoming::Closed(1_775_000_000_000)));
+        assert_eq!(parse_event("closed", r#"{"closed_ms":"x"}"#), None);
+        assert_eq!(parse_event("closed", "{}"), None);
         assert_eq!(parse_event("message", "{"), None);
+        assert_eq!(parse_event("message", r#"{"id":1}]},{"#), None, "no escape from the wrapping list");
         assert_eq!(parse_event("ping", "{}"), None);
 
         let note = |f: &[&str]| parse_note(&f.iter().map(|s| s.to_string()).collect::<Vec<_>>());

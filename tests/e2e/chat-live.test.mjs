@@ -50,12 +50,12 @@ async function visitor(b = browser) {
       w.page = page;
       w.logs = logs;
       const open = w.open.bind(w);
-      // Opening moves focus to the panel's heading once the frame hears of it, which can be
-      // just after the panel shows: typing before then would go nowhere.
+      // Opening moves focus into the panel once the frame hears of it, which can be just after
+      // the panel shows: wait for that, so the panel knows it is open (unread counting).
       w.open = async () => {
         await page.bringToFront();
         await open();
-        await eventually(() => w.frame.locator('#pl-title').evaluate((h) => document.activeElement === h), 10000, 'focus in the panel');
+        await eventually(() => w.frame.locator('#pl-title').evaluate(() => document.activeElement !== document.body), 10000, 'focus in the panel');
       };
       return w;
     },
