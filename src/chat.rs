@@ -237,29 +237,59 @@ impl ChatLog {
     }
 
     /// The saved form: a JSON array of strings — conversation id, token, seen up to, closed at
-    /// (`""` while open). `None` before there is a conversation.
+    /// (`""` while open; all four `""` before there is a conversation), then a client id and
+    /// text for each of the visitor's messages not yet acknowledged, so a reload sends them
+    /// (under the same client ids, so never twice). `None` when there is nothing to keep.
     pub fn saved(&self) -> Option<String> {
-        let s = self.session.as_ref()?;
-        let closed = s.closed_ms.map(|ms| ms.to_string()).unwrap_or_default();
-        Some(to_json_strings(&[s.conversation_id.clone(), s.token.clone(), self.seen_up_to.to_string(), closed]))
+        let unsent: Vec<&Entry> = self.entries.iter().filter(|e| !e.operator && e.status != Status::Sent).collect();
+        if self.session.is_none() && unsent.is_empty() {
+            return None;
+        }
+        let mut fields = match &self.session {
+            Some(s) => vec![
+                s.conversation_id.clone(),
+                s.token.clone(),
+                self.seen_up_to.to_string(),
+                s.closed_ms.map(|ms| ms.to_string()).unwrap_or_default(),
+            ],
+            None => vec![String::new(); 4],
+        };
+        for entry in unsent {
+            fields.extend([entry.client_id.clone(), entry.body.clone()]);
+        }
+        Some(to_json_strings(&fields))
+    }
+
+    /// Whether a message waits to be sent (after a restore: start sending).
+    pub fn has_queued(&self) -> bool {
+        self.entries.iter().any(|e| e.status == Status::Queued)
     }
 
     /// A log resuming a saved conversation, unless unreadable or closed more than
     /// [`FORGET_CLOSED_MS`] before `now`.
     pub fn restore(json: &str, now: i64) -> Option<ChatLog> {
         let f = from_json_strings(json);
-        let [id, token, seen, closed] = f.as_slice() else { return None };
+        let [id, token, seen, closed] = f.get(..4)? else { return None };
+        let mut log = ChatLog::default();
+        for pair in f[4..].chunks_exact(2) {
+            log.entries.push(Entry {
+                client_id: pair[0].clone(),
+                body: pair[1].clone(),
+                status: Status::Queued,
+                server_id: None,
+                operator: false,
+            });
+        }
         if id.is_empty() || token.is_empty() {
-            return None;
+            return (!log.entries.is_empty()).then_some(log);
         }
         let closed_ms = match non_empty(closed) {
             Some(ms) => Some(ms.parse::<i64>().ok()?),
             None => None,
         };
-        if closed_ms.is_some_and(|ms| now - ms > FORGET_CLOSED_MS) {
+        if closed_ms.is_some_and(|ms| now - ms > FORGET_CLOSED_MS) && log.entries.is_empty() {
             return None;
         }
-        let mut log = ChatLog::default();
         log.adopt(Session { conversation_id: id.clone(), token: token.clone(), closed_ms }, seen.parse().unwrap_or(0));
         Some(log)
     }
@@ -335,6 +365,25 @@ mod tests {
     use porchlight_protocol::FieldErrorCode;
 
     use super::*;
+
+    #[test]
+    fn unsent_messages_survive_a_reload_and_are_sent_again_under_their_client_ids() {
+        let mut log = ChatLog::default();
+        assert!(log.saved().is_none(), "nothing stored before the visitor writes");
+        log.submit("client-0001".into(), "Typed offline").unwrap();
+        let job = log.start_next().unwrap();
+        log.finish(job.client_id(), Err(ApiFailure::Offline));
+        let saved = log.saved().expect("an unsent message is kept before any conversation exists");
+
+        let mut again = ChatLog::restore(&saved, 0).unwrap();
+        assert!(again.session().is_none());
+        assert!(again.has_queued());
+        let job = again.start_next().unwrap();
+        assert!(matches!(&job, Job::Start(c) if c.message.client_id == "client-0001" && c.message.body == "Typed offline"));
+        again.finish("client-0001", Ok(created("client-0001")));
+        // Acknowledged: only the conversation is kept.
+        assert_eq!(from_json_strings(&again.saved().unwrap()).len(), 4);
+    }
 
     fn created(client_id: &str) -> Done {
         Done::Started(ConversationCreated {

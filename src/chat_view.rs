@@ -127,8 +127,8 @@ pub fn ChatView() -> impl IntoView {
         let posted = site.config.with_untracked(|c| c.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs));
         let due = live.availability.with_untracked(|a| reply_due_ms(a.as_ref(), posted, now_ms()));
         late.update(|w| w.sent(due));
+        save(); // acknowledged: no longer kept as unsent
         if started {
-            save();
             if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
                 live_chat.follow(&session);
                 live_chat.announce(&session);
@@ -183,6 +183,8 @@ pub fn ChatView() -> impl IntoView {
             match log.try_update(|l| l.submit(new_key(), &text)) {
                 Some(Ok(_)) => {
                     input_error.set(None);
+                    // Kept from the moment it is written: a reload sends it (same client id).
+                    save();
                     pump();
                 }
                 Some(Err(errors)) => {
@@ -192,6 +194,10 @@ pub fn ChatView() -> impl IntoView {
             }
         }
     };
+    // Messages written before a reload and not yet acknowledged go out now.
+    if log.with_untracked(ChatLog::has_queued) {
+        pump();
+    }
     let retry = Callback::new(move |client_id: String| {
         if log.try_update(|l| l.retry(&client_id)) == Some(true) {
             pump();

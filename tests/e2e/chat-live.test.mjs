@@ -238,6 +238,41 @@ test('the event stream is cut mid-conversation and comes back: nothing lost, not
   await proxy.close();
 });
 
+test('a message written while the API is unreachable survives a reload and is stored exactly once', async () => {
+  const v = await visitor();
+  const w = await v.tab();
+  await w.open();
+  const START = /\/v1\/sites\/e2e\/conversations$/;
+  await v.context.route(START, (route) => route.abort());
+  const body = `Written offline, kept across a reload ${Date.now()}`;
+  await type(w, body);
+  await w.byTestId('pl-chat-send').click();
+  await eventually(
+    async () => (await w.frame.locator('[data-testid="pl-chat-message"][data-status="failed"]').filter({ hasText: body }).count()) === 1,
+    10000,
+    'shown as not sent',
+  );
+  assert.equal(stack.query(`select count(*) as n from messages where body = '${body}'`)[0].n, 0);
+
+  // Back online, the visitor reloads: the message goes out by itself, under its client id.
+  await v.context.unroute(START);
+  await w.page.reload();
+  await eventually(() => stack.query(`select count(*) as n from messages where body = '${body}'`)[0].n === 1, 15000, 'stored');
+  await w.open();
+  await eventually(
+    async () => (await w.frame.locator('[data-testid="pl-chat-message"][data-status="sent"]').filter({ hasText: body }).count()) === 1,
+    10000,
+    'shown as sent after the reload',
+  );
+  // And never twice: another reload sends nothing more.
+  await w.page.reload();
+  await w.open();
+  await wait(1000);
+  assert.equal(stack.query(`select count(*) as n from messages where body = '${body}'`)[0].n, 1);
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
 /** The launcher's unread count as the loader shows it. */
 const unread = (w) => w.launcher.getAttribute('data-unread');
 
