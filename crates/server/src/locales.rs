@@ -128,7 +128,7 @@ impl Language {
                 break;
             };
             match strings.get(&after[..end]).and_then(serde_json::Value::as_str) {
-                Some(text) => out.push_str(&escape_html(text)),
+                Some(text) => out.push_str(&crate::routes::demo::escape_html(text)),
                 None => out.push_str(&rest[start..start + 2 + end + 2]),
             }
             rest = &after[end + 2..];
@@ -158,19 +158,6 @@ fn quality(raw: &str) -> Option<u16> {
     (0.0..=1.0).contains(&value).then(|| (value * 1000.0).round() as u16)
 }
 
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
@@ -251,6 +238,6 @@ mod tests {
         let en = Language::for_console("").inline_into_console(html);
         assert!(en.contains("<html lang=\"en\" dir=\"ltr\">"));
         assert!(en.contains("<title>Porchlight console</title>"));
-        assert_eq!(escape_html("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+        assert_eq!(crate::routes::demo::escape_html("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
     }
 }
