@@ -179,7 +179,10 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
 /// best encoding the browser accepts: brotli, else gzip, else none. Static files are
 /// precompressed at build time instead.
 fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str>) {
-    use std::io::Write;
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    use std::sync::{LazyLock, Mutex};
+
     let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let accepts = |name: &str| {
         accepted.split(',').any(|part| {
@@ -187,19 +190,43 @@ fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str
             fields.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)) && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
         })
     };
-    if accepts("br") {
+    let encoding = if accepts("br") {
+        "br"
+    } else if accepts("gzip") {
+        "gzip"
+    } else {
+        return (body, None);
+    };
+    // The same few documents (one per language and build) are asked for on every page view:
+    // compress each once. Keyed by content, so a rebuild is picked up without a restart.
+    type Cache = Mutex<HashMap<(u64, &'static str), Vec<u8>>>;
+    static COMPRESSED: LazyLock<Cache> = LazyLock::new(Default::default);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    let key = (hasher.finish(), encoding);
+    if let Some(hit) = COMPRESSED.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
+        return (hit, Some(encoding));
+    }
+    let Some(out) = compress_with(&body, encoding) else { return (body, None) };
+    if let Ok(mut cache) = COMPRESSED.lock() {
+        if cache.len() >= 64 {
+            cache.clear(); // old builds' documents: a bound, not an eviction policy
+        }
+        cache.insert(key, out.clone());
+    }
+    (out, Some(encoding))
+}
+
+fn compress_with(body: &[u8], encoding: &str) -> Option<Vec<u8>> {
+    use std::io::Write;
+    if encoding == "br" {
         let mut out = Vec::with_capacity(body.len() / 3);
         let params = brotli::enc::BrotliEncoderParams { quality: 9, ..Default::default() };
-        if brotli::BrotliCompress(&mut body.as_slice(), &mut out, &params).is_ok() {
-            return (out, Some("br"));
-        }
-    } else if accepts("gzip") {
+        brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
+        Some(out)
+    } else {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        if encoder.write_all(&body).is_ok() {
-            if let Ok(out) = encoder.finish() {
-                return (out, Some("gzip"));
-            }
-        }
+        encoder.write_all(body).ok()?;
+        encoder.finish().ok()
     }
-    (body, None)
 }
