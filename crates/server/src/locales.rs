@@ -62,7 +62,7 @@ impl Language {
             })
             .collect();
         // Stable: equal q-values keep the order the browser sent.
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
         pick_in(CONSOLE_BUNDLES, ranked.into_iter().map(|(_, tag)| tag))
     }
 
