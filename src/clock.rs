@@ -35,7 +35,10 @@ pub fn format_when(ms: i64, locale: Locale) -> String {
             if day == Day::Other {
                 parts.extend([("day", "numeric"), ("month", "long")]);
             }
-            locale.format(Key::WhenDay, &[("day", &intl(ms, locale, &parts)), ("time", &time)])
+            locale.format(
+                Key::WhenDay,
+                &[("day", &intl(ms, locale, &parts)), ("time", &time)],
+            )
         }
     }
 }

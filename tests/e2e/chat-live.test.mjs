@@ -1,5 +1,6 @@
 // Live chat, visitor side: operator replies over the event stream (no polling), a cut stream
-// resumed with nothing lost or doubled, a reload mid-conversation, two tabs sharing one stream,
+// resumed with nothing lost or doubled, a server restart between messages, a reload
+// mid-conversation, two tabs sharing one stream,
 // the launcher's unread count, typing both ways, and the rating after the operator closes.
 // The operator acts through the real console API (operator bearer token).
 
@@ -236,6 +237,49 @@ test('the event stream is cut mid-conversation and comes back: nothing lost, not
   assert.deepEqual(v.errors, []);
   await v.context.close();
   await proxy.close();
+});
+
+test('a server restart between messages: what was written meanwhile goes out by itself, once, and replies arrive', async () => {
+  const v = await visitor();
+  const w = await v.tab();
+  await w.open();
+  await send(w, 'Before the restart');
+  const conversation = latestConversation();
+  await operatorSays(conversation, 'Reply before the restart');
+  await showsExactly(w, ['Before the restart', 'Reply before the restart']);
+
+  const body = `Written while the server was down ${Date.now()}`;
+  await stack.restartServer(async () => {
+    await type(w, body);
+    await w.byTestId('pl-chat-send').click();
+    await eventually(
+      async () => (await w.frame.locator('[data-testid="pl-chat-message"][data-status="failed"]').filter({ hasText: body }).count()) === 1,
+      10000,
+      'shown as not sent while the server is down',
+    );
+    // Down long enough for the automatic retry to fail at least once more.
+    await wait(2500);
+  });
+
+  // Back up: the message goes out by itself (no click, no reload), under its client id.
+  await eventually(() => stack.query(`select count(*) as n from messages where body = '${body}'`)[0].n === 1, 30000, 'stored after the restart');
+  await eventually(
+    async () => (await w.frame.locator('[data-testid="pl-chat-message"][data-status="sent"]').filter({ hasText: body }).count()) === 1,
+    10000,
+    'shown as sent',
+  );
+  await operatorSays(conversation, 'Reply after the restart');
+  const all = ['Before the restart', 'Reply before the restart', body, 'Reply after the restart'];
+  await showsExactly(w, all, 30000);
+  await wait(1000);
+  assert.deepEqual(await shown(w), all, 'nothing shown twice later');
+  assert.deepEqual(
+    stack.query(`select body from messages where conversation_id = '${conversation}' order by id`).map((r) => r.body),
+    all,
+    'each message stored once, in order',
+  );
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
 });
 
 test('a message written while the API is unreachable survives a reload and is stored exactly once', async () => {

@@ -130,6 +130,7 @@ export async function startServer({
   fakeNow,
   db: dbPath,
   writesPerMinute = 1000,
+  listen = '127.0.0.1:0',
 }) {
   const config = join(dir, 'porchlight.toml');
   writeFileSync(
@@ -154,7 +155,7 @@ ${site}
 `,
   );
   const db = dbPath || join(dir, 'e2e.db');
-  const args = ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--assets', ASSETS];
+  const args = ['serve', '--config', config, '--db', db, '--listen', listen, '--assets', ASSETS];
   if (fakeNow) args.push('--fake-now', fakeNow);
   const child = spawn(BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -184,8 +185,12 @@ export async function startStack(options = {}) {
   let resolveWidget;
   const widgetOrigin = new Promise((r) => (resolveWidget = r));
   const host = await startHost(widgetOrigin);
-  const server = await startServer({ ...options, dir, hostOrigin: host.origin });
+  let server = await startServer({ ...options, dir, hostOrigin: host.origin });
   resolveWidget(server.origin);
+  const stopServer = async () => {
+    server.child.kill('SIGTERM');
+    if (server.child.exitCode === null) await new Promise((r) => server.child.once('exit', r));
+  };
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   return {
     dir,
@@ -193,7 +198,16 @@ export async function startStack(options = {}) {
     widget: server.origin,
     db: server.db,
     browser,
-    serverLog: server.log,
+    serverLog: () => server.log(),
+    /**
+     * Stops the server gracefully (SIGTERM), runs `whileDown`, and starts it again on the same
+     * address and SQLite file, as an operator restarting it would.
+     */
+    async restartServer(whileDown = async () => {}) {
+      await stopServer();
+      await whileDown();
+      server = await startServer({ ...options, dir, hostOrigin: host.origin, db: server.db, listen: new URL(server.origin).host });
+    },
     /** Rows of a query against the server's SQLite file (read through python3's sqlite3). */
     query(sql) {
       const out = execFileSync('python3', [
@@ -216,8 +230,7 @@ export async function startStack(options = {}) {
     },
     async stop() {
       await browser.close().catch(() => {});
-      server.child.kill('SIGTERM');
-      await new Promise((r) => server.child.once('exit', r));
+      await stopServer();
       host.server.close();
       rmSync(dir, { recursive: true, force: true });
     },

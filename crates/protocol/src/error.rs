@@ -82,7 +82,11 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn push(&mut self, field: &str, code: FieldErrorCode, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.to_owned(), code, message: message.into() });
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            code,
+            message: message.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -119,7 +123,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { error: ErrorBody { code, message: message.into(), fields: FieldErrors::default() } }
+        ApiError {
+            error: ErrorBody {
+                code,
+                message: message.into(),
+                fields: FieldErrors::default(),
+            },
+        }
     }
 
     pub fn validation(fields: FieldErrors) -> Self {
