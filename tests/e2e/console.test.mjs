@@ -1,6 +1,7 @@
 // The operator console at /console against the real server: log-in with an operator created by
 // the real CLI, and two browser contexts (visitor on the host page, operator in the console)
-// exchanging messages; the inbox order and breach marks; XSS payloads both ways as inert text.
+// exchanging messages; the inbox order and breach marks; XSS payloads both ways as inert text;
+// a keyboard-only walk through every console flow.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -257,5 +258,102 @@ test('callback queue with status changes, and the ratings summary', async () => 
   await eventually(async () => (await row.getAttribute('data-status')) === 'done', 10000, 'status saved');
   assert.equal(stack.query(`select status from callbacks where reference = '${reference}'`)[0].status, 'done');
   await c.by('co-ratings-share').waitFor();
+  await c.context.close();
+});
+
+/**
+ * Presses Tab until the element with `testid` (and `match`, if given) has focus, as a keyboard
+ * user would, and checks the focus is visible there (`:focus-visible` with a real outline).
+ */
+async function tabTo(c, testid, { match = () => true, max = 60 } = {}) {
+  for (let i = 0; i < max; i++) {
+    await c.page.keyboard.press('Tab');
+    const focused = await c.page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el) return null;
+      const style = getComputedStyle(el);
+      return {
+        testid: el.dataset.testid,
+        text: el.textContent,
+        conversation: el.dataset.conversation,
+        reference: el.closest('[data-reference]')?.dataset.reference,
+        visible: el.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+      };
+    });
+    if (focused?.testid === testid && match(focused)) {
+      assert.ok(focused.visible, `focus on ${testid} is visible`);
+      return;
+    }
+  }
+  throw new Error(`${testid} not reached with ${max} presses of Tab`);
+}
+
+test('keyboard only: log in, go online, answer and close a conversation, change a callback', async () => {
+  const conversation = await apiConversation('Keyboard-only, please');
+  const res = await fetch(`${stack.widget}/v1/sites/e2e/callbacks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-kb-${Date.now()}` },
+    body: JSON.stringify({ name: 'Keyboard Caller', phone: '+371 2000 0001' }),
+  });
+  assert.equal(res.status, 201);
+  const { reference } = await res.json();
+
+  const c = await openConsole();
+  await tabTo(c, 'co-email');
+  await c.page.keyboard.type(EMAIL);
+  await tabTo(c, 'co-password');
+  await c.page.keyboard.type(PASSWORD);
+  await c.page.keyboard.press('Enter');
+  await c.by('co-logout').waitFor({ state: 'visible', timeout: 10000 });
+
+  // Presence: Space toggles it like a click.
+  const before = await c.by('co-presence').getAttribute('data-status');
+  await tabTo(c, 'co-presence');
+  await c.page.keyboard.press('Space');
+  await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) !== before, 5000, 'presence toggled by Space');
+
+  // The conversation from the inbox, with Enter.
+  await c.page.locator(`[data-testid="co-inbox-item"][data-conversation="${conversation.conversation_id}"]`).waitFor({ timeout: 10000 });
+  await tabTo(c, 'co-inbox-item', { match: (f) => f.conversation === conversation.conversation_id });
+  await c.page.keyboard.press('Enter');
+  await c.by('co-message').filter({ hasText: 'Keyboard-only, please' }).waitFor({ timeout: 10000 });
+
+  // Reply: type, Enter sends (Shift+Enter would be a new line).
+  await tabTo(c, 'co-reply');
+  await c.page.keyboard.type('Answered without a mouse');
+  await c.page.keyboard.press('Enter');
+  await c.by('co-message').filter({ hasText: 'Answered without a mouse' }).waitFor({ timeout: 10000 });
+  await eventually(
+    () => stack.query(`select count(*) as n from messages where conversation_id = '${conversation.conversation_id}' and author = 'operator'`)[0].n === 1,
+    10000,
+    'the reply stored',
+  );
+
+  // Close it with Enter on the button.
+  await tabTo(c, 'co-close-conversation');
+  await c.page.keyboard.press('Enter');
+  await c.by('co-conversation-closed').waitFor({ timeout: 10000 });
+  await eventually(
+    () => stack.query(`select closed_ms from conversations where id = '${conversation.conversation_id}'`)[0].closed_ms !== null,
+    10000,
+    'closed in the database',
+  );
+
+  // The callback's status: arrow keys on the focused select.
+  const row = c.page.locator(`[data-testid="co-callback"][data-reference="${reference}"]`);
+  await row.waitFor({ timeout: 10000 });
+  const status = await row.getAttribute('data-status');
+  await tabTo(c, 'co-callback-status', { match: (f) => f.reference === reference });
+  await c.page.keyboard.press('ArrowDown');
+  await eventually(async () => (await row.getAttribute('data-status')) !== status, 10000, 'status changed from the keyboard');
+  const stored = stack.query(`select status from callbacks where reference = '${reference}'`)[0].status;
+  assert.notEqual(stored, status);
+  assert.equal(stored, await row.getAttribute('data-status'));
+
+  // Log out with the keyboard too.
+  await tabTo(c, 'co-logout');
+  await c.page.keyboard.press('Enter');
+  await c.by('co-login').waitFor({ timeout: 5000 });
+  assert.deepEqual(c.record.errors, []);
   await c.context.close();
 });
