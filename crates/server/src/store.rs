@@ -912,25 +912,32 @@ impl Store for SqliteStore {
         outbox: &Outbox,
     ) -> Result<Stored<MessageAck>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let inserted = sqlx::query(
+        // One statement in the usual case (a new message): every statement is a round trip to
+        // the writer connection's thread, and the writer is shared by all requests.
+        let new_row = sqlx::query(
             "INSERT INTO messages (conversation_id, client_id, author, body, created_ms) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (conversation_id, client_id) DO NOTHING",
+             ON CONFLICT (conversation_id, client_id) DO NOTHING
+             RETURNING id, client_id, created_ms",
         )
         .bind(conversation_id)
         .bind(&message.client_id)
         .bind(author_str(author))
         .bind(&message.body)
         .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let row =
-            sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
-                .bind(conversation_id)
-                .bind(&message.client_id)
-                .fetch_one(&mut *tx)
-                .await?;
+        .fetch_optional(&mut *tx)
+        .await?;
+        let inserted = new_row.is_some();
+        let row = match new_row {
+            Some(row) => row,
+            // A retry: the message stored the first time.
+            None => {
+                sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
+                    .bind(conversation_id)
+                    .bind(&message.client_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
         let ack = MessageAck {
             id: row.try_get("id")?,
             client_id: row.try_get("client_id")?,
