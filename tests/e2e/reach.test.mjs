@@ -249,6 +249,43 @@ for (const viewport of [{ width: 360, height: 640 }, { width: 390, height: 844 }
   });
 }
 
+test('phone: the open panel follows the visual viewport, so the message box stays in view (on-screen keyboard)', async () => {
+  const viewport = { width: 390, height: 844 };
+  const { page, context } = await openPage(stack, '/lang?html=en', { viewport, contextOptions: { isMobile: true, hasTouch: true } });
+  const w = widget(page);
+  await w.open();
+  const panel = () =>
+    page.evaluate(() => {
+      const r = document.querySelector('porchlight-widget').shadowRoot.querySelector('iframe').getBoundingClientRect();
+      const vv = window.visualViewport;
+      return { top: r.top, height: r.height, vvTop: vv.offsetTop, vvHeight: vv.height };
+    });
+  const full = await panel();
+  assert.deepEqual([full.top, full.height], [0, viewport.height]);
+
+  // An on-screen keyboard shrinks only the visual viewport; zooming the page (DevTools
+  // protocol page scale) does the same in a way headless Chromium can drive.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setPageScaleFactor', { pageScaleFactor: 2 });
+  await eventually(async () => (await panel()).vvHeight < viewport.height * 0.75, 10000, 'the visual viewport shrank');
+  await eventually(async () => {
+    const p = await panel();
+    return Math.abs(p.height - p.vvHeight) < 1 && Math.abs(p.top - p.vvTop) < 1;
+  }, 5000, 'the panel matches the visual viewport');
+  // Inside, the message box is within the frame's (now smaller) viewport.
+  const frame = frameOf(page);
+  const inside = await frame.evaluate(() => {
+    const r = document.querySelector('[data-testid="pl-chat-input"]').getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, height: window.innerHeight };
+  });
+  assert.ok(inside.top >= 0 && inside.bottom <= inside.height, `message box in view: ${JSON.stringify(inside)}`);
+
+  // Closed, the panel forgets the size, and the host page's zoom is left as it is.
+  await w.byTestId('pl-close').click();
+  assert.ok((await panel()).vvHeight < viewport.height * 0.75, 'the host zoom is untouched');
+  await context.close();
+});
+
 test('theme: the brand colour with an automatically readable text colour, on launcher and panel', async () => {
   const { page, context, w } = await openIn('/lang?html=en');
   // #fbbf24 is light: the text on it must be black (white would be 1.7:1).
