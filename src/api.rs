@@ -5,9 +5,8 @@
 //! response types.
 
 use porchlight_protocol::{
-    ApiError, Availability, CallbackFollowUp, CallbackSlots, ConversationCreated, ErrorCode,
-    FieldErrors, MessageAck, NewConversation, NewMessage, SiteConfig, SiteId, API_PREFIX,
-    IDEMPOTENCY_HEADER,
+    ApiError, Availability, CallbackFollowUp, CallbackSlots, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
+    NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
 };
 use serde::de::DeserializeOwned;
 
@@ -30,9 +29,7 @@ impl ApiFailure {
     /// The per-field errors of a 422, to show next to the fields.
     pub fn field_errors(&self) -> Option<&FieldErrors> {
         match self {
-            ApiFailure::Rejected(e, _)
-                if e.error.code == ErrorCode::ValidationFailed && !e.error.fields.is_empty() =>
-            {
+            ApiFailure::Rejected(e, _) if e.error.code == ErrorCode::ValidationFailed && !e.error.fields.is_empty() => {
                 Some(&e.error.fields)
             }
             _ => None,
@@ -48,17 +45,15 @@ impl ApiFailure {
     pub fn message(&self, locale: Locale) -> String {
         match self {
             ApiFailure::Offline => locale.text(Key::Offline).to_owned(),
-            ApiFailure::RateLimited {
-                retry_after_secs: Some(n),
-            } if *n > 1 => locale.count(Key::RateLimited, u64::from(*n), &[]),
+            ApiFailure::RateLimited { retry_after_secs: Some(n) } if *n > 1 => {
+                locale.count(Key::RateLimited, u64::from(*n), &[])
+            }
             ApiFailure::RateLimited { .. } => locale.text(Key::RateLimitedMoment).to_owned(),
             f if f.is_setup_problem() => locale.text(Key::SetupError).to_owned(),
             ApiFailure::Rejected(e, _) if e.error.code == ErrorCode::ValidationFailed => {
                 locale.text(Key::CheckFields).to_owned()
             }
-            ApiFailure::Rejected(..) | ApiFailure::Server(_) => {
-                locale.text(Key::ServerError).to_owned()
-            }
+            ApiFailure::Rejected(..) | ApiFailure::Server(_) => locale.text(Key::ServerError).to_owned(),
         }
     }
 }
@@ -66,9 +61,7 @@ impl ApiFailure {
 /// Turns a non-2xx response into an [`ApiFailure`].
 pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> ApiFailure {
     if status == 429 {
-        return ApiFailure::RateLimited {
-            retry_after_secs: retry_after.and_then(parse_retry_after),
-        };
+        return ApiFailure::RateLimited { retry_after_secs: retry_after.and_then(parse_retry_after) };
     }
     if (400..500).contains(&status) {
         if let Ok(error) = serde_json::from_str::<ApiError>(body) {
@@ -76,10 +69,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> ApiFailur
         }
         // A 404 without our error body is a wrong endpoint or site path.
         if status == 404 {
-            return ApiFailure::Rejected(
-                ApiError::new(ErrorCode::SiteNotFound, "Not found."),
-                status,
-            );
+            return ApiFailure::Rejected(ApiError::new(ErrorCode::SiteNotFound, "Not found."), status);
         }
     }
     ApiFailure::Server(status)
@@ -100,10 +90,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(endpoint: &str, site: SiteId) -> Api {
-        Api {
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
-            site,
-        }
+        Api { endpoint: endpoint.trim_end_matches('/').to_owned(), site }
     }
 
     pub fn site(&self) -> &SiteId {
@@ -112,34 +99,16 @@ impl Api {
 
     /// `{endpoint}/v1/sites/{site}/{rest}`. Site ids are `[a-z0-9-]`, so need no escaping.
     pub fn url(&self, rest: &str) -> String {
-        format!(
-            "{}{}/sites/{}/{}",
-            self.endpoint, API_PREFIX, self.site, rest
-        )
+        format!("{}{}/sites/{}/{}", self.endpoint, API_PREFIX, self.site, rest)
     }
 
     /// The site's config with its texts in `language` when the site has them.
     pub async fn config(&self, language: &str) -> Result<SiteConfig, ApiFailure> {
-        fetch_json(
-            "GET",
-            &format!("{}?locale={language}", self.url("config")),
-            None,
-            &[],
-        )
-        .await
+        fetch_json("GET", &format!("{}?locale={language}", self.url("config")), None, &[]).await
     }
 
-    pub async fn start_conversation(
-        &self,
-        body: &NewConversation,
-    ) -> Result<ConversationCreated, ApiFailure> {
-        fetch_json(
-            "POST",
-            &self.url("conversations"),
-            Some(to_json(body)?),
-            &[],
-        )
-        .await
+    pub async fn start_conversation(&self, body: &NewConversation) -> Result<ConversationCreated, ApiFailure> {
+        fetch_json("POST", &self.url("conversations"), Some(to_json(body)?), &[]).await
     }
 
     pub async fn send_message(
@@ -148,58 +117,32 @@ impl Api {
         token: &str,
         body: &NewMessage,
     ) -> Result<MessageAck, ApiFailure> {
-        let url = self.url(&format!(
-            "conversations/{}/messages",
-            encode_segment(conversation_id)
-        ));
-        fetch_json(
-            "POST",
-            &url,
-            Some(to_json(body)?),
-            &[("Authorization", &bearer(token))],
-        )
-        .await
+        let url = self.url(&format!("conversations/{}/messages", encode_segment(conversation_id)));
+        fetch_json("POST", &url, Some(to_json(body)?), &[("Authorization", &bearer(token))]).await
     }
 
     /// `GET …/availability`, conditional on the `ETag` of the last answer: `Ok(None)` is a 304
     /// (nothing changed). On 200 it returns the answer and its `ETag`.
-    pub async fn availability(
-        &self,
-        etag: Option<&str>,
-    ) -> Result<Option<(Availability, Option<String>)>, ApiFailure> {
+    pub async fn availability(&self, etag: Option<&str>) -> Result<Option<(Availability, Option<String>)>, ApiFailure> {
         let headers: &[(&str, &str)] = match etag {
             Some(tag) => &[("If-None-Match", tag)],
             None => &[],
         };
         let (status, retry_after, etag, text) =
-            fetch_text("GET", &self.url("availability"), None, headers)
-                .await
-                .ok_or(ApiFailure::Offline)?;
+            fetch_text("GET", &self.url("availability"), None, headers).await.ok_or(ApiFailure::Offline)?;
         match status {
             304 => Ok(None),
-            200..=299 => serde_json::from_str(&text)
-                .map(|a| Some((a, etag)))
-                .map_err(|_| ApiFailure::Server(status)),
+            200..=299 => serde_json::from_str(&text).map(|a| Some((a, etag))).map_err(|_| ApiFailure::Server(status)),
             _ => Err(classify(status, retry_after.as_deref(), &text)),
         }
     }
 
     /// The messages after `after` (a server id) of our conversation, oldest first: the
     /// `MessageList` JSON as it came, so the tab holding the stream can relay it to the others.
-    pub async fn messages(
-        &self,
-        conversation_id: &str,
-        token: &str,
-        after: i64,
-    ) -> Result<String, ApiFailure> {
-        let url = self.url(&format!(
-            "conversations/{}/messages?after={after}",
-            encode_segment(conversation_id)
-        ));
+    pub async fn messages(&self, conversation_id: &str, token: &str, after: i64) -> Result<String, ApiFailure> {
+        let url = self.url(&format!("conversations/{}/messages?after={after}", encode_segment(conversation_id)));
         let (status, retry_after, _, text) =
-            fetch_text("GET", &url, None, &[("Authorization", &bearer(token))])
-                .await
-                .ok_or(ApiFailure::Offline)?;
+            fetch_text("GET", &url, None, &[("Authorization", &bearer(token))]).await.ok_or(ApiFailure::Offline)?;
         if (200..300).contains(&status) {
             Ok(text)
         } else {
@@ -212,23 +155,15 @@ impl Api {
     /// stream starts, a reconnecting one sends `Last-Event-ID` instead.
     pub fn events_url(&self, conversation_id: &str, token: &str, after: i64) -> String {
         let id = encode_segment(conversation_id);
-        self.url(&format!(
-            "conversations/{id}/events?after={after}&token={}",
-            encode_segment(token)
-        ))
+        self.url(&format!("conversations/{id}/events?after={after}&token={}", encode_segment(token)))
     }
 
     /// Tells the operator the visitor is typing (never stored; the server drops extras).
     pub async fn typing(&self, conversation_id: &str, token: &str) -> Result<(), ApiFailure> {
-        let url = self.url(&format!(
-            "conversations/{}/typing",
-            encode_segment(conversation_id)
-        ));
+        let url = self.url(&format!("conversations/{}/typing", encode_segment(conversation_id)));
         let auth = bearer(token);
         let (status, retry_after, _, text) =
-            fetch_text("POST", &url, Some("{}".into()), &[("Authorization", &auth)])
-                .await
-                .ok_or(ApiFailure::Offline)?;
+            fetch_text("POST", &url, Some("{}".into()), &[("Authorization", &auth)]).await.ok_or(ApiFailure::Offline)?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
@@ -241,11 +176,7 @@ impl Api {
     }
 
     /// A callback's status, read with the token of its receipt.
-    pub async fn callback_status(
-        &self,
-        reference: &str,
-        token: &str,
-    ) -> Result<CallbackFollowUp, ApiFailure> {
+    pub async fn callback_status(&self, reference: &str, token: &str) -> Result<CallbackFollowUp, ApiFailure> {
         let url = self.url(&format!("callbacks/{}", encode_segment(reference)));
         fetch_json("GET", &url, None, &[("Authorization", &bearer(token))]).await
     }
@@ -267,9 +198,8 @@ impl Api {
         if let Some(auth) = &auth {
             headers.push(("Authorization", auth));
         }
-        let (status, retry_after, _, text) = fetch_text(method, &self.url(rest), body, &headers)
-            .await
-            .ok_or(ApiFailure::Offline)?;
+        let (status, retry_after, _, text) =
+            fetch_text(method, &self.url(rest), body, &headers).await.ok_or(ApiFailure::Offline)?;
         if (200..300).contains(&status) {
             Ok(text)
         } else {
@@ -308,9 +238,7 @@ async fn fetch_json<T: DeserializeOwned>(
     body: Option<String>,
     headers: &[(&str, &str)],
 ) -> Result<T, ApiFailure> {
-    let (status, retry_after, _, text) = fetch_text(method, url, body, headers)
-        .await
-        .ok_or(ApiFailure::Offline)?;
+    let (status, retry_after, _, text) = fetch_text(method, url, body, headers).await.ok_or(ApiFailure::Offline)?;
     if (200..300).contains(&status) {
         serde_json::from_str(&text).map_err(|_| ApiFailure::Server(status))
     } else {
@@ -332,17 +260,10 @@ fn fetch_text<'a>(
     Box::pin(fetch_text_inner(method, url, body, extra_headers))
 }
 
-async fn fetch_text_inner(
-    method: &str,
-    url: &str,
-    body: Option<String>,
-    extra_headers: &[(&str, &str)],
-) -> Reply {
+async fn fetch_text_inner(method: &str, url: &str, body: Option<String>, extra_headers: &[(&str, &str)]) -> Reply {
     use wasm_bindgen::{closure::Closure, JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::{
-        AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response,
-    };
+    use web_sys::{AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response};
 
     let window = web_sys::window()?;
     let headers = Headers::new().ok()?;
@@ -365,28 +286,15 @@ async fn fetch_text_inner(
         init.set_signal(Some(&controller.signal()));
         let controller = controller.clone();
         let abort = Closure::once_into_js(move || controller.abort());
-        window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(
-                abort.unchecked_ref(),
-                TIMEOUT_MS,
-            )
-            .ok()
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), TIMEOUT_MS).ok()
     });
 
     let result = async {
-        let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-            .await
-            .ok()?
-            .dyn_into()
-            .ok()?;
+        let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
         let status = response.status();
         let header = |name: &str| response.headers().get(name).ok().flatten();
         let (retry_after, etag) = (header("Retry-After"), header("ETag"));
-        let text = JsFuture::from(response.text().ok()?)
-            .await
-            .ok()?
-            .as_string()
-            .unwrap_or_default();
+        let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string().unwrap_or_default();
         Some((status, retry_after, etag, text))
     }
     .await;
@@ -417,23 +325,10 @@ mod tests {
 
     #[test]
     fn rate_limits_read_retry_after() {
+        assert_eq!(classify(429, Some("12"), ""), ApiFailure::RateLimited { retry_after_secs: Some(12) });
+        assert_eq!(classify(429, None, ""), ApiFailure::RateLimited { retry_after_secs: None });
         assert_eq!(
-            classify(429, Some("12"), ""),
-            ApiFailure::RateLimited {
-                retry_after_secs: Some(12)
-            }
-        );
-        assert_eq!(
-            classify(429, None, ""),
-            ApiFailure::RateLimited {
-                retry_after_secs: None
-            }
-        );
-        assert_eq!(
-            ApiFailure::RateLimited {
-                retry_after_secs: Some(12)
-            }
-            .message(Locale::en()),
+            ApiFailure::RateLimited { retry_after_secs: Some(12) }.message(Locale::en()),
             "You're sending a lot right now. Please wait 12 seconds."
         );
     }
@@ -442,14 +337,8 @@ mod tests {
     fn validation_errors_carry_fields() {
         let body = r#"{"error":{"code":"validation_failed","message":"x","fields":[{"field":"phone","code":"too_short","message":"m"}]}}"#;
         let failure = classify(422, None, body);
-        assert_eq!(
-            failure.field_errors().unwrap().get("phone").unwrap().code,
-            FieldErrorCode::TooShort
-        );
-        assert_eq!(
-            failure.message(Locale::en()),
-            "Please check the highlighted fields."
-        );
+        assert_eq!(failure.field_errors().unwrap().get("phone").unwrap().code, FieldErrorCode::TooShort);
+        assert_eq!(failure.message(Locale::en()), "Please check the highlighted fields.");
     }
 
     #[test]
@@ -457,22 +346,14 @@ mod tests {
         let body = r#"{"error":{"code":"site_not_found","message":"No such site."}}"#;
         assert!(classify(404, None, body).is_setup_problem());
         assert!(classify(404, None, "<html>").is_setup_problem());
-        assert_eq!(
-            classify(404, None, body).message(Locale::en()),
-            "This help widget isn't set up correctly."
-        );
+        assert_eq!(classify(404, None, body).message(Locale::en()), "This help widget isn't set up correctly.");
     }
 
     #[test]
     fn everything_else_is_our_fault() {
         assert_eq!(classify(500, None, "oops"), ApiFailure::Server(500));
         assert_eq!(classify(400, None, "not json"), ApiFailure::Server(400));
-        assert_eq!(
-            classify(503, None, "").message(Locale::en()),
-            "Something went wrong on our side. Sorry! Try again."
-        );
-        assert!(ApiFailure::Offline
-            .message(Locale::en())
-            .starts_with("We can't reach our server right now."));
+        assert_eq!(classify(503, None, "").message(Locale::en()), "Something went wrong on our side. Sorry! Try again.");
+        assert!(ApiFailure::Offline.message(Locale::en()).starts_with("We can't reach our server right now."));
     }
 }

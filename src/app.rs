@@ -19,8 +19,7 @@ use crate::wait::{Line, WaitWording};
 
 /// A context value the panel provides to its parts.
 pub fn need<T: Clone + 'static>() -> T {
-    use_context::<T>()
-        .expect("the panel's parts are rendered inside <Panel>, which provides their context")
+    use_context::<T>().expect("the panel's parts are rendered inside <Panel>, which provides their context")
 }
 
 /// Whether the API answered lately. Any request that gets no response turns the offline banner
@@ -86,30 +85,21 @@ impl Tabs {
 
 pub fn focus_by_id(id: &str) {
     use wasm_bindgen::JsCast;
-    if let Some(el) = document()
-        .get_element_by_id(id)
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
+    if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
         let _ = el.focus();
     }
 }
 
 /// Mounts the whole frame into `root`: the panel, or an error when the frame was opened with
 /// bad params. (Two typed mounts rather than one `AnyView`: smaller WASM.)
-pub fn mount(
-    root: web_sys::HtmlElement,
-    setup: Result<FrameParams, SetupError>,
-    locale: Locale,
-    bridge: Bridge,
-) {
+pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>, locale: Locale, bridge: Bridge) {
     match setup {
         Ok(params) => {
             let api = Api::new(&params.endpoint, params.site);
             leptos::mount::mount_to(root, move || view! { <Panel api locale bridge/> }).forget();
         }
         Err(_) => {
-            leptos::mount::mount_to(root, move || view! { <SetupErrorView locale bridge/> })
-                .forget();
+            leptos::mount::mount_to(root, move || view! { <SetupErrorView locale bridge/> }).forget();
         }
     }
 }
@@ -118,18 +108,11 @@ pub fn mount(
 /// scheme), on the panel through custom properties (CSSOM, which the frame's `style-src 'self'`
 /// allows) and on the launcher through the loader, with the site's launcher text.
 fn apply_theme(site: &SiteConfig, bridge: &Bridge) {
-    let dark = window()
-        .match_media("(prefers-color-scheme: dark)")
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.matches());
-    let colors = site
-        .theme
-        .as_ref()
-        .map(|t| match (&t.dark_color, &t.dark_text_color) {
-            (Some(color), Some(ink)) if dark => (color.clone(), ink.clone()),
-            _ => (t.color.clone(), t.text_color.clone()),
-        });
+    let dark = window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches());
+    let colors = site.theme.as_ref().map(|t| match (&t.dark_color, &t.dark_text_color) {
+        (Some(color), Some(ink)) if dark => (color.clone(), ink.clone()),
+        _ => (t.color.clone(), t.text_color.clone()),
+    });
     if let (Some((color, ink)), Some(root)) = (&colors, document().document_element()) {
         use wasm_bindgen::JsCast;
         if let Ok(root) = root.dyn_into::<web_sys::HtmlElement>() {
@@ -139,11 +122,7 @@ fn apply_theme(site: &SiteConfig, bridge: &Bridge) {
     }
     let (color, text_color) = colors.unzip();
     if color.is_some() || site.launcher_text.is_some() {
-        bridge.post(&FrameToLoader::Theme {
-            color,
-            text_color,
-            text: site.launcher_text.clone(),
-        });
+        bridge.post(&FrameToLoader::Theme { color, text_color, text: site.launcher_text.clone() });
     }
 }
 
@@ -177,12 +156,8 @@ pub fn SetupErrorView(locale: Locale, bridge: Bridge) -> impl IntoView {
 /// and [`Tabs`] to its parts.
 #[component]
 pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
-    let connectivity = Connectivity {
-        offline: RwSignal::new(false),
-    };
-    let tabs = Tabs {
-        current: RwSignal::new(Tab::Chat),
-    };
+    let connectivity = Connectivity { offline: RwSignal::new(false) };
+    let tabs = Tabs { current: RwSignal::new(Tab::Chat) };
     // The site config: `None` while loading. A plain signal and task (rather than a
     // LocalResource) keep the WASM smaller.
     let config = RwSignal::new(None::<Result<SiteConfig, ApiFailure>>);
@@ -214,15 +189,10 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             let (api, bridge) = (api.clone(), bridge.clone());
             spawn_local(async move {
                 // A failed refresh keeps the last answer; the config request reports offline.
-                let Some(tag) = etag.try_get_value() else {
-                    return;
-                };
+                let Some(tag) = etag.try_get_value() else { return };
                 if let Ok(Some((answer, tag))) = api.availability(tag.as_deref()).await {
                     let label = locale.launcher_status_label(answer.state);
-                    bridge.post(&FrameToLoader::Status {
-                        state: answer.state,
-                        label,
-                    });
+                    bridge.post(&FrameToLoader::Status { state: answer.state, label });
                     etag.try_set_value(tag);
                     live.availability.try_set(Some(answer));
                 }
@@ -230,9 +200,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
         })
     };
     refresh.run(());
-    let site = Site {
-        config: Signal::derive(move || config.get().and_then(Result::ok)),
-    };
+    let site = Site { config: Signal::derive(move || config.get().and_then(Result::ok)) };
     provide_context(crate::outbox::Courier::start(&api, connectivity));
     provide_context(api);
     provide_context(locale);
@@ -270,9 +238,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             // Into the panel, unless the visitor is already in it (the open message can arrive
             // after a fast click into a field: stealing focus then would drop their typing).
             let body: Option<web_sys::Element> = document().body().map(Into::into);
-            let in_panel = document()
-                .active_element()
-                .is_some_and(|e| Some(&e) != body.as_ref());
+            let in_panel = document().active_element().is_some_and(|e| Some(&e) != body.as_ref());
             if !in_panel {
                 if let Some(h) = heading.try_get_untracked().flatten() {
                     let _ = h.focus();
@@ -296,31 +262,20 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     });
     on_cleanup(move || esc.remove());
 
-    let name = move || {
-        site.config
-            .get()
-            .map_or_else(|| locale.text(Key::DefaultSiteName).to_owned(), |c| c.name)
-    };
+    let name = move || site.config.get().map_or_else(|| locale.text(Key::DefaultSiteName).to_owned(), |c| c.name);
     // Live availability once known; until then the posted promise, once the config (or its
     // failure) is in, so the line doesn't jump from the default.
     let line = move || {
-        live.availability
-            .with(|a| a.as_ref().map(Line::of))
-            .or_else(|| {
-                config.with(|c| {
-                    let posted = c
-                        .as_ref()?
-                        .as_ref()
-                        .map_or(300, |c| c.promises.chat_first_reply_secs);
-                    Some(Line::Posted(WaitWording::from_secs(posted)))
-                })
+        live.availability.with(|a| a.as_ref().map(Line::of)).or_else(|| {
+            config.with(|c| {
+                let posted = c.as_ref()?.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs);
+                Some(Line::Posted(WaitWording::from_secs(posted)))
             })
+        })
     };
     // A memo, so the live region below changes (and is announced) only when the words do, not
     // on every tick.
-    let wait = Memo::new(move |_| {
-        line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale)))
-    });
+    let wait = Memo::new(move |_| line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale))));
     let call_me = move || {
         line().is_some_and(Line::offers_callback).then(|| {
             view! {
@@ -331,12 +286,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             }
         })
     };
-    let config_problem = move || {
-        config
-            .get()
-            .and_then(Result::err)
-            .filter(|f| *f != ApiFailure::Offline)
-    };
+    let config_problem = move || config.get().and_then(Result::err).filter(|f| *f != ApiFailure::Offline);
 
     view! {
         <main class="pl-panel" data-testid="pl-panel" lang=locale.tag() dir=locale.dir() data-open=move || live.open.get().then_some("")>

@@ -3,9 +3,7 @@
 //! outbox (sending → saved while offline → delivered, also across a reload); and the follow-up
 //! of a submitted request. `callback_view` draws them.
 
-use porchlight_protocol::{
-    CallbackFollowUp, CallbackReceipt, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback,
-};
+use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback};
 
 use crate::api::ApiFailure;
 use crate::i18n::{Key, Locale};
@@ -17,14 +15,7 @@ pub const KIND: &str = "callback";
 /// The outbox entry of a submission: `POST callbacks` with its idempotency key, so every retry
 /// (offline, 5xx, after a reload) stores one row.
 pub fn entry(key: String, body: &NewCallback) -> Entry {
-    Entry::new(
-        KIND,
-        key,
-        "POST",
-        "callbacks".into(),
-        None,
-        serde_json::to_string(body).ok(),
-    )
+    Entry::new(KIND, key, "POST", "callbacks".into(), None, serde_json::to_string(body).ok())
 }
 
 /// A submitted request as the visitor sees it: the life of its outbox entry.
@@ -55,9 +46,7 @@ impl Submission {
     /// The state after a reload: the request still in the outbox, if any, is saved and waiting.
     pub fn restore(queued: Option<&Entry>) -> Submission {
         match queued {
-            Some(entry) if entry.kind == KIND => {
-                Submission::Queued(entry.key.clone(), ApiFailure::Offline)
-            }
+            Some(entry) if entry.kind == KIND => Submission::Queued(entry.key.clone(), ApiFailure::Offline),
             _ => Submission::Idle,
         }
     }
@@ -155,10 +144,7 @@ pub fn status_text(locale: Locale, f: &CallbackFollowUp, when: impl Fn(i64) -> S
         CallbackStatus::Unreachable => Key::CbStatusUnreachable,
         CallbackStatus::Received | CallbackStatus::Unknown => Key::CbStatusReceived,
     };
-    locale.format(
-        key,
-        &[("reference", &f.reference), ("when", &when(f.due_ms))],
-    )
+    locale.format(key, &[("reference", &f.reference), ("when", &when(f.due_ms))])
 }
 
 /// Whether the visitor needs to hear about it again after this: not once it is over.
@@ -204,11 +190,7 @@ impl CallbackForm {
     /// Validates and returns `(idempotency key, body)` to send, or shows the field errors.
     /// `new_key` is called only when this is a new submission. `consent_required`: the site
     /// shows a consent box, which must be ticked.
-    pub fn prepare(
-        &mut self,
-        consent_required: bool,
-        new_key: impl FnOnce() -> String,
-    ) -> Option<(String, NewCallback)> {
+    pub fn prepare(&mut self, consent_required: bool, new_key: impl FnOnce() -> String) -> Option<(String, NewCallback)> {
         let request = self.request();
         let mut errors = request.validate().err().unwrap_or_default();
         if consent_required && !self.consent {
@@ -248,11 +230,7 @@ impl CallbackForm {
 
     /// Errors for fields without their own error line (e.g. `country`).
     pub fn other_errors(&self) -> impl Iterator<Item = (&str, FieldErrorCode)> {
-        self.errors
-            .0
-            .iter()
-            .filter(|e| !SHOWN_FIELDS.contains(&e.field.as_str()))
-            .map(|e| (e.field.as_str(), e.code))
+        self.errors.0.iter().filter(|e| !SHOWN_FIELDS.contains(&e.field.as_str())).map(|e| (e.field.as_str(), e.code))
     }
 }
 
@@ -262,22 +240,13 @@ mod tests {
 
     use super::*;
 
-    const RECEIPT: &str =
-        r#"{"reference":"PL-7K3Q9M","status":"received","due_ms":5000,"token":"tok"}"#;
+    const RECEIPT: &str = r#"{"reference":"PL-7K3Q9M","status":"received","due_ms":5000,"token":"tok"}"#;
 
     #[test]
     fn a_submission_goes_through_the_outbox_as_one_post_with_its_key() {
         let body = filled().request();
         let e = entry("key-00000001".into(), &body);
-        assert_eq!(
-            (
-                e.kind.as_str(),
-                e.method.as_str(),
-                e.path.as_str(),
-                e.auth.as_ref()
-            ),
-            ("callback", "POST", "callbacks", None)
-        );
+        assert_eq!((e.kind.as_str(), e.method.as_str(), e.path.as_str(), e.auth.as_ref()), ("callback", "POST", "callbacks", None));
         assert_eq!(e.key, "key-00000001");
         let sent: NewCallback = serde_json::from_str(e.body.as_deref().unwrap()).unwrap();
         assert_eq!(sent, body);
@@ -288,63 +257,28 @@ mod tests {
         let mut s = Submission::default();
         assert!(s.can_submit() && s.shows_form());
         s.submit("k1".into());
-        assert!(
-            !s.can_submit() && s.shows_form(),
-            "the form stays, disabled, while the first try is out"
-        );
-        assert_eq!(
-            s.on_report("other", &Report::Done(RECEIPT.into())),
-            None,
-            "another entry's answer"
-        );
+        assert!(!s.can_submit() && s.shows_form(), "the form stays, disabled, while the first try is out");
+        assert_eq!(s.on_report("other", &Report::Done(RECEIPT.into())), None, "another entry's answer");
         let outcome = s.on_report("k1", &Report::Done(RECEIPT.into()));
-        let Some(Outcome::Delivered(receipt)) = outcome else {
-            panic!("{outcome:?}")
-        };
-        assert_eq!(
-            (
-                receipt.reference.as_str(),
-                receipt.due_ms,
-                receipt.token.as_deref()
-            ),
-            ("PL-7K3Q9M", 5000, Some("tok"))
-        );
+        let Some(Outcome::Delivered(receipt)) = outcome else { panic!("{outcome:?}") };
+        assert_eq!((receipt.reference.as_str(), receipt.due_ms, receipt.token.as_deref()), ("PL-7K3Q9M", 5000, Some("tok")));
         assert!(matches!(s, Submission::Delivered(_)) && !s.shows_form() && !s.can_submit());
         assert_eq!(s.key(), None);
-        assert_eq!(
-            s.on_report("k1", &Report::Done(RECEIPT.into())),
-            None,
-            "a late duplicate changes nothing"
-        );
+        assert_eq!(s.on_report("k1", &Report::Done(RECEIPT.into())), None, "a late duplicate changes nothing");
     }
 
     #[test]
     fn offline_or_5xx_keeps_it_saved_and_a_later_delivery_confirms() {
         let mut s = Submission::default();
         s.submit("k1".into());
-        assert_eq!(
-            s.on_report("k1", &Report::Waiting(ApiFailure::Offline)),
-            None
-        );
+        assert_eq!(s.on_report("k1", &Report::Waiting(ApiFailure::Offline)), None);
         assert_eq!(s, Submission::Queued("k1".into(), ApiFailure::Offline));
-        assert!(
-            !s.shows_form() && !s.can_submit(),
-            "no second request while one is saved"
-        );
+        assert!(!s.shows_form() && !s.can_submit(), "no second request while one is saved");
         s.on_report("k1", &Report::Waiting(ApiFailure::Server(503)));
-        let limited = ApiFailure::RateLimited {
-            retry_after_secs: Some(30),
-        };
+        let limited = ApiFailure::RateLimited { retry_after_secs: Some(30) };
         s.on_report("k1", &Report::Waiting(limited.clone()));
-        assert_eq!(
-            s,
-            Submission::Queued("k1".into(), limited),
-            "the last reason is kept, to explain a rate limit"
-        );
-        assert!(matches!(
-            s.on_report("k1", &Report::Done(RECEIPT.into())),
-            Some(Outcome::Delivered(_))
-        ));
+        assert_eq!(s, Submission::Queued("k1".into(), limited), "the last reason is kept, to explain a rate limit");
+        assert!(matches!(s.on_report("k1", &Report::Done(RECEIPT.into())), Some(Outcome::Delivered(_))));
     }
 
     #[test]
@@ -353,17 +287,10 @@ mod tests {
         let mut s = Submission::restore(Some(&queued));
         assert_eq!(s.key(), Some("k1"));
         assert!(!s.shows_form());
-        assert!(matches!(
-            s.on_report("k1", &Report::Done(RECEIPT.into())),
-            Some(Outcome::Delivered(_))
-        ));
+        assert!(matches!(s.on_report("k1", &Report::Done(RECEIPT.into())), Some(Outcome::Delivered(_))));
         assert_eq!(Submission::restore(None), Submission::Idle);
         let rating = Entry::new("rating", "r1".into(), "POST", "ratings".into(), None, None);
-        assert_eq!(
-            Submission::restore(Some(&rating)),
-            Submission::Idle,
-            "only callback entries"
-        );
+        assert_eq!(Submission::restore(Some(&rating)), Submission::Idle, "only callback entries");
     }
 
     #[test]
@@ -372,16 +299,10 @@ mod tests {
         s.submit("k1".into());
         s.on_report("k1", &Report::Waiting(ApiFailure::Offline));
         let refused = ApiFailure::Rejected(ApiError::new(ErrorCode::ValidationFailed, "no"), 422);
-        assert_eq!(
-            s.on_report("k1", &Report::Dropped(refused.clone())),
-            Some(Outcome::Refused(refused))
-        );
+        assert_eq!(s.on_report("k1", &Report::Dropped(refused.clone())), Some(Outcome::Refused(refused)));
         assert!(s.can_submit() && s.shows_form());
         s.submit("k2".into());
-        assert_eq!(
-            s.on_report("k2", &Report::Done("<html>".into())),
-            Some(Outcome::Refused(ApiFailure::Server(200)))
-        );
+        assert_eq!(s.on_report("k2", &Report::Done("<html>".into())), Some(Outcome::Refused(ApiFailure::Server(200))));
         assert_eq!(s, Submission::Idle);
     }
 
@@ -389,22 +310,12 @@ mod tests {
     fn a_receipt_starts_the_follow_up() {
         let receipt: CallbackReceipt = serde_json::from_str(RECEIPT).unwrap();
         let f = follow_up_of(&receipt, 7);
-        assert_eq!(
-            (f.reference.as_str(), f.status, f.due_ms, f.created_ms),
-            ("PL-7K3Q9M", CallbackStatus::Received, 5000, 7)
-        );
-        assert_eq!(
-            status_text(Locale::en(), &f, |ms| format!("<{ms}>")),
-            "Your callback PL-7K3Q9M is booked: we'll call you by <5000>."
-        );
+        assert_eq!((f.reference.as_str(), f.status, f.due_ms, f.created_ms), ("PL-7K3Q9M", CallbackStatus::Received, 5000, 7));
+        assert_eq!(status_text(Locale::en(), &f, |ms| format!("<{ms}>")), "Your callback PL-7K3Q9M is booked: we'll call you by <5000>.");
     }
 
     fn filled() -> CallbackForm {
-        CallbackForm {
-            name: " Anna ".into(),
-            phone: "+371 2000 0000".into(),
-            ..Default::default()
-        }
+        CallbackForm { name: " Anna ".into(), phone: "+371 2000 0000".into(), ..Default::default() }
     }
 
     #[test]
@@ -434,15 +345,9 @@ mod tests {
             updated_ms: None,
         };
         let when = |ms: i64| format!("<{ms}>");
-        assert_eq!(
-            status_text(Locale::en(), &f, when),
-            "Your callback PL-7K3Q9M is booked: we'll call you by <5>."
-        );
+        assert_eq!(status_text(Locale::en(), &f, when), "Your callback PL-7K3Q9M is booked: we'll call you by <5>.");
         f.status = CallbackStatus::Scheduled;
-        assert_eq!(
-            status_text(Locale::en(), &f, when),
-            "Your callback PL-7K3Q9M is scheduled for <5>."
-        );
+        assert_eq!(status_text(Locale::en(), &f, when), "Your callback PL-7K3Q9M is scheduled for <5>.");
         f.status = CallbackStatus::Unreachable;
         assert!(status_text(Locale::en(), &f, when).contains("couldn't reach you"));
         assert!(is_final(CallbackStatus::Done) && is_final(CallbackStatus::Unreachable));
@@ -451,21 +356,9 @@ mod tests {
 
     #[test]
     fn topic_consent_and_slot_go_into_the_request() {
-        let form = CallbackForm {
-            topic: "Orders".into(),
-            consent: true,
-            preferred_ms: Some(7),
-            ..filled()
-        };
+        let form = CallbackForm { topic: "Orders".into(), consent: true, preferred_ms: Some(7), ..filled() };
         let request = form.request();
-        assert_eq!(
-            (
-                request.topic.as_deref(),
-                request.consent,
-                request.preferred_ms
-            ),
-            (Some("Orders"), true, Some(7))
-        );
+        assert_eq!((request.topic.as_deref(), request.consent, request.preferred_ms), (Some("Orders"), true, Some(7)));
         assert_eq!(filled().request().topic, None);
     }
 
@@ -478,10 +371,7 @@ mod tests {
         form.consent = true;
         form.edited("consent");
         assert!(form.prepare(true, || "key-00000001".into()).is_some());
-        assert!(
-            filled().prepare(false, || "key-00000002".into()).is_some(),
-            "no box, nothing to tick"
-        );
+        assert!(filled().prepare(false, || "key-00000002".into()).is_some(), "no box, nothing to tick");
     }
 
     #[test]
@@ -494,10 +384,7 @@ mod tests {
 
     #[test]
     fn invalid_input_shows_field_errors_and_sends_nothing() {
-        let mut form = CallbackForm {
-            phone: "123".into(),
-            ..Default::default()
-        };
+        let mut form = CallbackForm { phone: "123".into(), ..Default::default() };
         assert_eq!(form.prepare(false, || unreachable!()), None);
         assert_eq!(form.error("name"), Some(FieldErrorCode::Required));
         assert_eq!(form.error("phone"), Some(FieldErrorCode::TooShort));
@@ -530,21 +417,10 @@ mod tests {
     fn server_errors_for_unshown_fields_are_general() {
         let mut form = filled();
         form.set_errors(FieldErrors(vec![
-            FieldError {
-                field: "phone".into(),
-                code: FieldErrorCode::Invalid,
-                message: String::new(),
-            },
-            FieldError {
-                field: "country".into(),
-                code: FieldErrorCode::Invalid,
-                message: String::new(),
-            },
+            FieldError { field: "phone".into(), code: FieldErrorCode::Invalid, message: String::new() },
+            FieldError { field: "country".into(), code: FieldErrorCode::Invalid, message: String::new() },
         ]));
         assert_eq!(form.error("phone"), Some(FieldErrorCode::Invalid));
-        assert_eq!(
-            form.other_errors().collect::<Vec<_>>(),
-            vec![("country", FieldErrorCode::Invalid)]
-        );
+        assert_eq!(form.other_errors().collect::<Vec<_>>(), vec![("country", FieldErrorCode::Invalid)]);
     }
 }

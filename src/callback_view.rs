@@ -6,18 +6,12 @@
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{
-    CallbackFollowUp, CallbackReceipt, CallbackSlots, CallbackStatus, RatingContext,
-    RatingContextKind, SiteId,
-};
+use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackSlots, CallbackStatus, RatingContext, RatingContextKind, SiteId};
 
 use crate::api::Api;
 use crate::app::{need, Live, Site, Tabs};
 use crate::bridge::Bridge;
-use crate::callback::{
-    entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm,
-    Outcome, Submission, KIND,
-};
+use crate::callback::{entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm, Outcome, Submission, KIND};
 use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
@@ -49,28 +43,20 @@ fn remember(site: &SiteId, receipt: &CallbackReceipt) {
 /// not open the Call me tab again.
 #[component]
 pub fn CallbackFollowUpView() -> impl IntoView {
-    let (locale, live, api, tabs, courier) = (
-        need::<Locale>(),
-        need::<Live>(),
-        need::<Api>(),
-        need::<Tabs>(),
-        need::<Courier>(),
-    );
+    let (locale, live, api, tabs, courier) = (need::<Locale>(), need::<Live>(), need::<Api>(), need::<Tabs>(), need::<Courier>());
     let follow_up = RwSignal::new(None::<CallbackFollowUp>);
     let restored = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
     // Refused once the server could be reached (e.g. the chosen time has passed meanwhile): the
     // Call me tab has the reason; say so on the others until the visitor goes there.
     let refused = RwSignal::new(false);
-    courier.listen(KIND, move |key, report| {
-        match restored.try_update(|s| s.on_report(key, &report)).flatten() {
-            Some(Outcome::Delivered(receipt)) => {
-                follow_up.try_set(Some(follow_up_of(&receipt, now_ms())));
-            }
-            Some(Outcome::Refused(_)) => {
-                refused.try_set(true);
-            }
-            None => {}
+    courier.listen(KIND, move |key, report| match restored.try_update(|s| s.on_report(key, &report)).flatten() {
+        Some(Outcome::Delivered(receipt)) => {
+            follow_up.try_set(Some(follow_up_of(&receipt, now_ms())));
         }
+        Some(Outcome::Refused(_)) => {
+            refused.try_set(true);
+        }
+        None => {}
     });
     Effect::new(move || {
         if tabs.current.get() == Tab::Callback && refused.get() {
@@ -82,14 +68,10 @@ pub fn CallbackFollowUpView() -> impl IntoView {
             return;
         }
         let key = storage_key(api.site());
-        let Some(raw) = storage().and_then(|s| s.get_item(&key).ok().flatten()) else {
-            return;
-        };
+        let Some(raw) = storage().and_then(|s| s.get_item(&key).ok().flatten()) else { return };
         let api = api.clone();
         spawn_local(async move {
-            let Some((reference, token)) = parse_saved(&raw) else {
-                return;
-            };
+            let Some((reference, token)) = parse_saved(&raw) else { return };
             if let Ok(f) = api.callback_status(reference, token).await {
                 if is_final(f.status) {
                     if let Some(s) = storage() {
@@ -101,8 +83,7 @@ pub fn CallbackFollowUpView() -> impl IntoView {
         });
     });
     // The Call me tab shows a saved request itself.
-    let queued =
-        move || restored.with(|s| s.key().is_some()) && tabs.current.get() != Tab::Callback;
+    let queued = move || restored.with(|s| s.key().is_some()) && tabs.current.get() != Tab::Callback;
     let saved_banner = move || {
         queued().then(|| {
             view! {
@@ -154,10 +135,7 @@ pub fn CallbackFollowUpView() -> impl IntoView {
 #[component]
 pub fn CallbackView() -> impl IntoView {
     let (locale, site, tabs) = (need::<Locale>(), need::<Site>(), need::<Tabs>());
-    let consent_text = move || {
-        site.config
-            .with(|c| c.as_ref().and_then(|c| c.consent_text.clone()))
-    };
+    let consent_text = move || site.config.with(|c| c.as_ref().and_then(|c| c.consent_text.clone()));
     let form = RwSignal::new(CallbackForm::default());
     // The bookable times, fetched the first time the tab is shown.
     let slots = RwSignal::new(None::<CallbackSlots>);
@@ -186,10 +164,7 @@ pub fn CallbackView() -> impl IntoView {
     let submission = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
     courier.listen(KIND, {
         let (api, bridge) = (need::<Api>(), need::<Bridge>());
-        move |key, report| match submission
-            .try_update(|s| s.on_report(key, &report))
-            .flatten()
-        {
+        move |key, report| match submission.try_update(|s| s.on_report(key, &report)).flatten() {
             Some(Outcome::Delivered(done)) => {
                 remember(api.site(), &done);
                 form.try_update(CallbackForm::succeeded);
@@ -204,15 +179,9 @@ pub fn CallbackView() -> impl IntoView {
                     form.try_update(|f| f.set_errors(errors.clone()));
                 }
                 let other = form
-                    .try_with_untracked(|f| {
-                        f.other_errors()
-                            .next()
-                            .map(|(field, code)| locale.field_error(field, code))
-                    })
+                    .try_with_untracked(|f| f.other_errors().next().map(|(field, code)| locale.field_error(field, code)))
                     .flatten();
-                general.try_set(Some(
-                    other.map_or_else(|| failure.message(locale), str::to_owned),
-                ));
+                general.try_set(Some(other.map_or_else(|| failure.message(locale), str::to_owned)));
             }
             None => {}
         }
@@ -226,10 +195,7 @@ pub fn CallbackView() -> impl IntoView {
         }
         general.set(None);
         let consent_required = consent_text().is_some();
-        if let Some((key, body)) = form
-            .try_update(|f| f.prepare(consent_required, new_key))
-            .flatten()
-        {
+        if let Some((key, body)) = form.try_update(|f| f.prepare(consent_required, new_key)).flatten() {
             // Saved in the outbox before the first try: from here it is never lost.
             submission.update(|s| s.submit(key.clone()));
             courier.send(entry(key, &body));
@@ -248,22 +214,20 @@ pub fn CallbackView() -> impl IntoView {
     };
 
     let confirmation = move || {
-        submission
-            .with(|s| match s {
-                Submission::Delivered(r) => Some(r.clone()),
-                _ => None,
-            })
-            .map(|r| {
-                let thanks =
-                    locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
-                let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
-                view! {
-                    <div class="pl-confirm" data-testid="pl-cb-confirmation">
-                        <p class="pl-confirm-title">{thanks}</p>
-                        <p class="pl-confirm-ref">{reference}</p>
-                    </div>
-                }
-            })
+        submission.with(|s| match s {
+            Submission::Delivered(r) => Some(r.clone()),
+            _ => None,
+        })
+        .map(|r| {
+            let thanks = locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
+            let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
+            view! {
+                <div class="pl-confirm" data-testid="pl-cb-confirmation">
+                    <p class="pl-confirm-title">{thanks}</p>
+                    <p class="pl-confirm-ref">{reference}</p>
+                </div>
+            }
+        })
     };
 
     view! {
@@ -424,18 +388,11 @@ fn error_id(field: &str) -> String {
     format!("pl-cb-{field}-error")
 }
 
-fn invalid(
-    form: RwSignal<CallbackForm>,
-    field: &'static str,
-) -> impl Fn() -> Option<&'static str> + Copy {
+fn invalid(form: RwSignal<CallbackForm>, field: &'static str) -> impl Fn() -> Option<&'static str> + Copy {
     move || form.with(|f| f.error(field).map(|_| "true"))
 }
 
-fn described_by(
-    form: RwSignal<CallbackForm>,
-    field: &'static str,
-    hint: Option<&'static str>,
-) -> impl Fn() -> Option<String> {
+fn described_by(form: RwSignal<CallbackForm>, field: &'static str, hint: Option<&'static str>) -> impl Fn() -> Option<String> {
     move || {
         let error = form.with(|f| f.error(field).map(|_| error_id(field)));
         let ids: Vec<String> = hint.map(str::to_owned).into_iter().chain(error).collect();

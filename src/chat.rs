@@ -29,8 +29,7 @@ pub enum Status {
     /// Refused (a 4xx): sent again only when the visitor retries.
     Failed,
     /// The last attempt failed for a passing reason (offline, a 5xx, a rate limit): shown as
-    /// failed with a retry button, and sent again by itself after a backoff or as soon as the
-    /// connection is back.
+    /// failed with a retry button, and sent again by itself after a backoff.
     Waiting,
 }
 
@@ -78,11 +77,7 @@ pub const FORGET_CLOSED_MS: i64 = 86_400_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
     Start(NewConversation),
-    Append {
-        conversation_id: String,
-        token: String,
-        message: NewMessage,
-    },
+    Append { conversation_id: String, token: String, message: NewMessage },
 }
 
 impl Job {
@@ -144,17 +139,8 @@ impl ChatLog {
     /// checks the server runs. `client_id` is only used when a new message is added.
     pub fn submit(&mut self, client_id: String, text: &str) -> Result<Submitted, FieldErrors> {
         let body = text.trim();
-        NewMessage {
-            client_id: client_id.clone(),
-            body: body.to_owned(),
-        }
-        .validate()?;
-        if let Some(entry) = self
-            .entries
-            .iter_mut()
-            .rev()
-            .find(|e| e.body == body && e.status != Status::Sent)
-        {
+        NewMessage { client_id: client_id.clone(), body: body.to_owned() }.validate()?;
+        if let Some(entry) = self.entries.iter_mut().rev().find(|e| e.body == body && e.status != Status::Sent) {
             return Ok(if entry.status.is_failed() {
                 entry.status = Status::Queued;
                 Submitted::Retried
@@ -162,13 +148,7 @@ impl ChatLog {
                 Submitted::AlreadySending
             });
         }
-        self.entries.push(Entry {
-            client_id,
-            body: body.to_owned(),
-            status: Status::Queued,
-            server_id: None,
-            operator: false,
-        });
+        self.entries.push(Entry { client_id, body: body.to_owned(), status: Status::Queued, server_id: None, operator: false });
         Ok(Submitted::Queued)
     }
 
@@ -185,30 +165,19 @@ impl ChatLog {
         let mut replies = 0;
         for m in messages {
             self.read_up_to = self.read_up_to.max(m.id);
-            if m.author == Author::Unknown || self.entries.iter().any(|e| e.server_id == Some(m.id))
-            {
+            if m.author == Author::Unknown || self.entries.iter().any(|e| e.server_id == Some(m.id)) {
                 continue;
             }
             let operator = m.author == Author::Operator;
-            if let Some(own) = self.entries.iter_mut().find(|e| {
-                !operator && !e.operator && e.server_id.is_none() && e.client_id == m.client_id
-            }) {
+            if let Some(own) =
+                self.entries.iter_mut().find(|e| !operator && !e.operator && e.server_id.is_none() && e.client_id == m.client_id)
+            {
                 own.server_id = Some(m.id);
                 own.status = Status::Sent;
                 continue;
             }
-            let at = self
-                .entries
-                .iter()
-                .position(|e| e.server_id.is_none_or(|id| id > m.id))
-                .unwrap_or(self.entries.len());
-            let entry = Entry {
-                client_id: m.client_id,
-                body: m.body,
-                status: Status::Sent,
-                server_id: Some(m.id),
-                operator,
-            };
+            let at = self.entries.iter().position(|e| e.server_id.is_none_or(|id| id > m.id)).unwrap_or(self.entries.len());
+            let entry = Entry { client_id: m.client_id, body: m.body, status: Status::Sent, server_id: Some(m.id), operator };
             self.entries.insert(at, entry);
             replies += usize::from(operator);
         }
@@ -217,23 +186,14 @@ impl ChatLog {
 
     /// Operator messages the visitor has not seen yet (the launcher's badge).
     pub fn unread(&self) -> u32 {
-        let n = self
-            .entries
-            .iter()
-            .filter(|e| e.operator && e.server_id.is_some_and(|id| id > self.seen_up_to))
-            .count();
+        let n = self.entries.iter().filter(|e| e.operator && e.server_id.is_some_and(|id| id > self.seen_up_to)).count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
     /// The visitor sees everything read so far (the panel is open). Returns the new mark if it
     /// moved, for the other tabs.
     pub fn mark_seen(&mut self) -> Option<i64> {
-        let to = self
-            .entries
-            .iter()
-            .filter_map(|e| e.server_id)
-            .max()
-            .unwrap_or(0);
+        let to = self.entries.iter().filter_map(|e| e.server_id).max().unwrap_or(0);
         self.note_seen(to).then_some(to)
     }
 
@@ -257,10 +217,7 @@ impl ChatLog {
 
     /// The id of the current conversation if the operator has closed it (it is then rated).
     pub fn closed_conversation(&self) -> Option<&str> {
-        self.session
-            .as_ref()
-            .filter(|s| s.closed_ms.is_some())
-            .map(|s| s.conversation_id.as_str())
+        self.session.as_ref().filter(|s| s.closed_ms.is_some()).map(|s| s.conversation_id.as_str())
     }
 
     /// The open conversation, for the typing signal.
@@ -294,11 +251,7 @@ impl ChatLog {
     /// text for each of the visitor's messages not yet acknowledged, so a reload sends them
     /// (under the same client ids, so never twice). `None` when there is nothing to keep.
     pub fn saved(&self) -> Option<String> {
-        let unsent: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| !e.operator && e.status != Status::Sent)
-            .collect();
+        let unsent: Vec<&Entry> = self.entries.iter().filter(|e| !e.operator && e.status != Status::Sent).collect();
         if self.session.is_none() && unsent.is_empty() {
             return None;
         }
@@ -326,9 +279,7 @@ impl ChatLog {
     /// [`FORGET_CLOSED_MS`] before `now`.
     pub fn restore(json: &str, now: i64) -> Option<ChatLog> {
         let f = from_json_strings(json);
-        let [id, token, seen, closed] = f.get(..4)? else {
-            return None;
-        };
+        let [id, token, seen, closed] = f.get(..4)? else { return None };
         let mut log = ChatLog::default();
         for pair in f[4..].chunks_exact(2) {
             log.entries.push(Entry {
@@ -349,24 +300,13 @@ impl ChatLog {
         if closed_ms.is_some_and(|ms| now - ms > FORGET_CLOSED_MS) && log.entries.is_empty() {
             return None;
         }
-        log.adopt(
-            Session {
-                conversation_id: id.clone(),
-                token: token.clone(),
-                closed_ms,
-            },
-            seen.parse().unwrap_or(0),
-        );
+        log.adopt(Session { conversation_id: id.clone(), token: token.clone(), closed_ms }, seen.parse().unwrap_or(0));
         Some(log)
     }
 
     /// Queues a failed message again, under the same client id.
     pub fn retry(&mut self, client_id: &str) -> bool {
-        match self
-            .entries
-            .iter_mut()
-            .find(|e| e.client_id == client_id && e.status.is_failed())
-        {
+        match self.entries.iter_mut().find(|e| e.client_id == client_id && e.status.is_failed()) {
             Some(entry) => {
                 entry.status = Status::Queued;
                 true
@@ -375,15 +315,11 @@ impl ChatLog {
         }
     }
 
-    /// Queues every message that failed for a passing reason again (the retry timer fired, or
-    /// the connection is back). Returns whether there was one.
+    /// Queues every message that failed for a passing reason again (the retry timer fired).
+    /// Returns whether there was one.
     pub fn retry_waiting(&mut self) -> bool {
         let mut any = false;
-        for entry in self
-            .entries
-            .iter_mut()
-            .filter(|e| e.status == Status::Waiting)
-        {
+        for entry in self.entries.iter_mut().filter(|e| e.status == Status::Waiting) {
             entry.status = Status::Queued;
             any = true;
         }
@@ -393,16 +329,13 @@ impl ChatLog {
     /// When to retry the messages that failed for a passing reason, if any: the outbox's
     /// backoff (1 s doubling to a minute, never before `Retry-After`).
     pub fn retry_in_ms(&self, jitter: f64) -> Option<i64> {
-        self.entries
-            .iter()
-            .any(|e| e.status == Status::Waiting)
-            .then(|| {
-                let retry_after = match self.last_error {
-                    Some(ApiFailure::RateLimited { retry_after_secs }) => retry_after_secs,
-                    _ => None,
-                };
-                backoff_ms(self.failures, retry_after, jitter)
-            })
+        self.entries.iter().any(|e| e.status == Status::Waiting).then(|| {
+            let retry_after = match self.last_error {
+                Some(ApiFailure::RateLimited { retry_after_secs }) => retry_after_secs,
+                _ => None,
+            };
+            backoff_ms(self.failures, retry_after, jitter)
+        })
     }
 
     /// The next request to make, if none is under way: the oldest queued message, as a new
@@ -411,26 +344,13 @@ impl ChatLog {
         if self.busy {
             return None;
         }
-        let entry = self
-            .entries
-            .iter_mut()
-            .find(|e| e.status == Status::Queued)?;
+        let entry = self.entries.iter_mut().find(|e| e.status == Status::Queued)?;
         entry.status = Status::InFlight;
         self.busy = true;
-        let message = NewMessage {
-            client_id: entry.client_id.clone(),
-            body: entry.body.clone(),
-        };
+        let message = NewMessage { client_id: entry.client_id.clone(), body: entry.body.clone() };
         Some(match self.open_session() {
-            None => Job::Start(NewConversation {
-                message,
-                page: None,
-            }),
-            Some(s) => Job::Append {
-                conversation_id: s.conversation_id.clone(),
-                token: s.token.clone(),
-                message,
-            },
+            None => Job::Start(NewConversation { message, page: None }),
+            Some(s) => Job::Append { conversation_id: s.conversation_id.clone(), token: s.token.clone(), message },
         })
     }
 
@@ -443,11 +363,8 @@ impl ChatLog {
             Ok(done) => {
                 let ack = match done {
                     Done::Started(created) => {
-                        let session = Session {
-                            conversation_id: created.conversation_id,
-                            token: created.token,
-                            closed_ms: None,
-                        };
+                        let session =
+                            Session { conversation_id: created.conversation_id, token: created.token, closed_ms: None };
                         self.session = Some(session);
                         self.read_up_to = 0;
                         created.message
@@ -491,24 +408,17 @@ mod tests {
     #[test]
     fn unsent_messages_survive_a_reload_and_are_sent_again_under_their_client_ids() {
         let mut log = ChatLog::default();
-        assert!(
-            log.saved().is_none(),
-            "nothing stored before the visitor writes"
-        );
+        assert!(log.saved().is_none(), "nothing stored before the visitor writes");
         log.submit("client-0001".into(), "Typed offline").unwrap();
         let job = log.start_next().unwrap();
         log.finish(job.client_id(), Err(ApiFailure::Offline));
-        let saved = log
-            .saved()
-            .expect("an unsent message is kept before any conversation exists");
+        let saved = log.saved().expect("an unsent message is kept before any conversation exists");
 
         let mut again = ChatLog::restore(&saved, 0).unwrap();
         assert!(again.session().is_none());
         assert!(again.has_queued());
         let job = again.start_next().unwrap();
-        assert!(
-            matches!(&job, Job::Start(c) if c.message.client_id == "client-0001" && c.message.body == "Typed offline")
-        );
+        assert!(matches!(&job, Job::Start(c) if c.message.client_id == "client-0001" && c.message.body == "Typed offline"));
         again.finish("client-0001", Ok(created("client-0001")));
         // Acknowledged: only the conversation is kept.
         assert_eq!(from_json_strings(&again.saved().unwrap()).len(), 4);
@@ -518,35 +428,23 @@ mod tests {
         Done::Started(ConversationCreated {
             conversation_id: "conv-1".into(),
             token: "secret".into(),
-            message: MessageAck {
-                id: 1,
-                client_id: client_id.into(),
-                created_ms: 1,
-            },
+            message: MessageAck { id: 1, client_id: client_id.into(), created_ms: 1 },
         })
     }
 
     #[test]
     fn first_message_starts_the_conversation_then_later_ones_append() {
         let mut log = ChatLog::default();
-        assert_eq!(
-            log.submit("client-0001".into(), "  Hello  "),
-            Ok(Submitted::Queued)
-        );
+        assert_eq!(log.submit("client-0001".into(), "  Hello  "), Ok(Submitted::Queued));
         assert_eq!(log.entries()[0].status.as_str(), "sending");
         let job = log.start_next().unwrap();
-        assert!(
-            matches!(&job, Job::Start(c) if c.message.body == "Hello" && c.message.client_id == "client-0001")
-        );
+        assert!(matches!(&job, Job::Start(c) if c.message.body == "Hello" && c.message.client_id == "client-0001"));
 
         // A second message waits while the first is in flight.
         log.submit("client-0002".into(), "Are you there?").unwrap();
         assert_eq!(log.start_next(), None);
 
-        assert_eq!(
-            log.finish("client-0001", Ok(created("client-0001"))),
-            Some("Hello".into())
-        );
+        assert_eq!(log.finish("client-0001", Ok(created("client-0001"))), Some("Hello".into()));
         assert_eq!(log.entries()[0].status, Status::Sent);
         assert_eq!(log.session().unwrap().token, "secret");
 
@@ -556,10 +454,7 @@ mod tests {
             Job::Append {
                 conversation_id: "conv-1".into(),
                 token: "secret".into(),
-                message: NewMessage {
-                    client_id: "client-0002".into(),
-                    body: "Are you there?".into()
-                },
+                message: NewMessage { client_id: "client-0002".into(), body: "Are you there?".into() },
             }
         );
     }
@@ -568,19 +463,14 @@ mod tests {
     fn a_passing_failure_is_retried_by_itself_with_backoff_and_a_refusal_is_not() {
         let mut log = ChatLog::default();
         assert_eq!(log.retry_in_ms(0.0), None, "nothing to retry");
-        log.submit("client-0001".into(), "Server restarting")
-            .unwrap();
+        log.submit("client-0001".into(), "Server restarting").unwrap();
         let job = log.start_next().unwrap();
         log.finish(job.client_id(), Err(ApiFailure::Offline));
         assert_eq!(log.entries()[0].status, Status::Waiting);
         assert_eq!(log.retry_in_ms(0.0), Some(1_000));
         assert!(log.retry_waiting());
         let job = log.start_next().unwrap();
-        assert_eq!(
-            job.client_id(),
-            "client-0001",
-            "the same client id, so stored once"
-        );
+        assert_eq!(job.client_id(), "client-0001", "the same client id, so stored once");
         log.finish(job.client_id(), Err(ApiFailure::Server(503)));
         assert_eq!(log.retry_in_ms(0.0), Some(2_000), "the backoff doubles");
         assert!(log.retry_waiting());
@@ -604,8 +494,7 @@ mod tests {
         // A refusal (a 4xx) waits for the visitor.
         log.submit("client-0002".into(), "Refused").unwrap();
         let job = log.start_next().unwrap();
-        let refused =
-            porchlight_protocol::ApiError::new(porchlight_protocol::ErrorCode::NotFound, "gone");
+        let refused = porchlight_protocol::ApiError::new(porchlight_protocol::ErrorCode::NotFound, "gone");
         log.finish(job.client_id(), Err(ApiFailure::Rejected(refused, 404)));
         assert_eq!(log.entries()[1].status, Status::Failed);
         assert_eq!(log.entries()[1].status.as_str(), "failed");
@@ -624,10 +513,7 @@ mod tests {
         assert_eq!(log.last_error(), Some(&ApiFailure::Offline));
 
         assert!(log.retry("client-0001"));
-        assert!(
-            !log.retry("client-0001"),
-            "only failed messages are retried"
-        );
+        assert!(!log.retry("client-0001"), "only failed messages are retried");
         let job = log.start_next().unwrap();
         assert_eq!(job.client_id(), "client-0001");
         log.finish("client-0001", Ok(created("client-0001")));
@@ -641,16 +527,10 @@ mod tests {
         log.submit("client-0001".into(), "Hello").unwrap();
         let job = log.start_next().unwrap();
         log.finish(job.client_id(), Err(ApiFailure::Server(500)));
-        assert_eq!(
-            log.submit("client-0002".into(), "Hello"),
-            Ok(Submitted::Retried)
-        );
+        assert_eq!(log.submit("client-0002".into(), "Hello"), Ok(Submitted::Retried));
         assert_eq!(log.entries().len(), 1);
         assert_eq!(log.start_next().unwrap().client_id(), "client-0001");
-        assert_eq!(
-            log.submit("client-0003".into(), "Hello"),
-            Ok(Submitted::AlreadySending)
-        );
+        assert_eq!(log.submit("client-0003".into(), "Hello"), Ok(Submitted::AlreadySending));
         assert_eq!(log.entries().len(), 1);
     }
 
@@ -677,31 +557,18 @@ mod tests {
             body: body.into(),
             created_ms: 1,
         };
-        let read = vec![
-            message(1, Author::Visitor, "Hello"),
-            message(2, Author::Operator, "Hi! Checking."),
-        ];
+        let read = vec![message(1, Author::Visitor, "Hello"), message(2, Author::Operator, "Hi! Checking.")];
         assert_eq!(log.receive(read.clone()), 1);
         assert_eq!(log.read_up_to(), 2);
         assert_eq!(log.receive(read), 0, "the same reply twice is added once");
         assert_eq!(log.receive(vec![message(3, Author::Unknown, "?")]), 0);
         assert_eq!(log.read_up_to(), 3);
-        let bodies: Vec<(&str, bool)> = log
-            .entries()
-            .iter()
-            .map(|e| (e.body.as_str(), e.operator))
-            .collect();
+        let bodies: Vec<(&str, bool)> = log.entries().iter().map(|e| (e.body.as_str(), e.operator)).collect();
         assert_eq!(bodies, vec![("Hello", false), ("Hi! Checking.", true)]);
     }
 
     fn msg(id: i64, author: Author, client_id: &str, body: &str) -> ChatMessage {
-        ChatMessage {
-            id,
-            client_id: client_id.into(),
-            author,
-            body: body.into(),
-            created_ms: id,
-        }
+        ChatMessage { id, client_id: client_id.into(), author, body: body.into(), created_ms: id }
     }
 
     /// A log with a started conversation whose first message ("Hello", client-0001) has id 1.
@@ -720,17 +587,11 @@ mod tests {
     #[test]
     fn replays_after_a_reconnect_show_nothing_twice_and_lose_nothing() {
         let mut log = started();
-        let first = vec![
-            msg(1, Author::Visitor, "client-0001", "Hello"),
-            msg(2, Author::Operator, "op-00000002", "Hi"),
-        ];
+        let first = vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")];
         assert_eq!(log.receive(first.clone()), 1);
         // The stream broke after id 2; the resumed stream replays from there, and a poll that
         // overlapped it reads 2 and 3 again.
-        let resumed = vec![
-            msg(3, Author::Operator, "op-00000003", "Order #1?"),
-            msg(4, Author::Operator, "op-00000004", "Found it"),
-        ];
+        let resumed = vec![msg(3, Author::Operator, "op-00000003", "Order #1?"), msg(4, Author::Operator, "op-00000004", "Found it")];
         assert_eq!(log.receive(resumed.clone()), 2);
         assert_eq!(log.receive(vec![first[1].clone(), resumed[0].clone()]), 0);
         assert_eq!(log.receive(first), 0);
@@ -741,30 +602,14 @@ mod tests {
     #[test]
     fn our_message_arriving_on_the_stream_before_its_ack_is_the_same_message() {
         let mut log = started();
-        log.submit("client-0002".into(), "Where is my order?")
-            .unwrap();
+        log.submit("client-0002".into(), "Where is my order?").unwrap();
         let job = log.start_next().unwrap();
         // The stream (or another tab's relay) is faster than the POST's answer.
-        assert_eq!(
-            log.receive(vec![msg(
-                5,
-                Author::Visitor,
-                "client-0002",
-                "Where is my order?"
-            )]),
-            0
-        );
+        assert_eq!(log.receive(vec![msg(5, Author::Visitor, "client-0002", "Where is my order?")]), 0);
         assert_eq!(log.entries()[1].status, Status::Sent);
         assert_eq!(log.entries()[1].server_id, Some(5));
-        let ack = MessageAck {
-            id: 5,
-            client_id: "client-0002".into(),
-            created_ms: 5,
-        };
-        assert_eq!(
-            log.finish(job.client_id(), Ok(Done::Appended(ack))),
-            Some("Where is my order?".into())
-        );
+        let ack = MessageAck { id: 5, client_id: "client-0002".into(), created_ms: 5 };
+        assert_eq!(log.finish(job.client_id(), Ok(Done::Appended(ack))), Some("Where is my order?".into()));
         assert_eq!(log.entries().len(), 2);
         // A failed one that had in fact been stored is sent, not retried.
         log.submit("client-0003".into(), "Hello?").unwrap();
@@ -781,14 +626,8 @@ mod tests {
         log.submit("client-0002".into(), "Still queued").unwrap();
         // Sent in another tab (visitor author, a client id we don't know), then a reply; the
         // stream may deliver them out of order when a replay and a relay overlap.
-        log.receive(vec![
-            msg(4, Author::Operator, "op-00000004", "Reply"),
-            msg(3, Author::Visitor, "tab-b-0003", "From tab B"),
-        ]);
-        assert_eq!(
-            bodies(&log),
-            vec!["Hello", "From tab B", "Reply", "Still queued"]
-        );
+        log.receive(vec![msg(4, Author::Operator, "op-00000004", "Reply"), msg(3, Author::Visitor, "tab-b-0003", "From tab B")]);
+        assert_eq!(bodies(&log), vec!["Hello", "From tab B", "Reply", "Still queued"]);
         assert!(!log.entries()[1].operator);
     }
 
@@ -796,10 +635,7 @@ mod tests {
     fn unread_counts_operator_messages_until_seen_and_the_mark_survives_a_reload() {
         let mut log = started();
         assert_eq!(log.unread(), 0);
-        log.receive(vec![
-            msg(2, Author::Operator, "op-00000002", "Hi"),
-            msg(3, Author::Visitor, "tab-b-0003", "x"),
-        ]);
+        log.receive(vec![msg(2, Author::Operator, "op-00000002", "Hi"), msg(3, Author::Visitor, "tab-b-0003", "x")]);
         log.receive(vec![msg(4, Author::Operator, "op-00000004", "There?")]);
         assert_eq!(log.unread(), 2, "only operator messages count");
         log.receive(vec![msg(4, Author::Operator, "op-00000004", "There?")]);
@@ -812,14 +648,8 @@ mod tests {
         let saved = log.saved().unwrap();
         let mut reloaded = ChatLog::restore(&saved, 0).unwrap();
         assert_eq!(reloaded.session().unwrap().conversation_id, "conv-1");
-        reloaded.receive(vec![
-            msg(1, Author::Visitor, "client-0001", "Hello"),
-            msg(2, Author::Operator, "op-00000002", "Hi"),
-        ]);
-        reloaded.receive(vec![
-            msg(4, Author::Operator, "op-00000004", "There?"),
-            msg(7, Author::Operator, "op-00000007", "New"),
-        ]);
+        reloaded.receive(vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")]);
+        reloaded.receive(vec![msg(4, Author::Operator, "op-00000004", "There?"), msg(7, Author::Operator, "op-00000007", "New")]);
         assert_eq!(reloaded.unread(), 1);
         // Another tab opened its panel.
         assert!(reloaded.note_seen(7));
@@ -836,17 +666,8 @@ mod tests {
         assert_eq!(log.closed_conversation(), Some("conv-1"));
         assert_eq!(log.open_session(), None);
         let saved = log.saved().unwrap();
-        assert_eq!(
-            ChatLog::restore(&saved, 9 + FORGET_CLOSED_MS)
-                .unwrap()
-                .closed_conversation(),
-            Some("conv-1")
-        );
-        assert_eq!(
-            ChatLog::restore(&saved, 10 + FORGET_CLOSED_MS),
-            None,
-            "forgotten a day after closing"
-        );
+        assert_eq!(ChatLog::restore(&saved, 9 + FORGET_CLOSED_MS).unwrap().closed_conversation(), Some("conv-1"));
+        assert_eq!(ChatLog::restore(&saved, 10 + FORGET_CLOSED_MS), None, "forgotten a day after closing");
         assert_eq!(ChatLog::restore("[\"a\"]", 0), None);
         assert_eq!(ChatLog::restore("nonsense", 0), None);
 
@@ -855,60 +676,31 @@ mod tests {
         let next = ConversationCreated {
             conversation_id: "conv-2".into(),
             token: "secret-2".into(),
-            message: MessageAck {
-                id: 11,
-                client_id: "client-0002".into(),
-                created_ms: 11,
-            },
+            message: MessageAck { id: 11, client_id: "client-0002".into(), created_ms: 11 },
         };
         log.finish("client-0002", Ok(Done::Started(next)));
         assert_eq!(log.closed_conversation(), None);
         assert_eq!(log.open_session().unwrap().conversation_id, "conv-2");
-        assert_eq!(
-            log.read_up_to(),
-            0,
-            "the new conversation is read from its start"
-        );
+        assert_eq!(log.read_up_to(), 0, "the new conversation is read from its start");
     }
 
     #[test]
     fn a_conversation_from_another_tab_is_adopted_only_when_this_tab_has_none_open() {
-        let other = || Session {
-            conversation_id: "conv-b".into(),
-            token: "t".into(),
-            closed_ms: None,
-        };
+        let other = || Session { conversation_id: "conv-b".into(), token: "t".into(), closed_ms: None };
         let mut fresh = ChatLog::default();
         assert!(fresh.adopt(other(), 0));
-        assert!(
-            !fresh.adopt(other(), 0),
-            "the same one again changes nothing"
-        );
-        assert!(matches!(
-            fresh
-                .submit("client-0009".into(), "hi")
-                .map(|_| fresh.start_next()),
-            Ok(Some(Job::Append { .. }))
-        ));
+        assert!(!fresh.adopt(other(), 0), "the same one again changes nothing");
+        assert!(matches!(fresh.submit("client-0009".into(), "hi").map(|_| fresh.start_next()), Ok(Some(Job::Append { .. }))));
 
         let mut starting = ChatLog::default();
         starting.submit("client-0001".into(), "Hello").unwrap();
         starting.start_next().unwrap();
-        assert!(
-            !starting.adopt(other(), 0),
-            "its own conversation is on its way"
-        );
+        assert!(!starting.adopt(other(), 0), "its own conversation is on its way");
 
         let mut open = started();
-        assert!(
-            !open.adopt(other(), 0),
-            "two open conversations: each tab keeps its own"
-        );
+        assert!(!open.adopt(other(), 0), "two open conversations: each tab keeps its own");
         open.close("conv-1", 5);
-        assert!(
-            open.adopt(other(), 0),
-            "after a close, the conversation another tab started"
-        );
+        assert!(open.adopt(other(), 0), "after a close, the conversation another tab started");
     }
 
     #[test]

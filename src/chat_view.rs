@@ -25,17 +25,10 @@ use crate::wait::{reply_due_ms, LateWatch};
 pub fn ChatView() -> impl IntoView {
     let locale = need::<Locale>();
     let site = need::<Site>();
-    let (live, tabs, api, bridge) = (
-        need::<Live>(),
-        need::<Tabs>(),
-        need::<Api>(),
-        need::<Bridge>(),
-    );
+    let (live, tabs, api, bridge) = (need::<Live>(), need::<Tabs>(), need::<Api>(), need::<Bridge>());
     // A conversation from before a reload (or from another tab) carries on.
     let saved_key = StoredValue::new(storage_key(&api, "chat"));
-    let restored = saved_key
-        .with_value(|k| outbox::load(k))
-        .and_then(|json| ChatLog::restore(&json, now_ms()));
+    let restored = saved_key.with_value(|k| outbox::load(k)).and_then(|json| ChatLog::restore(&json, now_ms()));
     let log = RwSignal::new(restored.unwrap_or_default());
     let save = move || {
         let json = log.with_untracked(ChatLog::saved);
@@ -88,11 +81,7 @@ pub fn ChatView() -> impl IntoView {
             None
         }
         Note::Session(conversation_id, token) => {
-            let session = Session {
-                conversation_id,
-                token,
-                closed_ms: None,
-            };
+            let session = Session { conversation_id, token, closed_ms: None };
             // The tab that started it has saved it.
             let adopted = log.try_update(|l| l.adopt(session.clone(), 0)) == Some(true);
             adopted.then_some(session)
@@ -102,11 +91,7 @@ pub fn ChatView() -> impl IntoView {
             None
         }
     };
-    let live_chat = LiveChat::start(
-        &api,
-        move || log.with_untracked(ChatLog::read_up_to),
-        on_note,
-    );
+    let live_chat = LiveChat::start(&api, move || log.with_untracked(ChatLog::read_up_to), on_note);
     // A conversation from before a reload is followed at once.
     if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
         live_chat.follow(&session);
@@ -124,9 +109,7 @@ pub fn ChatView() -> impl IntoView {
                 // Untracked: only the count depends on it, and it is read just below.
                 if let Some(Some(seen)) = log.try_update_untracked(ChatLog::mark_seen) {
                     save();
-                    if let Some(id) =
-                        log.with_untracked(|l| l.session().map(|s| s.conversation_id.clone()))
-                    {
+                    if let Some(id) = log.with_untracked(|l| l.session().map(|s| s.conversation_id.clone())) {
                         live_chat.announce_seen(&id, seen);
                     }
                 }
@@ -134,24 +117,15 @@ pub fn ChatView() -> impl IntoView {
             let count = log.with_untracked(ChatLog::unread);
             if posted_unread.get_value() != count {
                 posted_unread.set_value(count);
-                let state = live
-                    .availability
-                    .with_untracked(|a| a.as_ref().map(|a| a.state));
-                bridge.post(&FrameToLoader::Unread {
-                    count,
-                    label: locale.launcher_label(state, count),
-                });
+                let state = live.availability.with_untracked(|a| a.as_ref().map(|a| a.state));
+                bridge.post(&FrameToLoader::Unread { count, label: locale.launcher_label(state, count) });
             }
         }
     });
 
     let sent = Callback::new(move |started: bool| {
-        let posted = site
-            .config
-            .with_untracked(|c| c.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs));
-        let due = live
-            .availability
-            .with_untracked(|a| reply_due_ms(a.as_ref(), posted, now_ms()));
+        let posted = site.config.with_untracked(|c| c.as_ref().map_or(300, |c| c.promises.chat_first_reply_secs));
+        let due = live.availability.with_untracked(|a| reply_due_ms(a.as_ref(), posted, now_ms()));
         late.update(|w| w.sent(due));
         save(); // acknowledged: no longer kept as unsent
         if started {
@@ -167,9 +141,7 @@ pub fn ChatView() -> impl IntoView {
     let signal_typing = {
         let api = api.clone();
         move || {
-            let Some(session) = log.with_untracked(|l| l.open_session().cloned()) else {
-                return;
-            };
+            let Some(session) = log.with_untracked(|l| l.open_session().cloned()) else { return };
             if typing.try_update_value(|t| t.should_send(now_ms())) == Some(true) {
                 let api = api.clone();
                 spawn_local(async move {
@@ -198,8 +170,9 @@ pub fn ChatView() -> impl IntoView {
     };
 
     // A message that failed for a passing reason (offline, the server restarting, a rate limit)
-    // goes out again by itself after the backoff (1 s doubling to a minute).
-    // `retry_waiting` is set once `pump` exists (the retry calls it, and it schedules the retry).
+    // goes out again by itself after the backoff (1 s doubling to a minute; the Retry button
+    // sends it at once). `retry_waiting` is set once `pump` exists: the retry calls `pump`, and
+    // `pump` schedules the retry.
     let retry_waiting = StoredValue::new(None::<Callback<()>>);
     let run_retry = move || {
         if let Some(Some(retry)) = retry_waiting.try_get_value() {
@@ -208,25 +181,14 @@ pub fn ChatView() -> impl IntoView {
     };
     let when_idle = Callback::new(move |()| {
         if let Some(delay) = log.with_untracked(|l| l.retry_in_ms(js_sys::Math::random())) {
-            set_timeout(
-                run_retry,
-                std::time::Duration::from_millis(u64::try_from(delay).unwrap_or(0)),
-            );
+            set_timeout(run_retry, std::time::Duration::from_millis(u64::try_from(delay).unwrap_or(0)));
         }
     });
     let pump = {
         let connectivity = need::<Connectivity>();
         move || {
             typing.update_value(TypingThrottle::reset);
-            send_queued(
-                log,
-                draft,
-                api.clone(),
-                connectivity,
-                bridge.clone(),
-                sent,
-                when_idle,
-            );
+            send_queued(log, draft, api.clone(), connectivity, bridge.clone(), sent, when_idle);
         }
     };
     retry_waiting.set_value(Some(Callback::new({
@@ -281,11 +243,10 @@ pub fn ChatView() -> impl IntoView {
     let error_text = move || {
         input_error.get().map(str::to_owned).or_else(|| {
             log.with(|l| {
-                l.last_error()
-                    .map(|f| match f.field_errors().and_then(|e| e.0.first()) {
-                        Some(e) => locale.field_error(&e.field, e.code).to_owned(),
-                        None => f.message(locale),
-                    })
+                l.last_error().map(|f| match f.field_errors().and_then(|e| e.0.first()) {
+                    Some(e) => locale.field_error(&e.field, e.code).to_owned(),
+                    None => f.message(locale),
+                })
             })
         })
     };
@@ -409,14 +370,9 @@ fn send_queued(
             let starts = matches!(job, Job::Start(_));
             let outcome = match &job {
                 Job::Start(first) => api.start_conversation(first).await.map(Done::Started),
-                Job::Append {
-                    conversation_id,
-                    token,
-                    message,
-                } => api
-                    .send_message(conversation_id, token, message)
-                    .await
-                    .map(Done::Appended),
+                Job::Append { conversation_id, token, message } => {
+                    api.send_message(conversation_id, token, message).await.map(Done::Appended)
+                }
             };
             connectivity.note(&outcome);
             if let Some(sent) = log.try_update(|l| l.finish(&client_id, outcome)).flatten() {

@@ -35,10 +35,7 @@ pub fn format_when(ms: i64, locale: Locale) -> String {
             if day == Day::Other {
                 parts.extend([("day", "numeric"), ("month", "long")]);
             }
-            locale.format(
-                Key::WhenDay,
-                &[("day", &intl(ms, locale, &parts)), ("time", &time)],
-            )
+            locale.format(Key::WhenDay, &[("day", &intl(ms, locale, &parts)), ("time", &time)])
         }
     }
 }

@@ -273,11 +273,7 @@ impl Locale {
     }
 
     /// The launcher's accessible name: the site's state (when known) and unread messages.
-    pub fn launcher_label(
-        self,
-        state: Option<porchlight_protocol::AvailabilityState>,
-        unread: u32,
-    ) -> String {
+    pub fn launcher_label(self, state: Option<porchlight_protocol::AvailabilityState>, unread: u32) -> String {
         use porchlight_protocol::AvailabilityState::*;
         let base = self.text(match state {
             None => Key::LauncherLabel,
@@ -287,10 +283,7 @@ impl Locale {
         });
         match unread {
             0 => base.to_owned(),
-            n => format!(
-                "{base} — {}",
-                self.count(Key::LauncherUnread, u64::from(n), &[])
-            ),
+            n => format!("{base} — {}", self.count(Key::LauncherUnread, u64::from(n), &[])),
         }
     }
 }
@@ -302,43 +295,19 @@ mod tests {
     #[test]
     fn placeholders_are_filled() {
         let en = Locale::en();
-        assert_eq!(
-            en.count(Key::RateLimited, 30, &[]),
-            "You're sending a lot right now. Please wait 30 seconds."
-        );
-        assert_eq!(
-            en.count(Key::RateLimited, 1, &[]),
-            "You're sending a lot right now. Please wait 1 second."
-        );
-        assert_eq!(
-            en.format(Key::CbReference, &[("reference", "PL-7K3Q9M")]),
-            "Your reference: PL-7K3Q9M"
-        );
-        assert_eq!(
-            en.count(Key::RateCount, 12, &[("max", "2000")]),
-            "12 / 2000 characters"
-        );
+        assert_eq!(en.count(Key::RateLimited, 30, &[]), "You're sending a lot right now. Please wait 30 seconds.");
+        assert_eq!(en.count(Key::RateLimited, 1, &[]), "You're sending a lot right now. Please wait 1 second.");
+        assert_eq!(en.format(Key::CbReference, &[("reference", "PL-7K3Q9M")]), "Your reference: PL-7K3Q9M");
+        assert_eq!(en.count(Key::RateCount, 12, &[("max", "2000")]), "12 / 2000 characters");
     }
 
     #[test]
     fn field_errors_by_code() {
         let en = Locale::en();
-        assert_eq!(
-            en.field_error("phone", FieldErrorCode::TooShort),
-            "That number looks too short."
-        );
-        assert_eq!(
-            en.field_error("name", FieldErrorCode::Required),
-            "Please tell us your name."
-        );
-        assert_eq!(
-            en.field_error("message.body", FieldErrorCode::Required),
-            "Please write a message first."
-        );
-        assert_eq!(
-            en.field_error("something_new", FieldErrorCode::Unknown),
-            "Please check this field."
-        );
+        assert_eq!(en.field_error("phone", FieldErrorCode::TooShort), "That number looks too short.");
+        assert_eq!(en.field_error("name", FieldErrorCode::Required), "Please tell us your name.");
+        assert_eq!(en.field_error("message.body", FieldErrorCode::Required), "Please write a message first.");
+        assert_eq!(en.field_error("something_new", FieldErrorCode::Unknown), "Please check this field.");
     }
 
     #[test]
@@ -351,13 +320,7 @@ mod tests {
 
     #[test]
     fn a_missing_key_shows_its_name_and_a_missing_form_falls_back_to_other() {
-        let partial = Locale::new(Catalog::new(
-            "lv",
-            [(
-                "InDays",
-                Entry::Counted(vec![(Plural::Other, "pēc {n} dienām".into())]),
-            )],
-        ));
+        let partial = Locale::new(Catalog::new("lv", [("InDays", Entry::Counted(vec![(Plural::Other, "pēc {n} dienām".into())]))]));
         assert_eq!(partial.count(Key::InDays, 1, &[]), "pēc 1 dienām");
         assert_eq!(partial.text(Key::Close), "Close");
         assert_eq!(partial.dir(), "ltr");

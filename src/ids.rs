@@ -3,11 +3,8 @@
 
 /// A fresh random UUID (v4), valid as a protocol client id / idempotency key.
 pub fn new_key() -> String {
-    let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) else {
-        return fallback_key();
-    };
-    let has_random_uuid =
-        js_sys::Reflect::get(&crypto, &"randomUUID".into()).is_ok_and(|f| f.is_function());
+    let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) else { return fallback_key() };
+    let has_random_uuid = js_sys::Reflect::get(&crypto, &"randomUUID".into()).is_ok_and(|f| f.is_function());
     if has_random_uuid {
         return crypto.random_uuid();
     }

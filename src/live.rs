@@ -47,21 +47,12 @@ pub enum Incoming {
 /// is the body of a read (`MessageList`), which is how one message is read too: the list's
 /// deserializer is in the WASM anyway, a second one for single messages would not be.
 pub fn parse_event(kind: &str, data: &str) -> Option<Incoming> {
-    let list = |json: &str| {
-        serde_json::from_str::<MessageList>(json)
-            .ok()
-            .map(|l| Incoming::Messages(l.messages))
-    };
+    let list = |json: &str| serde_json::from_str::<MessageList>(json).ok().map(|l| Incoming::Messages(l.messages));
     match kind {
         "message" => list(&["{\"messages\":[", data, "]}"].concat()),
         "messages" => list(data),
-        "typing" => {
-            (json_scalar(data, "author")? == "operator").then_some(Incoming::OperatorTyping)
-        }
-        "closed" => json_scalar(data, "closed_ms")?
-            .parse()
-            .ok()
-            .map(Incoming::Closed),
+        "typing" => (json_scalar(data, "author")? == "operator").then_some(Incoming::OperatorTyping),
+        "closed" => json_scalar(data, "closed_ms")?.parse().ok().map(Incoming::Closed),
         _ => None,
     }
 }
@@ -70,16 +61,10 @@ pub fn parse_event(kind: &str, data: &str) -> Option<Incoming> {
 /// commas, colons or escapes (`TypingEvent`, `ConversationClosed`): two one-field bodies need
 /// no deserializer each.
 fn json_scalar<'a>(data: &'a str, name: &str) -> Option<&'a str> {
-    data.trim()
-        .strip_prefix('{')?
-        .strip_suffix('}')?
-        .split(',')
-        .find_map(|pair| {
-            let (key, value) = pair.split_once(':')?;
-            (key.trim().trim_matches('"') == name)
-                .then(|| value.trim().trim_matches('"'))
-                .filter(|v| !v.is_empty())
-        })
+    data.trim().strip_prefix('{')?.strip_suffix('}')?.split(',').find_map(|pair| {
+        let (key, value) = pair.split_once(':')?;
+        (key.trim().trim_matches('"') == name).then(|| value.trim().trim_matches('"')).filter(|v| !v.is_empty())
+    })
 }
 
 /// What one tab tells the others. On the channel it is an array of three strings: the kind
@@ -95,9 +80,7 @@ pub enum Note {
 }
 
 pub fn parse_note(fields: &[String]) -> Option<Note> {
-    let [kind, conversation, rest] = fields else {
-        return None;
-    };
+    let [kind, conversation, rest] = fields else { return None };
     if conversation.is_empty() {
         return None;
     }
@@ -214,9 +197,7 @@ pub struct TypingThrottle {
 impl TypingThrottle {
     /// A keystroke at `now`: whether to send the signal.
     pub fn should_send(&mut self, now: i64) -> bool {
-        let send = self
-            .last_ms
-            .is_none_or(|last| now - last >= TYPING_EVERY_MS);
+        let send = self.last_ms.is_none_or(|last| now - last >= TYPING_EVERY_MS);
         if send {
             self.last_ms = Some(now);
         }
@@ -235,12 +216,7 @@ extern "C" {
     #[derive(Clone)]
     type Locks;
     #[wasm_bindgen(method, js_name = request)]
-    fn request(
-        this: &Locks,
-        name: &str,
-        options: &JsValue,
-        callback: &js_sys::Function,
-    ) -> js_sys::Promise;
+    fn request(this: &Locks, name: &str, options: &JsValue, callback: &js_sys::Function) -> js_sys::Promise;
 }
 
 /// An open `EventSource` and its listener; closed before the listener goes, so a late event
@@ -287,11 +263,7 @@ impl LiveChat {
     /// Sets up the channel to the other tabs. `deliver` gets every note, from this tab's stream
     /// or polls and from other tabs, and says when to follow another conversation (one that
     /// another tab started); `after` says where reading resumes.
-    pub fn start(
-        api: &Api,
-        after: impl Fn() -> i64 + 'static,
-        deliver: impl Fn(Note) -> Option<Session> + 'static,
-    ) -> LiveChat {
+    pub fn start(api: &Api, after: impl Fn() -> i64 + 'static, deliver: impl Fn(Note) -> Option<Session> + 'static) -> LiveChat {
         let window = web_sys::window();
         let channel = web_sys::BroadcastChannel::new(&storage_key(api, "chat")).ok();
         let locks = window
@@ -315,16 +287,12 @@ impl LiveChat {
             after: Rc::new(after),
         }));
         if let Some(channel) = channel {
-            let on_note =
-                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                    let fields: Vec<String> = js_sys::Array::from(&e.data())
-                        .iter()
-                        .filter_map(|v| v.as_string())
-                        .collect();
-                    if let Some(note) = parse_note(&fields) {
-                        live.deliver(note);
-                    }
-                });
+            let on_note = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let fields: Vec<String> = js_sys::Array::from(&e.data()).iter().filter_map(|v| v.as_string()).collect();
+                if let Some(note) = parse_note(&fields) {
+                    live.deliver(note);
+                }
+            });
             channel.set_onmessage(Some(on_note.as_ref().unchecked_ref()));
             on_note.forget();
         }
@@ -335,8 +303,7 @@ impl LiveChat {
                 live.catch_up();
             }
         });
-        let _ = document()
-            .add_event_listener_with_callback("visibilitychange", shown.as_ref().unchecked_ref());
+        let _ = document().add_event_listener_with_callback("visibilitychange", shown.as_ref().unchecked_ref());
         shown.forget();
         on_cleanup(move || {
             online.remove();
@@ -362,10 +329,7 @@ impl LiveChat {
             return;
         };
         let Some(generation) = generation else { return };
-        let shared = self
-            .0
-            .try_with_value(|i| i.channel.is_some() && i.locks.is_some())
-            == Some(true);
+        let shared = self.0.try_with_value(|i| i.channel.is_some() && i.locks.is_some()) == Some(true);
         if !shared {
             self.lead(generation);
             return;
@@ -386,19 +350,14 @@ impl LiveChat {
     }
 
     fn post(self, fields: &[&str]) {
-        let Some(channel) = self.0.try_with_value(|i| i.channel.clone()).flatten() else {
-            return;
-        };
+        let Some(channel) = self.0.try_with_value(|i| i.channel.clone()).flatten() else { return };
         let array: js_sys::Array = fields.iter().map(|f| JsValue::from_str(f)).collect();
         let _ = channel.post_message(&array);
     }
 
     fn deliver(self, note: Note) {
         let current = match &note {
-            Note::Event(id, _) | Note::Seen(id, _) => self
-                .0
-                .try_with_value(|i| i.election.is_current(id))
-                .unwrap_or(false),
+            Note::Event(id, _) | Note::Seen(id, _) => self.0.try_with_value(|i| i.election.is_current(id)).unwrap_or(false),
             Note::Session(..) => true,
         };
         // Cloned out first: delivering may call back into this handle.
@@ -412,10 +371,7 @@ impl LiveChat {
     fn request_lock(self, generation: u32, if_available: bool) {
         let Some(Some((locks, name))) = self.0.try_with_value(|i| {
             let id = i.election.conversation()?;
-            Some((
-                i.locks.clone()?,
-                storage_key(&i.api, &format!("conversations/{id}/events")),
-            ))
+            Some((i.locks.clone()?, storage_key(&i.api, &format!("conversations/{id}/events"))))
         }) else {
             return;
         };
@@ -463,10 +419,7 @@ impl LiveChat {
             let id = i.election.conversation()?.to_owned();
             i.stream = None;
             i.stream_generation += 1;
-            Some((
-                i.api.events_url(&id, &i.token, (i.after)()),
-                i.stream_generation,
-            ))
+            Some((i.api.events_url(&id, &i.token, (i.after)()), i.stream_generation))
         }) else {
             return;
         };
@@ -474,19 +427,11 @@ impl LiveChat {
             self.on_failure(generation, false);
             return;
         };
-        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            self.on_stream(generation, e)
-        });
+        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| self.on_stream(generation, e));
         for name in ["message", "typing", "closed", "open", "error"] {
-            let _ =
-                source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
-        self.0.try_update_value(|i| {
-            i.stream = Some(Stream {
-                source,
-                _listener: listener,
-            })
-        });
+        self.0.try_update_value(|i| i.stream = Some(Stream { source, _listener: listener }));
     }
 
     fn on_stream(self, generation: u32, e: web_sys::Event) {
@@ -510,12 +455,7 @@ impl LiveChat {
                 self.on_failure(generation, retrying);
             }
             _ => {
-                let Some(data) = e
-                    .dyn_ref::<web_sys::MessageEvent>()
-                    .and_then(|m| m.data().as_string())
-                else {
-                    return;
-                };
+                let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
                 if let Some(event) = parse_event(&kind, &data) {
                     if let Incoming::Closed(_) = event {
                         // The replay is complete by now, and a closed conversation gets no more.
@@ -533,9 +473,7 @@ impl LiveChat {
     }
 
     fn on_failure(self, generation: u32, retrying: bool) {
-        let Some(recovery) = self.0.try_update_value(|i| i.health.failed(retrying)) else {
-            return;
-        };
+        let Some(recovery) = self.0.try_update_value(|i| i.health.failed(retrying)) else { return };
         match recovery {
             Recovery::BrowserRetries => {}
             Recovery::ReopenIn(ms) => {
@@ -543,10 +481,7 @@ impl LiveChat {
                 set_timeout(
                     move || {
                         // Unless something else reopened it meanwhile.
-                        if self.0.try_with_value(|i| {
-                            i.stream_generation == generation && i.election.is_leader()
-                        }) == Some(true)
-                        {
+                        if self.0.try_with_value(|i| i.stream_generation == generation && i.election.is_leader()) == Some(true) {
                             self.open_stream();
                         }
                     },
@@ -559,10 +494,7 @@ impl LiveChat {
                     !std::mem::replace(&mut i.polling, true)
                 });
                 if start == Some(true) {
-                    let Some(conversation) = self.0.try_with_value(|i| i.election.generation())
-                    else {
-                        return;
-                    };
+                    let Some(conversation) = self.0.try_with_value(|i| i.election.generation()) else { return };
                     self.poll_loop(conversation, POLLS_PER_STREAM_TRY);
                 }
             }
@@ -572,10 +504,7 @@ impl LiveChat {
     /// Polls every [`POLL_MS`] while the stream is down, trying the stream again now and then.
     fn poll_loop(self, conversation: u32, polls_before_stream: u32) {
         let Some(go_on) = self.0.try_update_value(|i| {
-            let go_on = i.polling
-                && !i.ended
-                && i.election.is_leader()
-                && i.election.generation() == conversation;
+            let go_on = i.polling && !i.ended && i.election.is_leader() && i.election.generation() == conversation;
             if !go_on {
                 i.polling = false;
             }
@@ -594,10 +523,7 @@ impl LiveChat {
             n => n - 1,
         };
         self.catch_up();
-        set_timeout(
-            move || self.poll_loop(conversation, polls_before_stream),
-            std::time::Duration::from_millis(POLL_MS),
-        );
+        set_timeout(move || self.poll_loop(conversation, polls_before_stream), std::time::Duration::from_millis(POLL_MS));
     }
 
     /// Reads what came after the last id once: a tab's history when another tab holds the
@@ -605,22 +531,14 @@ impl LiveChat {
     fn catch_up(self) {
         let Some(Some((api, id, token, after, leader))) = self.0.try_with_value(|i| {
             let id = i.election.conversation()?.to_owned();
-            Some((
-                i.api.clone(),
-                id,
-                i.token.clone(),
-                (i.after)(),
-                i.election.is_leader(),
-            ))
+            Some((i.api.clone(), id, i.token.clone(), (i.after)(), i.election.is_leader()))
         }) else {
             return;
         };
         leptos::task::spawn_local(async move {
             match api.messages(&id, &token, after).await {
                 Ok(json) => {
-                    let Some(read) = parse_event("messages", &json) else {
-                        return;
-                    };
+                    let Some(read) = parse_event("messages", &json) else { return };
                     if leader {
                         self.post(&["messages", &id, &json]);
                     }
@@ -662,65 +580,27 @@ mod tests {
     #[test]
     fn stream_events_and_relays_parse_and_anything_else_is_ignored() {
         let message = r#"{"id":7,"client_id":"op-00000007","author":"operator","body":"Hi \"there\"]}","created_ms":1}"#;
-        let Some(Incoming::Messages(list)) = parse_event("message", message) else {
-            panic!("a message")
-        };
+        let Some(Incoming::Messages(list)) = parse_event("message", message) else { panic!("a message") };
         assert_eq!(list.len(), 1);
-        assert_eq!(
-            (list[0].id, list[0].author, list[0].body.as_str()),
-            (7, Author::Operator, "Hi \"there\"]}")
-        );
+        assert_eq!((list[0].id, list[0].author, list[0].body.as_str()), (7, Author::Operator, "Hi \"there\"]}"));
         let read = format!(r#"{{"messages":[{message},{message}]}}"#);
-        assert!(
-            matches!(parse_event("messages", &read), Some(Incoming::Messages(l)) if l.len() == 2)
-        );
-        assert_eq!(
-            parse_event("typing", r#"{"author":"operator"}"#),
-            Some(Incoming::OperatorTyping)
-        );
-        assert_eq!(
-            parse_event("typing", r#"{ "author" : "operator" }"#),
-            Some(Incoming::OperatorTyping)
-        );
+        assert!(matches!(parse_event("messages", &read), Some(Incoming::Messages(l)) if l.len() == 2));
+        assert_eq!(parse_event("typing", r#"{"author":"operator"}"#), Some(Incoming::OperatorTyping));
+        assert_eq!(parse_event("typing", r#"{ "author" : "operator" }"#), Some(Incoming::OperatorTyping));
         assert_eq!(parse_event("typing", r#"{"author":"visitor"}"#), None);
-        assert_eq!(
-            parse_event("closed", r#"{"closed_ms":5}"#),
-            Some(Incoming::Closed(5))
-        );
-        assert_eq!(
-            parse_event("closed", r#"{"closed_ms": 1775000000000 }"#),
-            Some(Incoming::Closed(1_775_000_000_000))
-        );
+        assert_eq!(parse_event("closed", r#"{"closed_ms":5}"#), Some(Incoming::Closed(5)));
+        assert_eq!(parse_event("closed", r#"{"closed_ms": 1775000000000 }"#), Some(Incoming::Closed(1_775_000_000_000)));
         assert_eq!(parse_event("closed", r#"{"closed_ms":"x"}"#), None);
         assert_eq!(parse_event("closed", "{}"), None);
         assert_eq!(parse_event("message", "{"), None);
-        assert_eq!(
-            parse_event("message", r#"{"id":1}]},{"#),
-            None,
-            "no escape from the wrapping list"
-        );
+        assert_eq!(parse_event("message", r#"{"id":1}]},{"#), None, "no escape from the wrapping list");
         assert_eq!(parse_event("ping", "{}"), None);
 
         let note = |f: &[&str]| parse_note(&f.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(
-            note(&["closed", "cv_1", r#"{"closed_ms":5}"#]),
-            Some(Note::Event("cv_1".into(), Incoming::Closed(5)))
-        );
-        assert_eq!(
-            note(&["session", "cv_1", "tok"]),
-            Some(Note::Session("cv_1".into(), "tok".into()))
-        );
-        assert_eq!(
-            note(&["seen", "cv_1", "12"]),
-            Some(Note::Seen("cv_1".into(), 12))
-        );
-        for bad in [
-            &["seen", "cv_1", "x"][..],
-            &["session", "cv_1", ""],
-            &["session", "", "tok"],
-            &["closed", "cv_1"],
-            &["nope", "cv_1", "{}"],
-        ] {
+        assert_eq!(note(&["closed", "cv_1", r#"{"closed_ms":5}"#]), Some(Note::Event("cv_1".into(), Incoming::Closed(5))));
+        assert_eq!(note(&["session", "cv_1", "tok"]), Some(Note::Session("cv_1".into(), "tok".into())));
+        assert_eq!(note(&["seen", "cv_1", "12"]), Some(Note::Seen("cv_1".into(), 12)));
+        for bad in [&["seen", "cv_1", "x"][..], &["session", "cv_1", ""], &["session", "", "tok"], &["closed", "cv_1"], &["nope", "cv_1", "{}"]] {
             assert_eq!(note(bad), None, "{bad:?}");
         }
     }
@@ -731,21 +611,13 @@ mod tests {
         assert_eq!(health.failed(true), Recovery::BrowserRetries);
         assert_eq!(health.failed(false), Recovery::ReopenIn(2_000));
         health.opened();
-        assert_eq!(
-            health.failed(false),
-            Recovery::ReopenIn(1_000),
-            "an open stream resets the count"
-        );
+        assert_eq!(health.failed(false), Recovery::ReopenIn(1_000), "an open stream resets the count");
         assert_eq!(health.failed(true), Recovery::BrowserRetries);
         assert_eq!(health.failed(false), Recovery::ReopenIn(4_000));
         assert!(!health.polling());
         assert_eq!(health.failed(true), Recovery::Poll);
         assert!(health.polling());
-        assert_eq!(
-            health.failed(false),
-            Recovery::Poll,
-            "a stream tried while polling that fails again"
-        );
+        assert_eq!(health.failed(false), Recovery::Poll, "a stream tried while polling that fails again");
         health.opened();
         assert!(!health.polling());
     }

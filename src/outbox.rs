@@ -59,14 +59,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(
-        kind: &str,
-        key: String,
-        method: &str,
-        path: String,
-        auth: Option<String>,
-        body: Option<String>,
-    ) -> Entry {
+    pub fn new(kind: &str, key: String, method: &str, path: String, auth: Option<String>, body: Option<String>) -> Entry {
         Entry {
             kind: kind.to_owned(),
             key,
@@ -108,9 +101,7 @@ pub enum Report {
 pub fn is_transient(failure: &ApiFailure) -> bool {
     match failure {
         ApiFailure::Offline | ApiFailure::RateLimited { .. } => true,
-        ApiFailure::Server(status) | ApiFailure::Rejected(_, status) => {
-            *status >= 500 || matches!(*status, 408 | 429)
-        }
+        ApiFailure::Server(status) | ApiFailure::Rejected(_, status) => *status >= 500 || matches!(*status, 408 | 429),
     }
 }
 
@@ -159,9 +150,7 @@ impl Outbox {
     /// of its kind still waiting.
     pub fn take_due(&mut self, now: i64) -> Option<Entry> {
         let index = self.entries.iter().enumerate().position(|(i, e)| {
-            !e.sending
-                && e.next_try_ms <= now
-                && !self.entries[..i].iter().any(|older| older.kind == e.kind)
+            !e.sending && e.next_try_ms <= now && !self.entries[..i].iter().any(|older| older.kind == e.kind)
         })?;
         let entry = &mut self.entries[index];
         entry.sending = true;
@@ -169,13 +158,7 @@ impl Outbox {
     }
 
     /// Records the outcome of sending `key` (`None`: a 2xx). `None` when the entry is gone.
-    pub fn finish(
-        &mut self,
-        key: &str,
-        failure: Option<&ApiFailure>,
-        now: i64,
-        jitter: f64,
-    ) -> Option<Verdict> {
+    pub fn finish(&mut self, key: &str, failure: Option<&ApiFailure>, now: i64, jitter: f64) -> Option<Verdict> {
         let index = self.entries.iter().position(|e| e.key == key)?;
         let verdict = match failure {
             None => Verdict::Done,
@@ -207,11 +190,7 @@ impl Outbox {
 
     /// When the next waiting entry is due, if any is waiting.
     pub fn next_wake(&self) -> Option<i64> {
-        self.entries
-            .iter()
-            .filter(|e| !e.sending)
-            .map(|e| e.next_try_ms)
-            .min()
+        self.entries.iter().filter(|e| !e.sending).map(|e| e.next_try_ms).min()
     }
 
     /// The saved form: one flat JSON array of strings, [`ENTRY_FIELDS`] per entry — kind, key,
@@ -317,9 +296,7 @@ impl Courier {
     /// have registered their listeners, and again whenever the browser comes back online.
     pub fn start(api: &Api, connectivity: Connectivity) -> Courier {
         let storage_key = storage_key(api, "outbox");
-        let outbox = load(&storage_key)
-            .map(|json| Outbox::from_json(&json))
-            .unwrap_or_default();
+        let outbox = load(&storage_key).map(|json| Outbox::from_json(&json)).unwrap_or_default();
         let post = Post {
             api: api.clone(),
             connectivity,
@@ -352,24 +329,18 @@ impl Courier {
         };
         let courier = *self;
         on_cleanup(move || {
-            courier
-                .0
-                .try_update_value(|p| p.listeners.retain(|(other, _, _)| *other != id));
+            courier.0.try_update_value(|p| p.listeners.retain(|(other, _, _)| *other != id));
         });
     }
 
     /// Whether an entry with this key is still waiting or on its way.
     pub fn contains(&self, key: &str) -> bool {
-        self.0
-            .try_with_value(|p| p.outbox.contains(key))
-            .unwrap_or(false)
+        self.0.try_with_value(|p| p.outbox.contains(key)).unwrap_or(false)
     }
 
     /// The oldest entry of `kind` still queued (e.g. a callback request saved before a reload).
     pub fn queued(&self, kind: &str) -> Option<Entry> {
-        self.0
-            .try_with_value(|p| p.outbox.first_of(kind).cloned())
-            .flatten()
+        self.0.try_with_value(|p| p.outbox.first_of(kind).cloned()).flatten()
     }
 
     /// Queues `entry` (saved at once) and sends it when its kind's earlier entries are through.
@@ -390,11 +361,7 @@ impl Courier {
     /// Sends every due entry and sets a timer for the next one.
     pub fn flush(self) {
         let now = now_ms();
-        while let Some(entry) = self
-            .0
-            .try_update_value(|p| p.outbox.take_due(now))
-            .flatten()
-        {
+        while let Some(entry) = self.0.try_update_value(|p| p.outbox.take_due(now)).flatten() {
             leptos::task::spawn_local(self.deliver(entry));
         }
         let timer = self.0.try_update_value(|p| {
@@ -418,23 +385,11 @@ impl Courier {
     }
 
     async fn deliver(self, entry: Entry) {
-        let Some(api) = self.0.try_with_value(|p| p.api.clone()) else {
-            return;
-        };
-        let reply = api
-            .send(
-                &entry.method,
-                &entry.path,
-                entry.body.clone(),
-                &entry.key,
-                entry.auth.as_deref(),
-            )
-            .await;
+        let Some(api) = self.0.try_with_value(|p| p.api.clone()) else { return };
+        let reply = api.send(&entry.method, &entry.path, entry.body.clone(), &entry.key, entry.auth.as_deref()).await;
         let jitter = js_sys::Math::random();
         let Some((verdict, connectivity)) = self.0.try_update_value(|p| {
-            let verdict = p
-                .outbox
-                .finish(&entry.key, reply.as_ref().err(), now_ms(), jitter);
+            let verdict = p.outbox.finish(&entry.key, reply.as_ref().err(), now_ms(), jitter);
             p.save();
             (verdict, p.connectivity)
         }) else {
@@ -450,13 +405,7 @@ impl Courier {
         // Cloned out first: a listener may register another listener or queue an entry.
         let listeners: Vec<Listener> = self
             .0
-            .try_with_value(|p| {
-                p.listeners
-                    .iter()
-                    .filter(|(_, kind, _)| *kind == entry.kind)
-                    .map(|(_, _, l)| l.clone())
-                    .collect()
-            })
+            .try_with_value(|p| p.listeners.iter().filter(|(_, kind, _)| *kind == entry.kind).map(|(_, _, l)| l.clone()).collect())
             .unwrap_or_default();
         for listener in listeners {
             listener(&entry.key, report.clone());
@@ -488,31 +437,17 @@ mod tests {
     use super::*;
 
     fn entry(kind: &str, key: &str) -> Entry {
-        Entry::new(
-            kind,
-            key.into(),
-            "POST",
-            "ratings".into(),
-            None,
-            Some(r#"{"value":"good"}"#.into()),
-        )
+        Entry::new(kind, key.into(), "POST", "ratings".into(), None, Some(r#"{"value":"good"}"#.into()))
     }
 
     #[test]
     fn backoff_doubles_from_a_second_to_a_minute_with_jitter_below() {
         let plain: Vec<i64> = (1..=9).map(|n| backoff_ms(n, None, 0.0)).collect();
-        assert_eq!(
-            plain,
-            [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]
-        );
+        assert_eq!(plain, [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
         assert_eq!(backoff_ms(1, None, 0.5), 900);
         assert_eq!(backoff_ms(9, None, 0.999), 48_012);
         assert_eq!(backoff_ms(u32::MAX, None, 0.0), 60_000);
-        assert_eq!(
-            backoff_ms(1, Some(30), 0.0),
-            30_000,
-            "Retry-After wins when longer"
-        );
+        assert_eq!(backoff_ms(1, Some(30), 0.0), 30_000, "Retry-After wins when longer");
         assert_eq!(backoff_ms(7, Some(1), 0.0), 60_000);
     }
 
@@ -523,19 +458,11 @@ mod tests {
         assert_eq!(outbox.next_wake(), Some(1_000));
         let sent = outbox.take_due(1_000).unwrap();
         assert!(sent.sending && sent.key == "k1");
-        assert_eq!(
-            outbox.take_due(1_000),
-            None,
-            "on its way: not handed out twice"
-        );
+        assert_eq!(outbox.take_due(1_000), None, "on its way: not handed out twice");
         assert_eq!(outbox.next_wake(), None);
         assert_eq!(outbox.finish("k1", None, 1_100, 0.0), Some(Verdict::Done));
         assert!(outbox.is_empty());
-        assert_eq!(
-            outbox.finish("k1", None, 1_100, 0.0),
-            None,
-            "a late duplicate answer finds nothing"
-        );
+        assert_eq!(outbox.finish("k1", None, 1_100, 0.0), None, "a late duplicate answer finds nothing");
     }
 
     #[test]
@@ -543,25 +470,14 @@ mod tests {
         let mut outbox = Outbox::default();
         outbox.push(entry("rating", "k1"), 0);
         let mut now = 0;
-        for (failure, wait) in [
-            (ApiFailure::Offline, 1_000),
-            (ApiFailure::Server(503), 2_000),
-            (ApiFailure::Offline, 4_000),
-        ] {
+        for (failure, wait) in [(ApiFailure::Offline, 1_000), (ApiFailure::Server(503), 2_000), (ApiFailure::Offline, 4_000)] {
             outbox.take_due(now).unwrap();
-            assert_eq!(
-                outbox.finish("k1", Some(&failure), now, 0.0),
-                Some(Verdict::Retry(now + wait))
-            );
+            assert_eq!(outbox.finish("k1", Some(&failure), now, 0.0), Some(Verdict::Retry(now + wait)));
             assert_eq!(outbox.take_due(now + wait - 1), None, "not before its time");
             now += wait;
         }
         let again = outbox.take_due(now).unwrap();
-        assert_eq!(
-            (again.attempts, again.key.as_str()),
-            (3, "k1"),
-            "the same key every time"
-        );
+        assert_eq!((again.attempts, again.key.as_str()), (3, "k1"), "the same key every time");
         assert_eq!(outbox.finish("k1", None, now, 0.0), Some(Verdict::Done));
     }
 
@@ -570,13 +486,8 @@ mod tests {
         let mut outbox = Outbox::default();
         outbox.push(entry("rating", "k1"), 0);
         outbox.take_due(0);
-        let limited = ApiFailure::RateLimited {
-            retry_after_secs: Some(12),
-        };
-        assert_eq!(
-            outbox.finish("k1", Some(&limited), 5, 0.0),
-            Some(Verdict::Retry(12_005))
-        );
+        let limited = ApiFailure::RateLimited { retry_after_secs: Some(12) };
+        assert_eq!(outbox.finish("k1", Some(&limited), 5, 0.0), Some(Verdict::Retry(12_005)));
         // Coming back online wakes entries, but not one that must wait out its Retry-After.
         outbox.push(entry("callback", "c1"), 0);
         outbox.take_due(0);
@@ -602,11 +513,7 @@ mod tests {
             outbox.push(entry("rating", "k1"), 0);
             outbox.take_due(0);
             let verdict = outbox.finish("k1", Some(&failure), 0, 0.0).unwrap();
-            assert_eq!(
-                matches!(verdict, Verdict::Retry(_)),
-                transient,
-                "{failure:?}"
-            );
+            assert_eq!(matches!(verdict, Verdict::Retry(_)), transient, "{failure:?}");
             assert_eq!(outbox.is_empty(), !transient, "{failure:?}");
         }
     }
@@ -618,18 +525,10 @@ mod tests {
         outbox.push(entry("rating", "r2"), 0);
         outbox.push(entry("callback", "c1"), 0);
         assert_eq!(outbox.take_due(0).unwrap().key, "r1");
-        assert_eq!(
-            outbox.take_due(0).unwrap().key,
-            "c1",
-            "r2 waits for r1; c1 does not"
-        );
+        assert_eq!(outbox.take_due(0).unwrap().key, "c1", "r2 waits for r1; c1 does not");
         assert_eq!(outbox.take_due(0), None);
         outbox.finish("r1", Some(&ApiFailure::Offline), 0, 0.0);
-        assert_eq!(
-            outbox.take_due(500),
-            None,
-            "r1 waits out its backoff and r2 stays behind it"
-        );
+        assert_eq!(outbox.take_due(500), None, "r1 waits out its backoff and r2 stays behind it");
         assert_eq!(outbox.take_due(1_000).unwrap().key, "r1");
     }
 
@@ -643,20 +542,11 @@ mod tests {
         outbox.take_due(0);
         outbox.finish("c1", Some(&ApiFailure::Offline), 0, 0.0);
         let restored = Outbox::from_json(&outbox.to_json());
-        assert_eq!(
-            restored.first_of("callback").map(|e| e.key.as_str()),
-            Some("c1")
-        );
-        assert_eq!(
-            restored.first_of("rating").map(|e| e.key.as_str()),
-            Some("r1")
-        );
+        assert_eq!(restored.first_of("callback").map(|e| e.key.as_str()), Some("c1"));
+        assert_eq!(restored.first_of("rating").map(|e| e.key.as_str()), Some("r1"));
         assert_eq!(restored.first_of("message"), None);
         outbox.finish("c1", None, 10, 0.0);
-        assert_eq!(
-            outbox.first_of("callback").map(|e| e.key.as_str()),
-            Some("c2")
-        );
+        assert_eq!(outbox.first_of("callback").map(|e| e.key.as_str()), Some("c2"));
     }
 
     #[test]
@@ -678,18 +568,9 @@ mod tests {
         );
         let restored = Outbox::from_json(&json);
         assert_eq!(restored.entries().len(), 2);
-        assert_eq!(
-            (
-                restored.entries()[0].attempts,
-                restored.entries()[0].next_try_ms
-            ),
-            (1, 1_010)
-        );
+        assert_eq!((restored.entries()[0].attempts, restored.entries()[0].next_try_ms), (1, 1_010));
         assert_eq!(restored.entries()[1].auth.as_deref(), Some("secret"));
-        assert!(
-            restored.entries().iter().all(|e| !e.sending),
-            "after a reload nothing is on its way"
-        );
+        assert!(restored.entries().iter().all(|e| !e.sending), "after a reload nothing is on its way");
         assert_eq!(Outbox::from_json("not json"), Outbox::default());
         assert_eq!(Outbox::from_json(r#"{"a":1}"#), Outbox::default());
         assert_eq!(Outbox::from_json("[]"), Outbox::default());

@@ -13,8 +13,8 @@
 //! rating and finishes what was queued.
 
 use porchlight_protocol::{
-    rating::MAX_COMMENT_CHARS, ErrorCode, NewRating, PageContext, RatingChange, RatingContext,
-    RatingContextKind, RatingReceipt, RatingScale, RatingValue,
+    rating::MAX_COMMENT_CHARS, ErrorCode, NewRating, PageContext, RatingChange, RatingContext, RatingContextKind,
+    RatingReceipt, RatingScale, RatingValue,
 };
 use serde::Serialize;
 
@@ -121,11 +121,7 @@ pub fn check_comment(text: &str) -> Result<&str, CommentError> {
 impl RatingState {
     /// A rating of what `context` names (`None`: the standalone "How are we doing?").
     pub fn new(scale: RatingScale, context: Option<RatingContext>) -> RatingState {
-        RatingState {
-            scale,
-            context,
-            ..RatingState::default()
-        }
+        RatingState { scale, context, ..RatingState::default() }
     }
 
     /// The same state rating what `context` names (a saved state does not keep its context:
@@ -143,10 +139,7 @@ impl RatingState {
     /// standalone rating so operators see ratings per page. A rating of a chat or a callback
     /// is about that, not the page: it gets none. Only a create carries it.
     pub fn set_page(&mut self, path: &str, title: &str) {
-        let standalone = self
-            .context
-            .as_ref()
-            .is_none_or(|c| c.kind == RatingContextKind::Standalone);
+        let standalone = self.context.as_ref().is_none_or(|c| c.kind == RatingContextKind::Standalone);
         self.page = (standalone && !path.trim().is_empty()).then(|| PageContext {
             path: path.trim().to_owned(),
             title: Some(title.trim().to_owned()).filter(|t| !t.is_empty()),
@@ -189,18 +182,12 @@ impl RatingState {
     /// The choice can still be made or changed at `now`: nothing recorded yet, or within the
     /// window with a token.
     pub fn is_open(&self, now: i64) -> bool {
-        self.record
-            .as_ref()
-            .is_none_or(|r| r.token.is_some() && now < r.until_ms)
+        self.record.as_ref().is_none_or(|r| r.token.is_some() && now < r.until_ms)
     }
 
     /// The server has the visitor's current choice: say "Thank you".
     pub fn is_recorded(&self) -> bool {
-        self.sent.is_none()
-            && self
-                .record
-                .as_ref()
-                .is_some_and(|r| !r.undone && self.chosen == Some(r.value))
+        self.sent.is_none() && self.record.as_ref().is_some_and(|r| !r.undone && self.chosen == Some(r.value))
     }
 
     /// A recorded negative rating: apologise and offer chat or a callback.
@@ -210,19 +197,12 @@ impl RatingState {
 
     /// The server has the comment the visitor sent last.
     pub fn comment_saved(&self) -> bool {
-        self.comment.is_some()
-            && self.is_recorded()
-            && self
-                .record
-                .as_ref()
-                .is_some_and(|r| r.comment == self.comment)
+        self.comment.is_some() && self.is_recorded() && self.record.as_ref().is_some_and(|r| r.comment == self.comment)
     }
 
     /// The visitor undid the rating and the server confirmed it.
     pub fn is_undone(&self) -> bool {
-        self.chosen.is_none()
-            && self.sent.is_none()
-            && self.record.as_ref().is_some_and(|r| r.undone)
+        self.chosen.is_none() && self.sent.is_none() && self.record.as_ref().is_some_and(|r| r.undone)
     }
 
     /// What to say now, if anything.
@@ -239,8 +219,7 @@ impl RatingState {
 
     /// The visitor picked `value`. `false` when nothing changes (same value, or too late).
     pub fn choose(&mut self, value: RatingValue, now: i64) -> bool {
-        if self.chosen == Some(value) || !self.is_open(now) || !self.scale.values().contains(&value)
-        {
+        if self.chosen == Some(value) || !self.is_open(now) || !self.scale.values().contains(&value) {
             return false;
         }
         self.chosen = Some(value);
@@ -283,34 +262,20 @@ impl RatingState {
                 comment: self.comment.clone(),
                 context: self.context.clone(),
             };
-            return Some(self.sending(Entry::new(
-                KIND,
-                new_key(),
-                "POST",
-                "ratings".into(),
-                None,
-                json(&body),
-            )));
+            return Some(self.sending(Entry::new(KIND, new_key(), "POST", "ratings".into(), None, json(&body))));
         };
         if !self.is_open(now) {
             // Too late for what is not through yet: show what the server has.
             self.settle();
             return None;
         }
-        let new_comment = self
-            .comment
-            .as_ref()
-            .filter(|c| record.comment.as_ref() != Some(*c));
+        let new_comment = self.comment.as_ref().filter(|c| record.comment.as_ref() != Some(*c));
         let (method, body) = match self.chosen {
             None if record.undone => return None,
             None => ("DELETE", None),
-            Some(value) if record.undone || value != record.value || new_comment.is_some() => (
-                "PUT",
-                json(&RatingChange {
-                    value: value.as_str().to_owned(),
-                    comment: new_comment.cloned(),
-                }),
-            ),
+            Some(value) if record.undone || value != record.value || new_comment.is_some() => {
+                ("PUT", json(&RatingChange { value: value.as_str().to_owned(), comment: new_comment.cloned() }))
+            }
             Some(_) => return None,
         };
         let mut path = String::from("ratings/");
@@ -320,10 +285,7 @@ impl RatingState {
     }
 
     fn sending(&mut self, entry: Entry) -> Entry {
-        self.sent = Some(Sent {
-            key: entry.key.clone(),
-            comment: self.comment.clone(),
-        });
+        self.sent = Some(Sent { key: entry.key.clone(), comment: self.comment.clone() });
         entry
     }
 
@@ -341,9 +303,7 @@ impl RatingState {
             return None;
         }
         match report {
-            Report::Waiting(failure @ ApiFailure::RateLimited { .. }) => {
-                self.note = Note::Failed(failure.clone())
-            }
+            Report::Waiting(failure @ ApiFailure::RateLimited { .. }) => self.note = Note::Failed(failure.clone()),
             Report::Waiting(_) => self.note = Note::Pending,
             Report::Dropped(failure) => {
                 self.sent = None;
@@ -406,10 +366,7 @@ impl RatingState {
 
     /// When the open window closes, if it is open and has an end.
     pub fn closes_at(&self) -> Option<i64> {
-        self.record
-            .as_ref()
-            .filter(|r| r.token.is_some())
-            .map(|r| r.until_ms)
+        self.record.as_ref().filter(|r| r.token.is_some()).map(|r| r.until_ms)
     }
 
     /// The saved form: a JSON array of strings (`""` for none) — scale, chosen value, comment,
@@ -442,13 +399,7 @@ impl RatingState {
     /// A saved state, unless unreadable or older than [`FORGET_AFTER_MS`].
     pub fn from_json(json: &str, now: i64) -> Option<RatingState> {
         let f = from_json_strings(json);
-        let scale = [
-            RatingScale::Faces3,
-            RatingScale::Thumbs2,
-            RatingScale::Stars5,
-        ]
-        .into_iter()
-        .find(|s| f.first().map(String::as_str) == Some(scale_str(*s)))?;
+        let scale = [RatingScale::Faces3, RatingScale::Thumbs2, RatingScale::Stars5].into_iter().find(|s| f.first().map(String::as_str) == Some(scale_str(*s)))?;
         let record = match f.len() {
             5 => None,
             12 => Some(Record {
@@ -462,15 +413,8 @@ impl RatingState {
             }),
             _ => return None,
         };
-        let sent = non_empty(&f[3]).map(|key| Sent {
-            key,
-            comment: non_empty(&f[4]),
-        });
-        if record
-            .as_ref()
-            .is_some_and(|r| now - r.at_ms > FORGET_AFTER_MS)
-            && sent.is_none()
-        {
+        let sent = non_empty(&f[3]).map(|key| Sent { key, comment: non_empty(&f[4]) });
+        if record.as_ref().is_some_and(|r| now - r.at_ms > FORGET_AFTER_MS) && sent.is_none() {
             return None;
         }
         Some(RatingState {
@@ -523,9 +467,7 @@ mod tests {
     }
 
     fn changed(value: &str) -> Report {
-        Report::Done(format!(
-            r#"{{"id":"rt_1","value":"{value}","created_ms":5000,"token":null,"changeable_until_ms":null,"undone":false}}"#
-        ))
+        Report::Done(format!(r#"{{"id":"rt_1","value":"{value}","created_ms":5000,"token":null,"changeable_until_ms":null,"undone":false}}"#))
     }
 
     fn body(entry: &Entry) -> serde_json::Value {
@@ -537,10 +479,7 @@ mod tests {
         let mut state = RatingState::default();
         state.choose(value, 1_000);
         let create = state.next(1_000, || "key-create".into()).unwrap();
-        assert_eq!(
-            state.on_report(&create.key, &created(value.as_str()), 1_000),
-            Some(Confirmed::Created)
-        );
+        assert_eq!(state.on_report(&create.key, &created(value.as_str()), 1_000), Some(Confirmed::Created));
         state
     }
 
@@ -571,42 +510,19 @@ mod tests {
     fn one_click_posts_once_and_is_thanked() {
         let mut state = RatingState::new(RatingScale::Faces3, None);
         let mut key = keys();
-        assert!(
-            !state.is_started() && state.next(0, &mut key).is_none(),
-            "nothing before the click"
-        );
+        assert!(!state.is_started() && state.next(0, &mut key).is_none(), "nothing before the click");
         assert!(state.choose(RatingValue::Good, 0));
         let create = state.next(0, &mut key).unwrap();
-        assert_eq!(
-            (
-                create.method.as_str(),
-                create.path.as_str(),
-                create.auth.as_ref()
-            ),
-            ("POST", "ratings", None)
-        );
-        assert_eq!(
-            body(&create),
-            serde_json::json!({"value":"good","scale":"faces3","page":null,"comment":null,"context":null})
-        );
+        assert_eq!((create.method.as_str(), create.path.as_str(), create.auth.as_ref()), ("POST", "ratings", None));
+        assert_eq!(body(&create), serde_json::json!({"value":"good","scale":"faces3","page":null,"comment":null,"context":null}));
         assert_eq!(state.next(0, &mut key), None, "one request at a time");
         assert!(!state.is_recorded());
 
-        assert_eq!(
-            state.on_report(&create.key, &created("good"), 2_000),
-            Some(Confirmed::Created)
-        );
+        assert_eq!(state.on_report(&create.key, &created("good"), 2_000), Some(Confirmed::Created));
         assert!(state.is_recorded() && !state.offers_recovery());
-        assert_eq!(
-            state.record().unwrap().until_ms,
-            2_000 + WINDOW,
-            "the window by the visitor's clock"
-        );
+        assert_eq!(state.record().unwrap().until_ms, 2_000 + WINDOW, "the window by the visitor's clock");
         assert_eq!(state.next(2_000, &mut key), None, "the server has it");
-        assert!(
-            !state.choose(RatingValue::Good, 2_000),
-            "the same value again changes nothing"
-        );
+        assert!(!state.choose(RatingValue::Good, 2_000), "the same value again changes nothing");
     }
 
     #[test]
@@ -615,65 +531,37 @@ mod tests {
         state.set_page(" /pricing ", "Pricing — Shop");
         state.choose(RatingValue::Good, 0);
         let create = state.next(0, || "k1".into()).unwrap();
-        assert_eq!(
-            body(&create)["page"],
-            serde_json::json!({"path":"/pricing","title":"Pricing — Shop"})
-        );
+        assert_eq!(body(&create)["page"], serde_json::json!({"path":"/pricing","title":"Pricing — Shop"}));
 
         let mut untitled = RatingState::default();
         untitled.set_page("/help", "  ");
         untitled.choose(RatingValue::Bad, 0);
-        assert_eq!(
-            body(&untitled.next(0, || "k2".into()).unwrap())["page"],
-            serde_json::json!({"path":"/help","title":null})
-        );
+        assert_eq!(body(&untitled.next(0, || "k2".into()).unwrap())["page"], serde_json::json!({"path":"/help","title":null}));
 
         let mut nowhere = RatingState::default();
         nowhere.set_page("", "Shop");
         nowhere.choose(RatingValue::Bad, 0);
-        assert_eq!(
-            body(&nowhere.next(0, || "k3".into()).unwrap())["page"],
-            serde_json::Value::Null,
-            "no path, no page"
-        );
+        assert_eq!(body(&nowhere.next(0, || "k3".into()).unwrap())["page"], serde_json::Value::Null, "no path, no page");
 
-        let context = RatingContext {
-            kind: RatingContextKind::Callback,
-            ref_id: Some("PL-7K3Q9M".into()),
-        };
+        let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some("PL-7K3Q9M".into()) };
         let mut callback = RatingState::new(RatingScale::Faces3, Some(context));
         callback.set_page("/pricing", "Pricing");
         callback.choose(RatingValue::Good, 0);
         let create = callback.next(0, || "k4".into()).unwrap();
-        assert_eq!(
-            body(&create)["page"],
-            serde_json::Value::Null,
-            "a callback rating is about the call"
-        );
-        assert_eq!(
-            body(&create)["context"],
-            serde_json::json!({"kind":"callback","ref_id":"PL-7K3Q9M"})
-        );
+        assert_eq!(body(&create)["page"], serde_json::Value::Null, "a callback rating is about the call");
+        assert_eq!(body(&create)["context"], serde_json::json!({"kind":"callback","ref_id":"PL-7K3Q9M"}));
     }
 
     #[test]
     fn a_saved_contextual_rating_gets_its_context_back_when_recreated() {
-        let context = RatingContext {
-            kind: RatingContextKind::Callback,
-            ref_id: Some("PL-7K3Q9M".into()),
-        };
+        let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some("PL-7K3Q9M".into()) };
         let mut state = RatingState::new(RatingScale::Faces3, Some(context.clone()));
         state.choose(RatingValue::Good, 0);
         state.next(0, || "k1".into()).unwrap();
-        let mut restored = RatingState::from_json(&state.to_json(), 10)
-            .unwrap()
-            .in_context(Some(context.clone()));
+        let mut restored = RatingState::from_json(&state.to_json(), 10).unwrap().in_context(Some(context.clone()));
         assert_eq!(restored.context(), Some(&context));
         restored.resume(|_| false);
-        assert_eq!(
-            body(&restored.next(10, || "k2".into()).unwrap())["context"]["ref_id"],
-            "PL-7K3Q9M"
-        );
+        assert_eq!(body(&restored.next(10, || "k2".into()).unwrap())["context"]["ref_id"], "PL-7K3Q9M");
     }
 
     #[test]
@@ -685,10 +573,7 @@ mod tests {
         state.on_report(&create.key, &created("bad"), 0);
         assert!(state.offers_recovery());
         let mut stars = RatingState::new(RatingScale::Stars5, None);
-        assert!(
-            !stars.choose(RatingValue::Good, 0),
-            "not a value of this scale"
-        );
+        assert!(!stars.choose(RatingValue::Good, 0), "not a value of this scale");
         assert!(stars.choose(RatingValue::Star2, 0));
     }
 
@@ -699,21 +584,12 @@ mod tests {
         let create = state.next(0, || "k1".into()).unwrap();
         state.on_report("k1", &Report::Waiting(ApiFailure::Offline), 0);
         assert_eq!(state.note(), &Note::Pending);
-        assert_eq!(
-            state.chosen(),
-            Some(RatingValue::Neutral),
-            "the choice stays checked"
-        );
-        let limited = ApiFailure::RateLimited {
-            retry_after_secs: Some(12),
-        };
+        assert_eq!(state.chosen(), Some(RatingValue::Neutral), "the choice stays checked");
+        let limited = ApiFailure::RateLimited { retry_after_secs: Some(12) };
         state.on_report("k1", &Report::Waiting(limited.clone()), 0);
         assert_eq!(state.note(), &Note::Failed(limited));
         state.on_report("other", &created("bad"), 0);
-        assert!(
-            state.record().is_none(),
-            "answers to other entries are ignored"
-        );
+        assert!(state.record().is_none(), "answers to other entries are ignored");
         state.on_report(&create.key, &created("neutral"), 0);
         assert_eq!(state.note(), &Note::None);
         assert!(state.is_recorded());
@@ -724,26 +600,13 @@ mod tests {
         let mut state = recorded(RatingValue::Good);
         assert!(state.choose(RatingValue::Bad, 5_000));
         let change = state.next(5_000, || "key-change".into()).unwrap();
-        assert_eq!(
-            (change.method.as_str(), change.path.as_str()),
-            ("PUT", "ratings/rt_1")
-        );
+        assert_eq!((change.method.as_str(), change.path.as_str()), ("PUT", "ratings/rt_1"));
         assert_eq!(change.auth.as_deref(), Some("tok"));
-        assert_eq!(
-            body(&change),
-            serde_json::json!({"value":"bad","comment":null})
-        );
+        assert_eq!(body(&change), serde_json::json!({"value":"bad","comment":null}));
         assert!(!state.is_recorded(), "not thanked again until confirmed");
-        assert_eq!(
-            state.on_report(&change.key, &changed("bad"), 5_100),
-            Some(Confirmed::Changed)
-        );
+        assert_eq!(state.on_report(&change.key, &changed("bad"), 5_100), Some(Confirmed::Changed));
         assert!(state.is_recorded() && state.offers_recovery());
-        assert_eq!(
-            state.record().unwrap().until_ms,
-            1_000 + WINDOW,
-            "a change does not extend the window"
-        );
+        assert_eq!(state.record().unwrap().until_ms, 1_000 + WINDOW, "a change does not extend the window");
     }
 
     #[test]
@@ -755,10 +618,7 @@ mod tests {
         state.choose(RatingValue::Neutral, 20);
         assert_eq!(state.next(20, || unreachable!()), None);
         state.on_report(&create.key, &created("good"), 30);
-        assert!(
-            !state.is_recorded(),
-            "the server has good, the visitor wants neutral"
-        );
+        assert!(!state.is_recorded(), "the server has good, the visitor wants neutral");
         let change = state.next(30, || "k2".into()).unwrap();
         assert_eq!(body(&change)["value"], "neutral");
     }
@@ -769,27 +629,14 @@ mod tests {
         assert_eq!(state.set_comment("   ", 2_000), Err(CommentError::Empty));
         let long = "é".repeat(MAX_COMMENT_CHARS + 1);
         assert_eq!(state.set_comment(&long, 2_000), Err(CommentError::TooLong));
-        assert_eq!(
-            check_comment(&"é".repeat(MAX_COMMENT_CHARS)).map(str::len),
-            Ok(MAX_COMMENT_CHARS * 2),
-            "characters, not bytes"
-        );
-        state
-            .set_comment(" The checkout was slow. ", 2_000)
-            .unwrap();
+        assert_eq!(check_comment(&"é".repeat(MAX_COMMENT_CHARS)).map(str::len), Ok(MAX_COMMENT_CHARS * 2), "characters, not bytes");
+        state.set_comment(" The checkout was slow. ", 2_000).unwrap();
         let put = state.next(2_000, || "k2".into()).unwrap();
-        assert_eq!(
-            body(&put),
-            serde_json::json!({"value":"neutral","comment":"The checkout was slow."})
-        );
+        assert_eq!(body(&put), serde_json::json!({"value":"neutral","comment":"The checkout was slow."}));
         assert!(!state.comment_saved());
         state.on_report("k2", &changed("neutral"), 2_100);
         assert!(state.comment_saved() && state.is_recorded());
-        assert_eq!(
-            state.next(2_100, || unreachable!()),
-            None,
-            "the same comment is not sent twice"
-        );
+        assert_eq!(state.next(2_100, || unreachable!()), None, "the same comment is not sent twice");
     }
 
     #[test]
@@ -809,27 +656,14 @@ mod tests {
         let mut state = recorded(RatingValue::Good);
         assert!(state.undo(2_000));
         let delete = state.next(2_000, || "k2".into()).unwrap();
-        assert_eq!(
-            (
-                delete.method.as_str(),
-                delete.path.as_str(),
-                delete.body.as_ref()
-            ),
-            ("DELETE", "ratings/rt_1", None)
-        );
-        assert_eq!(
-            state.on_report("k2", &Report::Done(String::new()), 2_100),
-            Some(Confirmed::Undone)
-        );
+        assert_eq!((delete.method.as_str(), delete.path.as_str(), delete.body.as_ref()), ("DELETE", "ratings/rt_1", None));
+        assert_eq!(state.on_report("k2", &Report::Done(String::new()), 2_100), Some(Confirmed::Undone));
         assert!(state.is_undone() && !state.is_recorded());
         assert_eq!(state.next(2_100, || unreachable!()), None);
 
         state.choose(RatingValue::Neutral, 3_000);
         let put = state.next(3_000, || "k3".into()).unwrap();
-        assert_eq!(
-            (put.method.as_str(), body(&put)["value"].as_str()),
-            ("PUT", Some("neutral"))
-        );
+        assert_eq!((put.method.as_str(), body(&put)["value"].as_str()), ("PUT", Some("neutral")));
         state.on_report("k3", &changed("neutral"), 3_100);
         assert!(state.is_recorded() && !state.is_undone());
     }
@@ -848,16 +682,9 @@ mod tests {
         let mut state = recorded(RatingValue::Good);
         state.choose(RatingValue::Bad, 2_000);
         let put = state.next(2_000, || "k2".into()).unwrap();
-        let closed = ApiFailure::Rejected(
-            ApiError::new(ErrorCode::ChangeWindowClosed, "too late"),
-            409,
-        );
+        let closed = ApiFailure::Rejected(ApiError::new(ErrorCode::ChangeWindowClosed, "too late"), 409);
         state.on_report(&put.key, &Report::Dropped(closed), 3_000);
-        assert_eq!(
-            state.chosen(),
-            Some(RatingValue::Good),
-            "back to what the server has"
-        );
+        assert_eq!(state.chosen(), Some(RatingValue::Good), "back to what the server has");
         assert!(!state.is_open(3_000) && state.is_recorded());
         assert_eq!(state.note(), &Note::None);
 
@@ -878,11 +705,7 @@ mod tests {
         assert_eq!(state.chosen(), None);
         assert_eq!(state.note(), &Note::Failed(refused));
         state.choose(RatingValue::Good, 10);
-        assert_eq!(
-            state.next(10, || "k2".into()).unwrap().key,
-            "k2",
-            "a new click is a new request"
-        );
+        assert_eq!(state.next(10, || "k2".into()).unwrap().key, "k2", "a new click is a new request");
     }
 
     #[test]
@@ -894,11 +717,7 @@ mod tests {
         let replay = Report::Done(r#"{"id":"rt_1","value":"bad","created_ms":5,"token":null,"changeable_until_ms":null,"undone":false}"#.into());
         assert_eq!(state.on_report("k1", &replay, 2), Some(Confirmed::Created));
         assert!(!state.is_open(2));
-        assert_eq!(
-            state.chosen(),
-            Some(RatingValue::Bad),
-            "shows what the server has"
-        );
+        assert_eq!(state.chosen(), Some(RatingValue::Bad), "shows what the server has");
         assert_eq!(state.next(2, || unreachable!()), None);
     }
 
@@ -913,11 +732,7 @@ mod tests {
         assert_eq!(restored, state);
         assert_eq!(restored.scale(), RatingScale::Thumbs2);
         restored.set_scale(RatingScale::Faces3);
-        assert_eq!(
-            restored.scale(),
-            RatingScale::Thumbs2,
-            "the scale is fixed once rated"
-        );
+        assert_eq!(restored.scale(), RatingScale::Thumbs2, "the scale is fixed once rated");
         // The outbox still has the create: wait for it.
         restored.resume(|key| key == create.key);
         assert_eq!(restored.next(10, || unreachable!()), None);
@@ -942,10 +757,7 @@ mod tests {
 
         let day_old = recorded(RatingValue::Good).to_json();
         assert!(RatingState::from_json(&day_old, 1_000 + FORGET_AFTER_MS).is_some());
-        assert!(
-            RatingState::from_json(&day_old, 1_001 + FORGET_AFTER_MS).is_none(),
-            "forgotten after a day"
-        );
+        assert!(RatingState::from_json(&day_old, 1_001 + FORGET_AFTER_MS).is_none(), "forgotten after a day");
         assert!(RatingState::from_json("{", 0).is_none());
         assert!(RatingState::from_json(r#"["faces3","good"]"#, 0).is_none());
         assert!(RatingState::from_json(r#"["stars9","","","",""]"#, 0).is_none());

@@ -17,9 +17,7 @@ use crate::clock::now_ms;
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
 use crate::outbox::{self, storage_key, Courier};
-use crate::rating::{
-    check_comment, CommentError, Confirmed, RatingState, Status, KIND, MAX_COMMENT_TEXT,
-};
+use crate::rating::{check_comment, CommentError, Confirmed, RatingState, Status, KIND, MAX_COMMENT_TEXT};
 use crate::tabs::Tab;
 
 /// The start of a rating view's ids and test ids: `pl-rating` for the Rate tab, `pl-cb-rating`
@@ -51,14 +49,9 @@ fn testid(prefix: &str, scale: RatingScale, value: RatingValue) -> String {
 /// kind and reference, so neither overwrites the other.
 fn state_name(context: Option<&RatingContext>) -> String {
     match context {
-        Some(c) if c.kind != RatingContextKind::Standalone => [
-            KIND,
-            " ",
-            c.kind.as_str(),
-            " ",
-            c.ref_id.as_deref().unwrap_or_default(),
-        ]
-        .concat(),
+        Some(c) if c.kind != RatingContextKind::Standalone => {
+            [KIND, " ", c.kind.as_str(), " ", c.ref_id.as_deref().unwrap_or_default()].concat()
+        }
         _ => KIND.to_owned(),
     }
 }
@@ -98,11 +91,7 @@ struct Rating {
 impl Rating {
     /// Applies a visitor's action; when it changed something, syncs.
     fn act(self, action: impl FnOnce(&mut RatingState, i64) -> bool) {
-        if self
-            .state
-            .try_update(|s| action(s, now_ms()))
-            .unwrap_or(false)
-        {
+        if self.state.try_update(|s| action(s, now_ms())).unwrap_or(false) {
             self.sync();
         }
     }
@@ -111,15 +100,9 @@ impl Rating {
     fn sync(self) {
         let now = now_ms();
         let _ = self.now.try_set(now);
-        let Some(entry) = self.state.try_update(|s| s.next(now, new_key)) else {
-            return;
-        };
-        let json = self
-            .state
-            .try_with_untracked(|s| s.is_started().then(|| s.to_json()))
-            .flatten();
-        self.storage_key
-            .try_with_value(|key| outbox::store(key, json.as_deref()));
+        let Some(entry) = self.state.try_update(|s| s.next(now, new_key)) else { return };
+        let json = self.state.try_with_untracked(|s| s.is_started().then(|| s.to_json())).flatten();
+        self.storage_key.try_with_value(|key| outbox::store(key, json.as_deref()));
         if let Some(entry) = entry {
             self.courier.send(entry);
         }
@@ -161,16 +144,11 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
     let state = rating.state;
     courier.listen(KIND, move |key, report| {
         // Every rating prompt hears every rating report: `on_report` picks this one's keys.
-        let Some(confirmed) = state
-            .try_update(|s| s.on_report(key, &report, now_ms()))
-            .flatten()
-        else {
+        let Some(confirmed) = state.try_update(|s| s.on_report(key, &report, now_ms())).flatten() else {
             rating.sync();
             return;
         };
-        let record = state
-            .try_with_untracked(|s| s.record().map(|r| (r.value, r.id.clone())))
-            .flatten();
+        let record = state.try_with_untracked(|s| s.record().map(|r| (r.value, r.id.clone()))).flatten();
         if let Some((value, id)) = record {
             let mut detail = vec![("value", value.as_str()), ("id", id.as_str())];
             if let Some(kind) = context_kind {
@@ -196,16 +174,8 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
     // The site's scale until the visitor has rated (then the one rated on). Rebuilt only when
     // the config arrives, not on every state change, so keyboard focus stays put.
     let radios = move || {
-        let site_scale = site
-            .config
-            .with(|c| c.as_ref().map(|c| c.rating_scale).unwrap_or_default());
-        let scale = state.with_untracked(|s| {
-            if s.is_started() {
-                s.scale()
-            } else {
-                site_scale
-            }
-        });
+        let site_scale = site.config.with(|c| c.as_ref().map(|c| c.rating_scale).unwrap_or_default());
+        let scale = state.with_untracked(|s| if s.is_started() { s.scale() } else { site_scale });
         scale
             .values()
             .iter()
@@ -242,21 +212,9 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
     let status = move || {
         let (name, class, text) = match state.with(RatingState::status)? {
             Status::Failed(failure) => ("error", "pl-error", failure.message(locale)),
-            Status::Pending => (
-                "pending",
-                "pl-hint",
-                locale.text(Key::RatePending).to_owned(),
-            ),
-            Status::CommentThanks => (
-                "comment-thanks",
-                "pl-thanks",
-                locale.text(Key::RateMoreThanks).to_owned(),
-            ),
-            Status::Thanks => (
-                "thanks",
-                "pl-thanks",
-                locale.text(Key::RateThanks).to_owned(),
-            ),
+            Status::Pending => ("pending", "pl-hint", locale.text(Key::RatePending).to_owned()),
+            Status::CommentThanks => ("comment-thanks", "pl-thanks", locale.text(Key::RateMoreThanks).to_owned()),
+            Status::Thanks => ("thanks", "pl-thanks", locale.text(Key::RateThanks).to_owned()),
             Status::Undone => ("undone", "pl-hint", locale.text(Key::RateUndone).to_owned()),
         };
         Some(view! { <p class=class data-testid=id(name)>{text}</p> })
@@ -266,14 +224,8 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
     let draft = RwSignal::new(String::new());
     let counter = move || {
         draft.with(|d| match check_comment(d) {
-            Err(CommentError::TooLong) => {
-                locale.format(Key::RateTooLong, &[("max", MAX_COMMENT_TEXT)])
-            }
-            _ => locale.count(
-                Key::RateCount,
-                d.chars().count() as u64,
-                &[("max", MAX_COMMENT_TEXT)],
-            ),
+            Err(CommentError::TooLong) => locale.format(Key::RateTooLong, &[("max", MAX_COMMENT_TEXT)]),
+            _ => locale.count(Key::RateCount, d.chars().count() as u64, &[("max", MAX_COMMENT_TEXT)]),
         })
     };
     let send_comment = move |_| {

@@ -52,13 +52,7 @@ fn count(locale: Locale, key: Key, n: i64) -> String {
 /// The header's line before availability is known (or when it can't be fetched): the site's
 /// posted promise.
 pub fn wait_line(locale: Locale, chat_first_reply_secs: u32) -> String {
-    locale.format(
-        Key::WaitTypical,
-        &[(
-            "wait",
-            &WaitWording::from_secs(chat_first_reply_secs).text(locale),
-        )],
-    )
+    locale.format(Key::WaitTypical, &[("wait", &WaitWording::from_secs(chat_first_reply_secs).text(locale))])
 }
 
 /// "in 14 hours": from `now_ms` to `at_ms`, rounded to the nearest unit (minutes under an
@@ -107,12 +101,8 @@ pub enum Line {
     Posted(WaitWording),
     Open(WaitWording),
     Busy(WaitWording),
-    Closed {
-        back_ms: Option<i64>,
-    },
-    NobodyOnline {
-        reply_by_ms: i64,
-    },
+    Closed { back_ms: Option<i64> },
+    NobodyOnline { reply_by_ms: i64 },
 }
 
 impl Line {
@@ -121,13 +111,9 @@ impl Line {
         match a.state {
             AvailabilityState::Open => Line::Open(wait),
             AvailabilityState::Busy => Line::Busy(wait),
-            AvailabilityState::NobodyOnline => Line::NobodyOnline {
-                reply_by_ms: a.message.reply_by_ms,
-            },
+            AvailabilityState::NobodyOnline => Line::NobodyOnline { reply_by_ms: a.message.reply_by_ms },
             // A state this version doesn't know is never shown as open.
-            AvailabilityState::Closed | AvailabilityState::Unknown => Line::Closed {
-                back_ms: a.next_open_ms,
-            },
+            AvailabilityState::Closed | AvailabilityState::Unknown => Line::Closed { back_ms: a.next_open_ms },
         }
     }
 
@@ -153,19 +139,12 @@ impl Line {
         match self {
             Line::Posted(w) | Line::Open(w) => wait(Key::WaitTypical, w),
             Line::Busy(w) => wait(Key::WaitBusy, w),
-            Line::Closed {
-                back_ms: Some(back),
-            } => locale.format(
+            Line::Closed { back_ms: Some(back) } => locale.format(
                 Key::WaitClosedBack,
-                &[
-                    ("when", &when(back)),
-                    ("in", &relative(locale, now_ms, back)),
-                ],
+                &[("when", &when(back)), ("in", &relative(locale, now_ms, back))],
             ),
             Line::Closed { back_ms: None } => locale.text(Key::WaitClosed).to_owned(),
-            Line::NobodyOnline { reply_by_ms } => {
-                locale.format(Key::WaitNobody, &[("when", &when(reply_by_ms))])
-            }
+            Line::NobodyOnline { reply_by_ms } => locale.format(Key::WaitNobody, &[("when", &when(reply_by_ms))]),
         }
     }
 }
@@ -209,9 +188,7 @@ impl LateWatch {
 
 #[cfg(test)]
 mod tests {
-    use porchlight_protocol::{
-        CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation,
-    };
+    use porchlight_protocol::{CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation};
 
     use super::*;
     use WaitWording::*;
@@ -222,17 +199,9 @@ mod tests {
         Availability {
             state,
             now_ms: NOW,
-            chat: ChatExpectation {
-                expected_wait_secs: wait_secs,
-                posted_secs: 240,
-                basis: EstimateBasis::Posted,
-            },
-            callback: CallbackExpectation {
-                due_ms: NOW + 2 * HOUR_MS,
-            },
-            message: MessageExpectation {
-                reply_by_ms: NOW + 10 * HOUR_MS,
-            },
+            chat: ChatExpectation { expected_wait_secs: wait_secs, posted_secs: 240, basis: EstimateBasis::Posted },
+            callback: CallbackExpectation { due_ms: NOW + 2 * HOUR_MS },
+            message: MessageExpectation { reply_by_ms: NOW + 10 * HOUR_MS },
             next_open_ms: Some(NOW + 14 * HOUR_MS),
             closes_ms: None,
         }
@@ -260,58 +229,34 @@ mod tests {
 
     #[test]
     fn posted_line() {
-        assert_eq!(
-            wait_line(Locale::en(), 300),
-            "Typically replies in about 5 minutes"
-        );
-        assert_eq!(
-            wait_line(Locale::en(), 45),
-            "Typically replies in about a minute"
-        );
-        assert_eq!(
-            wait_line(Locale::en(), 3 * 3600),
-            "Typically replies in about 3 hours"
-        );
+        assert_eq!(wait_line(Locale::en(), 300), "Typically replies in about 5 minutes");
+        assert_eq!(wait_line(Locale::en(), 45), "Typically replies in about a minute");
+        assert_eq!(wait_line(Locale::en(), 3 * 3600), "Typically replies in about 3 hours");
     }
 
     #[test]
     fn each_state_has_its_sentence() {
         use AvailabilityState::*;
         assert_eq!(sentence(Open, 240), "Typically replies in about 4 minutes");
-        assert_eq!(
-            sentence(Busy, 1500),
-            "Busy right now: about 25 minutes. Prefer a callback?"
-        );
+        assert_eq!(sentence(Busy, 1500), "Busy right now: about 25 minutes. Prefer a callback?");
         assert_eq!(
             sentence(Closed, 240),
             "We're closed. Back <14h> (in 14 hours, your time). Leave a message or book a callback."
         );
-        assert_eq!(
-            sentence(NobodyOnline, 240),
-            "Nobody is online right now. We'll reply by <10h>."
-        );
+        assert_eq!(sentence(NobodyOnline, 240), "Nobody is online right now. We'll reply by <10h>.");
         // A newer server's state is never shown as open.
         assert_eq!(Line::of(&availability(Unknown, 60)).state(), "closed");
         let mut never = availability(Closed, 60);
         never.next_open_ms = None;
-        assert_eq!(
-            Line::of(&never).text(Locale::en(), NOW, fake_when),
-            "We're closed. Leave a message or book a callback."
-        );
+        assert_eq!(Line::of(&never).text(Locale::en(), NOW, fake_when), "We're closed. Leave a message or book a callback.");
     }
 
     #[test]
     fn states_and_offers() {
         use AvailabilityState::*;
         let line = |s| Line::of(&availability(s, 60));
-        assert_eq!(
-            [Open, Busy, Closed, NobodyOnline].map(|s| line(s).state()),
-            ["open", "busy", "closed", "nobody_online"]
-        );
-        assert_eq!(
-            [Open, Busy, Closed, NobodyOnline].map(|s| line(s).offers_callback()),
-            [false, true, true, false]
-        );
+        assert_eq!([Open, Busy, Closed, NobodyOnline].map(|s| line(s).state()), ["open", "busy", "closed", "nobody_online"]);
+        assert_eq!([Open, Busy, Closed, NobodyOnline].map(|s| line(s).offers_callback()), [false, true, true, false]);
     }
 
     #[test]
@@ -332,37 +277,16 @@ mod tests {
     fn days_are_the_visitors_days() {
         // 08:00 UTC. At UTC+2 it's 10:00: 21:00 UTC is 23:00 today; 22:30 UTC is tomorrow.
         assert_eq!(Day::of(NOW, 120, NOW + 13 * HOUR_MS, 120), Day::Today);
-        assert_eq!(
-            Day::of(NOW, 120, NOW + 14 * HOUR_MS + 30 * MINUTE_MS, 120),
-            Day::ThisWeek
-        );
+        assert_eq!(Day::of(NOW, 120, NOW + 14 * HOUR_MS + 30 * MINUTE_MS, 120), Day::ThisWeek);
         // Across the date line: at UTC+13 it's already 21:00, so 4 hours on is tomorrow…
-        assert_eq!(
-            Day::of(NOW, 13 * 60, NOW + 4 * HOUR_MS, 13 * 60),
-            Day::ThisWeek
-        );
+        assert_eq!(Day::of(NOW, 13 * 60, NOW + 4 * HOUR_MS, 13 * 60), Day::ThisWeek);
         // …and at UTC-11 (Pago Pago) it's 21:00 the day before: 4 hours on is still today.
-        assert_eq!(
-            Day::of(NOW, -11 * 60, NOW + 2 * HOUR_MS, -11 * 60),
-            Day::Today
-        );
+        assert_eq!(Day::of(NOW, -11 * 60, NOW + 2 * HOUR_MS, -11 * 60), Day::Today);
         // Half- and quarter-hour zones: +05:45 (Kathmandu) 13:45; -03:30 (St. John's) 04:30.
-        assert_eq!(
-            Day::of(NOW, 345, NOW + 10 * HOUR_MS + 14 * MINUTE_MS, 345),
-            Day::Today
-        );
-        assert_eq!(
-            Day::of(NOW, 345, NOW + 10 * HOUR_MS + 15 * MINUTE_MS, 345),
-            Day::ThisWeek
-        );
-        assert_eq!(
-            Day::of(NOW, -210, NOW - 4 * HOUR_MS - 30 * MINUTE_MS, -210),
-            Day::Today
-        );
-        assert_eq!(
-            Day::of(NOW, -210, NOW - 4 * HOUR_MS - 31 * MINUTE_MS, -210),
-            Day::Other
-        );
+        assert_eq!(Day::of(NOW, 345, NOW + 10 * HOUR_MS + 14 * MINUTE_MS, 345), Day::Today);
+        assert_eq!(Day::of(NOW, 345, NOW + 10 * HOUR_MS + 15 * MINUTE_MS, 345), Day::ThisWeek);
+        assert_eq!(Day::of(NOW, -210, NOW - 4 * HOUR_MS - 30 * MINUTE_MS, -210), Day::Today);
+        assert_eq!(Day::of(NOW, -210, NOW - 4 * HOUR_MS - 31 * MINUTE_MS, -210), Day::Other);
         // A week on needs the date.
         assert_eq!(Day::of(NOW, 0, NOW + 6 * DAY_MS, 0), Day::ThisWeek);
         assert_eq!(Day::of(NOW, 0, NOW + 7 * DAY_MS, 0), Day::Other);
@@ -372,32 +296,13 @@ mod tests {
     fn dst_changes_move_midnight() {
         // Riga, Sun 2026-03-29: 03:00 EET (+2) becomes 04:00 EEST (+3) at 01:00 UTC.
         let sat_22_utc = 1_774_735_200_000; // Sat 28 Mar 22:00 UTC = Sun 00:00 EET
-        assert_eq!(
-            Day::of(sat_22_utc - MINUTE_MS, 120, sat_22_utc, 120),
-            Day::ThisWeek
-        );
+        assert_eq!(Day::of(sat_22_utc - MINUTE_MS, 120, sat_22_utc, 120), Day::ThisWeek);
         // Sun 23:30 EEST (20:30 UTC) is still Sunday, though only 22.5 hours after midnight.
-        assert_eq!(
-            Day::of(
-                sat_22_utc,
-                120,
-                sat_22_utc + 22 * HOUR_MS + 30 * MINUTE_MS,
-                180
-            ),
-            Day::Today
-        );
+        assert_eq!(Day::of(sat_22_utc, 120, sat_22_utc + 22 * HOUR_MS + 30 * MINUTE_MS, 180), Day::Today);
         // Autumn back: Sun 2026-10-25 04:00 EEST → 03:00 EET. Sat 21:00 UTC = Sun 00:00 EEST;
         // Sun 23:30 EET is 21:30 UTC, 24.5 hours later, and still Sunday.
         let sun_midnight = 1_792_875_600_000; // 2026-10-24 21:00 UTC
-        assert_eq!(
-            Day::of(
-                sun_midnight,
-                180,
-                sun_midnight + 24 * HOUR_MS + 30 * MINUTE_MS,
-                120
-            ),
-            Day::Today
-        );
+        assert_eq!(Day::of(sun_midnight, 180, sun_midnight + 24 * HOUR_MS + 30 * MINUTE_MS, 120), Day::Today);
     }
 
     #[test]
@@ -416,14 +321,7 @@ mod tests {
         // Nobody online: the promise shown was the message reply time.
         let away = availability(AvailabilityState::NobodyOnline, 240);
         assert_eq!(reply_due_ms(Some(&away), 300, NOW), NOW + 10 * HOUR_MS);
-        assert_eq!(
-            reply_due_ms(
-                Some(&availability(AvailabilityState::Closed, 240)),
-                300,
-                NOW
-            ),
-            NOW + 10 * HOUR_MS
-        );
+        assert_eq!(reply_due_ms(Some(&availability(AvailabilityState::Closed, 240)), 300, NOW), NOW + 10 * HOUR_MS);
         // Not known yet: the posted promise.
         assert_eq!(reply_due_ms(None, 300, NOW), NOW + 300_000);
     }

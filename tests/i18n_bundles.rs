@@ -13,9 +13,7 @@ use serde_json::Value;
 const LANGUAGES: &[&str] = &["en", "lv", "th", "it", "eo", "el", "ar"];
 
 fn bundle(tag: &str) -> serde_json::Map<String, Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/i18n")
-        .join(format!("{tag}.json"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n").join(format!("{tag}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     match serde_json::from_str(&text) {
         Ok(Value::Object(map)) => map,
@@ -27,9 +25,7 @@ fn placeholders(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = text;
     while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
+        let Some(len) = rest[start..].find('}') else { break };
         out.insert(rest[start + 1..start + len].to_owned());
         rest = &rest[start + len..];
     }
@@ -64,17 +60,11 @@ fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_englis
         let rules = PluralRules::of(tag);
         let needed: BTreeSet<&str> = rules.categories().iter().map(|c| c.name()).collect();
         for (name, value) in bundle(tag) {
-            let Some(en) = english.get(&name) else {
-                continue;
-            };
+            let Some(en) = english.get(&name) else { continue };
             match (en, &value) {
                 (Value::String(en), Value::String(text)) => {
                     if placeholders(en) != placeholders(text) {
-                        problems.push(format!(
-                            "{tag}.{name}: placeholders {:?}, English has {:?}",
-                            placeholders(text),
-                            placeholders(en)
-                        ));
+                        problems.push(format!("{tag}.{name}: placeholders {:?}, English has {:?}", placeholders(text), placeholders(en)));
                     }
                     if text.trim().is_empty() {
                         problems.push(format!("{tag}.{name}: empty"));
@@ -83,9 +73,7 @@ fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_englis
                 (Value::Object(en_forms), Value::Object(forms)) => {
                     let have: BTreeSet<&str> = forms.keys().map(String::as_str).collect();
                     if have != needed {
-                        problems.push(format!(
-                            "{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"
-                        ));
+                        problems.push(format!("{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"));
                     }
                     let en_other = en_forms.get("other").and_then(Value::as_str).unwrap_or("");
                     let mut expected = placeholders(en_other);
@@ -103,9 +91,7 @@ fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_englis
                         }
                     }
                 }
-                _ => problems.push(format!(
-                    "{tag}.{name}: a string in one bundle and counted in the other"
-                )),
+                _ => problems.push(format!("{tag}.{name}: a string in one bundle and counted in the other")),
             }
         }
     }
@@ -124,20 +110,14 @@ fn every_key_is_used() {
             code.push_str(&std::fs::read_to_string(&path).unwrap());
         }
     }
-    let unused: Vec<&str> = Key::ALL
-        .iter()
-        .map(|k| k.name())
-        .filter(|name| !code.contains(&format!("Key::{name}")))
-        .collect();
+    let unused: Vec<&str> = Key::ALL.iter().map(|k| k.name()).filter(|name| !code.contains(&format!("Key::{name}"))).collect();
     assert!(unused.is_empty(), "keys no code uses: {unused:?}");
 }
 
 #[test]
 fn every_bundle_parses_into_a_complete_catalog() {
     for tag in LANGUAGES {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("src/i18n")
-            .join(format!("{tag}.json"));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n").join(format!("{tag}.json"));
         let catalog = Catalog::from_json(tag, &std::fs::read_to_string(path).unwrap()).unwrap();
         for key in Key::ALL {
             assert!(catalog.entry(*key).is_some(), "{tag}: {}", key.name());
@@ -149,9 +129,7 @@ fn every_bundle_parses_into_a_complete_catalog() {
 #[test]
 fn counts_pick_the_languages_plural_form() {
     let load = |tag: &str| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("src/i18n")
-            .join(format!("{tag}.json"));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n").join(format!("{tag}.json"));
         Locale::new(Catalog::from_json(tag, &std::fs::read_to_string(path).unwrap()).unwrap())
     };
     let en = load("en");
@@ -165,10 +143,7 @@ fn counts_pick_the_languages_plural_form() {
             let form = rules.select(n);
             let text = locale.count(Key::InDays, n, &[]);
             if form == Plural::Other {
-                assert!(
-                    text.contains(&n.to_string()),
-                    "{tag} InDays({n}) = {text:?} hides the number"
-                );
+                assert!(text.contains(&n.to_string()), "{tag} InDays({n}) = {text:?} hides the number");
             }
         }
     }

@@ -64,20 +64,12 @@ pub fn run() -> Result {
     .build(&root)?;
 
     // 3. The loader, minified (the source stays readable and commented).
-    minify_js(
-        &root,
-        &root.join("loader/porchlight.js"),
-        &dist.join("porchlight.js"),
-        false,
-    )?;
+    minify_js(&root, &root.join("loader/porchlight.js"), &dist.join("porchlight.js"), false)?;
 
     // 4. Precompressed copies and the size report, with budgets that fail the build. The server
     // inlines one language's strings into frame.html: the payload counts the heaviest one.
     let strings = language_bundles(&root, &dist.join("strings"))?;
-    let heaviest = strings
-        .iter()
-        .max_by_key(|f| size::sizes(f).map(|s| s.brotli).unwrap_or(0))
-        .cloned();
+    let heaviest = strings.iter().max_by_key(|f| size::sizes(f).map(|s| s.brotli).unwrap_or(0)).cloned();
     let mut frame_files = frame_files;
     frame_files.extend(heaviest);
     let loader = vec![dist.join("porchlight.js")];
@@ -87,11 +79,7 @@ pub fn run() -> Result {
     size::report(
         &dist,
         &[
-            Budget {
-                name: "loader (porchlight.js)",
-                files: loader,
-                max_brotli: 2 * 1024,
-            },
+            Budget { name: "loader (porchlight.js)", files: loader, max_brotli: 2 * 1024 },
             Budget {
                 name: "frame payload (html+js+wasm+css)",
                 files: frame_files,
@@ -104,17 +92,9 @@ pub fn run() -> Result {
             },
             // All languages together, for comparison: what compiling them into the WASM would
             // cost (each frame gets one, counted above).
-            Budget {
-                name: "strings, all languages",
-                files: strings,
-                max_brotli: 20 * 1024,
-            },
+            Budget { name: "strings, all languages", files: strings, max_brotli: 20 * 1024 },
             // Operators load it once per shift: a generous ceiling, not a target.
-            Budget {
-                name: "console payload (html+js+wasm+css)",
-                files: console_files,
-                max_brotli: 400 * 1024,
-            },
+            Budget { name: "console payload (html+js+wasm+css)", files: console_files, max_brotli: 400 * 1024 },
         ],
     )
 }
@@ -143,16 +123,7 @@ impl WasmApp<'_> {
 
         // A cdylib with LTO (crate-type stays rlib in Cargo.toml: see there why).
         sh(cargo().args([
-            "rustc",
-            "-p",
-            self.package,
-            "--profile",
-            PROFILE,
-            "--target",
-            WASM_TARGET,
-            "--lib",
-            "--crate-type",
-            "cdylib",
+            "rustc", "-p", self.package, "--profile", PROFILE, "--target", WASM_TARGET, "--lib", "--crate-type", "cdylib",
         ]))?;
         let raw_wasm = root.join(format!("target/{WASM_TARGET}/{PROFILE}/{lib}.wasm"));
 
@@ -166,32 +137,23 @@ impl WasmApp<'_> {
         // Size optimisation with binaryen from npm (Debian's binaryen 108 emits WASM that
         // Chromium rejects at run time).
         let opt_wasm = bindgen_dir.join("opt.wasm");
-        sh(
-            Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
-                .arg("-Oz")
-                .args(WASM_FEATURES)
-                .args([
-                    "--strip-debug",
-                    "--strip-producers",
-                    "--strip-target-features",
-                ])
-                .arg(bindgen_dir.join(format!("{lib}_bg.wasm")))
-                .arg("-o")
-                .arg(&opt_wasm),
-        )?;
+        sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
+            .arg(bindgen_dir.join(format!("{lib}_bg.wasm")))
+            .arg("-o")
+            .arg(&opt_wasm))?;
 
         // Fingerprint: the wasm first, then the glue that names it, then the CSS.
         let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised wasm"))?;
         let wasm_name = fingerprinted(lib, "wasm", &wasm_bytes);
         write(&self.out_dir.join(&wasm_name), &wasm_bytes)?;
 
-        let glue =
-            fs::read_to_string(bindgen_dir.join(format!("{lib}.js"))).map_err(io("read glue"))?;
+        let glue = fs::read_to_string(bindgen_dir.join(format!("{lib}.js"))).map_err(io("read glue"))?;
         // The glue exports its init; calling it here saves the document an inline bootstrap
         // script (which its CSP forbids) and a request.
-        let glue = format!(
-            "{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n"
-        );
+        let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
         // Minified: wasm-bindgen's glue is readable JS, half of it whitespace and comments.
         let full_glue = bindgen_dir.join("glue.full.js");
         let min_glue = bindgen_dir.join("glue.min.js");
@@ -202,10 +164,7 @@ impl WasmApp<'_> {
         write(&self.out_dir.join(&glue_name), glue.as_bytes())?;
 
         let css = minify_css(&fs::read_to_string(root.join(self.css)).map_err(io(self.css))?);
-        let css_stem = Path::new(self.css)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("style");
+        let css_stem = Path::new(self.css).file_stem().and_then(|s| s.to_str()).unwrap_or("style");
         let css_name = fingerprinted(css_stem, "css", css.as_bytes());
         write(&self.out_dir.join(&css_name), css.as_bytes())?;
 
@@ -214,11 +173,7 @@ impl WasmApp<'_> {
         let prefix = self.url_prefix;
         let template = fs::read_to_string(root.join(self.index)).map_err(io(self.index))?;
         let css_href = format!("href=\"style/{css_stem}.css\"");
-        let mut html = replace_once(
-            &template,
-            &css_href,
-            &format!("href=\"{prefix}/{css_name}\""),
-        )?;
+        let mut html = replace_once(&template, &css_href, &format!("href=\"{prefix}/{css_name}\""))?;
         html = replace_once(
             &html,
             &format!("<script type=\"module\" src=\"{lib}.js\"></script>"),
@@ -227,12 +182,7 @@ impl WasmApp<'_> {
             ),
         )?;
         write(&self.html, html.as_bytes())?;
-        Ok(vec![
-            self.html.clone(),
-            self.out_dir.join(&glue_name),
-            self.out_dir.join(&wasm_name),
-            self.out_dir.join(&css_name),
-        ])
+        Ok(vec![self.html.clone(), self.out_dir.join(&glue_name), self.out_dir.join(&wasm_name), self.out_dir.join(&css_name)])
     }
 }
 
@@ -240,22 +190,11 @@ impl WasmApp<'_> {
 /// loader, which must not leak names: it is one IIFE).
 fn minify_js(root: &Path, input: &Path, output: &Path, module: bool) -> Result {
     let mut terser = Command::new("node");
-    terser
-        .arg(root.join("xtask/node/node_modules/terser/bin/terser"))
-        .arg(input);
+    terser.arg(root.join("xtask/node/node_modules/terser/bin/terser")).arg(input);
     if module {
         terser.arg("--module");
     }
-    terser.args([
-        "--compress",
-        "passes=3,unsafe_arrows=true,unsafe=true",
-        "--mangle",
-        "--comments",
-        "false",
-        "--ecma",
-        "2020",
-        "-o",
-    ]);
+    terser.args(["--compress", "passes=3,unsafe_arrows=true,unsafe=true", "--mangle", "--comments", "false", "--ecma", "2020", "-o"]);
     sh(terser.arg(output))
 }
 
@@ -265,9 +204,7 @@ fn fingerprinted(stem: &str, ext: &str, bytes: &[u8]) -> String {
 
 /// FNV-1a 64: enough to tell releases apart, no dependency needed.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Drops comments and indentation. Safe for our stylesheet, which has no strings whose
@@ -277,24 +214,16 @@ fn minify_css(css: &str) -> String {
     let mut rest = css;
     while let Some(start) = rest.find("/*") {
         out.push_str(&rest[..start]);
-        rest = rest[start + 2..]
-            .find("*/")
-            .map_or("", |end| &rest[start + 2 + end + 2..]);
+        rest = rest[start + 2..].find("*/").map_or("", |end| &rest[start + 2 + end + 2..]);
     }
     out.push_str(rest);
-    out.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
 }
 
 fn replace_once(haystack: &str, needle: &str, with: &str) -> Result<String> {
     match haystack.matches(needle).count() {
         1 => Ok(haystack.replacen(needle, with, 1)),
-        n => Err(format!(
-            "index.html must contain `{needle}` exactly once (found {n})"
-        )),
+        n => Err(format!("index.html must contain `{needle}` exactly once (found {n})")),
     }
 }
 
@@ -318,14 +247,8 @@ mod tests {
 
     #[test]
     fn fingerprints_change_with_content() {
-        assert_ne!(
-            fingerprinted("a", "js", b"1"),
-            fingerprinted("a", "js", b"2")
-        );
-        assert_eq!(
-            fingerprinted("a", "js", b"1"),
-            fingerprinted("a", "js", b"1")
-        );
+        assert_ne!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"2"));
+        assert_eq!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"1"));
     }
 }
 
@@ -333,16 +256,9 @@ mod tests {
 fn language_bundles(root: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(out).map_err(io("create strings folder"))?;
     let mut files = Vec::new();
-    let mut entries: Vec<_> = fs::read_dir(root.join("src/i18n"))
-        .map_err(io("list src/i18n"))?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<_> = fs::read_dir(root.join("src/i18n")).map_err(io("list src/i18n"))?.flatten().map(|e| e.path()).collect();
     entries.sort();
-    for path in entries
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-    {
+    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
         let text = fs::read_to_string(&path).map_err(io("read a language bundle"))?;
         let target = out.join(path.file_name().unwrap_or_default());
         fs::write(&target, minify_json(&text)).map_err(io("write a minified bundle"))?;

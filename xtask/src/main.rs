@@ -40,19 +40,13 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask is inside the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
 /// Runs a command from the workspace root, echoing it, failing on a non-zero exit.
 pub fn sh(cmd: &mut Command) -> Result {
     eprintln!("$ {}", describe(cmd));
-    let status = cmd
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
     if status.success() {
         Ok(())
     } else {
@@ -77,10 +71,7 @@ fn run_server(extra: &[String]) -> Result {
     sh(cargo().args(["build", "-p", "porchlight-server"]))?;
     let bin = root().join("target/debug/porchlight");
     let mut cmd = Command::new(bin);
-    cmd.arg("serve")
-        .arg("--assets")
-        .arg(root().join("target/dist"))
-        .args(extra);
+    cmd.arg("serve").arg("--assets").arg(root().join("target/dist")).args(extra);
     // Hand the terminal to the server; Ctrl-C stops it gracefully.
     sh(&mut cmd)
 }

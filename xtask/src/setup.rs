@@ -21,18 +21,13 @@ pub fn run() -> Result {
 /// What building the widget needs: the wasm target, wasm-bindgen-cli matching Cargo.lock,
 /// and the npm build tools (binaryen's wasm-opt, terser).
 pub fn run_for_build() -> Result {
-    let installed =
-        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     let wanted = wasm_bindgen_version()?;
     let have = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
-    let runner =
-        output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
+    let runner = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
     if !have.contains(&wanted) || !runner.contains(&wanted) {
         // Without --locked: with it, a dependency version is missing from the registry.
         sh(cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
@@ -42,8 +37,7 @@ pub fn run_for_build() -> Result {
 
 /// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
 pub fn wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -66,15 +60,11 @@ fn npm_ci(dir: &str) -> Result {
     if fresh {
         return Ok(());
     }
-    sh(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir_path))
+    sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix"]).arg(&dir_path))
 }
 
 fn apt_install(packages: &[&str]) -> Result {
-    let root_user = output(Command::new("id").arg("-u"))
-        .map(|s| s.trim() == "0")
-        .unwrap_or(false);
+    let root_user = output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false);
     let mut prefix: Vec<&str> = Vec::new();
     if !root_user {
         prefix.push("sudo");
@@ -89,10 +79,7 @@ fn apt_install(packages: &[&str]) -> Result {
     if !root_user {
         install.arg("apt-get");
     }
-    install
-        .args(["install", "-y", "-qq"])
-        .args(packages)
-        .env("DEBIAN_FRONTEND", "noninteractive");
+    install.args(["install", "-y", "-qq"]).args(packages).env("DEBIAN_FRONTEND", "noninteractive");
     sh(&mut install)
 }
 
@@ -102,7 +89,5 @@ fn has(path: &str) -> bool {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }

@@ -36,31 +36,20 @@ fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
 
 fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
-        .expect("in-memory brotli cannot fail");
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("in-memory brotli cannot fail");
     out
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder
-        .write_all(bytes)
-        .expect("in-memory gzip cannot fail");
+    encoder.write_all(bytes).expect("in-memory gzip cannot fail");
     encoder.finish().expect("in-memory gzip cannot fail")
 }
 
 pub fn sizes(file: &Path) -> Result<Sizes> {
     let bytes = fs::read(file).map_err(io("read for size"))?;
-    Ok(Sizes {
-        raw: bytes.len(),
-        gzip: gzip(&bytes).len(),
-        brotli: brotli(&bytes).len(),
-    })
+    Ok(Sizes { raw: bytes.len(), gzip: gzip(&bytes).len(), brotli: brotli(&bytes).len() })
 }
 
 /// Prints raw / gzip / brotli per file and per budget, writes `size-report.json`, and fails
@@ -70,26 +59,12 @@ pub fn report(dist: &Path, budgets: &[Budget]) -> Result {
     let mut over = Vec::new();
     println!("\nSize report (bytes)            raw      gzip    brotli");
     for (i, budget) in budgets.iter().enumerate() {
-        let mut total = Sizes {
-            raw: 0,
-            gzip: 0,
-            brotli: 0,
-        };
+        let mut total = Sizes { raw: 0, gzip: 0, brotli: 0 };
         let mut files_json = Vec::new();
         for file in &budget.files {
             let s = sizes(file)?;
-            let name = file
-                .strip_prefix(dist)
-                .unwrap_or(file)
-                .display()
-                .to_string();
-            println!(
-                "  {:<28} {:>8} {:>9} {:>9}",
-                short(&name),
-                s.raw,
-                s.gzip,
-                s.brotli
-            );
+            let name = file.strip_prefix(dist).unwrap_or(file).display().to_string();
+            println!("  {:<28} {:>8} {:>9} {:>9}", short(&name), s.raw, s.gzip, s.brotli);
             files_json.push(format!(
                 "      {{\"file\": \"{name}\", \"raw\": {}, \"gzip\": {}, \"brotli\": {}}}",
                 s.raw, s.gzip, s.brotli
@@ -98,20 +73,13 @@ pub fn report(dist: &Path, budgets: &[Budget]) -> Result {
             total.gzip += s.gzip;
             total.brotli += s.brotli;
         }
-        let verdict = if total.brotli <= budget.max_brotli {
-            "ok"
-        } else {
-            "OVER BUDGET"
-        };
+        let verdict = if total.brotli <= budget.max_brotli { "ok" } else { "OVER BUDGET" };
         println!(
             "  = {:<26} {:>8} {:>9} {:>9}  (budget {} brotli: {verdict})",
             budget.name, total.raw, total.gzip, total.brotli, budget.max_brotli
         );
         if total.brotli > budget.max_brotli {
-            over.push(format!(
-                "{}: {} bytes brotli > {}",
-                budget.name, total.brotli, budget.max_brotli
-            ));
+            over.push(format!("{}: {} bytes brotli > {}", budget.name, total.brotli, budget.max_brotli));
         }
         json.push_str(&format!(
             "  \"{}\": {{\n    \"raw\": {}, \"gzip\": {}, \"brotli\": {}, \"budget_brotli\": {},\n    \"files\": [\n{}\n    ]\n  }}{}\n",

@@ -17,35 +17,20 @@ pub fn run() -> Result {
     setup::run()?;
     build::run()?;
     let mut tally = Tally::default();
-    let chromedriver =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
 
     let steps: Vec<(&str, Command)> = vec![
-        (
-            "native (protocol, widget logic, server API on SQLite, xtask)",
-            {
-                let mut c = cargo();
-                c.args(["test", "--workspace"]);
-                c
-            },
-        ),
+        ("native (protocol, widget logic, server API on SQLite, xtask)", {
+            let mut c = cargo();
+            c.args(["test", "--workspace"]);
+            c
+        }),
         ("wasm-bindgen-test in headless Chromium", {
             let mut c = cargo();
-            c.args([
-                "test",
-                "-p",
-                "porchlight-widget",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--test",
-                "web",
-            ])
-            .env(
-                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-                "wasm-bindgen-test-runner",
-            )
-            .env("CHROMEDRIVER", &chromedriver)
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+            c.args(["test", "-p", "porchlight-widget", "--target", "wasm32-unknown-unknown", "--test", "web"])
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+                .env("CHROMEDRIVER", &chromedriver)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
             c
         }),
     ];
@@ -60,9 +45,7 @@ pub fn run() -> Result {
         let (ok, passed, failed) = stream_and_count(&mut cmd)?;
         tally.passed += passed;
         tally.failed += failed;
-        tally
-            .layers
-            .push(format!("{name}: {passed} passed, {failed} failed"));
+        tally.layers.push(format!("{name}: {passed} passed, {failed} failed"));
         if !ok {
             failures.push(name.to_owned());
         }
@@ -89,10 +72,7 @@ pub fn run() -> Result {
                 .env("PORCHLIGHT_ASSETS", build::dist());
             c
         };
-        let file_name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         eprintln!("$ {}", describe(&node(&file)));
         let (mut ok, mut passed, mut failed) = stream_and_count(&mut node(&file))?;
         if !ok {
@@ -110,14 +90,9 @@ pub fn run() -> Result {
     }
     tally.passed += e2e_passed;
     tally.failed += e2e_failed;
-    tally
-        .layers
-        .push(format!("{name}: {e2e_passed} passed, {e2e_failed} failed"));
+    tally.layers.push(format!("{name}: {e2e_passed} passed, {e2e_failed} failed"));
     if !flaky.is_empty() {
-        tally.layers.push(format!(
-            "FLAKY (failed once, passed on the rerun): {}",
-            flaky.join(", ")
-        ));
+        tally.layers.push(format!("FLAKY (failed once, passed on the rerun): {}", flaky.join(", ")));
     }
 
     println!("\nTest layers:");
@@ -157,21 +132,13 @@ fn stream_and_count(cmd: &mut Command) -> Result<(bool, u64, u64)> {
 fn counts_in(line: &str) -> (u64, u64) {
     let number_before = |word: &str| -> u64 {
         line.split(';')
-            .find_map(|part| {
-                part.trim()
-                    .strip_suffix(word)
-                    .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
-            })
+            .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
             .unwrap_or(0)
     };
     if line.starts_with("test result:") {
         return (number_before(" passed"), number_before(" failed"));
     }
-    let node = |prefix: &str| {
-        line.strip_prefix(prefix)
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0)
-    };
+    let node = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
     (node("ℹ pass "), node("ℹ fail "))
 }
 
@@ -181,16 +148,8 @@ mod tests {
 
     #[test]
     fn reads_cargo_and_node_summaries() {
-        assert_eq!(
-            counts_in(
-                "test result: ok. 14 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"
-            ),
-            (14, 0)
-        );
-        assert_eq!(
-            counts_in("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
-            (3, 2)
-        );
+        assert_eq!(counts_in("test result: ok. 14 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"), (14, 0));
+        assert_eq!(counts_in("test result: FAILED. 3 passed; 2 failed; 0 ignored"), (3, 2));
         assert_eq!(counts_in("ℹ pass 12"), (12, 0));
         assert_eq!(counts_in("ℹ fail 1"), (0, 1));
         assert_eq!(counts_in("random line 5 passed"), (0, 0));

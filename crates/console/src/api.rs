@@ -6,8 +6,8 @@
 
 use porchlight_protocol::{
     CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation,
-    ConsolePresenceUpdate, ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin,
-    OperatorMe, Presence, PresenceStatus, RatingSummary,
+    ConsolePresenceUpdate, ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence,
+    PresenceStatus, RatingSummary,
 };
 use serde::de::DeserializeOwned;
 
@@ -34,10 +34,7 @@ impl Failure {
             Failure::Offline => locale.text(Key::ErrOffline).into(),
             Failure::Unauthorized => locale.text(Key::ErrSession).into(),
             Failure::Status(429) => locale.text(Key::ErrTooMany).into(),
-            Failure::Status(status) => locale.format(
-                Key::ErrStatus,
-                &[("status", &locale.number(u64::from(*status)))],
-            ),
+            Failure::Status(status) => locale.format(Key::ErrStatus, &[("status", &locale.number(u64::from(*status)))]),
             Failure::Unexpected => locale.text(Key::ErrUnexpected).into(),
         }
     }
@@ -73,12 +70,7 @@ pub async fn me() -> Result<OperatorMe, Failure> {
 }
 
 pub async fn login(email: String, password: String) -> Result<OperatorMe, Failure> {
-    json(
-        "POST",
-        "/v1/console/login",
-        Some(to_json(&OperatorLogin { email, password })),
-    )
-    .await
+    json("POST", "/v1/console/login", Some(to_json(&OperatorLogin { email, password }))).await
 }
 
 pub async fn logout() -> Result<(), Failure> {
@@ -86,21 +78,11 @@ pub async fn logout() -> Result<(), Failure> {
 }
 
 pub async fn set_presence(site: String, status: PresenceStatus) -> Result<Presence, Failure> {
-    json(
-        "PUT",
-        "/v1/console/presence",
-        Some(to_json(&ConsolePresenceUpdate { site, status })),
-    )
-    .await
+    json("PUT", "/v1/console/presence", Some(to_json(&ConsolePresenceUpdate { site, status }))).await
 }
 
 pub async fn inbox(site: &str) -> Result<Inbox, Failure> {
-    json(
-        "GET",
-        &format!("/v1/console/inbox?site={}", encode_segment(site)),
-        None,
-    )
-    .await
+    json("GET", &format!("/v1/console/inbox?site={}", encode_segment(site)), None).await
 }
 
 pub async fn conversation(id: &str) -> Result<ConsoleConversation, Failure> {
@@ -108,12 +90,7 @@ pub async fn conversation(id: &str) -> Result<ConsoleConversation, Failure> {
 }
 
 pub async fn reply(id: &str, body: &NewMessage) -> Result<MessageAck, Failure> {
-    json(
-        "POST",
-        &conversation_path(id, "/messages"),
-        Some(to_json(body)),
-    )
-    .await
+    json("POST", &conversation_path(id, "/messages"), Some(to_json(body))).await
 }
 
 pub async fn typing(id: &str) -> Result<(), Failure> {
@@ -125,59 +102,24 @@ pub async fn close(id: &str) -> Result<ConversationClosed, Failure> {
 }
 
 pub async fn callbacks(site: &str) -> Result<CallbackList, Failure> {
-    json(
-        "GET",
-        &format!(
-            "/v1/sites/{}/callbacks?status=pending",
-            encode_segment(site)
-        ),
-        None,
-    )
-    .await
+    json("GET", &format!("/v1/sites/{}/callbacks?status=pending", encode_segment(site)), None).await
 }
 
-pub async fn set_callback_status(
-    site: &str,
-    reference: &str,
-    status: CallbackStatus,
-) -> Result<CallbackFollowUp, Failure> {
-    let path = format!(
-        "/v1/sites/{}/callbacks/{}/status",
-        encode_segment(site),
-        encode_segment(reference)
-    );
-    json(
-        "PUT",
-        &path,
-        Some(to_json(&CallbackStatusUpdate {
-            status,
-            due_ms: None,
-        })),
-    )
-    .await
+pub async fn set_callback_status(site: &str, reference: &str, status: CallbackStatus) -> Result<CallbackFollowUp, Failure> {
+    let path = format!("/v1/sites/{}/callbacks/{}/status", encode_segment(site), encode_segment(reference));
+    json("PUT", &path, Some(to_json(&CallbackStatusUpdate { status, due_ms: None }))).await
 }
 
 pub async fn ratings(site: &str) -> Result<RatingSummary, Failure> {
-    json(
-        "GET",
-        &format!("/v1/sites/{}/ratings/summary?days=30", encode_segment(site)),
-        None,
-    )
-    .await
+    json("GET", &format!("/v1/sites/{}/ratings/summary?days=30", encode_segment(site)), None).await
 }
 
 fn to_json<T: serde::Serialize>(body: &T) -> String {
     serde_json::to_string(body).unwrap_or_default()
 }
 
-async fn json<T: DeserializeOwned>(
-    method: &str,
-    path: &str,
-    body: Option<String>,
-) -> Result<T, Failure> {
-    let (status, text) = fetch_text(method, path, body)
-        .await
-        .ok_or(Failure::Offline)?;
+async fn json<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> Result<T, Failure> {
+    let (status, text) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
     if (200..300).contains(&status) {
         serde_json::from_str(&text).map_err(|_| Failure::Unexpected)
     } else {
@@ -186,9 +128,7 @@ async fn json<T: DeserializeOwned>(
 }
 
 async fn empty(method: &str, path: &str, body: Option<String>) -> Result<(), Failure> {
-    let (status, _) = fetch_text(method, path, body)
-        .await
-        .ok_or(Failure::Offline)?;
+    let (status, _) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
     if (200..300).contains(&status) {
         Ok(())
     } else {
@@ -208,9 +148,7 @@ fn fetch_text<'a>(
     Box::pin(async move {
         use wasm_bindgen::{closure::Closure, JsCast, JsValue};
         use wasm_bindgen_futures::JsFuture;
-        use web_sys::{
-            AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response,
-        };
+        use web_sys::{AbortController, Headers, RequestCredentials, RequestInit, RequestMode, Response};
 
         let window = web_sys::window()?;
         let headers = Headers::new().ok()?;
@@ -229,25 +167,13 @@ fn fetch_text<'a>(
             init.set_signal(Some(&controller.signal()));
             let controller = controller.clone();
             let abort = Closure::once_into_js(move || controller.abort());
-            window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    abort.unchecked_ref(),
-                    TIMEOUT_MS,
-                )
-                .ok()
+            window.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref(), TIMEOUT_MS).ok()
         });
         let result = async {
-            let response: Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
-                .await
-                .ok()?
-                .dyn_into()
-                .ok()?;
+            let response: Response =
+                JsFuture::from(window.fetch_with_str_and_init(path, &init)).await.ok()?.dyn_into().ok()?;
             let status = response.status();
-            let text = JsFuture::from(response.text().ok()?)
-                .await
-                .ok()?
-                .as_string()
-                .unwrap_or_default();
+            let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string().unwrap_or_default();
             Some((status, text))
         }
         .await;
@@ -264,25 +190,13 @@ mod tests {
 
     #[test]
     fn paths_and_failures() {
-        assert_eq!(
-            conversation_path("cv_1-a", "/close"),
-            "/v1/console/conversations/cv_1-a/close"
-        );
-        assert_eq!(
-            conversation_path("a/b?", ""),
-            "/v1/console/conversations/a%2Fb%3F"
-        );
+        assert_eq!(conversation_path("cv_1-a", "/close"), "/v1/console/conversations/cv_1-a/close");
+        assert_eq!(conversation_path("a/b?", ""), "/v1/console/conversations/a%2Fb%3F");
         assert_eq!(classify(401), Failure::Unauthorized);
         assert_eq!(classify(404), Failure::Status(404));
         let en = crate::i18n::en();
         assert_eq!(classify(500).message(en), "The server answered 500.");
-        assert_eq!(
-            Failure::Status(429).message(en),
-            "Too many attempts. Wait a moment and try again."
-        );
-        assert_eq!(
-            Failure::Offline.message(en),
-            "The server cannot be reached. Retrying…"
-        );
+        assert_eq!(Failure::Status(429).message(en), "Too many attempts. Wait a moment and try again.");
+        assert_eq!(Failure::Offline.message(en), "The server cannot be reached. Retrying…");
     }
 }

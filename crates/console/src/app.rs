@@ -6,8 +6,8 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::{
-    Author, CallbackStatus, ChatMessage, ConsoleConversation, ConsoleEvent, InboxItem, NewMessage,
-    OperatorCallback, OperatorMe, PresenceStatus, RatingSummary,
+    Author, CallbackStatus, ChatMessage, ConsoleConversation, ConsoleEvent, InboxItem, NewMessage, OperatorCallback,
+    OperatorMe, PresenceStatus, RatingSummary,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -15,9 +15,8 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, Failure};
 use crate::i18n::{Key, Locale};
 use crate::logic::{
-    author_label, format_promise, is_breached, merge_messages, order_inbox, rating_label,
-    reply_problem, share_label, should_send_typing, status_label, total_label, wait_label,
-    CALLBACK_STATUSES, TYPING_SHOWN_MS,
+    author_label, format_promise, is_breached, merge_messages, order_inbox, rating_label, reply_problem, share_label,
+    should_send_typing, status_label, total_label, wait_label, CALLBACK_STATUSES, TYPING_SHOWN_MS,
 };
 
 /// The console clock ticks this often (waiting times, typing indicator).
@@ -65,11 +64,7 @@ fn new_client_id() -> String {
     }
     let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut id = String::from("co-");
-    id.extend(
-        bytes
-            .iter()
-            .map(|b| alphabet[usize::from(*b) % alphabet.len()] as char),
-    );
+    id.extend(bytes.iter().map(|b| alphabet[usize::from(*b) % alphabet.len()] as char));
     id
 }
 
@@ -190,10 +185,7 @@ impl Shared {
                         Err(failure) => self.inbox_error.set(Some(failure.message(self.locale))),
                     }
                 }
-                let again = self
-                    .inbox_loading
-                    .try_with_value(|(_, again)| *again)
-                    .unwrap_or(false);
+                let again = self.inbox_loading.try_with_value(|(_, again)| *again).unwrap_or(false);
                 if !again {
                     self.inbox_loading.try_set_value((false, false));
                     return;
@@ -287,19 +279,12 @@ fn connect(shared: Shared) -> Option<LiveStream> {
     let mut listeners = Vec::new();
     for name in ["message", "typing", "closed"] {
         let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            let Some(data) = e
-                .dyn_ref::<web_sys::MessageEvent>()
-                .and_then(|m| m.data().as_string())
-            else {
-                return;
-            };
+            let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
             if let Ok(event) = serde_json::from_str::<ConsoleEvent>(&data) {
                 shared.on_event(name, event);
             }
         });
-        source
-            .add_event_listener_with_callback(name, listener.as_ref().unchecked_ref())
-            .ok()?;
+        source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref()).ok()?;
         listeners.push(listener);
     }
     // (Re)connected: notifications are not replayed, so catch up by reloading.
@@ -310,20 +295,13 @@ fn connect(shared: Shared) -> Option<LiveStream> {
             shared.load_conversation(id);
         }
     });
-    source
-        .add_event_listener_with_callback("open", opened.as_ref().unchecked_ref())
-        .ok()?;
+    source.add_event_listener_with_callback("open", opened.as_ref().unchecked_ref()).ok()?;
     listeners.push(opened);
     // The browser retries by itself; until then the console polls.
     let failed = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| shared.live.set(false));
-    source
-        .add_event_listener_with_callback("error", failed.as_ref().unchecked_ref())
-        .ok()?;
+    source.add_event_listener_with_callback("error", failed.as_ref().unchecked_ref()).ok()?;
     listeners.push(failed);
-    Some(LiveStream {
-        source,
-        _listeners: listeners,
-    })
+    Some(LiveStream { source, _listeners: listeners })
 }
 
 #[component]
@@ -348,16 +326,10 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
     let stream = StoredValue::new_local(connect(shared));
     let ticks = StoredValue::new(0u32);
     let tick = move || {
-        shared
-            .now
-            .set((now_ms() + shared.offset.get_untracked()) as i64);
+        shared.now.set((now_ms() + shared.offset.get_untracked()) as i64);
         let n = ticks.with_value(|n| n + 1);
         ticks.set_value(n);
-        let every = if shared.live.get_untracked() {
-            POLL_TICKS_LIVE
-        } else {
-            POLL_TICKS_OFFLINE
-        };
+        let every = if shared.live.get_untracked() { POLL_TICKS_LIVE } else { POLL_TICKS_OFFLINE };
         if n % every == 0 {
             shared.reload_inbox();
             if let Some(id) = shared.selected.get_untracked() {
@@ -558,22 +530,13 @@ fn ConversationPanel() -> impl IntoView {
     let last_typing = StoredValue::new(None::<f64>);
 
     let messages = move || {
-        shared
-            .conversation
-            .with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default())
+        shared.conversation.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default())
     };
-    let closed = move || {
-        shared
-            .conversation
-            .with(|c| c.as_ref().is_some_and(|c| c.closed_ms.is_some()))
-    };
-    let visitor_typing =
-        move || shared.now.get() > 0 && now_ms() < shared.visitor_typing_until.get();
+    let closed = move || shared.conversation.with(|c| c.as_ref().is_some_and(|c| c.closed_ms.is_some()));
+    let visitor_typing = move || shared.now.get() > 0 && now_ms() < shared.visitor_typing_until.get();
 
     let send = move || {
-        let Some(id) = shared.selected.get_untracked() else {
-            return;
-        };
+        let Some(id) = shared.selected.get_untracked() else { return };
         let body = draft.get_untracked();
         if let Some(problem) = reply_problem(t, &body) {
             error.set(Some(problem.into()));
@@ -584,10 +547,7 @@ fn ConversationPanel() -> impl IntoView {
         }
         sending.set(true);
         error.set(None);
-        let message = NewMessage {
-            client_id: new_client_id(),
-            body,
-        };
+        let message = NewMessage { client_id: new_client_id(), body };
         spawn_local(async move {
             // One retry with the same client id: the server stores it once either way.
             let mut result = api::reply(&id, &message).await;
@@ -629,18 +589,14 @@ fn ConversationPanel() -> impl IntoView {
         if !should_send_typing(last_typing.get_value(), now) {
             return;
         }
-        let Some(id) = shared.selected.get_untracked() else {
-            return;
-        };
+        let Some(id) = shared.selected.get_untracked() else { return };
         last_typing.set_value(Some(now));
         spawn_local(async move {
             let _ = api::typing(&id).await;
         });
     };
     let close = move |_| {
-        let Some(id) = shared.selected.get_untracked() else {
-            return;
-        };
+        let Some(id) = shared.selected.get_untracked() else { return };
         spawn_local(async move {
             match api::close(&id).await {
                 Ok(closed) => {
@@ -660,10 +616,7 @@ fn ConversationPanel() -> impl IntoView {
             c.as_ref().map(|c| {
                 let started = when(t, c.created_ms);
                 match &c.page_path {
-                    Some(page) => t.format(
-                        Key::ConversationStartedOn,
-                        &[("when", &started), ("page", page)],
-                    ),
+                    Some(page) => t.format(Key::ConversationStartedOn, &[("when", &started), ("page", page)]),
                     None => t.format(Key::ConversationStarted, &[("when", &started)]),
                 }
             })
@@ -852,13 +805,10 @@ fn RatingsPanel() -> impl IntoView {
                 .counts
                 .iter()
                 .map(|c| {
-                    let line = t.format(
-                        Key::RatingsCountLine,
-                        &[
-                            ("value", &rating_label(t, c.value)),
-                            ("count", &t.number(c.count)),
-                        ],
-                    );
+                    let line = t.format(Key::RatingsCountLine, &[
+                        ("value", &rating_label(t, c.value)),
+                        ("count", &t.number(c.count)),
+                    ]);
                     view! { <li data-value=c.value.as_str()>{line}</li> }
                 })
                 .collect_view();

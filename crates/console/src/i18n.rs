@@ -129,11 +129,7 @@ pub fn padded(locale: Locale, n: u64, min_digits: u32) -> String {
     #[cfg(target_arch = "wasm32")]
     {
         let options = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(
-            &options,
-            &"minimumIntegerDigits".into(),
-            &f64::from(min_digits).into(),
-        );
+        let _ = js_sys::Reflect::set(&options, &"minimumIntegerDigits".into(), &f64::from(min_digits).into());
         let _ = js_sys::Reflect::set(&options, &"useGrouping".into(), &false.into());
         if let Some(s) = intl_number(locale.tag(), &options, n as f64) {
             return s;
@@ -163,10 +159,7 @@ pub fn percent(locale: Locale, share: f64) -> String {
 fn intl_number(tag: &str, options: &js_sys::Object, value: f64) -> Option<String> {
     let locales = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(tag));
     let format = js_sys::Intl::NumberFormat::new(&locales, options).format();
-    format
-        .call1(&wasm_bindgen::JsValue::UNDEFINED, &value.into())
-        .ok()?
-        .as_string()
+    format.call1(&wasm_bindgen::JsValue::UNDEFINED, &value.into()).ok()?.as_string()
 }
 
 #[cfg(test)]
@@ -177,10 +170,7 @@ mod tests {
     fn english_lookups() {
         let en = en();
         assert_eq!(en.text(Key::LoginSubmit), "Log in");
-        assert_eq!(
-            en.count(Key::RatingsTotal, 1, &[("days", "30")]),
-            "1 rating in the last 30 days"
-        );
+        assert_eq!(en.count(Key::RatingsTotal, 1, &[("days", "30")]), "1 rating in the last 30 days");
         assert_eq!(en.count(Key::RatingStars, 4, &[]), "4 stars");
         assert_eq!(padded(en, 5, 2), "05");
         assert_eq!(padded(en, 123, 2), "123");

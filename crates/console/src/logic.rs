@@ -2,9 +2,7 @@
 //! marking, inbox ordering, merging live messages without duplicates, ratings figures. Every
 //! text goes through the operator's [`Locale`] (the tests use English).
 
-use porchlight_protocol::{
-    Author, CallbackStatus, ChatMessage, InboxItem, RatingSummary, RatingValue,
-};
+use porchlight_protocol::{Author, CallbackStatus, ChatMessage, InboxItem, RatingSummary, RatingValue};
 
 use crate::i18n::{padded, percent, Key, Locale};
 
@@ -18,10 +16,7 @@ pub fn format_duration(locale: Locale, ms: i64) -> String {
     if d > 0 {
         locale.format(Key::DurDaysHours, &[("d", &n(d)), ("h", &n(h))])
     } else if secs >= 3600 {
-        locale.format(
-            Key::DurHoursMinutes,
-            &[("h", &n(secs / 3600)), ("m", &p(m))],
-        )
+        locale.format(Key::DurHoursMinutes, &[("h", &n(secs / 3600)), ("m", &p(m))])
     } else if m > 0 {
         locale.format(Key::DurMinutesSeconds, &[("m", &n(m)), ("s", &p(s))])
     } else {
@@ -51,21 +46,16 @@ pub fn waited_ms(item: &InboxItem, now_ms: i64) -> Option<i64> {
 /// Breached at `now_ms`: the server said so when the inbox was read, or the reply-by time has
 /// passed since (the console's clock keeps ticking between reloads).
 pub fn is_breached(item: &InboxItem, now_ms: i64) -> bool {
-    item.waiting_since_ms.is_some()
-        && (item.breached || item.reply_by_ms.is_some_and(|by| now_ms > by))
+    item.waiting_since_ms.is_some() && (item.breached || item.reply_by_ms.is_some_and(|by| now_ms > by))
 }
 
 /// `Waiting 3m 05s / promised 4m`, or `Answered · promise 4m` when the operator wrote last.
 pub fn wait_label(locale: Locale, item: &InboxItem, now_ms: i64) -> String {
     let promise = format_promise(locale, item.promise_secs);
     match waited_ms(item, now_ms) {
-        Some(waited) => locale.format(
-            Key::InboxWaiting,
-            &[
-                ("waited", &format_duration(locale, waited)),
-                ("promise", &promise),
-            ],
-        ),
+        Some(waited) => {
+            locale.format(Key::InboxWaiting, &[("waited", &format_duration(locale, waited)), ("promise", &promise)])
+        }
         None => locale.format(Key::InboxAnswered, &[("promise", &promise)]),
     }
 }
@@ -73,15 +63,9 @@ pub fn wait_label(locale: Locale, item: &InboxItem, now_ms: i64) -> String {
 /// The server's order, kept after local changes: longest waiting first (ties by id), then those
 /// nobody waits on, most recent activity first.
 pub fn order_inbox(items: &mut [InboxItem]) {
-    let activity = |i: &InboxItem| {
-        i.last_message
-            .as_ref()
-            .map_or(i.created_ms, |m| m.created_ms)
-    };
+    let activity = |i: &InboxItem| i.last_message.as_ref().map_or(i.created_ms, |m| m.created_ms);
     items.sort_by(|a, b| match (a.waiting_since_ms, b.waiting_since_ms) {
-        (Some(x), Some(y)) => x
-            .cmp(&y)
-            .then_with(|| a.conversation_id.cmp(&b.conversation_id)),
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.conversation_id.cmp(&b.conversation_id)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => activity(b).cmp(&activity(a)),
@@ -90,10 +74,7 @@ pub fn order_inbox(items: &mut [InboxItem]) {
 
 /// Adds `incoming` to `messages` (ordered by server id) without duplicates: a message seen both
 /// in a reload and on the live stream is shown once. Returns whether anything was added.
-pub fn merge_messages(
-    messages: &mut Vec<ChatMessage>,
-    incoming: impl IntoIterator<Item = ChatMessage>,
-) -> bool {
+pub fn merge_messages(messages: &mut Vec<ChatMessage>, incoming: impl IntoIterator<Item = ChatMessage>) -> bool {
     let mut added = false;
     for message in incoming {
         match messages.binary_search_by_key(&message.id, |m| m.id) {
@@ -128,11 +109,7 @@ pub fn share_label(locale: Locale, summary: &RatingSummary) -> String {
 
 /// `12 ratings in the last 30 days`.
 pub fn total_label(locale: Locale, summary: &RatingSummary) -> String {
-    locale.count(
-        Key::RatingsTotal,
-        summary.total,
-        &[("days", &locale.number(u64::from(summary.days)))],
-    )
+    locale.count(Key::RatingsTotal, summary.total, &[("days", &locale.number(u64::from(summary.days)))])
 }
 
 /// A rating value in words: the faces and thumbs scales by their meaning, stars by number.
@@ -151,12 +128,8 @@ pub fn rating_label(locale: Locale, value: RatingValue) -> String {
 }
 
 /// The statuses an operator may set on a callback, in the order offered.
-pub const CALLBACK_STATUSES: [CallbackStatus; 4] = [
-    CallbackStatus::Received,
-    CallbackStatus::Scheduled,
-    CallbackStatus::Done,
-    CallbackStatus::Unreachable,
-];
+pub const CALLBACK_STATUSES: [CallbackStatus; 4] =
+    [CallbackStatus::Received, CallbackStatus::Scheduled, CallbackStatus::Done, CallbackStatus::Unreachable];
 
 /// A callback status in words (the option's value stays the wire name).
 pub fn status_label(locale: Locale, status: CallbackStatus) -> &'static str {
@@ -212,13 +185,7 @@ mod tests {
     }
 
     fn message(id: i64) -> ChatMessage {
-        ChatMessage {
-            id,
-            client_id: format!("c-{id:08}"),
-            author: Author::Visitor,
-            body: "x".into(),
-            created_ms: id,
-        }
+        ChatMessage { id, client_id: format!("c-{id:08}"), author: Author::Visitor, body: "x".into(), created_ms: id }
     }
 
     #[test]
@@ -240,22 +207,13 @@ mod tests {
     fn waiting_against_the_promise() {
         let en = en();
         let waiting = item("a", Some(1_000), 1_000);
-        assert_eq!(
-            wait_label(en, &waiting, 186_000),
-            "Waiting 3m 05s / promised 4m"
-        );
+        assert_eq!(wait_label(en, &waiting, 186_000), "Waiting 3m 05s / promised 4m");
         assert!(!is_breached(&waiting, 241_000));
-        assert!(
-            is_breached(&waiting, 241_001),
-            "the clock passes the promise between reloads"
-        );
+        assert!(is_breached(&waiting, 241_001), "the clock passes the promise between reloads");
         let answered = item("b", None, 1_000);
         assert_eq!(wait_label(en, &answered, 999_999), "Answered · promise 4m");
         assert!(!is_breached(&answered, 999_999));
-        let flagged = InboxItem {
-            breached: true,
-            ..item("c", Some(5), 5)
-        };
+        let flagged = InboxItem { breached: true, ..item("c", Some(5), 5) };
         assert!(is_breached(&flagged, 6), "the server's verdict stands");
     }
 
@@ -270,21 +228,15 @@ mod tests {
         assert_eq!(rating_label(en, RatingValue::Star1), "1 star");
         assert_eq!(rating_label(en, RatingValue::Star5), "5 stars");
         // Another language: its own words and plural forms, from its bundle.
-        let lv = Locale::new(
-            crate::i18n::Catalog::from_json("lv", include_str!("../i18n/lv.json")).unwrap(),
-        );
+        let lv = Locale::new(crate::i18n::Catalog::from_json("lv", include_str!("../i18n/lv.json")).unwrap());
         assert_eq!(rating_label(lv, RatingValue::Star1), "1 zvaigzne");
         assert_eq!(format_promise(lv, 90), "1 min 30 s");
     }
 
     #[test]
     fn inbox_longest_waiting_first() {
-        let mut items = vec![
-            item("answered-old", None, 1),
-            item("new", Some(50), 50),
-            item("old", Some(10), 10),
-            item("answered-new", None, 9),
-        ];
+        let mut items =
+            vec![item("answered-old", None, 1), item("new", Some(50), 50), item("old", Some(10), 10), item("answered-new", None, 9)];
         order_inbox(&mut items);
         let order: Vec<&str> = items.iter().map(|i| i.conversation_id.as_str()).collect();
         assert_eq!(order, ["old", "new", "answered-new", "answered-old"]);
@@ -319,10 +271,7 @@ mod tests {
         summary.total = 6;
         summary.positive = 5;
         summary.share_positive = Some(5.0 / 6.0);
-        summary.counts = vec![ValueCount {
-            value: porchlight_protocol::RatingValue::Good,
-            count: 5,
-        }];
+        summary.counts = vec![ValueCount { value: porchlight_protocol::RatingValue::Good, count: 5 }];
         assert_eq!(share_label(en, &summary), "83% positive");
         summary.share_positive = None;
         assert_eq!(share_label(en, &summary), "83% positive");
@@ -334,10 +283,7 @@ mod tests {
         let en = en();
         assert_eq!(reply_problem(en, "  "), Some("Write a reply first."));
         assert!(reply_problem(en, "hello").is_none());
-        assert_eq!(
-            reply_problem(en, &"x".repeat(4001)),
-            Some("The reply is too long.")
-        );
+        assert_eq!(reply_problem(en, &"x".repeat(4001)), Some("The reply is too long."));
         assert!(should_send_typing(None, 0.0));
         assert!(!should_send_typing(Some(1000.0), 2000.0));
         assert!(should_send_typing(Some(1000.0), 2500.0));

@@ -34,14 +34,8 @@ fn placeholders(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = text;
     while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        out.insert(
-            rest[start + 1..start + len]
-                .trim_start_matches('{')
-                .to_owned(),
-        );
+        let Some(len) = rest[start..].find('}') else { break };
+        out.insert(rest[start + 1..start + len].trim_start_matches('{').to_owned());
         rest = &rest[start + len + 1..];
     }
     out
@@ -75,17 +69,11 @@ fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_englis
         let rules = PluralRules::of(tag);
         let needed: BTreeSet<&str> = rules.categories().iter().map(|c| c.name()).collect();
         for (name, value) in bundle(tag) {
-            let Some(en) = english.get(&name) else {
-                continue;
-            };
+            let Some(en) = english.get(&name) else { continue };
             match (en, &value) {
                 (Value::String(en), Value::String(text)) => {
                     if placeholders(en) != placeholders(text) {
-                        problems.push(format!(
-                            "{tag}.{name}: placeholders {:?}, English has {:?}",
-                            placeholders(text),
-                            placeholders(en)
-                        ));
+                        problems.push(format!("{tag}.{name}: placeholders {:?}, English has {:?}", placeholders(text), placeholders(en)));
                     }
                     if text.trim().is_empty() {
                         problems.push(format!("{tag}.{name}: empty"));
@@ -94,9 +82,7 @@ fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_englis
                 (Value::Object(en_forms), Value::Object(forms)) => {
                     let have: BTreeSet<&str> = forms.keys().map(String::as_str).collect();
                     if have != needed {
-                        problems.push(format!(
-                            "{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"
-                        ));
+                        problems.push(format!("{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"));
                     }
                     let en_other = en_forms.get("other").and_then(Value::as_str).unwrap_or("");
                     for (category, text) in forms {
@@ -114,9 +100,7 @@ fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_englis
                         }
                     }
                 }
-                _ => problems.push(format!(
-                    "{tag}.{name}: a string in one bundle and counted in the other"
-                )),
+                _ => problems.push(format!("{tag}.{name}: a string in one bundle and counted in the other")),
             }
         }
     }
@@ -143,9 +127,7 @@ fn every_key_is_used() {
     let unused: Vec<&str> = Key::ALL
         .iter()
         .map(|k| k.name())
-        .filter(|name| {
-            !rust.contains(&format!("Key::{name}")) && !html.contains(&format!("{{{{{name}}}}}"))
-        })
+        .filter(|name| !rust.contains(&format!("Key::{name}")) && !html.contains(&format!("{{{{{name}}}}}")))
         .collect();
     assert!(unused.is_empty(), "keys no code uses: {unused:?}");
 }
@@ -156,15 +138,9 @@ fn the_document_template_names_known_keys() {
     let (_, html) = code();
     let names: BTreeSet<&str> = Key::ALL.iter().map(|k| k.name()).collect();
     let used = placeholders(&html);
-    assert!(
-        !used.is_empty(),
-        "index.html has its title and loading line as placeholders"
-    );
+    assert!(!used.is_empty(), "index.html has its title and loading line as placeholders");
     for name in &used {
-        assert!(
-            names.contains(name.as_str()),
-            "index.html names unknown key {{{{{name}}}}}"
-        );
+        assert!(names.contains(name.as_str()), "index.html names unknown key {{{{{name}}}}}");
     }
 }
 
@@ -183,10 +159,7 @@ fn every_bundle_parses_into_a_complete_catalog() {
 fn counts_pick_the_languages_plural_form() {
     let load = |tag: &str| Locale::new(Catalog::from_json(tag, &bundle_text(tag)).unwrap());
     let en = load("en");
-    assert_eq!(
-        en.count(Key::RatingsTotal, 1, &[("days", "30")]),
-        "1 rating in the last 30 days"
-    );
+    assert_eq!(en.count(Key::RatingsTotal, 1, &[("days", "30")]), "1 rating in the last 30 days");
     assert_eq!(en.count(Key::RatingStars, 3, &[]), "3 stars");
     let lv = load("lv");
     assert_eq!(lv.count(Key::RatingStars, 1, &[]), "1 zvaigzne");
@@ -200,15 +173,9 @@ fn counts_pick_the_languages_plural_form() {
         let rules = PluralRules::of(tag);
         for n in [0u64, 1, 2, 3, 5, 11, 21, 100] {
             let text = locale.count(Key::RatingsTotal, n, &[("days", "30")]);
-            assert!(
-                text.contains("30"),
-                "{tag} RatingsTotal({n}) = {text:?} hides the period"
-            );
+            assert!(text.contains("30"), "{tag} RatingsTotal({n}) = {text:?} hides the period");
             if rules.select(n) == Plural::Other {
-                assert!(
-                    text.contains(&n.to_string()),
-                    "{tag} RatingsTotal({n}) = {text:?} hides the number"
-                );
+                assert!(text.contains(&n.to_string()), "{tag} RatingsTotal({n}) = {text:?} hides the number");
             }
         }
     }

@@ -95,16 +95,7 @@ impl Plural {
     }
 
     pub fn from_name(name: &str) -> Option<Plural> {
-        [
-            Plural::Zero,
-            Plural::One,
-            Plural::Two,
-            Plural::Few,
-            Plural::Many,
-            Plural::Other,
-        ]
-        .into_iter()
-        .find(|p| p.name() == name)
+        [Plural::Zero, Plural::One, Plural::Two, Plural::Few, Plural::Many, Plural::Other].into_iter().find(|p| p.name() == name)
     }
 }
 
@@ -208,17 +199,8 @@ impl<K: Keys> Catalog<K> {
                 entries[key.index()] = Some(entry);
             }
         }
-        let tag = if tag.is_empty() {
-            "en".to_owned()
-        } else {
-            tag.to_owned()
-        };
-        Catalog {
-            rules: PluralRules::of(primary(&tag)),
-            tag,
-            entries,
-            keys: PhantomData,
-        }
+        let tag = if tag.is_empty() { "en".to_owned() } else { tag.to_owned() };
+        Catalog { rules: PluralRules::of(primary(&tag)), tag, entries, keys: PhantomData }
     }
 
     /// Parses a bundle's JSON text (native: serde_json; the browser uses `JSON.parse`).
@@ -234,14 +216,8 @@ impl<K: Keys> Catalog<K> {
                     forms
                         .iter()
                         .map(|(c, t)| {
-                            let category = Plural::from_name(c)
-                                .ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
-                            Ok((
-                                category,
-                                t.as_str()
-                                    .ok_or_else(|| format!("{name}.{c} is not a string"))?
-                                    .to_owned(),
-                            ))
+                            let category = Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
+                            Ok((category, t.as_str().ok_or_else(|| format!("{name}.{c} is not a string"))?.to_owned()))
                         })
                         .collect::<Result<_, String>>()?,
                 ),
@@ -257,15 +233,11 @@ impl<K: Keys> Catalog<K> {
     pub fn from_json(tag: &str, json: &str) -> Result<Catalog<K>, String> {
         use wasm_bindgen::JsCast;
         let value = js_sys::JSON::parse(json).map_err(|_| "bad JSON".to_owned())?;
-        let object: js_sys::Object = value
-            .dyn_into()
-            .map_err(|_| "a bundle is a JSON object".to_owned())?;
+        let object: js_sys::Object = value.dyn_into().map_err(|_| "a bundle is a JSON object".to_owned())?;
         let mut raw = Vec::new();
         for pair in js_sys::Object::entries(&object).iter() {
             let pair: js_sys::Array = pair.unchecked_into();
-            let Some(name) = pair.get(0).as_string() else {
-                continue;
-            };
+            let Some(name) = pair.get(0).as_string() else { continue };
             let v = pair.get(1);
             let entry = if let Some(text) = v.as_string() {
                 Entry::Text(text)
@@ -274,10 +246,7 @@ impl<K: Keys> Catalog<K> {
                     .iter()
                     .filter_map(|form| {
                         let form: js_sys::Array = form.unchecked_into();
-                        Some((
-                            Plural::from_name(&form.get(0).as_string()?)?,
-                            form.get(1).as_string()?,
-                        ))
+                        Some((Plural::from_name(&form.get(0).as_string()?)?, form.get(1).as_string()?))
                     })
                     .collect();
                 Entry::Counted(forms)
@@ -286,10 +255,7 @@ impl<K: Keys> Catalog<K> {
             };
             raw.push((name, entry));
         }
-        Ok(Catalog::new(
-            tag,
-            raw.iter().map(|(n, e)| (n.as_str(), e.clone())),
-        ))
+        Ok(Catalog::new(tag, raw.iter().map(|(n, e)| (n.as_str(), e.clone()))))
     }
 
     pub fn entry(&self, key: K) -> Option<&Entry> {
@@ -351,17 +317,9 @@ impl<K: Keys> Locale<K> {
 
     /// The bundle the server inlined in the document, in the language it set on `<html>`.
     pub fn from_document() -> Locale<K> {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-            return Locale::default();
-        };
-        let tag = document
-            .document_element()
-            .and_then(|e| e.get_attribute("lang"))
-            .unwrap_or_default();
-        let json = document
-            .get_element_by_id(STRINGS_ID)
-            .and_then(|e| e.text_content())
-            .unwrap_or_default();
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return Locale::default() };
+        let tag = document.document_element().and_then(|e| e.get_attribute("lang")).unwrap_or_default();
+        let json = document.get_element_by_id(STRINGS_ID).and_then(|e| e.text_content()).unwrap_or_default();
         match Catalog::from_json(&tag, &json) {
             Ok(catalog) => Locale::new(catalog),
             Err(_) => Locale::default(),
@@ -419,11 +377,7 @@ impl<K: Keys> Locale<K> {
         {
             let locales = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(self.tag()));
             let format = js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new()).format();
-            if let Some(s) = format
-                .call1(&wasm_bindgen::JsValue::UNDEFINED, &(n as f64).into())
-                .ok()
-                .and_then(|s| s.as_string())
-            {
+            if let Some(s) = format.call1(&wasm_bindgen::JsValue::UNDEFINED, &(n as f64).into()).ok().and_then(|s| s.as_string()) {
                 return s;
             }
         }
@@ -434,9 +388,7 @@ impl<K: Keys> Locale<K> {
     /// variant of ours (an `en-GB` user gets a 24-hour clock), else ours.
     pub fn intl_tag(self, browser_language: Option<&str>) -> String {
         match browser_language {
-            Some(lang) if primary(lang).eq_ignore_ascii_case(primary(self.tag())) => {
-                lang.to_owned()
-            }
+            Some(lang) if primary(lang).eq_ignore_ascii_case(primary(self.tag())) => lang.to_owned(),
             _ => self.tag().to_owned(),
         }
     }
@@ -480,11 +432,7 @@ mod tests {
         assert_eq!(en.format(Key::Greeting, &[("who", "Olga")]), "Hi, Olga!");
         assert_eq!(en.count(Key::Apples, 1, &[]), "1 apple");
         assert_eq!(en.count(Key::Apples, 2, &[]), "2 apples");
-        assert_eq!(
-            en.text(Key::Apples),
-            "{n} apples",
-            "a plain lookup of a counted key is its other form"
-        );
+        assert_eq!(en.text(Key::Apples), "{n} apples", "a plain lookup of a counted key is its other form");
         assert_eq!(en.dir(), "ltr");
         assert_eq!(en.intl_tag(Some("en-GB")), "en-GB");
         assert_eq!(en.intl_tag(Some("lv")), "en");
@@ -506,31 +454,15 @@ mod tests {
     #[test]
     fn plural_rules_follow_cldr() {
         use Plural::*;
-        let pick = |rules: PluralRules, ns: &[u64]| {
-            ns.iter().map(|n| rules.select(*n)).collect::<Vec<_>>()
-        };
-        assert_eq!(
-            pick(PluralRules::OneOther, &[0, 1, 2, 21]),
-            [Other, One, Other, Other]
-        );
+        let pick = |rules: PluralRules, ns: &[u64]| ns.iter().map(|n| rules.select(*n)).collect::<Vec<_>>();
+        assert_eq!(pick(PluralRules::OneOther, &[0, 1, 2, 21]), [Other, One, Other, Other]);
         // Latvian: zero for 0, 10–20, 30…; one for 1, 21, 31 but not 11.
-        assert_eq!(
-            pick(
-                PluralRules::Latvian,
-                &[0, 1, 2, 10, 11, 12, 19, 20, 21, 22, 101, 111]
-            ),
-            [Zero, One, Other, Zero, Zero, Zero, Zero, Zero, One, Other, One, Zero]
-        );
-        assert_eq!(
-            pick(PluralRules::OtherOnly, &[0, 1, 2]),
-            [Other, Other, Other]
-        );
-        assert_eq!(
-            pick(
-                PluralRules::Arabic,
-                &[0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111]
-            ),
-            [Zero, One, Two, Few, Few, Many, Many, Other, Other, Few, Many]
-        );
+        assert_eq!(pick(PluralRules::Latvian, &[0, 1, 2, 10, 11, 12, 19, 20, 21, 22, 101, 111]), [
+            Zero, One, Other, Zero, Zero, Zero, Zero, Zero, One, Other, One, Zero
+        ]);
+        assert_eq!(pick(PluralRules::OtherOnly, &[0, 1, 2]), [Other, Other, Other]);
+        assert_eq!(pick(PluralRules::Arabic, &[0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111]), [
+            Zero, One, Two, Few, Few, Many, Many, Other, Other, Few, Many
+        ]);
     }
 }

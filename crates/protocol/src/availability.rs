@@ -125,17 +125,9 @@ mod tests {
         let expected = Availability {
             state: AvailabilityState::Closed,
             now_ms: 1_790_000_000_000,
-            chat: ChatExpectation {
-                expected_wait_secs: 300,
-                posted_secs: 300,
-                basis: EstimateBasis::Posted,
-            },
-            callback: CallbackExpectation {
-                due_ms: 1_790_060_000_000,
-            },
-            message: MessageExpectation {
-                reply_by_ms: 1_790_100_000_000,
-            },
+            chat: ChatExpectation { expected_wait_secs: 300, posted_secs: 300, basis: EstimateBasis::Posted },
+            callback: CallbackExpectation { due_ms: 1_790_060_000_000 },
+            message: MessageExpectation { reply_by_ms: 1_790_100_000_000 },
             next_open_ms: Some(1_790_053_200_000),
             closes_ms: None,
         };
@@ -146,19 +138,12 @@ mod tests {
 
     #[test]
     fn states_are_snake_case_and_unknown_ones_are_tolerated() {
-        let state =
-            |s: &str| serde_json::from_str::<AvailabilityState>(&format!("\"{s}\"")).unwrap();
+        let state = |s: &str| serde_json::from_str::<AvailabilityState>(&format!("\"{s}\"")).unwrap();
         assert_eq!(state("nobody_online"), AvailabilityState::NobodyOnline);
         assert_eq!(state("busy"), AvailabilityState::Busy);
         assert_eq!(state("on_fire"), AvailabilityState::Unknown);
-        assert_eq!(
-            serde_json::to_string(&AvailabilityState::NobodyOnline).unwrap(),
-            "\"nobody_online\""
-        );
-        assert_eq!(
-            serde_json::from_str::<EstimateBasis>("\"history\"").unwrap(),
-            EstimateBasis::History
-        );
+        assert_eq!(serde_json::to_string(&AvailabilityState::NobodyOnline).unwrap(), "\"nobody_online\"");
+        assert_eq!(serde_json::from_str::<EstimateBasis>("\"history\"").unwrap(), EstimateBasis::History);
     }
 
     #[test]
@@ -176,13 +161,7 @@ mod tests {
         assert_eq!(update.status, PresenceStatus::Away);
         let other: PresenceUpdate = serde_json::from_str(r#"{"status":"lunch"}"#).unwrap();
         assert_eq!(other.status, PresenceStatus::Unknown);
-        let presence = Presence {
-            status: PresenceStatus::Online,
-            updated_ms: 5,
-        };
-        assert_eq!(
-            serde_json::to_string(&presence).unwrap(),
-            r#"{"status":"online","updated_ms":5}"#
-        );
+        let presence = Presence { status: PresenceStatus::Online, updated_ms: 5 };
+        assert_eq!(serde_json::to_string(&presence).unwrap(), r#"{"status":"online","updated_ms":5}"#);
     }
 }

@@ -56,19 +56,13 @@ impl NewCallback {
             optional_text(&mut errors, "note", note, MAX_NOTE_CHARS);
         }
         if matches!(self.preferred_ms, Some(ms) if ms <= 0) {
-            errors.push(
-                "preferred_ms",
-                FieldErrorCode::Invalid,
-                "preferred_ms must be a positive Unix time in ms.",
-            );
+            errors.push("preferred_ms", FieldErrorCode::Invalid, "preferred_ms must be a positive Unix time in ms.");
         }
         errors.into_result()
     }
 
     pub fn is_honeypot_filled(&self) -> bool {
-        self.website
-            .as_deref()
-            .is_some_and(|w| !w.trim().is_empty())
+        self.website.as_deref().is_some_and(|w| !w.trim().is_empty())
     }
 }
 
@@ -84,23 +78,11 @@ fn check_phone(errors: &mut FieldErrors, phone: &str) {
     let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/');
     let digits = body.chars().filter(char::is_ascii_digit).count();
     if phone.chars().count() > MAX_PHONE_CHARS || !body.chars().all(allowed) {
-        errors.push(
-            "phone",
-            FieldErrorCode::Invalid,
-            "phone may contain digits, spaces and + - ( ) only.",
-        );
+        errors.push("phone", FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) only.");
     } else if digits < MIN_PHONE_DIGITS {
-        errors.push(
-            "phone",
-            FieldErrorCode::TooShort,
-            "phone has too few digits.",
-        );
+        errors.push("phone", FieldErrorCode::TooShort, "phone has too few digits.");
     } else if digits > MAX_PHONE_DIGITS {
-        errors.push(
-            "phone",
-            FieldErrorCode::TooLong,
-            "phone has too many digits.",
-        );
+        errors.push("phone", FieldErrorCode::TooLong, "phone has too many digits.");
     }
 }
 
@@ -223,32 +205,15 @@ mod tests {
     use super::*;
 
     fn callback(name: &str, phone: &str) -> NewCallback {
-        NewCallback {
-            name: name.into(),
-            phone: phone.into(),
-            ..NewCallback::default()
-        }
+        NewCallback { name: name.into(), phone: phone.into(), ..NewCallback::default() }
     }
 
     #[test]
     fn phones() {
-        for ok in [
-            "+371 2000 0000",
-            "+66 2 123 4567",
-            "06 12345678",
-            "(030) 1234-567",
-            "+30 210 1234567",
-        ] {
+        for ok in ["+371 2000 0000", "+66 2 123 4567", "06 12345678", "(030) 1234-567", "+30 210 1234567"] {
             assert!(callback("Anna", ok).validate().is_ok(), "{ok}");
         }
-        let code = |p: &str| {
-            callback("Anna", p)
-                .validate()
-                .unwrap_err()
-                .get("phone")
-                .unwrap()
-                .code
-        };
+        let code = |p: &str| callback("Anna", p).validate().unwrap_err().get("phone").unwrap().code;
         assert_eq!(code(""), FieldErrorCode::Required);
         assert_eq!(code("12345"), FieldErrorCode::TooShort);
         assert_eq!(code("call me maybe"), FieldErrorCode::Invalid);
@@ -271,26 +236,15 @@ mod tests {
 
     #[test]
     fn golden_new_callback_with_the_new_optional_fields() {
-        let c: NewCallback =
-            serde_json::from_str(r#"{"name":"Anna","phone":"02 123 4567"}"#).unwrap();
+        let c: NewCallback = serde_json::from_str(r#"{"name":"Anna","phone":"02 123 4567"}"#).unwrap();
         assert_eq!((c.country, c.topic, c.consent), (None, None, false));
         let c: NewCallback = serde_json::from_str(
             r#"{"name":"Anna","phone":"02 123 4567","country":"TH","topic":"Orders","consent":true}"#,
         )
         .unwrap();
-        assert_eq!(
-            (c.country.as_deref(), c.topic.as_deref(), c.consent),
-            (Some("TH"), Some("Orders"), true)
-        );
-        let update: CallbackStatusUpdate =
-            serde_json::from_str(r#"{"status":"scheduled"}"#).unwrap();
-        assert_eq!(
-            (update.status, update.due_ms),
-            (CallbackStatus::Scheduled, None)
-        );
-        assert_eq!(
-            CallbackStatus::parse(CallbackStatus::Unreachable.as_str()),
-            CallbackStatus::Unreachable
-        );
+        assert_eq!((c.country.as_deref(), c.topic.as_deref(), c.consent), (Some("TH"), Some("Orders"), true));
+        let update: CallbackStatusUpdate = serde_json::from_str(r#"{"status":"scheduled"}"#).unwrap();
+        assert_eq!((update.status, update.due_ms), (CallbackStatus::Scheduled, None));
+        assert_eq!(CallbackStatus::parse(CallbackStatus::Unreachable.as_str()), CallbackStatus::Unreachable);
     }
 }

@@ -31,11 +31,7 @@ impl NewMessage {
 
 fn check_client_id(errors: &mut FieldErrors, client_id: &str) {
     if !is_valid_key(client_id) {
-        errors.push(
-            "client_id",
-            FieldErrorCode::Invalid,
-            "client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _.",
-        );
+        errors.push("client_id", FieldErrorCode::Invalid, "client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _.");
     }
 }
 
@@ -113,38 +109,17 @@ mod tests {
 
     #[test]
     fn message_checks() {
-        let ok = NewMessage {
-            client_id: "c-12345678".into(),
-            body: "Hello".into(),
-        };
+        let ok = NewMessage { client_id: "c-12345678".into(), body: "Hello".into() };
         assert!(ok.validate().is_ok());
-        let empty = NewMessage {
-            client_id: "c-12345678".into(),
-            body: "  ".into(),
-        };
-        assert_eq!(
-            empty.validate().unwrap_err().get("body").unwrap().code,
-            FieldErrorCode::Required
-        );
-        let long = NewMessage {
-            client_id: "c-12345678".into(),
-            body: "x".repeat(MAX_MESSAGE_CHARS + 1),
-        };
-        assert_eq!(
-            long.validate().unwrap_err().get("body").unwrap().code,
-            FieldErrorCode::TooLong
-        );
+        let empty = NewMessage { client_id: "c-12345678".into(), body: "  ".into() };
+        assert_eq!(empty.validate().unwrap_err().get("body").unwrap().code, FieldErrorCode::Required);
+        let long = NewMessage { client_id: "c-12345678".into(), body: "x".repeat(MAX_MESSAGE_CHARS + 1) };
+        assert_eq!(long.validate().unwrap_err().get("body").unwrap().code, FieldErrorCode::TooLong);
     }
 
     #[test]
     fn conversation_errors_name_the_nested_field() {
-        let c = NewConversation {
-            message: NewMessage {
-                client_id: "x".into(),
-                body: "".into(),
-            },
-            page: None,
-        };
+        let c = NewConversation { message: NewMessage { client_id: "x".into(), body: "".into() }, page: None };
         let errors = c.validate().unwrap_err();
         assert!(errors.get("message.client_id").is_some());
         assert!(errors.get("message.body").is_some());

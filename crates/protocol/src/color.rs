@@ -74,24 +74,8 @@ mod tests {
     fn parses_only_six_digit_hex() {
         assert_eq!(parse_hex_color("#1d4ed8"), Some([0x1d, 0x4e, 0xd8]));
         assert_eq!(parse_hex_color("#FBBF24"), Some([0xfb, 0xbf, 0x24]));
-        let short_or_long = [
-            "",
-            "#",
-            "1d4ed8",
-            "#fff",
-            "#1d4ed8ff",
-            "#1d4ed",
-            " #1d4ed8",
-            "#1d4ed8 ",
-        ];
-        let not_hex = [
-            "#gggggg",
-            "red",
-            "#1d4eé8",
-            "rgb(0,0,0)",
-            "#1d4ed8;x",
-            "var(--x)",
-        ];
+        let short_or_long = ["", "#", "1d4ed8", "#fff", "#1d4ed8ff", "#1d4ed", " #1d4ed8", "#1d4ed8 "];
+        let not_hex = ["#gggggg", "red", "#1d4eé8", "rgb(0,0,0)", "#1d4ed8;x", "var(--x)"];
         for bad in short_or_long.into_iter().chain(not_hex) {
             assert_eq!(parse_hex_color(bad), None, "{bad:?}");
         }
@@ -105,10 +89,7 @@ mod tests {
         // Published figures (WebAIM's checker): #1d4ed8 on white 6.70:1, #767676 on white 4.54:1.
         assert!((contrast_ratio(rgb("#1d4ed8"), [255; 3]) - 6.70).abs() < 0.01);
         assert!((contrast_ratio(rgb("#767676"), [255; 3]) - 4.54).abs() < 0.01);
-        assert_eq!(
-            contrast_ratio(rgb("#1d4ed8"), [255; 3]),
-            contrast_ratio([255; 3], rgb("#1d4ed8"))
-        );
+        assert_eq!(contrast_ratio(rgb("#1d4ed8"), [255; 3]), contrast_ratio([255; 3], rgb("#1d4ed8")));
     }
 
     #[test]
@@ -135,12 +116,8 @@ mod tests {
                     let background = [r, g, b];
                     let text = text_color_for(background);
                     let ratio = contrast_ratio(background, rgb(text));
-                    let other =
-                        contrast_ratio(background, rgb(if text == WHITE { BLACK } else { WHITE }));
-                    assert!(
-                        ratio >= other,
-                        "{background:?}: {text} is not the better one"
-                    );
+                    let other = contrast_ratio(background, rgb(if text == WHITE { BLACK } else { WHITE }));
+                    assert!(ratio >= other, "{background:?}: {text} is not the better one");
                     worst = worst.min(ratio);
                 }
             }
@@ -150,9 +127,6 @@ mod tests {
             let grey = [v; 3];
             worst = worst.min(contrast_ratio(grey, rgb(text_color_for(grey))));
         }
-        assert!(
-            worst >= MIN_TEXT_CONTRAST,
-            "worst chosen contrast {worst:.3}"
-        );
+        assert!(worst >= MIN_TEXT_CONTRAST, "worst chosen contrast {worst:.3}");
     }
 }

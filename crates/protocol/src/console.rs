@@ -118,23 +118,13 @@ mod tests {
     /// Pins the wire format of the live events and the console bodies.
     #[test]
     fn golden_console_json() {
-        let typing = TypingEvent {
-            author: Author::Operator,
-        };
-        assert_eq!(
-            serde_json::to_string(&typing).unwrap(),
-            r#"{"author":"operator"}"#
-        );
+        let typing = TypingEvent { author: Author::Operator };
+        assert_eq!(serde_json::to_string(&typing).unwrap(), r#"{"author":"operator"}"#);
         let closed = ConversationClosed { closed_ms: 7 };
-        assert_eq!(
-            serde_json::to_string(&closed).unwrap(),
-            r#"{"closed_ms":7}"#
-        );
-        let login: OperatorLogin =
-            serde_json::from_str(r#"{"email":"a@b.example","password":"pw"}"#).unwrap();
+        assert_eq!(serde_json::to_string(&closed).unwrap(), r#"{"closed_ms":7}"#);
+        let login: OperatorLogin = serde_json::from_str(r#"{"email":"a@b.example","password":"pw"}"#).unwrap();
         assert_eq!(login.email, "a@b.example");
-        let update: ConsolePresenceUpdate =
-            serde_json::from_str(r#"{"site":"demo","status":"online"}"#).unwrap();
+        let update: ConsolePresenceUpdate = serde_json::from_str(r#"{"site":"demo","status":"online"}"#).unwrap();
         assert_eq!(update.status, PresenceStatus::Online);
         let item = InboxItem {
             conversation_id: "cv_1".into(),
@@ -150,8 +140,7 @@ mod tests {
             serde_json::to_string(&item).unwrap(),
             r#"{"conversation_id":"cv_1","site":"demo","created_ms":1,"waiting_since_ms":2,"promise_secs":300,"reply_by_ms":300002,"breached":false,"last_message":null}"#
         );
-        let event: ConsoleEvent =
-            serde_json::from_str(r#"{"conversation_id":"cv_1","site":"demo"}"#).unwrap();
+        let event: ConsoleEvent = serde_json::from_str(r#"{"conversation_id":"cv_1","site":"demo"}"#).unwrap();
         assert!(event.message.is_none() && event.typing.is_none() && event.closed.is_none());
     }
 }

@@ -82,11 +82,7 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn push(&mut self, field: &str, code: FieldErrorCode, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            code,
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.to_owned(), code, message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -123,13 +119,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
-            error: ErrorBody {
-                code,
-                message: message.into(),
-                fields: FieldErrors::default(),
-            },
-        }
+        ApiError { error: ErrorBody { code, message: message.into(), fields: FieldErrors::default() } }
     }
 
     pub fn validation(fields: FieldErrors) -> Self {

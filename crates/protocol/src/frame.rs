@@ -79,8 +79,5 @@ pub enum FrameToLoader {
     },
     /// Something the host page may listen to with `Porchlight('on', name, fn)`.
     /// Details are a flat string map, so host listeners get a plain object.
-    Event {
-        name: String,
-        detail: std::collections::BTreeMap<String, String>,
-    },
+    Event { name: String, detail: std::collections::BTreeMap<String, String> },
 }

@@ -22,24 +22,22 @@ pub mod site;
 pub mod validate;
 
 pub use availability::{
-    Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis,
-    MessageExpectation, Presence, PresenceStatus, PresenceUpdate,
+    Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation, Presence,
+    PresenceStatus, PresenceUpdate,
 };
 pub use callback::{
-    CallbackFollowUp, CallbackList, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus,
-    CallbackStatusUpdate, NewCallback, OperatorCallback,
+    CallbackFollowUp, CallbackList, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus, CallbackStatusUpdate,
+    NewCallback, OperatorCallback,
 };
-pub use chat::{
-    Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage,
-};
+pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
 pub use console::{
-    ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem,
-    OperatorLogin, OperatorMe, TypingEvent,
+    ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem, OperatorLogin,
+    OperatorMe, TypingEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 pub use rating::{
-    DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext,
-    RatingContextKind, RatingReceipt, RatingScale, RatingSummary, RatingValue, ValueCount,
+    DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
+    RatingScale, RatingSummary, RatingValue, ValueCount,
 };
 pub use site::{Promises, SiteConfig, SiteId, Theme};
 

@@ -100,18 +100,12 @@ impl RatingValue {
 
     /// Negative ratings get an apology and an offer of help.
     pub fn is_negative(self) -> bool {
-        matches!(
-            self,
-            RatingValue::Bad | RatingValue::Star1 | RatingValue::Star2
-        )
+        matches!(self, RatingValue::Bad | RatingValue::Star1 | RatingValue::Star2)
     }
 
     /// Counted as positive in summaries: good, 4 and 5 stars (neutral and 3 stars are not).
     pub fn is_positive(self) -> bool {
-        matches!(
-            self,
-            RatingValue::Good | RatingValue::Star4 | RatingValue::Star5
-        )
+        matches!(self, RatingValue::Good | RatingValue::Star4 | RatingValue::Star5)
     }
 }
 
@@ -185,10 +179,7 @@ impl NewRating {
             errors.push(
                 "value",
                 FieldErrorCode::Unsupported,
-                format!(
-                    "value must be one of the scale's values: {}.",
-                    scale_list(self.scale)
-                ),
+                format!("value must be one of the scale's values: {}.", scale_list(self.scale)),
             );
         }
         if let Some(page) = &self.page {
@@ -234,10 +225,7 @@ impl RatingChange {
             errors.push(
                 "value",
                 FieldErrorCode::Unsupported,
-                format!(
-                    "value must be one of the scale's values: {}.",
-                    scale_list(scale)
-                ),
+                format!("value must be one of the scale's values: {}.", scale_list(scale)),
             );
         }
         if let Some(comment) = &self.comment {
@@ -248,12 +236,7 @@ impl RatingChange {
 }
 
 fn scale_list(scale: RatingScale) -> String {
-    scale
-        .values()
-        .iter()
-        .map(|v| v.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    scale.values().iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,11 +320,7 @@ mod tests {
     use super::*;
 
     fn rating(value: &str) -> NewRating {
-        NewRating {
-            value: value.into(),
-            scale: RatingScale::Faces3,
-            ..NewRating::default()
-        }
+        NewRating { value: value.into(), scale: RatingScale::Faces3, ..NewRating::default() }
     }
 
     #[test]
@@ -353,10 +332,7 @@ mod tests {
     #[test]
     fn unknown_or_foreign_values_are_field_errors() {
         let errors = rating("excellent").validate().unwrap_err();
-        assert_eq!(
-            errors.get("value").unwrap().code,
-            FieldErrorCode::Unsupported
-        );
+        assert_eq!(errors.get("value").unwrap().code, FieldErrorCode::Unsupported);
         // "5" exists, but not on the three-face scale.
         assert!(rating("5").validate().is_err());
     }
@@ -365,18 +341,13 @@ mod tests {
     fn comment_limit() {
         let mut r = rating("neutral");
         r.comment = Some("x".repeat(MAX_COMMENT_CHARS + 1));
-        assert_eq!(
-            r.validate().unwrap_err().get("comment").unwrap().code,
-            FieldErrorCode::TooLong
-        );
+        assert_eq!(r.validate().unwrap_err().get("comment").unwrap().code, FieldErrorCode::TooLong);
     }
 
     #[test]
     fn golden_new_rating() {
-        let r: NewRating = serde_json::from_str(
-            r#"{"value":"good","page":{"path":"/pricing","title":"Pricing"}}"#,
-        )
-        .unwrap();
+        let r: NewRating =
+            serde_json::from_str(r#"{"value":"good","page":{"path":"/pricing","title":"Pricing"}}"#).unwrap();
         assert_eq!(r.scale, RatingScale::Faces3);
         assert_eq!(r.page.unwrap().path, "/pricing");
         assert_eq!(serde_json::to_string(&RatingValue::Star4).unwrap(), "\"4\"");
@@ -386,29 +357,14 @@ mod tests {
     #[test]
     fn golden_context_and_receipt() {
         let r: NewRating =
-            serde_json::from_str(r#"{"value":"bad","context":{"kind":"chat","ref_id":"cv_1"}}"#)
-                .unwrap();
-        assert_eq!(
-            r.context,
-            Some(RatingContext {
-                kind: RatingContextKind::Chat,
-                ref_id: Some("cv_1".into())
-            })
-        );
-        let unknown: NewRating =
-            serde_json::from_str(r#"{"value":"bad","context":{"kind":"survey"}}"#).unwrap();
+            serde_json::from_str(r#"{"value":"bad","context":{"kind":"chat","ref_id":"cv_1"}}"#).unwrap();
+        assert_eq!(r.context, Some(RatingContext { kind: RatingContextKind::Chat, ref_id: Some("cv_1".into()) }));
+        let unknown: NewRating = serde_json::from_str(r#"{"value":"bad","context":{"kind":"survey"}}"#).unwrap();
         let errors = unknown.validate().unwrap_err();
-        assert_eq!(
-            errors.get("context.kind").unwrap().code,
-            FieldErrorCode::Unsupported
-        );
+        assert_eq!(errors.get("context.kind").unwrap().code, FieldErrorCode::Unsupported);
         // An old server's receipt still reads.
-        let old: RatingReceipt =
-            serde_json::from_str(r#"{"id":"rt_1","value":"good","created_ms":5}"#).unwrap();
-        assert_eq!(
-            (old.token, old.changeable_until_ms, old.undone),
-            (None, None, false)
-        );
+        let old: RatingReceipt = serde_json::from_str(r#"{"id":"rt_1","value":"good","created_ms":5}"#).unwrap();
+        assert_eq!((old.token, old.changeable_until_ms, old.undone), (None, None, false));
         let new = RatingReceipt {
             id: "rt_1".into(),
             value: RatingValue::Good,
@@ -425,23 +381,12 @@ mod tests {
 
     #[test]
     fn change_checks_the_scale_and_the_comment() {
-        let change = RatingChange {
-            value: "4".into(),
-            comment: None,
-        };
+        let change = RatingChange { value: "4".into(), comment: None };
         assert_eq!(change.validate(RatingScale::Stars5), Ok(RatingValue::Star4));
-        let code = |c: &RatingChange, field: &str| {
-            c.validate(RatingScale::Faces3)
-                .unwrap_err()
-                .get(field)
-                .unwrap()
-                .code
-        };
+        let code =
+            |c: &RatingChange, field: &str| c.validate(RatingScale::Faces3).unwrap_err().get(field).unwrap().code;
         assert_eq!(code(&change, "value"), FieldErrorCode::Unsupported);
-        let long = RatingChange {
-            value: "good".into(),
-            comment: Some("x".repeat(MAX_COMMENT_CHARS + 1)),
-        };
+        let long = RatingChange { value: "good".into(), comment: Some("x".repeat(MAX_COMMENT_CHARS + 1)) };
         assert_eq!(code(&long, "comment"), FieldErrorCode::TooLong);
     }
 }

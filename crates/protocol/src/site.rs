@@ -15,10 +15,7 @@ impl SiteId {
         if raw.is_empty() || raw.len() > 64 {
             return Err("a site id has 1 to 64 characters");
         }
-        if !raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             return Err("a site id uses only a-z, 0-9 and '-'");
         }
         Ok(SiteId(raw.to_owned()))
@@ -61,11 +58,7 @@ pub struct Promises {
 
 impl Default for Promises {
     fn default() -> Self {
-        Promises {
-            chat_first_reply_secs: 300,
-            callback_business_hours: 2,
-            message_reply_business_days: 1,
-        }
+        Promises { chat_first_reply_secs: 300, callback_business_hours: 2, message_reply_business_days: 1 }
     }
 }
 
@@ -147,10 +140,7 @@ impl Theme {
     pub fn new(color: &str, dark_color: Option<&str>) -> Option<Theme> {
         let pair = |raw: &str| {
             let rgb = crate::color::parse_hex_color(raw)?;
-            Some((
-                crate::color::format_hex_color(rgb),
-                crate::color::text_color_for(rgb).to_owned(),
-            ))
+            Some((crate::color::format_hex_color(rgb), crate::color::text_color_for(rgb).to_owned()))
         };
         let (color, text_color) = pair(color)?;
         let (dark_color, dark_text_color) = match dark_color {
@@ -160,12 +150,7 @@ impl Theme {
             }
             None => (None, None),
         };
-        Some(Theme {
-            color,
-            text_color,
-            dark_color,
-            dark_text_color,
-        })
+        Some(Theme { color, text_color, dark_color, dark_text_color })
     }
 }
 
@@ -194,10 +179,7 @@ mod tests {
         assert_eq!(config.rating_scale, RatingScale::Faces3);
         // Fields added later default when an older server leaves them out.
         assert!(config.callback_topic_labels.is_empty());
-        assert_eq!(
-            (config.launcher_text, config.locale, config.theme),
-            (None, None, None)
-        );
+        assert_eq!((config.launcher_text, config.locale, config.theme), (None, None, None));
     }
 
     #[test]
@@ -214,8 +196,7 @@ mod tests {
         assert_eq!(config.topic_label("Other"), "Other");
         assert_eq!(config.theme, Theme::new("#1D4ED8", None));
         // A theme from a server without dark colours.
-        let theme: Theme =
-            serde_json::from_str(r##"{"color":"#fbbf24","text_color":"#000000"}"##).unwrap();
+        let theme: Theme = serde_json::from_str(r##"{"color":"#fbbf24","text_color":"#000000"}"##).unwrap();
         assert_eq!(theme.dark_color, None);
     }
 

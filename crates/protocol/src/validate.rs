@@ -9,9 +9,7 @@ pub const MIN_IDEMPOTENCY_KEY: usize = 8;
 /// An idempotency key or client id: 8–64 characters of `[A-Za-z0-9_-]` (a UUID fits).
 pub fn is_valid_key(key: &str) -> bool {
     (MIN_IDEMPOTENCY_KEY..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Required text, trimmed, between 1 and `max` characters, without control characters other
@@ -19,11 +17,7 @@ pub fn is_valid_key(key: &str) -> bool {
 pub fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        errors.push(
-            field,
-            FieldErrorCode::Required,
-            format!("{field} is required."),
-        );
+        errors.push(field, FieldErrorCode::Required, format!("{field} is required."));
     } else {
         optional_text(errors, field, trimmed, max);
     }
@@ -32,20 +26,9 @@ pub fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: us
 /// Optional text of at most `max` characters.
 pub fn optional_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
-        errors.push(
-            field,
-            FieldErrorCode::TooLong,
-            format!("{field} must be at most {max} characters."),
-        );
-    } else if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        errors.push(
-            field,
-            FieldErrorCode::Invalid,
-            format!("{field} contains control characters."),
-        );
+        errors.push(field, FieldErrorCode::TooLong, format!("{field} must be at most {max} characters."));
+    } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        errors.push(field, FieldErrorCode::Invalid, format!("{field} contains control characters."));
     }
 }
 

@@ -5,29 +5,20 @@
 //! Bounded for CI (256 cases per property, a few seconds in all). For a longer local run:
 //! `PORCHLIGHT_FUZZ_CASES=100000 cargo test -p porchlight-protocol --test fuzz --release`.
 
-use porchlight_protocol::callback::{
-    MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS,
-};
+use porchlight_protocol::callback::{MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS};
 use porchlight_protocol::chat::MAX_MESSAGE_CHARS;
 use porchlight_protocol::frame::{FrameToLoader, LoaderToFrame};
 use porchlight_protocol::rating::{MAX_COMMENT_CHARS, MAX_PAGE_PATH_CHARS};
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
-    ApiError, NewCallback, NewConversation, NewMessage, NewRating, PresenceUpdate, RatingChange,
-    RatingScale, SiteId,
+    ApiError, NewCallback, NewConversation, NewMessage, NewRating, PresenceUpdate, RatingChange, RatingScale, SiteId,
 };
 use proptest::prelude::*;
 use serde_json::Value;
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PORCHLIGHT_FUZZ_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(256);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
+    let cases = std::env::var("PORCHLIGHT_FUZZ_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256);
+    ProptestConfig { cases, ..ProptestConfig::default() }
 }
 
 /// Decodes `bytes` as every request type and validates what decodes. Panics are the failure.
@@ -35,22 +26,12 @@ fn decode_and_validate_all(bytes: &[u8]) {
     if let Ok(r) = serde_json::from_slice::<NewRating>(bytes) {
         if let Ok(value) = r.validate() {
             assert!(r.scale.values().contains(&value));
-            assert!(r
-                .comment
-                .as_ref()
-                .is_none_or(|c| c.chars().count() <= MAX_COMMENT_CHARS));
-            assert!(r
-                .page
-                .as_ref()
-                .is_none_or(|p| p.path.chars().count() <= MAX_PAGE_PATH_CHARS));
+            assert!(r.comment.as_ref().is_none_or(|c| c.chars().count() <= MAX_COMMENT_CHARS));
+            assert!(r.page.as_ref().is_none_or(|p| p.path.chars().count() <= MAX_PAGE_PATH_CHARS));
         }
     }
     if let Ok(c) = serde_json::from_slice::<RatingChange>(bytes) {
-        for scale in [
-            RatingScale::Faces3,
-            RatingScale::Thumbs2,
-            RatingScale::Stars5,
-        ] {
+        for scale in [RatingScale::Faces3, RatingScale::Thumbs2, RatingScale::Stars5] {
             if let Ok(value) = c.validate(scale) {
                 assert!(scale.values().contains(&value));
             }
@@ -61,32 +42,21 @@ fn decode_and_validate_all(bytes: &[u8]) {
             let name = c.name.trim().chars().count();
             assert!((1..=MAX_NAME_CHARS).contains(&name), "{c:?}");
             let digits = c.phone.chars().filter(char::is_ascii_digit).count();
-            assert!(
-                (MIN_PHONE_DIGITS..=MAX_PHONE_DIGITS).contains(&digits),
-                "{c:?}"
-            );
-            assert!(c
-                .note
-                .as_ref()
-                .is_none_or(|n| n.chars().count() <= MAX_NOTE_CHARS));
+            assert!((MIN_PHONE_DIGITS..=MAX_PHONE_DIGITS).contains(&digits), "{c:?}");
+            assert!(c.note.as_ref().is_none_or(|n| n.chars().count() <= MAX_NOTE_CHARS));
         }
         let _ = c.is_honeypot_filled();
     }
     if let Ok(m) = serde_json::from_slice::<NewMessage>(bytes) {
         if m.validate().is_ok() {
             assert!(is_valid_key(&m.client_id));
-            assert!(
-                !m.body.trim().is_empty() && m.body.trim().chars().count() <= MAX_MESSAGE_CHARS
-            );
+            assert!(!m.body.trim().is_empty() && m.body.trim().chars().count() <= MAX_MESSAGE_CHARS);
         }
     }
     if let Ok(c) = serde_json::from_slice::<NewConversation>(bytes) {
         // Field errors of the nested message are reported under `message.`.
         if let Err(errors) = c.validate() {
-            assert!(
-                errors.0.iter().all(|e| e.field.starts_with("message.")),
-                "{errors:?}"
-            );
+            assert!(errors.0.iter().all(|e| e.field.starts_with("message.")), "{errors:?}");
         }
     }
     if let Ok(id) = serde_json::from_slice::<SiteId>(bytes) {
@@ -133,8 +103,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 64, 8, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..8)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(key.clone(), inner, 0..8).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

@@ -35,11 +35,7 @@ fn args() -> Args {
     let mut args = Args {
         streams: 1000,
         seconds: 20,
-        server: concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../target/release/porchlight"
-        )
-        .into(),
+        server: concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/release/porchlight").into(),
         senders: 64,
         rate: None,
     };
@@ -61,11 +57,7 @@ fn args() -> Args {
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_owned)
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }
@@ -84,11 +76,8 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("porchlight-sse-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("bench.toml");
-    std::fs::write(
-        &config,
-        format!("operator_token = \"{OPERATOR_TOKEN}\"\n[rate_limit]\nwrites_per_minute = 0\n"),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("operator_token = \"{OPERATOR_TOKEN}\"\n[rate_limit]\nwrites_per_minute = 0\n"))
+        .unwrap();
     let mut server = Command::new(&args.server)
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
@@ -98,31 +87,14 @@ async fn main() {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start {}: {e} (build it with --release first)",
-                args.server
-            )
-        });
+        .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with --release first)", args.server));
     let pid = server.id();
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening on line")
-        .to_owned();
-    println!(
-        "server pid {pid} at {base}; idle RSS {} MiB",
-        rss_kib(pid) / 1024
-    );
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").expect("listening on line").to_owned();
+    println!("server pid {pid} at {base}; idle RSS {} MiB", rss_kib(pid) / 1024);
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.senders * 2)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.senders * 2).build().unwrap();
 
     // 1. Conversations.
     let started = Instant::now();
@@ -131,13 +103,7 @@ async fn main() {
         let out = Arc::new(Mutex::new(Vec::with_capacity(args.streams)));
         let mut tasks = Vec::new();
         for _ in 0..64 {
-            let (client, base, next, out, n) = (
-                client.clone(),
-                base.clone(),
-                next.clone(),
-                out.clone(),
-                args.streams,
-            );
+            let (client, base, next, out, n) = (client.clone(), base.clone(), next.clone(), out.clone(), args.streams);
             tasks.push(tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as usize;
@@ -159,31 +125,20 @@ async fn main() {
         }
         Arc::try_unwrap(out).unwrap().into_inner().unwrap()
     };
-    println!(
-        "{} conversations in {:.1} s",
-        conversations.len(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("{} conversations in {:.1} s", conversations.len(), started.elapsed().as_secs_f64());
 
     // 2. Streams.
     let epoch = Instant::now();
     let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
     let received = Arc::new(AtomicU64::new(0));
     let opened = Arc::new(AtomicU64::new(0));
-    let stream_client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
+    let stream_client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let mut stream_tasks = Vec::new();
     let opening = Instant::now();
     for (id, token) in &conversations {
         let url = format!("{base}/v1/sites/demo/conversations/{id}/events?token={token}");
-        let (client, latencies, received, opened) = (
-            stream_client.clone(),
-            latencies.clone(),
-            received.clone(),
-            opened.clone(),
-        );
+        let (client, latencies, received, opened) =
+            (stream_client.clone(), latencies.clone(), received.clone(), opened.clone());
         stream_tasks.push(tokio::spawn(async move {
             let mut response = match client.get(&url).send().await {
                 Ok(r) if r.status() == 200 => r,
@@ -197,14 +152,9 @@ async fn main() {
                 buffer.push_str(&String::from_utf8_lossy(&chunk));
                 while let Some(end) = buffer.find('\n') {
                     let line: String = buffer.drain(..=end).collect();
-                    let Some(data) = line.trim_end().strip_prefix("data: ") else {
-                        continue;
-                    };
-                    let Ok(message) = serde_json::from_str::<Value>(data) else {
-                        continue;
-                    };
-                    if let Some(sent) = message["body"].as_str().and_then(|b| b.strip_prefix("t="))
-                    {
+                    let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
+                    let Ok(message) = serde_json::from_str::<Value>(data) else { continue };
+                    if let Some(sent) = message["body"].as_str().and_then(|b| b.strip_prefix("t=")) {
                         let sent: u64 = sent.parse().unwrap_or(0);
                         let now = epoch.elapsed().as_micros() as u64;
                         mine.push(now.saturating_sub(sent));
@@ -218,8 +168,7 @@ async fn main() {
             latencies.lock().unwrap().append(&mut mine);
         }));
     }
-    while (opened.load(Ordering::Relaxed) as usize) < conversations.len()
-        && opening.elapsed() < Duration::from_secs(60)
+    while (opened.load(Ordering::Relaxed) as usize) < conversations.len() && opening.elapsed() < Duration::from_secs(60)
     {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -251,13 +200,8 @@ async fn main() {
     let period = Duration::from_secs_f64(conversations.len() as f64 / rate as f64);
     let mut senders = Vec::new();
     for s in 0..args.senders {
-        let (client, base, conversations, sent, failed) = (
-            client.clone(),
-            base.clone(),
-            conversations.clone(),
-            sent.clone(),
-            failed.clone(),
-        );
+        let (client, base, conversations, sent, failed) =
+            (client.clone(), base.clone(), conversations.clone(), sent.clone(), failed.clone());
         let senders_n = args.senders;
         senders.push(tokio::spawn(async move {
             let mine: Vec<usize> = (s..conversations.len()).step_by(senders_n).collect();

@@ -51,14 +51,10 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
 pub fn check_new_password(password: &str) -> Result<(), String> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "the password must be at least {MIN_PASSWORD_CHARS} characters"
-        ));
+        return Err(format!("the password must be at least {MIN_PASSWORD_CHARS} characters"));
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(format!(
-            "the password must be at most {MAX_PASSWORD_CHARS} characters"
-        ));
+        return Err(format!("the password must be at most {MAX_PASSWORD_CHARS} characters"));
     }
     Ok(())
 }
@@ -68,10 +64,7 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt_bytes: [u8; 16] = rand::thread_rng().gen();
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| e.to_string())?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// Verifies against `stored`, or against a fixed dummy hash when there is no such operator, so
@@ -85,9 +78,7 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    let ok = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
     ok && real
 }
 
@@ -111,10 +102,7 @@ pub fn session_cookie(token: &Token, secure: bool) -> String {
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn cleared_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}", if secure { "; Secure" } else { "" })
 }
 
 /// The session cookie's value among a request's `Cookie` headers.
@@ -132,10 +120,7 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            normalise_email("  Ann@Shop.Example ").unwrap(),
-            "ann@shop.example"
-        );
+        assert_eq!(normalise_email("  Ann@Shop.Example ").unwrap(), "ann@shop.example");
         for bad in ["", "ann", "@shop", "ann@", "a b@shop.example", "a@b@c"] {
             assert!(normalise_email(bad).is_err(), "{bad}");
         }
@@ -155,13 +140,9 @@ mod tests {
     fn session_cookie_is_http_only_strict_and_found_again() {
         let token = Token::from_bearer("abc");
         let cookie = session_cookie(&token, true);
-        assert!(
-            cookie.contains("HttpOnly; SameSite=Strict; Path=/") && cookie.ends_with("; Secure"),
-            "{cookie}"
-        );
+        assert!(cookie.contains("HttpOnly; SameSite=Strict; Path=/") && cookie.ends_with("; Secure"), "{cookie}");
         assert!(!session_cookie(&token, false).contains("Secure"));
-        let found =
-            session_from_cookies(["a=1; porchlight_session=abc", "b=2"].into_iter()).unwrap();
+        let found = session_from_cookies(["a=1; porchlight_session=abc", "b=2"].into_iter()).unwrap();
         assert_eq!(found, token);
         assert!(session_from_cookies(["porchlight_session="].into_iter()).is_none());
     }

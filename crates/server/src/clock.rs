@@ -21,10 +21,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }
 }
 
@@ -36,9 +33,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn at(now_ms: i64) -> Arc<ManualClock> {
-        Arc::new(ManualClock {
-            now_ms: AtomicI64::new(now_ms),
-        })
+        Arc::new(ManualClock { now_ms: AtomicI64::new(now_ms) })
     }
 
     pub fn set(&self, now_ms: i64) {
@@ -46,8 +41,7 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.now_ms
-            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.now_ms.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
     }
 }
 
@@ -67,10 +61,7 @@ pub struct ShiftedClock {
 
 impl ShiftedClock {
     pub fn starting_at(start_ms: i64) -> ShiftedClock {
-        ShiftedClock {
-            start_ms,
-            started: Instant::now(),
-        }
+        ShiftedClock { start_ms, started: Instant::now() }
     }
 }
 

@@ -39,13 +39,7 @@ pub struct ServeArgs {
     /// TOML config file (listen, database, assets, public_url, operator_token, [rate_limit],
     /// [[sites]] with [sites.promises], [sites.hours], [sites.texts.<lang>] and [sites.theme]).
     /// Without one, a built-in site `demo` is served for this server's own origins.
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "FILE",
-        env = "PORCHLIGHT_CONFIG",
-        global = true
-    )]
+    #[arg(long, short = 'c', value_name = "FILE", env = "PORCHLIGHT_CONFIG", global = true)]
     pub config: Option<PathBuf>,
 
     /// Address to listen on [default: 127.0.0.1:8080]. Port 0 picks a free port; the actual
@@ -68,35 +62,20 @@ pub struct ServeArgs {
 
     /// Bearer token operators use for `PUT /v1/sites/{site}/presence`, the rating reports and the
     /// callback queue (at least 16 characters). Without one, those endpoints always answer 401.
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "PORCHLIGHT_OPERATOR_TOKEN",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "TOKEN", env = "PORCHLIGHT_OPERATOR_TOKEN", global = true, hide_env_values = true)]
     pub operator_token: Option<String>,
 
     /// FOR TESTS ONLY: start the server's clock at this RFC 3339 instant (it then advances in
     /// real time), e.g. 2026-03-10T17:50:00+02:00. Lets end-to-end tests see business hours,
     /// closures and callback due times at a chosen moment. Never use in production.
-    #[arg(
-        long,
-        value_name = "RFC3339",
-        env = "PORCHLIGHT_FAKE_NOW",
-        global = true,
-        hide = true
-    )]
+    #[arg(long, value_name = "RFC3339", env = "PORCHLIGHT_FAKE_NOW", global = true, hide = true)]
     pub fake_now: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid configuration: {0}")]
@@ -110,9 +89,7 @@ pub struct OperatorToken(String);
 impl OperatorToken {
     pub fn parse(raw: &str) -> Result<OperatorToken, ConfigError> {
         let token = raw.trim();
-        if token.chars().count() < MIN_OPERATOR_TOKEN_CHARS
-            || token.chars().any(char::is_whitespace)
-        {
+        if token.chars().count() < MIN_OPERATOR_TOKEN_CHARS || token.chars().any(char::is_whitespace) {
             return Err(ConfigError::Invalid(format!(
                 "operator_token must be at least {MIN_OPERATOR_TOKEN_CHARS} characters without spaces \
                  (e.g. the output of `openssl rand -hex 32`)"
@@ -317,24 +294,16 @@ impl Settings {
     }
 
     pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
         Settings::from_toml(&text).map_err(|e| match e {
-            ConfigError::Parse { message, .. } => ConfigError::Parse {
-                path: path.into(),
-                message,
-            },
+            ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.into(), message },
             other => other,
         })
     }
 
     pub fn from_toml(text: &str) -> Result<Settings, ConfigError> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: PathBuf::new(),
-            message: e.to_string(),
-        })?;
+        let file: FileConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: PathBuf::new(), message: e.to_string() })?;
         let defaults = Settings::default();
         let mut seen = HashSet::new();
         let sites = file
@@ -343,10 +312,7 @@ impl Settings {
             .map(|s| {
                 let site = parse_site(s)?;
                 if !seen.insert(site.id.clone()) {
-                    return Err(ConfigError::Invalid(format!(
-                        "site id {:?} is configured twice",
-                        site.id.as_str()
-                    )));
+                    return Err(ConfigError::Invalid(format!("site id {:?} is configured twice", site.id.as_str())));
                 }
                 Ok(site)
             })
@@ -355,21 +321,10 @@ impl Settings {
             listen: file.listen.unwrap_or(defaults.listen),
             database: file.database.unwrap_or(defaults.database),
             assets: file.assets.unwrap_or(defaults.assets),
-            public_url: file
-                .public_url
-                .as_deref()
-                .map(parse_public_url)
-                .transpose()?,
-            writes_per_minute: file
-                .rate_limit
-                .writes_per_minute
-                .unwrap_or(defaults.writes_per_minute),
+            public_url: file.public_url.as_deref().map(parse_public_url).transpose()?,
+            writes_per_minute: file.rate_limit.writes_per_minute.unwrap_or(defaults.writes_per_minute),
             sites,
-            operator_token: file
-                .operator_token
-                .as_deref()
-                .map(OperatorToken::parse)
-                .transpose()?,
+            operator_token: file.operator_token.as_deref().map(OperatorToken::parse).transpose()?,
             clock: defaults.clock,
             webhook_delivery: parse_delivery(file.webhook_delivery, defaults.webhook_delivery)?,
         })
@@ -377,16 +332,13 @@ impl Settings {
 }
 
 fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
-    let id = SiteId::parse(&file.id)
-        .map_err(|e| ConfigError::Invalid(format!("site id {:?}: {e}", file.id)))?;
+    let id = SiteId::parse(&file.id).map_err(|e| ConfigError::Invalid(format!("site id {:?}: {e}", file.id)))?;
     let bad = |what: &str| ConfigError::Invalid(format!("site {:?}: {what}", file.id));
     if file.name.trim().is_empty() {
         return Err(bad("name must not be empty"));
     }
     if file.timezone.trim().is_empty() {
-        return Err(bad(
-            "timezone must not be empty (an IANA name such as \"Europe/Riga\")",
-        ));
+        return Err(bad("timezone must not be empty (an IANA name such as \"Europe/Riga\")"));
     }
     let tz = jiff::tz::db().get(file.timezone.trim()).map_err(|_| {
         bad(&format!(
@@ -396,15 +348,9 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
     })?;
     let hours = parse_hours(file.hours.unwrap_or_default(), tz).map_err(|e| bad(&e))?;
     if file.origins.is_empty() {
-        return Err(bad(
-            "origins must list at least one page origin, e.g. \"https://shop.example\"",
-        ));
+        return Err(bad("origins must list at least one page origin, e.g. \"https://shop.example\""));
     }
-    let origins = file
-        .origins
-        .iter()
-        .map(|o| Origin::parse(o).map_err(|e| bad(&e)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let origins = file.origins.iter().map(|o| Origin::parse(o).map_err(|e| bad(&e))).collect::<Result<Vec<_>, _>>()?;
     let callback_topics: Vec<String> = file.topics.iter().map(|t| t.trim().to_owned()).collect();
     if callback_topics.iter().any(String::is_empty) {
         return Err(bad("topics must not contain empty names"));
@@ -414,8 +360,7 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
         .texts
         .into_iter()
         .map(|(tag, texts)| {
-            parse_texts(&tag, texts, callback_topics.len(), consent_text.is_some())
-                .map_err(|e| bad(&e))
+            parse_texts(&tag, texts, callback_topics.len(), consent_text.is_some()).map_err(|e| bad(&e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let theme = file
@@ -425,9 +370,7 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
             if let Some(dark) = &t.dark_color {
                 check_color("dark_color", dark).map_err(|e| bad(&e))?;
             }
-            Ok::<_, ConfigError>(
-                Theme::new(&t.color, t.dark_color.as_deref()).expect("colours checked above"),
-            )
+            Ok::<_, ConfigError>(Theme::new(&t.color, t.dark_color.as_deref()).expect("colours checked above"))
         })
         .transpose()?;
     let defaults = Promises::default();
@@ -490,12 +433,7 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
 }
 
 /// One `[sites.texts.<tag>]` table, checked against the site's defaults.
-fn parse_texts(
-    tag: &str,
-    file: TextsFile,
-    topic_count: usize,
-    has_consent: bool,
-) -> Result<SiteTexts, String> {
+fn parse_texts(tag: &str, file: TextsFile, topic_count: usize, has_consent: bool) -> Result<SiteTexts, String> {
     let table = format!("[sites.texts.{tag}]");
     let language = Language::by_tag(tag).ok_or_else(|| {
         let known: Vec<&str> = Language::all().map(|l| l.tag).collect();
@@ -509,9 +447,7 @@ fn parse_texts(
     if consent_text.is_some() && !has_consent {
         // The default consent text is what makes consent required; a translation alone would
         // show a checkbox the server does not ask for.
-        return Err(format!(
-            "{table}: consent_text needs the site's own consent_text to be set too"
-        ));
+        return Err(format!("{table}: consent_text needs the site's own consent_text to be set too"));
     }
     let topic_labels = match file.topics {
         None => Vec::new(),
@@ -545,9 +481,7 @@ fn parse_launcher(raw: Option<String>) -> Result<Option<String>, String> {
         return Ok(None);
     };
     if text.chars().count() > MAX_LAUNCHER_CHARS {
-        return Err(format!(
-            "launcher {text:?} is longer than {MAX_LAUNCHER_CHARS} characters"
-        ));
+        return Err(format!("launcher {text:?} is longer than {MAX_LAUNCHER_CHARS} characters"));
     }
     Ok(Some(text))
 }
@@ -556,16 +490,11 @@ fn parse_launcher(raw: Option<String>) -> Result<Option<String>, String> {
 fn check_color(key: &str, raw: &str) -> Result<(), String> {
     match porchlight_protocol::color::parse_hex_color(raw) {
         Some(_) => Ok(()),
-        None => Err(format!(
-            "[sites.theme] {key} {raw:?} is not a colour in the form #rrggbb (e.g. \"#1d4ed8\")"
-        )),
+        None => Err(format!("[sites.theme] {key} {raw:?} is not a colour in the form #rrggbb (e.g. \"#1d4ed8\")")),
     }
 }
 
-fn parse_delivery(
-    file: WebhookDeliveryFile,
-    defaults: DeliveryPolicy,
-) -> Result<DeliveryPolicy, ConfigError> {
+fn parse_delivery(file: WebhookDeliveryFile, defaults: DeliveryPolicy) -> Result<DeliveryPolicy, ConfigError> {
     let ms = |v: Option<u64>, d: Duration| v.map(Duration::from_millis).unwrap_or(d);
     let policy = DeliveryPolicy {
         initial_backoff: ms(file.initial_backoff_ms, defaults.initial_backoff),
@@ -573,10 +502,7 @@ fn parse_delivery(
         poll_interval: ms(file.poll_interval_ms, defaults.poll_interval),
         timeout: ms(file.timeout_ms, defaults.timeout),
     };
-    if policy.initial_backoff.is_zero()
-        || policy.max_backoff < policy.initial_backoff
-        || policy.timeout.is_zero()
-    {
+    if policy.initial_backoff.is_zero() || policy.max_backoff < policy.initial_backoff || policy.timeout.is_zero() {
         return Err(ConfigError::Invalid(
             "webhook_delivery: initial_backoff_ms and timeout_ms must be positive and max_backoff_ms at least \
              initial_backoff_ms"
@@ -593,9 +519,7 @@ fn parse_hours(file: HoursFile, tz: jiff::tz::TimeZone) -> Result<BusinessHours,
         .enumerate()
         .map(|(i, raw)| Closure::parse(raw).map_err(|e| format!("hours.closures[{i}]: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let days = [
-        file.mon, file.tue, file.wed, file.thu, file.fri, file.sat, file.sun,
-    ];
+    let days = [file.mon, file.tue, file.wed, file.thu, file.fri, file.sat, file.sun];
     if days.iter().all(Option::is_none) {
         return Ok(BusinessHours::with_default_week(tz, closures));
     }
@@ -610,14 +534,11 @@ fn parse_hours(file: HoursFile, tz: jiff::tz::TimeZone) -> Result<BusinessHours,
 
 /// `--fake-now`: an RFC 3339 instant with an offset (`Z` or `+02:00`).
 fn parse_fake_now(raw: &str) -> Result<i64, ConfigError> {
-    raw.trim()
-        .parse::<jiff::Timestamp>()
-        .map(|ts| ts.as_millisecond())
-        .map_err(|e| {
-            ConfigError::Invalid(format!(
+    raw.trim().parse::<jiff::Timestamp>().map(|ts| ts.as_millisecond()).map_err(|e| {
+        ConfigError::Invalid(format!(
             "--fake-now {raw:?} is not an RFC 3339 instant such as 2026-03-10T17:50:00+02:00: {e}"
         ))
-        })
+    })
 }
 
 /// An http(s) URL without query or fragment; a trailing slash is dropped so paths can be
@@ -668,10 +589,7 @@ chat_first_reply_secs = 120
         let s = Settings::from_toml(FULL).unwrap();
         assert_eq!(s.listen, "127.0.0.1:9000");
         assert_eq!(s.writes_per_minute, 5);
-        assert_eq!(
-            url_base(s.public_url.as_ref().unwrap()),
-            "https://widget.example.com"
-        );
+        assert_eq!(url_base(s.public_url.as_ref().unwrap()), "https://widget.example.com");
         let site = &s.sites[0];
         assert_eq!(site.rating_scale, RatingScale::Stars5);
         assert_eq!(site.promises.chat_first_reply_secs, 120);
@@ -698,14 +616,8 @@ chat_first_reply_secs = 120
         assert!(site_error("ok", "a.example/path").contains("not an origin"));
         let twice =
             "[[sites]]\nid = \"a\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"UTC\"\n".repeat(2);
-        assert!(Settings::from_toml(&twice)
-            .unwrap_err()
-            .to_string()
-            .contains("configured twice"));
-        assert!(Settings::from_toml("lisen = \"x\"")
-            .unwrap_err()
-            .to_string()
-            .contains("unknown field"));
+        assert!(Settings::from_toml(&twice).unwrap_err().to_string().contains("configured twice"));
+        assert!(Settings::from_toml("lisen = \"x\"").unwrap_err().to_string().contains("unknown field"));
     }
 
     fn hours_error(hours: &str) -> String {
@@ -718,10 +630,7 @@ chat_first_reply_secs = 120
 
     #[test]
     fn hours_closures_and_presence_default_parse() {
-        let full = FULL.replace(
-            "[sites.promises]",
-            "presence_default = \"online\"\n[sites.promises]",
-        );
+        let full = FULL.replace("[sites.promises]", "presence_default = \"online\"\n[sites.promises]");
         let text = format!(
             "{full}[sites.hours]\nmon = [\"09:00-12:00\", \"13:00-18:00\"]\n\
              sat = [\"10:00-14:00\"]\nclosures = [\"2026-12-24\", \"2026-12-31..2027-01-02\"]\n"
@@ -740,43 +649,25 @@ chat_first_reply_secs = 120
         let site = &Settings::from_toml(FULL).unwrap().sites[0];
         assert_eq!(site.presence_default, OperatorStatus::Away);
         let riga = jiff::tz::db().get("Europe/Riga").unwrap();
-        assert_eq!(
-            site.hours,
-            BusinessHours::weekdays_nine_to_six(riga.clone())
-        );
+        assert_eq!(site.hours, BusinessHours::weekdays_nine_to_six(riga.clone()));
         // Closures alone keep the default week.
         let text = format!("{FULL}[sites.hours]\nclosures = [\"2026-12-24\"]\n");
         let site = &Settings::from_toml(&text).unwrap().sites[0];
-        assert_eq!(
-            site.hours,
-            BusinessHours::with_default_week(riga, vec![Closure::parse("2026-12-24").unwrap()])
-        );
+        assert_eq!(site.hours, BusinessHours::with_default_week(riga, vec![Closure::parse("2026-12-24").unwrap()]));
     }
 
     #[test]
     fn bad_hours_are_rejected_with_a_clear_message() {
         let e = hours_error("tue = [\"9-18\"]");
-        assert!(
-            e.contains("site \"s\": hours.tue[0]: \"9-18\" is not a range: use HH:MM-HH:MM"),
-            "{e}"
-        );
+        assert!(e.contains("site \"s\": hours.tue[0]: \"9-18\" is not a range: use HH:MM-HH:MM"), "{e}");
         let e = hours_error("fri = [\"22:00-02:00\"]");
-        assert!(
-            e.contains("hours.fri[0]") && e.contains("crosses midnight"),
-            "{e}"
-        );
+        assert!(e.contains("hours.fri[0]") && e.contains("crosses midnight"), "{e}");
         let e = hours_error("mon = [\"09:00-12:00\", \"11:00-13:00\"]");
-        assert!(
-            e.contains("hours: mon: 09:00-12:00 and 11:00-13:00 overlap"),
-            "{e}"
-        );
+        assert!(e.contains("hours: mon: 09:00-12:00 and 11:00-13:00 overlap"), "{e}");
         let e = hours_error("mon = []");
         assert!(e.contains("no day has opening hours"), "{e}");
         let e = hours_error("mon = [\"09:00-18:00\"]\nclosures = [\"2026-13-01\"]");
-        assert!(
-            e.contains("hours.closures[0]: \"2026-13-01\" is not a date"),
-            "{e}"
-        );
+        assert!(e.contains("hours.closures[0]: \"2026-13-01\" is not a date"), "{e}");
         let e = hours_error("monday = [\"09:00-18:00\"]");
         assert!(e.contains("unknown field `monday`"), "{e}");
     }
@@ -786,14 +677,8 @@ chat_first_reply_secs = 120
         let text =
             "[[sites]]\nid = \"s\"\nname = \"N\"\norigins = [\"http://a.example\"]\ntimezone = \"Europe/Rega\"\n";
         let e = Settings::from_toml(text).unwrap_err().to_string();
-        assert!(
-            e.contains("timezone \"Europe/Rega\" is not in the time zone database"),
-            "{e}"
-        );
-        let busy = FULL.replace(
-            "[sites.promises]",
-            "presence_default = \"busy\"\n[sites.promises]",
-        );
+        assert!(e.contains("timezone \"Europe/Rega\" is not in the time zone database"), "{e}");
+        let busy = FULL.replace("[sites.promises]", "presence_default = \"busy\"\n[sites.promises]");
         let e = Settings::from_toml(&busy).unwrap_err().to_string();
         assert!(e.contains("unknown variant `busy`"), "{e}");
     }
@@ -801,33 +686,12 @@ chat_first_reply_secs = 120
     #[test]
     fn operator_token_from_file_or_flag_and_short_ones_refused() {
         let s = Settings::from_toml("operator_token = \"0123456789abcdef0123\"").unwrap();
-        assert_eq!(
-            s.operator_token.as_ref().unwrap().as_str(),
-            "0123456789abcdef0123"
-        );
-        assert_eq!(
-            format!("{:?}", s.operator_token.unwrap()),
-            "OperatorToken(<redacted>)"
-        );
-        let e = Settings::from_toml("operator_token = \"secret\"")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("operator_token must be at least 16 characters"),
-            "{e}"
-        );
-        let args = ServeArgs {
-            operator_token: Some("flag-token-0123456789".into()),
-            ..ServeArgs::default()
-        };
-        assert_eq!(
-            Settings::load(&args)
-                .unwrap()
-                .operator_token
-                .unwrap()
-                .as_str(),
-            "flag-token-0123456789"
-        );
+        assert_eq!(s.operator_token.as_ref().unwrap().as_str(), "0123456789abcdef0123");
+        assert_eq!(format!("{:?}", s.operator_token.unwrap()), "OperatorToken(<redacted>)");
+        let e = Settings::from_toml("operator_token = \"secret\"").unwrap_err().to_string();
+        assert!(e.contains("operator_token must be at least 16 characters"), "{e}");
+        let args = ServeArgs { operator_token: Some("flag-token-0123456789".into()), ..ServeArgs::default() };
+        assert_eq!(Settings::load(&args).unwrap().operator_token.unwrap().as_str(), "flag-token-0123456789");
     }
 
     #[test]
@@ -836,10 +700,8 @@ chat_first_reply_secs = 120
                      consent_text = \"Call me.\"\ncallback_slot_minutes = 15\n\
                      webhooks = [{ url = \"https://crm.example/hook\", secret = \"whsec-0123456789abcdef\" }]\n";
         let text = FULL.replace("[sites.promises]", &format!("{extra}[sites.promises]"));
-        let text = text.replace(
-            "[[sites]]",
-            "[webhook_delivery]\ninitial_backoff_ms = 10\nmax_backoff_ms = 20\n[[sites]]",
-        );
+        let text =
+            text.replace("[[sites]]", "[webhook_delivery]\ninitial_backoff_ms = 10\nmax_backoff_ms = 20\n[[sites]]");
         let s = Settings::from_toml(&text).unwrap();
         let site = &s.sites[0];
         assert_eq!(site.rating_change_window_secs, 60);
@@ -848,22 +710,10 @@ chat_first_reply_secs = 120
         assert_eq!(site.consent_text.as_deref(), Some("Call me."));
         assert_eq!(site.callback_slot_minutes, 15);
         assert_eq!(site.webhooks[0].url.as_str(), "https://crm.example/hook");
-        assert!(
-            !format!("{:?}", site.webhooks).contains("whsec"),
-            "the secret is never in Debug output"
-        );
-        assert_eq!(
-            s.webhook_delivery.initial_backoff,
-            Duration::from_millis(10)
-        );
+        assert!(!format!("{:?}", site.webhooks).contains("whsec"), "the secret is never in Debug output");
+        assert_eq!(s.webhook_delivery.initial_backoff, Duration::from_millis(10));
         let defaults = &Settings::from_toml(FULL).unwrap().sites[0];
-        assert_eq!(
-            (
-                defaults.rating_change_window_secs,
-                defaults.callback_slot_minutes
-            ),
-            (600, 30)
-        );
+        assert_eq!((defaults.rating_change_window_secs, defaults.callback_slot_minutes), (600, 30));
         assert!(defaults.webhooks.is_empty() && defaults.default_country.is_none());
 
         let bad = |line: &str| {
@@ -873,26 +723,17 @@ chat_first_reply_secs = 120
         assert!(bad("default_country = \"Latvia\"").contains("default_country"));
         assert!(bad("callback_slot_minutes = 1").contains("callback_slot_minutes"));
         assert!(
-            bad("webhooks = [{ url = \"ftp://x\", secret = \"whsec-0123456789abcdef\" }]")
-                .contains("webhooks[0].url")
+            bad("webhooks = [{ url = \"ftp://x\", secret = \"whsec-0123456789abcdef\" }]").contains("webhooks[0].url")
         );
-        assert!(
-            bad("webhooks = [{ url = \"https://x.example\", secret = \"short\" }]")
-                .contains("webhooks[0].secret")
-        );
-        let e = Settings::from_toml("[webhook_delivery]\ninitial_backoff_ms = 0\n")
-            .unwrap_err()
-            .to_string();
+        assert!(bad("webhooks = [{ url = \"https://x.example\", secret = \"short\" }]").contains("webhooks[0].secret"));
+        let e = Settings::from_toml("[webhook_delivery]\ninitial_backoff_ms = 0\n").unwrap_err().to_string();
         assert!(e.contains("webhook_delivery"), "{e}");
     }
 
     /// FULL with topics and consent, plus `tables` after it.
     fn with_texts(tables: &str) -> Result<Settings, ConfigError> {
         let top = "topics = [\"Orders\", \"Returns\"]\nconsent_text = \"You may call me.\"\nlauncher = \"Ask us\"\n";
-        Settings::from_toml(&format!(
-            "{}{tables}",
-            FULL.replace("[sites.promises]", &format!("{top}[sites.promises]"))
-        ))
+        Settings::from_toml(&format!("{}{tables}", FULL.replace("[sites.promises]", &format!("{top}[sites.promises]"))))
     }
 
     #[test]
@@ -913,21 +754,10 @@ chat_first_reply_secs = 120
         assert_eq!(lv.consent_text.as_deref(), Some("Varat man zvanīt."));
         assert_eq!(lv.launcher_text.as_deref(), Some("Jautājiet"));
         let ar = site.texts.iter().find(|t| t.language == "ar").unwrap();
-        assert!(
-            ar.topic_labels.is_empty() && ar.consent_text.is_none() && ar.launcher_text.is_none()
-        );
+        assert!(ar.topic_labels.is_empty() && ar.consent_text.is_none() && ar.launcher_text.is_none());
         let theme = site.theme.as_ref().unwrap();
-        assert_eq!(
-            (theme.color.as_str(), theme.text_color.as_str()),
-            ("#fbbf24", "#000000")
-        );
-        assert_eq!(
-            (
-                theme.dark_color.as_deref(),
-                theme.dark_text_color.as_deref()
-            ),
-            (Some("#1d4ed8"), Some("#ffffff"))
-        );
+        assert_eq!((theme.color.as_str(), theme.text_color.as_str()), ("#fbbf24", "#000000"));
+        assert_eq!((theme.dark_color.as_deref(), theme.dark_text_color.as_deref()), (Some("#1d4ed8"), Some("#ffffff")));
 
         // Without any of it: no texts, no theme.
         let plain = &Settings::from_toml(FULL).unwrap().sites[0];
@@ -945,50 +775,22 @@ chat_first_reply_secs = 120
         let e = bad("[sites.texts.lv]\ntopics = [\"A\", \"B\", \"C\"]\n");
         assert!(e.contains("topics has 3 label(s)"), "{e}");
         let e = bad("[sites.texts.lv]\ntopics = [\"A\", \" \"]\n");
-        assert!(
-            e.contains("[sites.texts.lv]: topics must not contain empty labels"),
-            "{e}"
-        );
+        assert!(e.contains("[sites.texts.lv]: topics must not contain empty labels"), "{e}");
         let e = bad("[sites.texts.fr]\ngreeting = \"Bonjour\"\n");
-        assert!(
-            e.contains("[sites.texts.fr]: \"fr\" is not a language the widget speaks"),
-            "{e}"
-        );
+        assert!(e.contains("[sites.texts.fr]: \"fr\" is not a language the widget speaks"), "{e}");
         assert!(e.contains("en, lv, th, it, eo, el, ar"), "{e}");
         let e = bad("[sites.texts.lv-LV]\ngreeting = \"Sveiki\"\n");
-        assert!(
-            e.contains("[sites.texts.lv-LV]") && e.contains("primary subtag"),
-            "{e}"
-        );
+        assert!(e.contains("[sites.texts.lv-LV]") && e.contains("primary subtag"), "{e}");
         let e = bad("[sites.texts.LV]\ngreeting = \"Sveiki\"\n");
         assert!(e.contains("[sites.texts.LV]"), "{e}");
         let e = bad("[sites.texts.lv]\ngreting = \"Sveiki\"\n");
         assert!(e.contains("unknown field `greting`"), "{e}");
-        let e = bad(&format!(
-            "[sites.texts.lv]\nlauncher = \"{}\"\n",
-            "x".repeat(41)
-        ));
-        assert!(
-            e.contains("[sites.texts.lv]: launcher") && e.contains("longer than 40"),
-            "{e}"
-        );
+        let e = bad(&format!("[sites.texts.lv]\nlauncher = \"{}\"\n", "x".repeat(41)));
+        assert!(e.contains("[sites.texts.lv]: launcher") && e.contains("longer than 40"), "{e}");
 
-        for color in [
-            "#fff",
-            "1d4ed8",
-            "#1d4ed8ff",
-            "blue",
-            "#gggggg",
-            " #1d4ed8",
-            "var(--x)",
-        ] {
+        for color in ["#fff", "1d4ed8", "#1d4ed8ff", "blue", "#gggggg", " #1d4ed8", "var(--x)"] {
             let e = bad(&format!("[sites.theme]\ncolor = \"{color}\"\n"));
-            assert!(
-                e.contains(&format!(
-                    "[sites.theme] color {color:?} is not a colour in the form #rrggbb"
-                )),
-                "{e}"
-            );
+            assert!(e.contains(&format!("[sites.theme] color {color:?} is not a colour in the form #rrggbb")), "{e}");
         }
         let e = bad("[sites.theme]\ncolor = \"#1d4ed8\"\ndark_color = \"black\"\n");
         assert!(e.contains("[sites.theme] dark_color \"black\""), "{e}");
@@ -998,10 +800,7 @@ chat_first_reply_secs = 120
         // A translated consent text needs the default one, which is what makes consent required.
         let text = format!("{FULL}[sites.texts.lv]\nconsent_text = \"Varat man zvanīt.\"\n");
         let e = Settings::from_toml(&text).unwrap_err().to_string();
-        assert!(
-            e.contains("[sites.texts.lv]: consent_text needs the site's own consent_text"),
-            "{e}"
-        );
+        assert!(e.contains("[sites.texts.lv]: consent_text needs the site's own consent_text"), "{e}");
         // Labels for a site without topics.
         let text = format!("{FULL}[sites.texts.lv]\ntopics = [\"Pasūtījumi\"]\n");
         let e = Settings::from_toml(&text).unwrap_err().to_string();
@@ -1010,23 +809,11 @@ chat_first_reply_secs = 120
 
     #[test]
     fn fake_now_starts_the_clock_at_that_instant() {
-        let args = ServeArgs {
-            fake_now: Some("2026-03-10T17:50:00+02:00".into()),
-            ..ServeArgs::default()
-        };
+        let args = ServeArgs { fake_now: Some("2026-03-10T17:50:00+02:00".into()), ..ServeArgs::default() };
         let now = Settings::load(&args).unwrap().clock.now_ms();
-        assert!(
-            (1_773_157_800_000..1_773_157_860_000).contains(&now),
-            "{now}"
-        );
-        let args = ServeArgs {
-            fake_now: Some("2026-03-10 17:50".into()),
-            ..ServeArgs::default()
-        };
-        assert!(Settings::load(&args)
-            .unwrap_err()
-            .to_string()
-            .contains("RFC 3339"));
+        assert!((1_773_157_800_000..1_773_157_860_000).contains(&now), "{now}");
+        let args = ServeArgs { fake_now: Some("2026-03-10 17:50".into()), ..ServeArgs::default() };
+        assert!(Settings::load(&args).unwrap_err().to_string().contains("RFC 3339"));
     }
 
     #[test]
@@ -1043,9 +830,6 @@ chat_first_reply_secs = 120
         let s = Settings::load(&args).unwrap();
         assert_eq!(s.listen, "127.0.0.1:0");
         assert_eq!(s.database, PathBuf::from("x.db"));
-        assert_eq!(
-            url_base(s.public_url.as_ref().unwrap()),
-            "http://127.0.0.1:1234"
-        );
+        assert_eq!(url_base(s.public_url.as_ref().unwrap()), "http://127.0.0.1:1234");
     }
 }

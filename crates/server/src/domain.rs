@@ -8,8 +8,8 @@ pub mod ratings;
 
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
-    FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingChange,
-    RatingContextKind, RatingScale, RatingValue, SiteConfig, SiteId, Theme,
+    FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingChange, RatingContextKind,
+    RatingScale, RatingValue, SiteConfig, SiteId, Theme,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -79,10 +79,7 @@ pub struct Webhook {
 
 impl std::fmt::Debug for Webhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhook")
-            .field("url", &self.url.as_str())
-            .field("secret", &"<redacted>")
-            .finish()
+        f.debug_struct("Webhook").field("url", &self.url.as_str()).field("secret", &"<redacted>").finish()
     }
 }
 
@@ -96,21 +93,16 @@ impl Site {
         Site {
             id: SiteId::parse("demo").expect("valid literal"),
             name: "Demo Shop".into(),
-            origins: [
-                format!("http://localhost:{port}"),
-                format!("http://127.0.0.1:{port}"),
-            ]
-            .iter()
-            .map(|o| Origin::parse(o).expect("valid literal"))
-            .collect(),
+            origins: [format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")]
+                .iter()
+                .map(|o| Origin::parse(o).expect("valid literal"))
+                .collect(),
             timezone: "Europe/Riga".into(),
             greeting: Some("Hi! How can we help?".into()),
             rating_scale: RatingScale::default(),
             promises: Promises::default(),
             hours: BusinessHours::weekdays_nine_to_six(
-                jiff::tz::db()
-                    .get("Europe/Riga")
-                    .expect("Europe/Riga is in the bundled tz database"),
+                jiff::tz::db().get("Europe/Riga").expect("Europe/Riga is in the bundled tz database"),
             ),
             // The demo has no operator console; it shows "open" during business hours.
             presence_default: OperatorStatus::Online,
@@ -165,9 +157,7 @@ impl Site {
     pub fn public_config(&self, locales: &str) -> SiteConfig {
         let texts = self.texts_for(locales);
         let pick = |translated: Option<&Option<String>>, default: &Option<String>| {
-            translated
-                .and_then(Option::clone)
-                .or_else(|| default.clone())
+            translated.and_then(Option::clone).or_else(|| default.clone())
         };
         SiteConfig {
             site: self.id.clone(),
@@ -207,9 +197,7 @@ impl IdempotencyKey {
 
 /// Trims optional text and treats blank as absent, so "  " is never stored as a comment.
 fn non_blank(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
+    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
 /// A rating that passed the protocol's checks and matches the site's scale.
@@ -234,10 +222,7 @@ impl ValidRating {
             errors.push(
                 "scale",
                 FieldErrorCode::Unsupported,
-                format!(
-                    "This site rates on the {} scale.",
-                    scale_name(site.rating_scale)
-                ),
+                format!("This site rates on the {} scale.", scale_name(site.rating_scale)),
             );
             return Err(AppError::Validation(errors));
         }
@@ -268,13 +253,8 @@ pub enum RatingUpdate {
 
 impl RatingUpdate {
     pub fn parse(change: RatingChange, site: &Site) -> Result<RatingUpdate, AppError> {
-        let value = change
-            .validate(site.rating_scale)
-            .map_err(AppError::Validation)?;
-        Ok(RatingUpdate::Set {
-            value,
-            comment: change.comment.as_deref().map(|c| non_blank(Some(c))),
-        })
+        let value = change.validate(site.rating_scale).map_err(AppError::Validation)?;
+        Ok(RatingUpdate::Set { value, comment: change.comment.as_deref().map(|c| non_blank(Some(c))) })
     }
 }
 
@@ -314,11 +294,7 @@ impl ValidCallback {
     /// site asks for it, a preferred time within business hours.
     pub fn parse(new: &NewCallback, site: &Site, now_ms: i64) -> Result<ValidCallback, AppError> {
         let mut errors = new.validate().err().unwrap_or_default();
-        let hint = new
-            .country
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
+        let hint = new.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
         let region = match hint {
             Some(raw) => {
                 let parsed = callbacks::parse_country(raw);
@@ -328,10 +304,7 @@ impl ValidCallback {
                 }
                 parsed
             }
-            None => site
-                .default_country
-                .as_deref()
-                .and_then(callbacks::parse_country),
+            None => site.default_country.as_deref().and_then(callbacks::parse_country),
         };
         let mut phone = None;
         if errors.get("phone").is_none() {
@@ -343,23 +316,16 @@ impl ValidCallback {
         let topic = non_blank(new.topic.as_deref());
         if let Some(t) = &topic {
             if !site.callback_topics.iter().any(|known| known == t) {
-                errors.push(
-                    "topic",
-                    FieldErrorCode::Unsupported,
-                    "topic must be one of the site's topics.",
-                );
+                errors.push("topic", FieldErrorCode::Unsupported, "topic must be one of the site's topics.");
             }
         }
         if site.consent_text.is_some() && !new.consent {
             errors.push("consent", FieldErrorCode::Required, "consent is required.");
         }
         if let (Some(preferred), None) = (new.preferred_ms, errors.get("preferred_ms")) {
-            if let Err((code, message)) = callbacks::check_preferred(
-                &site.hours,
-                now_ms,
-                preferred,
-                site.callback_slot_minutes,
-            ) {
+            if let Err((code, message)) =
+                callbacks::check_preferred(&site.hours, now_ms, preferred, site.callback_slot_minutes)
+            {
                 errors.push("preferred_ms", code, message);
             }
         }
@@ -385,10 +351,7 @@ impl ValidMessage {
     pub fn parse(new: NewMessage) -> Result<ValidMessage, AppError> {
         new.validate().map_err(AppError::Validation)?;
         // Keep the body as typed apart from surrounding whitespace: line breaks inside matter.
-        Ok(ValidMessage {
-            client_id: new.client_id,
-            body: new.body.trim().to_owned(),
-        })
+        Ok(ValidMessage { client_id: new.client_id, body: new.body.trim().to_owned() })
     }
 }
 
@@ -413,10 +376,7 @@ impl ValidConversation {
             errors.into_result().map_err(AppError::Validation)?;
         }
         Ok(ValidConversation {
-            first: ValidMessage {
-                client_id: new.message.client_id,
-                body: new.message.body.trim().to_owned(),
-            },
+            first: ValidMessage { client_id: new.message.client_id, body: new.message.body.trim().to_owned() },
             page_path,
         })
     }
@@ -468,9 +428,8 @@ const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTWXYZ";
 impl Reference {
     pub fn generate() -> Reference {
         let mut rng = rand::thread_rng();
-        let code: String = (0..6)
-            .map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char)
-            .collect();
+        let code: String =
+            (0..6).map(|_| REFERENCE_ALPHABET[rng.gen_range(0..REFERENCE_ALPHABET.len())] as char).collect();
         Reference(format!("PL-{code}"))
     }
 
@@ -488,12 +447,10 @@ pub fn new_id(prefix: &str) -> String {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]
@@ -506,34 +463,22 @@ mod tests {
             let r = Reference::generate();
             let code = r.as_str().strip_prefix("PL-").unwrap();
             assert_eq!(code.len(), 6);
-            assert!(
-                code.bytes().all(|b| REFERENCE_ALPHABET.contains(&b)),
-                "{code}"
-            );
+            assert!(code.bytes().all(|b| REFERENCE_ALPHABET.contains(&b)), "{code}");
         }
     }
 
     #[test]
     fn token_hash_is_sha256_hex_and_differs_from_token() {
         let t = Token::from_bearer("abc");
-        assert_eq!(
-            t.hash().as_str(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(t.hash().as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(Token::generate().into_string().len(), 64);
     }
 
     #[test]
     fn idempotency_key_must_be_valid() {
         assert!(IdempotencyKey::parse(Some("abcdefgh")).is_ok());
-        assert!(matches!(
-            IdempotencyKey::parse(Some("short")),
-            Err(AppError::MissingIdempotencyKey)
-        ));
-        assert!(matches!(
-            IdempotencyKey::parse(None),
-            Err(AppError::MissingIdempotencyKey)
-        ));
+        assert!(matches!(IdempotencyKey::parse(Some("short")), Err(AppError::MissingIdempotencyKey)));
+        assert!(matches!(IdempotencyKey::parse(None), Err(AppError::MissingIdempotencyKey)));
     }
 
     #[test]
@@ -547,19 +492,11 @@ mod tests {
         let lv = site.public_config("fr-FR, LV-lv,ar");
         assert_eq!(lv.locale.as_deref(), Some("lv"));
         assert_eq!(lv.greeting.as_deref(), Some("Sveiki! Kā varam palīdzēt?"));
-        assert_eq!(
-            lv.callback_topics,
-            ["Orders", "Returns"],
-            "the values stay canonical"
-        );
+        assert_eq!(lv.callback_topics, ["Orders", "Returns"], "the values stay canonical");
         assert_eq!(lv.callback_topic_labels, ["Pasūtījumi", "Atgriešana"]);
         assert_eq!(lv.topic_label("Returns"), "Atgriešana");
         assert_eq!(lv.launcher_text.as_deref(), Some("Jautājiet"));
-        assert_eq!(
-            lv.consent_text.as_deref(),
-            Some("You may call me."),
-            "not translated: the default"
-        );
+        assert_eq!(lv.consent_text.as_deref(), Some("You may call me."), "not translated: the default");
 
         let ar = site.public_config("ar_EG");
         assert_eq!(ar.locale.as_deref(), Some("ar"));
@@ -568,28 +505,17 @@ mod tests {
         for locales in ["", "fr", "en", " , ,", "xx-lv"] {
             let default = site.public_config(locales);
             assert_eq!(default.locale, None, "{locales:?}");
-            assert_eq!(
-                default.greeting.as_deref(),
-                Some("Hi! How can we help?"),
-                "{locales:?}"
-            );
+            assert_eq!(default.greeting.as_deref(), Some("Hi! How can we help?"), "{locales:?}");
             assert!(default.callback_topic_labels.is_empty());
         }
         let theme = site.public_config("").theme.unwrap();
-        assert_eq!(
-            (theme.color.as_str(), theme.text_color.as_str()),
-            ("#0f766e", "#ffffff")
-        );
+        assert_eq!((theme.color.as_str(), theme.text_color.as_str()), ("#0f766e", "#ffffff"));
     }
 
     #[test]
     fn rating_on_another_scale_is_a_scale_field_error() {
         let site = Site::builtin_demo(8080);
-        let new = NewRating {
-            value: "4".into(),
-            scale: RatingScale::Stars5,
-            ..NewRating::default()
-        };
+        let new = NewRating { value: "4".into(), scale: RatingScale::Stars5, ..NewRating::default() };
         match ValidRating::parse(new, &site) {
             Err(AppError::Validation(errors)) => assert!(errors.get("scale").is_some()),
             other => panic!("expected a validation error, got {other:?}"),

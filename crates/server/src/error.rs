@@ -86,16 +86,11 @@ impl AppError {
 /// Builds the JSON response for an API error. Shared by [`AppError`] and by middleware that
 /// answers before any handler runs.
 pub fn api_error_response(error: &ApiError) -> Response {
-    let status = StatusCode::from_u16(error.error.code.http_status())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(error).unwrap_or_else(|_| {
-        br#"{"error":{"code":"internal","message":"Internal server error."}}"#.to_vec()
-    });
+    let status = StatusCode::from_u16(error.error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(error)
+        .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"Internal server error."}}"#.to_vec());
     let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -109,9 +104,7 @@ impl IntoResponse for AppError {
         }
         let mut response = api_error_response(&self.to_api_error());
         if let AppError::RateLimited { retry_after_secs } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         response
     }

@@ -75,10 +75,7 @@ impl Subscription {
         receiver: broadcast::Receiver<Arc<LiveEvent>>,
         release: Box<dyn FnOnce() + Send + Sync>,
     ) -> Subscription {
-        Subscription {
-            receiver: Some(receiver),
-            release: Some(release),
-        }
+        Subscription { receiver: Some(receiver), release: Some(release) }
     }
 
     pub async fn recv(&mut self) -> Result<Arc<LiveEvent>, broadcast::error::RecvError> {
@@ -112,9 +109,7 @@ impl Default for InProcessBus {
         InProcessBus {
             conversations: Arc::new(Mutex::new(HashMap::new())),
             operators: broadcast::channel(OPERATOR_CAPACITY).0,
-            locks: (0..LOCK_STRIPES)
-                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
-                .collect(),
+            locks: (0..LOCK_STRIPES).map(|_| Arc::new(tokio::sync::Mutex::new(()))).collect(),
             shutdown: watch::channel(false).0,
         }
     }
@@ -123,10 +118,7 @@ impl Default for InProcessBus {
 impl InProcessBus {
     /// Conversations with at least one open stream (for tests and metrics).
     pub fn open_conversations(&self) -> usize {
-        self.conversations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 

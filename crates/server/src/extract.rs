@@ -54,9 +54,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
             }
         }
 
-        deserializer
-            .deserialize_any(ObjectVisitor(PhantomData))
-            .map(Object)
+        deserializer.deserialize_any(ObjectVisitor(PhantomData)).map(Object)
     }
 }
 
@@ -75,10 +73,7 @@ impl FromRequestParts<AppState> for CurrentSite {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        site_segment(parts.uri.path())
-            .and_then(|id| state.site(id))
-            .map(CurrentSite)
-            .ok_or(AppError::SiteNotFound)
+        site_segment(parts.uri.path()).and_then(|id| state.site(id)).map(CurrentSite).ok_or(AppError::SiteNotFound)
     }
 }
 
@@ -86,10 +81,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
-        let raw = parts
-            .headers
-            .get(porchlight_protocol::IDEMPOTENCY_HEADER)
-            .and_then(|v| v.to_str().ok());
+        let raw = parts.headers.get(porchlight_protocol::IDEMPOTENCY_HEADER).and_then(|v| v.to_str().ok());
         IdempotencyKey::parse(raw.map(str::trim))
     }
 }
@@ -101,11 +93,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(AppError::Unauthorized)?;
+        let value =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(AppError::Unauthorized)?;
         let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
@@ -123,9 +112,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ConversationId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Path((_site, id)) = Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::NotFound)?;
+        let Path((_site, id)) =
+            Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
         Ok(ConversationId(id))
     }
 }
@@ -138,9 +126,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Path((_site, id)) = Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::NotFound)?;
+        let Path((_site, id)) =
+            Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
         Ok(ResourceId(id))
     }
 }

@@ -49,10 +49,7 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
     #[error("cannot open database {path}: {source}")]
     Database { path: String, source: sqlx::Error },
     #[error("invalid public URL: {0}")]
@@ -74,28 +71,19 @@ impl Server {
     pub async fn bind(settings: Settings) -> Result<Server, StartError> {
         let listener = TcpListener::bind(&settings.listen)
             .await
-            .map_err(|source| StartError::Bind {
-                addr: settings.listen.clone(),
-                source,
-            })?;
+            .map_err(|source| StartError::Bind { addr: settings.listen.clone(), source })?;
         let local_addr = listener.local_addr()?;
         let port = local_addr.port();
         let public_url = match settings.public_url {
             Some(url) => url,
-            None => Url::parse(&format!("http://127.0.0.1:{port}"))
-                .map_err(|e| StartError::PublicUrl(e.to_string()))?,
+            None => {
+                Url::parse(&format!("http://127.0.0.1:{port}")).map_err(|e| StartError::PublicUrl(e.to_string()))?
+            }
         };
-        let sites = if settings.sites.is_empty() {
-            vec![Site::builtin_demo(port)]
-        } else {
-            settings.sites
-        };
+        let sites = if settings.sites.is_empty() { vec![Site::builtin_demo(port)] } else { settings.sites };
         let store = SqliteStore::open(&settings.database)
             .await
-            .map_err(|source| StartError::Database {
-                path: settings.database.display().to_string(),
-                source,
-            })?;
+            .map_err(|source| StartError::Database { path: settings.database.display().to_string(), source })?;
         let state = AppState::new(
             sites,
             Arc::new(store),
@@ -105,12 +93,7 @@ impl Server {
             settings.clock,
             settings.operator_token.as_ref(),
         );
-        Ok(Server {
-            listener,
-            local_addr,
-            state,
-            webhook_delivery: settings.webhook_delivery,
-        })
+        Ok(Server { listener, local_addr, state, webhook_delivery: settings.webhook_delivery })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -133,10 +116,7 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
     /// (up to [`DRAIN_TIMEOUT`]) and closes the database.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = app(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         // Delivers queued webhook events, including those a previous run left undelivered.
         let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);

@@ -36,10 +36,7 @@ pub struct Language {
 }
 
 impl Language {
-    pub const ENGLISH: Language = Language {
-        tag: BUNDLES[0].0,
-        bundle: BUNDLES[0].1,
-    };
+    pub const ENGLISH: Language = Language { tag: BUNDLES[0].0, bundle: BUNDLES[0].1 };
 
     /// The first of `candidates` (a comma-separated list of BCP 47 tags, best first: the
     /// loader sends `data-locale`, the host page's `<html lang>`, then `navigator.languages`)
@@ -58,11 +55,7 @@ impl Language {
                 let mut parts = item.split(';');
                 let tag = parts.next()?.trim();
                 let q = parts
-                    .filter_map(|p| {
-                        p.trim()
-                            .strip_prefix("q=")
-                            .or_else(|| p.trim().strip_prefix("Q="))
-                    })
+                    .filter_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
                     .next()
                     .map_or(Some(1000), quality)?;
                 (q > 0 && !tag.is_empty() && tag != "*").then_some((q, tag))
@@ -74,10 +67,7 @@ impl Language {
     }
 
     pub fn by_tag(tag: &str) -> Option<Language> {
-        BUNDLES
-            .iter()
-            .find(|(t, _)| *t == tag)
-            .map(|(tag, bundle)| Language { tag, bundle })
+        BUNDLES.iter().find(|(t, _)| *t == tag).map(|(tag, bundle)| Language { tag, bundle })
     }
 
     pub fn all() -> impl Iterator<Item = Language> {
@@ -87,24 +77,18 @@ impl Language {
     /// The bundle without its indentation, as it goes on the wire (parsed once per bundle, of
     /// the widget's and the console's).
     fn minified(self) -> &'static str {
-        static MINIFIED: std::sync::LazyLock<Vec<(&'static str, String)>> =
-            std::sync::LazyLock::new(|| {
-                BUNDLES
-                    .iter()
-                    .chain(CONSOLE_BUNDLES)
-                    .map(
-                        |(_, json)| match serde_json::from_str::<serde_json::Value>(json) {
-                            Ok(value) => (*json, value.to_string()),
-                            Err(_) => (*json, (*json).to_owned()), // the bundle test reports it; serve it as is
-                        },
-                    )
-                    .collect()
-            });
+        static MINIFIED: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
+            BUNDLES
+                .iter()
+                .chain(CONSOLE_BUNDLES)
+                .map(|(_, json)| match serde_json::from_str::<serde_json::Value>(json) {
+                    Ok(value) => (*json, value.to_string()),
+                    Err(_) => (*json, (*json).to_owned()), // the bundle test reports it; serve it as is
+                })
+                .collect()
+        });
         // By content, not address: the tables are consts, whose data may be duplicated per use.
-        MINIFIED
-            .iter()
-            .find(|(json, _)| *json == self.bundle)
-            .map_or(self.bundle, |(_, m)| m.as_str())
+        MINIFIED.iter().find(|(json, _)| *json == self.bundle).map_or(self.bundle, |(_, m)| m.as_str())
     }
 
     pub fn dir(self) -> &'static str {
@@ -120,16 +104,10 @@ impl Language {
     /// no string can end the block.
     pub fn inline_into(self, frame_html: &str) -> String {
         let json = self.minified().replace("</", "<\\/");
-        let html = frame_html.replacen(
-            "<html lang=\"en\">",
-            &format!("<html lang=\"{}\" dir=\"{}\">", self.tag, self.dir()),
-            1,
-        );
+        let html = frame_html.replacen("<html lang=\"en\">", &format!("<html lang=\"{}\" dir=\"{}\">", self.tag, self.dir()), 1);
         html.replacen(
             "</head>",
-            &format!(
-                "<script type=\"application/json\" id=\"pl-strings\">{json}</script>\n</head>"
-            ),
+            &format!("<script type=\"application/json\" id=\"pl-strings\">{json}</script>\n</head>"),
             1,
         )
     }
@@ -149,10 +127,7 @@ impl Language {
                 rest = &rest[start..];
                 break;
             };
-            match strings
-                .get(&after[..end])
-                .and_then(serde_json::Value::as_str)
-            {
+            match strings.get(&after[..end]).and_then(serde_json::Value::as_str) {
                 Some(text) => out.push_str(&crate::routes::demo::escape_html(text)),
                 None => out.push_str(&rest[start..start + 2 + end + 2]),
             }
@@ -164,10 +139,7 @@ impl Language {
 }
 
 /// The first candidate whose primary subtag has a bundle in `table`, else English.
-fn pick_in<'a>(
-    table: &'static [(&'static str, &'static str)],
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Language {
+fn pick_in<'a>(table: &'static [(&'static str, &'static str)], candidates: impl IntoIterator<Item = &'a str>) -> Language {
     candidates
         .into_iter()
         .filter_map(|tag| {
@@ -176,20 +148,16 @@ fn pick_in<'a>(
         })
         .map(|(tag, bundle)| Language { tag, bundle })
         .next()
-        .unwrap_or(Language {
-            tag: table[0].0,
-            bundle: table[0].1,
-        })
+        .unwrap_or(Language { tag: table[0].0, bundle: table[0].1 })
 }
 
 /// An `Accept-Language` q-value in thousandths (`0.8` → 800); `None` when malformed, which
 /// drops the entry.
 fn quality(raw: &str) -> Option<u16> {
     let value: f32 = raw.trim().parse().ok()?;
-    (0.0..=1.0)
-        .contains(&value)
-        .then(|| (value * 1000.0).round() as u16)
+    (0.0..=1.0).contains(&value).then(|| (value * 1000.0).round() as u16)
 }
+
 
 #[cfg(test)]
 mod tests {
@@ -198,11 +166,7 @@ mod tests {
     #[test]
     fn picks_the_first_language_we_speak() {
         assert_eq!(Language::pick("lv-LV").tag, "lv");
-        assert_eq!(
-            Language::pick("fr,th-TH,en").tag,
-            "th",
-            "unknown languages are skipped"
-        );
+        assert_eq!(Language::pick("fr,th-TH,en").tag, "th", "unknown languages are skipped");
         assert_eq!(Language::pick("FR-be, AR").tag, "ar");
         assert_eq!(Language::pick("").tag, "en");
         assert_eq!(Language::pick("xx,zz").tag, "en");
@@ -216,21 +180,17 @@ mod tests {
         assert!(out.contains("<html lang=\"ar\" dir=\"rtl\">"));
         assert!(out.contains("<script type=\"application/json\" id=\"pl-strings\">{"));
         assert_eq!(out.matches("</script>").count(), 1);
-        assert!(Language::pick("en")
-            .inline_into(html)
-            .contains("dir=\"ltr\""));
+        assert!(Language::pick("en").inline_into(html).contains("dir=\"ltr\""));
     }
 
     #[test]
     fn every_bundle_is_a_json_object() {
         for language in Language::all() {
-            let value: serde_json::Value = serde_json::from_str(language.bundle)
-                .unwrap_or_else(|e| panic!("{}: {e}", language.tag));
+            let value: serde_json::Value = serde_json::from_str(language.bundle).unwrap_or_else(|e| panic!("{}: {e}", language.tag));
             assert!(value.is_object(), "{}", language.tag);
         }
         for (tag, bundle) in CONSOLE_BUNDLES {
-            let value: serde_json::Value =
-                serde_json::from_str(bundle).unwrap_or_else(|e| panic!("console {tag}: {e}"));
+            let value: serde_json::Value = serde_json::from_str(bundle).unwrap_or_else(|e| panic!("console {tag}: {e}"));
             assert!(value.is_object(), "console {tag}");
         }
     }
@@ -247,27 +207,11 @@ mod tests {
         let pick = |header: &str| Language::for_console(header).tag;
         assert_eq!(pick("ar"), "ar");
         assert_eq!(pick("lv-LV,lv;q=0.9,en-US;q=0.8,en;q=0.7"), "lv");
-        assert_eq!(
-            pick("fr-FR, fr;q=0.9, el;q=0.8, en;q=0.7"),
-            "el",
-            "unsupported languages are skipped"
-        );
-        assert_eq!(
-            pick("en;q=0.5, th;q=0.9"),
-            "th",
-            "a higher q-value wins over order"
-        );
-        assert_eq!(
-            pick("it;q=0.8, eo;q=0.8"),
-            "it",
-            "equal q-values keep the order sent"
-        );
+        assert_eq!(pick("fr-FR, fr;q=0.9, el;q=0.8, en;q=0.7"), "el", "unsupported languages are skipped");
+        assert_eq!(pick("en;q=0.5, th;q=0.9"), "th", "a higher q-value wins over order");
+        assert_eq!(pick("it;q=0.8, eo;q=0.8"), "it", "equal q-values keep the order sent");
         assert_eq!(pick("ar;q=0, lv"), "lv", "q=0 means not this one");
-        assert_eq!(
-            pick("ar;q=abc, th"),
-            "th",
-            "a malformed q-value drops the entry"
-        );
+        assert_eq!(pick("ar;q=abc, th"), "th", "a malformed q-value drops the entry");
         assert_eq!(pick("*"), "en");
         assert_eq!(pick(""), "en");
         assert_eq!(pick("de-CH, fr"), "en", "nothing we speak: English");
@@ -289,17 +233,11 @@ mod tests {
         assert!(out.contains("<p>{{NoSuchKey}}</p>"), "unknown names stay");
         assert!(out.contains("<p>{{unclosed</p>"));
         assert!(out.contains("<script type=\"application/json\" id=\"pl-strings\">{"));
-        assert!(
-            out.contains("\"ConsoleTitle\":\"وحدة تحكم Porchlight\""),
-            "minified: {out}"
-        );
+        assert!(out.contains("\"ConsoleTitle\":\"وحدة تحكم Porchlight\""), "minified: {out}");
         assert_eq!(out.matches("</script>").count(), 1);
         let en = Language::for_console("").inline_into_console(html);
         assert!(en.contains("<html lang=\"en\" dir=\"ltr\">"));
         assert!(en.contains("<title>Porchlight console</title>"));
-        assert_eq!(
-            crate::routes::demo::escape_html("a<b & \"c\">"),
-            "a&lt;b &amp; &quot;c&quot;&gt;"
-        );
+        assert_eq!(crate::routes::demo::escape_html("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
     }
 }

@@ -51,9 +51,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")),
         )
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -62,9 +61,9 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve => runtime.block_on(serve(&cli.serve)),
-        Command::Operator {
-            command: OperatorCommand::Add { email, name },
-        } => runtime.block_on(add_operator(&cli.serve, &email, &name)),
+        Command::Operator { command: OperatorCommand::Add { email, name } } => {
+            runtime.block_on(add_operator(&cli.serve, &email, &name))
+        }
     }
 }
 
@@ -78,9 +77,7 @@ async fn add_operator(args: &ServeArgs, email: &str, name: &str) -> ExitCode {
         Err(_) => {
             let mut line = String::new();
             if let Err(e) = std::io::stdin().read_line(&mut line) {
-                return fail(&format!(
-                    "cannot read the password from standard input: {e}"
-                ));
+                return fail(&format!("cannot read the password from standard input: {e}"));
             }
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
@@ -105,9 +102,7 @@ async fn serve(args: &ServeArgs) -> ExitCode {
     };
     let mut stdout = std::io::stdout().lock();
     // Flushed at once: scripts wait for the `listening on` line through a pipe.
-    let _ = stdout
-        .write_all(server.banner().as_bytes())
-        .and_then(|()| stdout.flush());
+    let _ = stdout.write_all(server.banner().as_bytes()).and_then(|()| stdout.flush());
     drop(stdout);
     match server.run(shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

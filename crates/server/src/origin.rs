@@ -25,17 +25,12 @@ impl Origin {
     pub fn parse(raw: &str) -> Result<Origin, String> {
         let url = Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not an origin: {e}"))?;
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "{raw:?} is not an origin: use scheme://host[:port] without a path"
-            ));
+            return Err(format!("{raw:?} is not an origin: use scheme://host[:port] without a path"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!(
-                "{raw:?} is not an origin: credentials are not allowed"
-            ));
+            return Err(format!("{raw:?} is not an origin: credentials are not allowed"));
         }
-        Origin::of_url(&url)
-            .ok_or_else(|| format!("{raw:?} is not an origin: use http:// or https://"))
+        Origin::of_url(&url).ok_or_else(|| format!("{raw:?} is not an origin: use http:// or https://"))
     }
 
     /// The origin of any http(s) URL (its path is ignored).
@@ -73,8 +68,7 @@ pub(crate) fn is_own_origin(state: &AppState, origin: &Origin, headers: &HeaderM
 
 /// The site id of a `/v1/sites/{site}/…` path, if it is one.
 pub fn site_segment(path: &str) -> Option<&str> {
-    path.strip_prefix("/v1/sites/")
-        .map(|rest| rest.split('/').next().unwrap_or(""))
+    path.strip_prefix("/v1/sites/").map(|rest| rest.split('/').next().unwrap_or(""))
 }
 
 /// Middleware for `/v1/sites/{site}/…`: unknown site → 404, disallowed `Origin` → 403,
@@ -94,9 +88,7 @@ pub async fn site_guard(State(state): State<AppState>, request: Request, next: N
         Some(raw) => {
             let parsed = raw.to_str().ok().and_then(|o| Origin::parse(o).ok());
             match parsed {
-                Some(o) if site.allows(&o) || is_own_origin(&state, &o, request.headers()) => {
-                    Some(o)
-                }
+                Some(o) if site.allows(&o) || is_own_origin(&state, &o, request.headers()) => Some(o),
                 // Includes `Origin: null` (sandboxed frames, file://), which can be anyone.
                 _ => return with_vary(AppError::OriginNotAllowed.into_response()),
             }
@@ -106,10 +98,7 @@ pub async fn site_guard(State(state): State<AppState>, request: Request, next: N
     if request.method() == Method::OPTIONS {
         let mut response = StatusCode::NO_CONTENT.into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::ALLOW,
-            HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
-        );
+        headers.insert(header::ALLOW, HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"));
         if let Some(origin) = &origin {
             add_cors(headers, origin);
             headers.insert(
@@ -118,14 +107,9 @@ pub async fn site_guard(State(state): State<AppState>, request: Request, next: N
             );
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(
-                    "content-type, idempotency-key, authorization, if-none-match",
-                ),
+                HeaderValue::from_static("content-type, idempotency-key, authorization, if-none-match"),
             );
-            headers.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
         }
         return with_vary(response);
     }
@@ -142,19 +126,14 @@ fn add_cors(headers: &mut HeaderMap, origin: &Origin) {
         // The exact origin, never `*`: only the site's own pages may read the answers.
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
         // The widget shows "try again in N s" on 429, and polls availability with the ETag.
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after, etag"),
-        );
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after, etag"));
     }
 }
 
 /// Every site API response depends on `Origin`; caches must not hand one origin's answer to
 /// another.
 fn with_vary(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Origin"));
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("Origin"));
     response
 }
 
@@ -164,14 +143,8 @@ mod tests {
 
     #[test]
     fn origins_are_canonical() {
-        assert_eq!(
-            Origin::parse("http://LocalHost:8080/").unwrap().as_str(),
-            "http://localhost:8080"
-        );
-        assert_eq!(
-            Origin::parse("https://shop.example:443").unwrap().as_str(),
-            "https://shop.example"
-        );
+        assert_eq!(Origin::parse("http://LocalHost:8080/").unwrap().as_str(), "http://localhost:8080");
+        assert_eq!(Origin::parse("https://shop.example:443").unwrap().as_str(), "https://shop.example");
         assert!(Origin::parse("http://shop.example/path").is_err());
         assert!(Origin::parse("null").is_err());
         assert!(Origin::parse("ftp://shop.example").is_err());

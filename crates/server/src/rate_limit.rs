@@ -37,10 +37,7 @@ struct Bucket {
 impl RateLimiter {
     /// `per_minute == 0` turns limiting off.
     pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter {
-            per_minute,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { per_minute, buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes one token, or says how long until one is available. A full bucket allows a burst of
@@ -51,20 +48,12 @@ impl RateLimiter {
         }
         let capacity = f64::from(self.per_minute);
         let per_sec = capacity / 60.0;
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, b| {
-                b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * per_sec
-                    < capacity
-            });
+            buckets
+                .retain(|_, b| b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * per_sec < capacity);
         }
-        let bucket = buckets.entry((ip, site.to_owned())).or_insert(Bucket {
-            tokens: capacity,
-            updated: now,
-        });
+        let bucket = buckets.entry((ip, site.to_owned())).or_insert(Bucket { tokens: capacity, updated: now });
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * per_sec).min(capacity);
         bucket.updated = now;
@@ -81,10 +70,8 @@ impl RateLimiter {
 /// `Retry-After`. Runs after the site guard, so the site is known to exist. Typing signals store
 /// nothing and have their own per-conversation limit, so they do not spend the IP's budget.
 pub async fn limit_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::POST | Method::PUT | Method::DELETE
-    ) && !request.uri().path().ends_with("/typing")
+    if matches!(*request.method(), Method::POST | Method::PUT | Method::DELETE)
+        && !request.uri().path().ends_with("/typing")
     {
         if let Some(site) = site_segment(request.uri().path()) {
             let ip = request
@@ -94,10 +81,7 @@ pub async fn limit_writes(State(state): State<AppState>, request: Request, next:
                 .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
             if let Err(wait) = state.limiter().check(ip, site, Instant::now()) {
                 let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                return AppError::RateLimited {
-                    retry_after_secs: retry_after_secs.max(1),
-                }
-                .into_response();
+                return AppError::RateLimited { retry_after_secs: retry_after_secs.max(1) }.into_response();
             }
         }
     }
@@ -119,18 +103,14 @@ mod tests {
         assert_eq!(wait.as_secs(), 30);
         // Another site has its own bucket.
         assert!(limiter.check(ip, "other", t0).is_ok());
-        assert!(limiter
-            .check(ip, "demo", t0 + Duration::from_secs(30))
-            .is_ok());
+        assert!(limiter.check(ip, "demo", t0 + Duration::from_secs(30)).is_ok());
     }
 
     #[test]
     fn zero_means_off() {
         let limiter = RateLimiter::new(0);
         for _ in 0..1000 {
-            assert!(limiter
-                .check(IpAddr::V4(Ipv4Addr::LOCALHOST), "demo", Instant::now())
-                .is_ok());
+            assert!(limiter.check(IpAddr::V4(Ipv4Addr::LOCALHOST), "demo", Instant::now()).is_ok());
         }
     }
 }

@@ -67,13 +67,9 @@ impl AppState {
             .or(sites.first())
             .map(|s| s.id.clone())
             .expect("at least one site");
-        let public_origin =
-            Origin::of_url(&public_url).expect("public_url is http(s), checked in config");
+        let public_origin = Origin::of_url(&public_url).expect("public_url is http(s), checked in config");
         AppState(Arc::new(Inner {
-            sites: sites
-                .into_iter()
-                .map(|s| (s.id.clone(), Arc::new(s)))
-                .collect(),
+            sites: sites.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect(),
             demo_site,
             store,
             limiter: RateLimiter::new(writes_per_minute),
@@ -81,8 +77,7 @@ impl AppState {
             public_url,
             public_origin,
             clock,
-            operator_token_hash: operator_token
-                .map(|t| Sha256::digest(t.as_str().as_bytes()).into()),
+            operator_token_hash: operator_token.map(|t| Sha256::digest(t.as_str().as_bytes()).into()),
             events: Arc::new(InProcessBus::default()),
             conversation_limiter: RateLimiter::new(CONVERSATION_MESSAGES_PER_MINUTE),
             login_limiter: RateLimiter::new(LOGINS_PER_MINUTE),
@@ -100,11 +95,7 @@ impl AppState {
             return false;
         };
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        presented
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        presented.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
 
     /// Looks a site up by the raw path segment; an id that does not parse is simply unknown.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use porchlight_protocol::{
-    Author, CallbackFollowUp, CallbackStatus, ChatMessage, MessageAck, OperatorCallback,
-    RatingReceipt, RatingValue, SiteId,
+    Author, CallbackFollowUp, CallbackStatus, ChatMessage, MessageAck, OperatorCallback, RatingReceipt, RatingValue,
+    SiteId,
 };
 use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -20,8 +20,7 @@ use crate::auth::OperatorRecord;
 use crate::domain::availability::{ConversationTiming, OperatorStatus};
 use crate::domain::ratings::RatingRow;
 use crate::domain::{
-    IdempotencyKey, RatingUpdate, Reference, TokenHash, ValidCallback, ValidConversation,
-    ValidMessage, ValidRating,
+    IdempotencyKey, RatingUpdate, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating,
 };
 use crate::webhooks::{envelope, event, Outbox};
 
@@ -167,18 +166,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Stored<CallbackRecord>, StoreError>;
 
     /// The callback with this reference on this site and its token hash.
-    async fn callback(
-        &self,
-        site: &SiteId,
-        reference: &str,
-    ) -> Result<Option<(String, CallbackFollowUp)>, StoreError>;
+    async fn callback(&self, site: &SiteId, reference: &str) -> Result<Option<(String, CallbackFollowUp)>, StoreError>;
 
     /// The site's callbacks with one of `statuses`, earliest due first.
-    async fn callbacks(
-        &self,
-        site: &SiteId,
-        statuses: &[CallbackStatus],
-    ) -> Result<Vec<OperatorCallback>, StoreError>;
+    async fn callbacks(&self, site: &SiteId, statuses: &[CallbackStatus]) -> Result<Vec<OperatorCallback>, StoreError>;
 
     /// Sets a callback's status (and due time); `None` when there is no such callback.
     async fn set_callback_status(
@@ -196,13 +187,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn webhook_delivered(&self, id: i64, now_ms: i64) -> Result<(), StoreError>;
 
-    async fn webhook_failed(
-        &self,
-        id: i64,
-        attempts: u32,
-        next_attempt_ms: i64,
-        error: &str,
-    ) -> Result<(), StoreError>;
+    async fn webhook_failed(&self, id: i64, attempts: u32, next_attempt_ms: i64, error: &str)
+        -> Result<(), StoreError>;
 
     /// Counts a honeypot hit for the site. Nothing of the request is kept.
     async fn count_spam_drop(&self, site: &SiteId, now_ms: i64) -> Result<(), StoreError>;
@@ -239,57 +225,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Stored<MessageAck>, StoreError>;
 
     /// Messages oldest first, only those with an id above `after`.
-    async fn messages(
-        &self,
-        conversation_id: &str,
-        after: i64,
-    ) -> Result<Vec<ChatMessage>, StoreError>;
+    async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError>;
 
     /// The presence an operator last set for the site, with when; `None` if never set.
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
 
-    async fn set_presence(
-        &self,
-        site: &SiteId,
-        status: OperatorStatus,
-        now_ms: i64,
-    ) -> Result<(), StoreError>;
+    async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError>;
 
     /// Start and first operator reply of the site's conversations started at or after
     /// `since_ms`, for the availability estimate.
-    async fn conversation_timings(
-        &self,
-        site: &SiteId,
-        since_ms: i64,
-    ) -> Result<Vec<ConversationTiming>, StoreError>;
+    async fn conversation_timings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<ConversationTiming>, StoreError>;
 
     /// A conversation by id, on any site (the console looks conversations up by id alone).
-    async fn conversation(
-        &self,
-        conversation_id: &str,
-    ) -> Result<Option<ConversationRow>, StoreError>;
+    async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>, StoreError>;
 
     /// Marks the conversation closed; returns when it was closed (the first close wins, so a
     /// repeated close is harmless). `None` when there is no such conversation.
-    async fn close_conversation(
-        &self,
-        conversation_id: &str,
-        now_ms: i64,
-    ) -> Result<Option<i64>, StoreError>;
+    async fn close_conversation(&self, conversation_id: &str, now_ms: i64) -> Result<Option<i64>, StoreError>;
 
     /// The site's open conversations with who waits since when; unordered, at most `limit`.
-    async fn open_conversations(
-        &self,
-        site: &SiteId,
-        limit: u32,
-    ) -> Result<Vec<InboxRow>, StoreError>;
+    async fn open_conversations(&self, site: &SiteId, limit: u32) -> Result<Vec<InboxRow>, StoreError>;
 
     /// `false` when an operator with this (normalised) e-mail already exists.
-    async fn add_operator(
-        &self,
-        operator: &OperatorRecord,
-        now_ms: i64,
-    ) -> Result<bool, StoreError>;
+    async fn add_operator(&self, operator: &OperatorRecord, now_ms: i64) -> Result<bool, StoreError>;
 
     async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
 
@@ -302,11 +260,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// The operator of an unexpired session.
-    async fn session_operator(
-        &self,
-        token_hash: &TokenHash,
-        now_ms: i64,
-    ) -> Result<Option<OperatorRecord>, StoreError>;
+    async fn session_operator(&self, token_hash: &TokenHash, now_ms: i64)
+        -> Result<Option<OperatorRecord>, StoreError>;
 
     /// Ends the session (and removes expired ones).
     async fn delete_session(&self, token_hash: &TokenHash, now_ms: i64) -> Result<(), StoreError>;
@@ -338,10 +293,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.clone())
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let writer = group_commit::GroupCommit::start(options).await?;
         Ok(SqliteStore { pool, writer })
@@ -477,13 +429,8 @@ impl Store for SqliteStore {
         .await?
         .rows_affected()
             == 1;
-        let query =
-            format!("SELECT {RECEIPT_COLUMNS} FROM ratings WHERE site = ? AND idempotency_key = ?");
-        let found = sqlx::query(&query)
-            .bind(site.as_str())
-            .bind(key.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+        let query = format!("SELECT {RECEIPT_COLUMNS} FROM ratings WHERE site = ? AND idempotency_key = ?");
+        let found = sqlx::query(&query).bind(site.as_str()).bind(key.as_str()).fetch_one(&mut *tx).await?;
         if inserted {
             let data = json!({
                 "id": row.id, "value": rating.value, "created_ms": row.now_ms,
@@ -507,13 +454,12 @@ impl Store for SqliteStore {
         outbox: &Outbox,
     ) -> Result<RatingChangeOutcome, StoreError> {
         let mut tx = self.write_tx().await?;
-        let found: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT token_hash, changeable_until_ms FROM ratings WHERE id = ? AND site = ?",
-        )
-        .bind(id)
-        .bind(site.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let found: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT token_hash, changeable_until_ms FROM ratings WHERE id = ? AND site = ?")
+                .bind(id)
+                .bind(site.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((stored_hash, until_ms)) = found else {
             return Ok(RatingChangeOutcome::NotFound);
         };
@@ -548,12 +494,10 @@ impl Store for SqliteStore {
                     .await?;
             }
         }
-        let row = sqlx::query(&format!(
-            "SELECT {RECEIPT_COLUMNS}, comment FROM ratings WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {RECEIPT_COLUMNS}, comment FROM ratings WHERE id = ?"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         let receipt = rating_receipt(&row)?;
         let comment: Option<String> = row.try_get("comment")?;
         let data = json!({
@@ -625,9 +569,7 @@ impl Store for SqliteStore {
         let inserted = match result {
             Ok(done) => done.rows_affected() == 1,
             // Only `reference` can still collide: the idempotency conflict is handled above.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::ReferenceTaken)
-            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::ReferenceTaken),
             Err(e) => return Err(e.into()),
         };
         let found =
@@ -654,29 +596,19 @@ impl Store for SqliteStore {
         Ok(created_or_existing(inserted, record))
     }
 
-    async fn callback(
-        &self,
-        site: &SiteId,
-        reference: &str,
-    ) -> Result<Option<(String, CallbackFollowUp)>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"
-        ))
-        .bind(site.as_str())
-        .bind(reference)
-        .fetch_optional(&self.pool)
-        .await?;
+    async fn callback(&self, site: &SiteId, reference: &str) -> Result<Option<(String, CallbackFollowUp)>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"))
+            .bind(site.as_str())
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             None => Ok(None),
             Some(row) => Ok(Some((row.try_get("token_hash")?, follow_up(&row)?))),
         }
     }
 
-    async fn callbacks(
-        &self,
-        site: &SiteId,
-        statuses: &[CallbackStatus],
-    ) -> Result<Vec<OperatorCallback>, StoreError> {
+    async fn callbacks(&self, site: &SiteId, statuses: &[CallbackStatus]) -> Result<Vec<OperatorCallback>, StoreError> {
         let wanted: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         let rows = sqlx::query(&format!(
             "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND status IN (SELECT value FROM json_each(?))
@@ -731,13 +663,11 @@ impl Store for SqliteStore {
         if changed == 0 {
             return Ok(None);
         }
-        let row = sqlx::query(&format!(
-            "SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"
-        ))
-        .bind(site.as_str())
-        .bind(reference)
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"))
+            .bind(site.as_str())
+            .bind(reference)
+            .fetch_one(&mut *tx)
+            .await?;
         let f = follow_up(&row)?;
         let data = json!({"reference": f.reference, "status": f.status, "due_ms": f.due_ms, "updated_ms": now_ms});
         enqueue(&mut tx, outbox, event::CALLBACK_UPDATED, now_ms, data).await?;
@@ -827,13 +757,12 @@ impl Store for SqliteStore {
         .await?
         .rows_affected()
             == 1;
-        let conversation_id: String = sqlx::query_scalar(
-            "SELECT id FROM conversations WHERE site = ? AND first_client_id = ?",
-        )
-        .bind(site.as_str())
-        .bind(&conversation.first.client_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let conversation_id: String =
+            sqlx::query_scalar("SELECT id FROM conversations WHERE site = ? AND first_client_id = ?")
+                .bind(site.as_str())
+                .bind(&conversation.first.client_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if inserted {
             sqlx::query(
                 "INSERT INTO messages (conversation_id, client_id, author, body, created_ms)
@@ -954,11 +883,7 @@ impl Store for SqliteStore {
         Ok(created_or_existing(inserted, ack))
     }
 
-    async fn messages(
-        &self,
-        conversation_id: &str,
-        after: i64,
-    ) -> Result<Vec<ChatMessage>, StoreError> {
+    async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, client_id, author, body, created_ms FROM messages
              WHERE conversation_id = ? AND id > ? ORDER BY id LIMIT 1000",
@@ -983,26 +908,15 @@ impl Store for SqliteStore {
     }
 
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT status, updated_ms FROM presence WHERE site = ?")
-                .bind(site.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, i64)> = sqlx::query_as("SELECT status, updated_ms FROM presence WHERE site = ?")
+            .bind(site.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         // The CHECK constraint keeps other values out; one would read as "away", the safe side.
-        Ok(row.map(|(status, updated_ms)| {
-            (
-                OperatorStatus::parse(&status).unwrap_or(OperatorStatus::Away),
-                updated_ms,
-            )
-        }))
+        Ok(row.map(|(status, updated_ms)| (OperatorStatus::parse(&status).unwrap_or(OperatorStatus::Away), updated_ms)))
     }
 
-    async fn set_presence(
-        &self,
-        site: &SiteId,
-        status: OperatorStatus,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
+    async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO presence (site, status, updated_ms) VALUES (?, ?, ?)
@@ -1017,11 +931,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn conversation_timings(
-        &self,
-        site: &SiteId,
-        since_ms: i64,
-    ) -> Result<Vec<ConversationTiming>, StoreError> {
+    async fn conversation_timings(&self, site: &SiteId, since_ms: i64) -> Result<Vec<ConversationTiming>, StoreError> {
         let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "SELECT c.created_ms,
                     (SELECT MIN(m.created_ms) FROM messages m
@@ -1034,59 +944,41 @@ impl Store for SqliteStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(started_ms, first_reply_ms)| ConversationTiming {
-                started_ms,
-                first_reply_ms,
-            })
+            .map(|(started_ms, first_reply_ms)| ConversationTiming { started_ms, first_reply_ms })
             .collect())
     }
 
-    async fn conversation(
-        &self,
-        conversation_id: &str,
-    ) -> Result<Option<ConversationRow>, StoreError> {
-        let row: Option<(String, String, i64, Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT id, site, created_ms, closed_ms, page_path FROM conversations WHERE id = ?",
-        )
-        .bind(conversation_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(
-            |(id, site, created_ms, closed_ms, page_path)| ConversationRow {
-                id,
-                site,
-                created_ms,
-                closed_ms,
-                page_path,
-            },
-        ))
+    async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>, StoreError> {
+        let row: Option<(String, String, i64, Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT id, site, created_ms, closed_ms, page_path FROM conversations WHERE id = ?")
+                .bind(conversation_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, site, created_ms, closed_ms, page_path)| ConversationRow {
+            id,
+            site,
+            created_ms,
+            closed_ms,
+            page_path,
+        }))
     }
 
-    async fn close_conversation(
-        &self,
-        conversation_id: &str,
-        now_ms: i64,
-    ) -> Result<Option<i64>, StoreError> {
+    async fn close_conversation(&self, conversation_id: &str, now_ms: i64) -> Result<Option<i64>, StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE conversations SET closed_ms = ? WHERE id = ? AND closed_ms IS NULL")
             .bind(now_ms)
             .bind(conversation_id)
             .execute(&mut *tx)
             .await?;
-        let closed: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT closed_ms FROM conversations WHERE id = ?")
-                .bind(conversation_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let closed: Option<Option<i64>> = sqlx::query_scalar("SELECT closed_ms FROM conversations WHERE id = ?")
+            .bind(conversation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(closed.flatten())
     }
 
-    async fn open_conversations(
-        &self,
-        site: &SiteId,
-        limit: u32,
-    ) -> Result<Vec<InboxRow>, StoreError> {
+    async fn open_conversations(&self, site: &SiteId, limit: u32) -> Result<Vec<InboxRow>, StoreError> {
         // Waiting since: the first visitor message after the last operator message.
         let rows = sqlx::query(
             "SELECT c.id, c.created_ms,
@@ -1133,11 +1025,7 @@ impl Store for SqliteStore {
             .map_err(StoreError::from)
     }
 
-    async fn add_operator(
-        &self,
-        operator: &OperatorRecord,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
+    async fn add_operator(&self, operator: &OperatorRecord, now_ms: i64) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
             "INSERT INTO operators (id, email, name, password_hash, created_ms) VALUES (?, ?, ?, ?, ?)
@@ -1162,12 +1050,7 @@ impl Store for SqliteStore {
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(id, email, name, password_hash)| OperatorRecord {
-            id,
-            email,
-            name,
-            password_hash,
-        }))
+        Ok(row.map(|(id, email, name, password_hash)| OperatorRecord { id, email, name, password_hash }))
     }
 
     async fn create_session(
@@ -1202,12 +1085,7 @@ impl Store for SqliteStore {
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(id, email, name, password_hash)| OperatorRecord {
-            id,
-            email,
-            name,
-            password_hash,
-        }))
+        Ok(row.map(|(id, email, name, password_hash)| OperatorRecord { id, email, name, password_hash }))
     }
 
     async fn delete_session(&self, token_hash: &TokenHash, now_ms: i64) -> Result<(), StoreError> {

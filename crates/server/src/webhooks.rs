@@ -62,9 +62,7 @@ impl DeliveryPolicy {
     /// The wait after `failures` failed attempts (1 = the first failure).
     pub fn backoff(&self, failures: u32) -> Duration {
         let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(30));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
     }
 }
 
@@ -79,19 +77,14 @@ impl Outbox {
     pub fn for_site(site: &crate::domain::Site) -> Outbox {
         Outbox {
             site: site.id.as_str().to_owned(),
-            endpoints: site
-                .webhooks
-                .iter()
-                .map(|w| w.url.as_str().to_owned())
-                .collect(),
+            endpoints: site.webhooks.iter().map(|w| w.url.as_str().to_owned()).collect(),
         }
     }
 }
 
 /// The JSON body of one event.
 pub fn envelope(event_id: &str, kind: &str, site: &str, created_ms: i64, data: Value) -> String {
-    json!({ "id": event_id, "type": kind, "site": site, "created_ms": created_ms, "data": data })
-        .to_string()
+    json!({ "id": event_id, "type": kind, "site": site, "created_ms": created_ms, "data": data }).to_string()
 }
 
 /// `t=<unix>,v1=<hex hmac-sha256(secret, "<t>.<body>")>`.
@@ -100,8 +93,7 @@ pub fn signature(secret: &str, unix_secs: i64, body: &str) -> String {
 }
 
 fn sign(secret: &str, unix_secs: i64, body: &str) -> Vec<u8> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(unix_secs.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -127,11 +119,7 @@ pub fn verify(secret: &str, header: &str, body: &str, now_secs: i64, tolerance_s
     }
     let expected = hex(&sign(secret, t, body));
     signatures.iter().any(|s| {
-        s.len() == expected.len()
-            && s.bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        s.len() == expected.len() && s.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     })
 }
 
@@ -165,10 +153,7 @@ impl Worker {
                 }
             }
         });
-        Worker {
-            stop: Some(stop),
-            task,
-        }
+        Worker { stop: Some(stop), task }
     }
 
     pub async fn stop(mut self) {
@@ -201,10 +186,7 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, policy: &De
                 // The event's id and type only: bodies can hold names and phone numbers.
                 tracing::warn!(event = %row.event_id, endpoint = %row.endpoint, attempt = failures, %why,
                     retry_in_ms = wait.as_millis() as u64, "webhook delivery failed");
-                state
-                    .store()
-                    .webhook_failed(row.id, failures, now_ms + wait.as_millis() as i64, &why)
-                    .await
+                state.store().webhook_failed(row.id, failures, now_ms + wait.as_millis() as i64, &why).await
             }
         };
         if let Err(e) = result {
@@ -213,19 +195,10 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, policy: &De
     }
 }
 
-async fn deliver(
-    state: &AppState,
-    client: &reqwest::Client,
-    row: &OutboxRow,
-) -> Result<(), String> {
-    let site = state
-        .site(&row.site)
-        .ok_or("the site is no longer configured")?;
-    let hook = site
-        .webhooks
-        .iter()
-        .find(|w| w.url.as_str() == row.endpoint)
-        .ok_or("the endpoint is no longer configured")?;
+async fn deliver(state: &AppState, client: &reqwest::Client, row: &OutboxRow) -> Result<(), String> {
+    let site = state.site(&row.site).ok_or("the site is no longer configured")?;
+    let hook =
+        site.webhooks.iter().find(|w| w.url.as_str() == row.endpoint).ok_or("the endpoint is no longer configured")?;
     let t = SystemClock.now_ms() / 1000;
     let response = client
         .post(hook.url.clone())
@@ -264,30 +237,9 @@ mod tests {
         let body = r#"{"id":"ev_1"}"#;
         let header = signature("whsec-0123456789abcdef", 1_790_000_000, body);
         assert!(header.starts_with("t=1790000000,v1="));
-        assert!(verify(
-            "whsec-0123456789abcdef",
-            &header,
-            body,
-            1_790_000_100,
-            300
-        ));
-        assert!(!verify(
-            "whsec-0123456789abcdef",
-            &header,
-            r#"{"id":"ev_2"}"#,
-            1_790_000_100,
-            300
-        ));
-        assert!(!verify(
-            "another-secret-0123456",
-            &header,
-            body,
-            1_790_000_100,
-            300
-        ));
-        assert!(
-            !verify("whsec-0123456789abcdef", &header, body, 1_790_001_000, 300),
-            "too old"
-        );
+        assert!(verify("whsec-0123456789abcdef", &header, body, 1_790_000_100, 300));
+        assert!(!verify("whsec-0123456789abcdef", &header, r#"{"id":"ev_2"}"#, 1_790_000_100, 300));
+        assert!(!verify("another-secret-0123456", &header, body, 1_790_000_100, 300));
+        assert!(!verify("whsec-0123456789abcdef", &header, body, 1_790_001_000, 300), "too old");
     }
 }

@@ -11,21 +11,13 @@ const KEY: &str = "0b6f9c1e-4a57-4e9e-9a61-3f0f5a7d2c11";
 #[tokio::test]
 async fn site_config_returns_the_configured_site() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .client
-        .get(server.url("/v1/sites/stars/config"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/v1/sites/stars/config")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let config: porchlight_protocol::SiteConfig = response.json().await.unwrap();
     assert_eq!(config.site.as_str(), "stars");
     assert_eq!(config.name, "Star Shop");
     assert_eq!(config.timezone, "Asia/Bangkok");
-    assert_eq!(
-        config.rating_scale,
-        porchlight_protocol::RatingScale::Stars5
-    );
+    assert_eq!(config.rating_scale, porchlight_protocol::RatingScale::Stars5);
     assert_eq!(config.promises.callback_business_hours, 4);
     assert_eq!(config.promises.chat_first_reply_secs, 300);
 }
@@ -33,41 +25,20 @@ async fn site_config_returns_the_configured_site() {
 #[tokio::test]
 async fn unknown_site_is_a_404_json_error() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .client
-        .get(server.url("/v1/sites/nope/config"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/v1/sites/nope/config")).send().await.unwrap();
     api_error(response, 404, "site_not_found").await;
     // An id that could never be valid is just as unknown.
-    let response = server
-        .post_json(
-            "/v1/sites/NOPE/ratings",
-            Some(KEY),
-            &json!({"value": "good"}),
-        )
-        .await;
+    let response = server.post_json("/v1/sites/NOPE/ratings", Some(KEY), &json!({"value": "good"})).await;
     api_error(response, 404, "site_not_found").await;
 }
 
 #[tokio::test]
 async fn unknown_v1_route_is_a_404_json_error() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .client
-        .get(server.url("/v1/nothing/here"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/v1/nothing/here")).send().await.unwrap();
     api_error(response, 404, "not_found").await;
     // A known path with the wrong method is, to an API client, a route that does not exist.
-    let response = server
-        .client
-        .get(server.url("/v1/sites/demo/ratings"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/v1/sites/demo/ratings")).send().await.unwrap();
     api_error(response, 404, "not_found").await;
     server.assert_alive().await;
 }
@@ -76,9 +47,7 @@ async fn unknown_v1_route_is_a_404_json_error() {
 async fn rating_is_stored_and_a_replay_returns_the_same_receipt_with_200() {
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"value": "good", "page": {"path": "/pricing", "title": "Pricing"}, "comment": "Nice"});
-    let first = server
-        .post_json("/v1/sites/demo/ratings", Some(KEY), &body)
-        .await;
+    let first = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
     assert_eq!(first.status(), 201);
     let receipt: Value = first.json().await.unwrap();
     assert_eq!(receipt["value"], "good");
@@ -101,28 +70,17 @@ async fn rating_is_stored_and_a_replay_returns_the_same_receipt_with_200() {
     assert_eq!(row.6, receipt["created_ms"].as_i64().unwrap());
     pool.close().await;
 
-    let replay = server
-        .post_json("/v1/sites/demo/ratings", Some(KEY), &body)
-        .await;
+    let replay = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
     assert_eq!(replay.status(), 200);
     let replayed = replay.json::<Value>().await.unwrap();
     for field in ["id", "value", "created_ms", "undone"] {
         assert_eq!(replayed[field], receipt[field], "{field}");
     }
-    assert!(
-        replayed["token"].is_null() && replayed["changeable_until_ms"].is_null(),
-        "{replayed}"
-    );
+    assert!(replayed["token"].is_null() && replayed["changeable_until_ms"].is_null(), "{replayed}");
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 1);
 
     // The same key on another site is another request.
-    let other = server
-        .post_json(
-            "/v1/sites/stars/ratings",
-            Some(KEY),
-            &json!({"value": "5", "scale": "stars5"}),
-        )
-        .await;
+    let other = server.post_json("/v1/sites/stars/ratings", Some(KEY), &json!({"value": "5", "scale": "stars5"})).await;
     assert_eq!(other.status(), 201);
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 2);
 }
@@ -146,9 +104,7 @@ async fn concurrent_identical_ratings_store_one_row() {
 }
 
 /// Runs the futures concurrently (tokio tasks would need `'static`).
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let futures: Vec<_> = futures.map(Box::pin).collect();
     let mut outputs = Vec::new();
     let mut pending: Vec<_> = futures.into_iter().map(Some).collect();
@@ -179,13 +135,7 @@ async fn futures_join_all<F: std::future::Future>(
 #[tokio::test]
 async fn rating_with_an_unknown_value_is_422_on_value() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .post_json(
-            "/v1/sites/demo/ratings",
-            Some(KEY),
-            &json!({"value": "excellent"}),
-        )
-        .await;
+    let response = server.post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": "excellent"})).await;
     let error = api_error(response, 422, "validation_failed").await;
     assert_eq!(error["fields"][0]["field"], "value");
     assert_eq!(error["fields"][0]["code"], "unsupported");
@@ -195,69 +145,32 @@ async fn rating_with_an_unknown_value_is_422_on_value() {
 #[tokio::test]
 async fn rating_on_a_scale_the_site_does_not_use_is_422_on_scale() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .post_json(
-            "/v1/sites/demo/ratings",
-            Some(KEY),
-            &json!({"value": "4", "scale": "stars5"}),
-        )
-        .await;
+    let response =
+        server.post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": "4", "scale": "stars5"})).await;
     let error = api_error(response, 422, "validation_failed").await;
-    assert!(
-        error["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["field"] == "scale"),
-        "{error}"
-    );
+    assert!(error["fields"].as_array().unwrap().iter().any(|f| f["field"] == "scale"), "{error}");
 }
 
 #[tokio::test]
 async fn comment_over_2000_characters_is_422() {
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"value": "good", "comment": "ü".repeat(2001)});
-    let error = api_error(
-        server
-            .post_json("/v1/sites/demo/ratings", Some(KEY), &body)
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let error =
+        api_error(server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await, 422, "validation_failed").await;
     assert_eq!(error["fields"][0]["field"], "comment");
     assert_eq!(error["fields"][0]["code"], "too_long");
     // Exactly 2000 (multi-byte) characters is fine.
     let ok = json!({"value": "good", "comment": "ü".repeat(2000)});
-    assert_eq!(
-        server
-            .post_json("/v1/sites/demo/ratings", Some(KEY), &ok)
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(server.post_json("/v1/sites/demo/ratings", Some(KEY), &ok).await.status(), 201);
 }
 
 #[tokio::test]
 async fn rating_without_a_valid_idempotency_key_is_400() {
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"value": "good"});
-    api_error(
-        server
-            .post_json("/v1/sites/demo/ratings", None, &body)
-            .await,
-        400,
-        "missing_idempotency_key",
-    )
-    .await;
-    api_error(
-        server
-            .post_json("/v1/sites/demo/ratings", Some("short"), &body)
-            .await,
-        400,
-        "missing_idempotency_key",
-    )
-    .await;
+    api_error(server.post_json("/v1/sites/demo/ratings", None, &body).await, 400, "missing_idempotency_key").await;
+    api_error(server.post_json("/v1/sites/demo/ratings", Some("short"), &body).await, 400, "missing_idempotency_key")
+        .await;
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
 }
 
@@ -280,22 +193,11 @@ async fn malformed_json_is_400_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn json_with_wrong_types_is_400_malformed_json() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": 5}))
-        .await;
+    let response = server.post_json("/v1/sites/demo/ratings", Some(KEY), &json!({"value": 5})).await;
     api_error(response, 400, "malformed_json").await;
-    let response = server
-        .post_json(
-            "/v1/sites/demo/callbacks",
-            Some(KEY),
-            &json!({"phone": "+371 2000 0000"}),
-        )
-        .await;
+    let response = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &json!({"phone": "+371 2000 0000"})).await;
     let error = api_error(response, 400, "malformed_json").await;
-    assert!(
-        error["message"].as_str().unwrap().contains("name"),
-        "{error}"
-    );
+    assert!(error["message"].as_str().unwrap().contains("name"), "{error}");
     server.assert_alive().await;
 }
 
@@ -319,9 +221,7 @@ async fn wrong_content_type_is_415() {
 async fn oversize_body_is_413_with_the_json_error() {
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"value": "good", "comment": "x".repeat(porchlight_protocol::MAX_BODY_BYTES)});
-    let response = server
-        .post_json("/v1/sites/demo/ratings", Some(KEY), &body)
-        .await;
+    let response = server.post_json("/v1/sites/demo/ratings", Some(KEY), &body).await;
     api_error(response, 413, "payload_too_large").await;
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 0);
     server.assert_alive().await;
@@ -346,28 +246,15 @@ async fn disallowed_origin_is_403_and_allowed_origin_gets_the_exact_acao() {
 
     let allowed = post(SHOP).await.unwrap();
     assert_eq!(allowed.status(), 201);
-    assert_eq!(
-        header(allowed.headers(), "access-control-allow-origin"),
-        SHOP
-    );
+    assert_eq!(header(allowed.headers(), "access-control-allow-origin"), SHOP);
     assert!(header(allowed.headers(), "vary").contains("Origin"));
 
     // `Origin: null` (sandboxed frames, files) could be anyone.
-    let null = server
-        .client
-        .get(server.url("/v1/sites/demo/config"))
-        .header("Origin", "null")
-        .send()
-        .await
-        .unwrap();
+    let null = server.client.get(server.url("/v1/sites/demo/config")).header("Origin", "null").send().await.unwrap();
     api_error(null, 403, "origin_not_allowed").await;
     // An origin allowed for one site is not allowed for another.
-    let other_site = server
-        .client
-        .get(server.url("/v1/sites/stars/config"))
-        .header("Origin", "http://localhost:8080")
-        .send()
-        .await;
+    let other_site =
+        server.client.get(server.url("/v1/sites/stars/config")).header("Origin", "http://localhost:8080").send().await;
     assert_eq!(other_site.unwrap().status(), 403);
 }
 
@@ -375,12 +262,7 @@ async fn disallowed_origin_is_403_and_allowed_origin_gets_the_exact_acao() {
 async fn the_widget_host_itself_is_an_allowed_origin() {
     let (server, _dir) = TestServer::with_defaults().await;
     // The frame is served by this server and calls the API same-origin.
-    let response = server
-        .client
-        .get(server.url("/v1/sites/demo/config"))
-        .header("Origin", &server.base)
-        .send()
-        .await;
+    let response = server.client.get(server.url("/v1/sites/demo/config")).header("Origin", &server.base).send().await;
     assert_eq!(response.unwrap().status(), 200);
 }
 
@@ -389,26 +271,17 @@ async fn preflight_from_an_allowed_origin_gets_cors_headers() {
     let (server, _dir) = TestServer::with_defaults().await;
     let response = server
         .client
-        .request(
-            reqwest::Method::OPTIONS,
-            server.url("/v1/sites/demo/ratings"),
-        )
+        .request(reqwest::Method::OPTIONS, server.url("/v1/sites/demo/ratings"))
         .header("Origin", SHOP)
         .header("Access-Control-Request-Method", "POST")
-        .header(
-            "Access-Control-Request-Headers",
-            "content-type, idempotency-key",
-        )
+        .header("Access-Control-Request-Headers", "content-type, idempotency-key")
         .send()
         .await
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     let h = response.headers();
     assert_eq!(header(h, "access-control-allow-origin"), SHOP);
-    assert_eq!(
-        header(h, "access-control-allow-methods"),
-        "GET, POST, PUT, DELETE, OPTIONS"
-    );
+    assert_eq!(header(h, "access-control-allow-methods"), "GET, POST, PUT, DELETE, OPTIONS");
     assert_eq!(
         header(h, "access-control-allow-headers"),
         "content-type, idempotency-key, authorization, if-none-match"
@@ -423,10 +296,7 @@ async fn preflight_from_a_foreign_origin_is_403() {
     let (server, _dir) = TestServer::with_defaults().await;
     let response = server
         .client
-        .request(
-            reqwest::Method::OPTIONS,
-            server.url("/v1/sites/demo/conversations"),
-        )
+        .request(reqwest::Method::OPTIONS, server.url("/v1/sites/demo/conversations"))
         .header("Origin", EVIL)
         .header("Access-Control-Request-Method", "POST")
         .send()
@@ -443,25 +313,16 @@ async fn callback_is_stored_with_a_reference_and_a_normalised_phone() {
     let now = common::local_ms("Europe/Riga", (2026, 3, 10), (10, 0));
     let server = TestServer::start_at(&common::config(0), dir.path(), ManualClock::at(now)).await;
     let body = json!({"name": "Anna", "phone": "+371 2000-0000", "note": "after 5pm"});
-    let response = server
-        .post_json("/v1/sites/demo/callbacks", Some(KEY), &body)
-        .await;
+    let response = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await;
     assert_eq!(response.status(), 201);
     let receipt: Value = response.json().await.unwrap();
     let reference = receipt["reference"].as_str().unwrap().to_owned();
-    assert!(
-        reference.starts_with("PL-") && reference.len() == 9,
-        "{reference}"
-    );
+    assert!(reference.starts_with("PL-") && reference.len() == 9, "{reference}");
     assert_eq!(receipt["status"], "received");
     let token = receipt["token"].as_str().unwrap().to_owned();
     assert_eq!(token.len(), 64);
     let due = receipt["due_ms"].as_i64().unwrap();
-    assert_eq!(
-        due,
-        now + 2 * 3_600_000,
-        "due in the site's 2 promised business hours"
-    );
+    assert_eq!(due, now + 2 * 3_600_000, "due in the site's 2 promised business hours");
 
     let pool = server.db().await;
     let row: (String, String, String, Option<String>, String, i64, String) = sqlx::query_as(
@@ -481,17 +342,12 @@ async fn callback_is_stored_with_a_reference_and_a_normalised_phone() {
     assert_eq!(row.6.len(), 64);
     assert_ne!(row.6, token, "only the token's hash is stored");
 
-    let replay = server
-        .post_json("/v1/sites/demo/callbacks", Some(KEY), &body)
-        .await;
+    let replay = server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await;
     assert_eq!(replay.status(), 200);
     let again: Value = replay.json().await.unwrap();
     assert_eq!(again["reference"], reference.as_str());
     assert_eq!(again["due_ms"], due);
-    assert!(
-        again["token"].is_null(),
-        "the token cannot be repeated: only its hash is stored"
-    );
+    assert!(again["token"].is_null(), "the token cannot be repeated: only its hash is stored");
     assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 1);
 }
 
@@ -499,14 +355,8 @@ async fn callback_is_stored_with_a_reference_and_a_normalised_phone() {
 async fn callback_with_an_invalid_phone_is_422_on_phone() {
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"name": "Anna", "phone": "call me maybe"});
-    let error = api_error(
-        server
-            .post_json("/v1/sites/demo/callbacks", Some(KEY), &body)
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let error =
+        api_error(server.post_json("/v1/sites/demo/callbacks", Some(KEY), &body).await, 422, "validation_failed").await;
     assert_eq!(error["fields"][0]["field"], "phone");
     assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 0);
 }
@@ -516,21 +366,14 @@ async fn honeypot_callback_gets_a_201_but_nothing_is_stored_and_the_drop_is_coun
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"name": "Bot", "phone": "+371 2000 0000", "website": "http://spam.example"});
     for key in ["bot-key-0001", "bot-key-0002"] {
-        let response = server
-            .post_json("/v1/sites/demo/callbacks", Some(key), &body)
-            .await;
+        let response = server.post_json("/v1/sites/demo/callbacks", Some(key), &body).await;
         assert_eq!(response.status(), 201);
         let receipt: Value = response.json().await.unwrap();
         assert!(receipt["reference"].as_str().unwrap().starts_with("PL-"));
         assert_eq!(receipt["status"], "received");
     }
     assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 0);
-    assert_eq!(
-        server
-            .count("SELECT count FROM spam_drops WHERE site = 'demo'")
-            .await,
-        2
-    );
+    assert_eq!(server.count("SELECT count FROM spam_drops WHERE site = 'demo'").await, 2);
 }
 
 #[tokio::test]
@@ -538,9 +381,7 @@ async fn conversation_start_message_replay_auth_and_listing() {
     let (server, _dir) = TestServer::with_defaults().await;
     let start = json!({"message": {"client_id": "first-msg-01", "body": "Hello, is the lantern in stock?"},
                        "page": {"path": "/lanterns"}});
-    let response = server
-        .post_json("/v1/sites/demo/conversations", None, &start)
-        .await;
+    let response = server.post_json("/v1/sites/demo/conversations", None, &start).await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     let id = created["conversation_id"].as_str().unwrap().to_owned();
@@ -550,43 +391,24 @@ async fn conversation_start_message_replay_auth_and_listing() {
 
     let messages_url = server.url(&format!("/v1/sites/demo/conversations/{id}/messages"));
     let send = |bearer: Option<String>, client_id: &'static str, body: &'static str| {
-        let mut request = server
-            .client
-            .post(&messages_url)
-            .json(&json!({"client_id": client_id, "body": body}));
+        let mut request = server.client.post(&messages_url).json(&json!({"client_id": client_id, "body": body}));
         if let Some(bearer) = bearer {
             request = request.bearer_auth(bearer);
         }
         request.send()
     };
 
-    let second = send(Some(token.clone()), "second-msg-02", "I need two.")
-        .await
-        .unwrap();
+    let second = send(Some(token.clone()), "second-msg-02", "I need two.").await.unwrap();
     assert_eq!(second.status(), 201);
     let ack: Value = second.json().await.unwrap();
     assert!(ack["id"].as_i64().unwrap() > first_id);
 
-    let replay = send(Some(token.clone()), "second-msg-02", "I need two.")
-        .await
-        .unwrap();
+    let replay = send(Some(token.clone()), "second-msg-02", "I need two.").await.unwrap();
     assert_eq!(replay.status(), 200);
     assert_eq!(replay.json::<Value>().await.unwrap(), ack);
 
-    api_error(
-        send(Some("wrong".into()), "third-msg-03", "x")
-            .await
-            .unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
-    api_error(
-        send(None, "third-msg-03", "x").await.unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
+    api_error(send(Some("wrong".into()), "third-msg-03", "x").await.unwrap(), 401, "unauthorized").await;
+    api_error(send(None, "third-msg-03", "x").await.unwrap(), 401, "unauthorized").await;
     let unknown = server
         .client
         .post(server.url("/v1/sites/demo/conversations/cv_nope/messages"))
@@ -606,30 +428,15 @@ async fn conversation_start_message_replay_auth_and_listing() {
         .unwrap();
     api_error(cross, 404, "not_found").await;
 
-    let list = server
-        .client
-        .get(&messages_url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let list = server.client.get(&messages_url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(list.status(), 200);
     assert_eq!(header(list.headers(), "cache-control"), "no-store");
     let list: porchlight_protocol::MessageList = list.json().await.unwrap();
     let bodies: Vec<&str> = list.messages.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(bodies, ["Hello, is the lantern in stock?", "I need two."]);
-    assert!(list
-        .messages
-        .iter()
-        .all(|m| m.author == porchlight_protocol::Author::Visitor));
+    assert!(list.messages.iter().all(|m| m.author == porchlight_protocol::Author::Visitor));
 
-    let newer = server
-        .client
-        .get(format!("{messages_url}?after={first_id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let newer = server.client.get(format!("{messages_url}?after={first_id}")).bearer_auth(&token).send().await.unwrap();
     let newer: porchlight_protocol::MessageList = newer.json().await.unwrap();
     assert_eq!(newer.messages.len(), 1);
     assert_eq!(newer.messages[0].client_id, "second-msg-02");
@@ -639,28 +446,14 @@ async fn conversation_start_message_replay_auth_and_listing() {
 
     // Replaying the start returns the same conversation and a token that works, and the
     // original token keeps working.
-    let again = server
-        .post_json("/v1/sites/demo/conversations", None, &start)
-        .await;
+    let again = server.post_json("/v1/sites/demo/conversations", None, &start).await;
     assert_eq!(again.status(), 200);
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["conversation_id"], id.as_str());
     assert_eq!(again["message"], created["message"]);
     let new_token = again["token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        send(Some(new_token), "fourth-msg-04", "Still there?")
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
-    assert_eq!(
-        send(Some(token.clone()), "fifth-msg-05", "Thanks")
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
+    assert_eq!(send(Some(new_token), "fourth-msg-04", "Still there?").await.unwrap().status(), 201);
+    assert_eq!(send(Some(token.clone()), "fifth-msg-05", "Thanks").await.unwrap().status(), 201);
 
     assert_eq!(server.count("SELECT COUNT(*) FROM conversations").await, 1);
     assert_eq!(server.count("SELECT COUNT(*) FROM messages").await, 4);
@@ -681,14 +474,8 @@ async fn conversation_start_message_replay_auth_and_listing() {
 async fn conversation_with_an_empty_first_message_is_422_on_the_nested_field() {
     let (server, _dir) = TestServer::with_defaults().await;
     let body = json!({"message": {"client_id": "first-msg-01", "body": "   "}});
-    let error = api_error(
-        server
-            .post_json("/v1/sites/demo/conversations", None, &body)
-            .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    let error =
+        api_error(server.post_json("/v1/sites/demo/conversations", None, &body).await, 422, "validation_failed").await;
     assert_eq!(error["fields"][0]["field"], "message.body");
 }
 
@@ -698,44 +485,18 @@ async fn writes_over_the_rate_limit_get_429_with_retry_after() {
     let server = TestServer::start(&common::config(3), dir.path()).await;
     for i in 0..3 {
         let response = server
-            .post_json(
-                "/v1/sites/demo/ratings",
-                Some(&format!("rate-key-{i:04}")),
-                &json!({"value": "good"}),
-            )
+            .post_json("/v1/sites/demo/ratings", Some(&format!("rate-key-{i:04}")), &json!({"value": "good"}))
             .await;
         assert_eq!(response.status(), 201);
     }
-    let limited = server
-        .post_json(
-            "/v1/sites/demo/ratings",
-            Some("rate-key-9999"),
-            &json!({"value": "good"}),
-        )
-        .await;
+    let limited = server.post_json("/v1/sites/demo/ratings", Some("rate-key-9999"), &json!({"value": "good"})).await;
     let retry_after: u64 = header(limited.headers(), "retry-after").parse().unwrap();
-    assert!(
-        (1..=20).contains(&retry_after),
-        "one token comes back in 20 s at 3/min, got {retry_after}"
-    );
+    assert!((1..=20).contains(&retry_after), "one token comes back in 20 s at 3/min, got {retry_after}");
     api_error(limited, 429, "rate_limited").await;
     // Reads are not limited, and another site has its own budget.
-    assert_eq!(
-        server
-            .client
-            .get(server.url("/v1/sites/demo/config"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(server.client.get(server.url("/v1/sites/demo/config")).send().await.unwrap().status(), 200);
     let other = server
-        .post_json(
-            "/v1/sites/stars/ratings",
-            Some("rate-key-8888"),
-            &json!({"value": "5", "scale": "stars5"}),
-        )
+        .post_json("/v1/sites/stars/ratings", Some("rate-key-8888"), &json!({"value": "5", "scale": "stars5"}))
         .await;
     assert_eq!(other.status(), 201);
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 4);
@@ -745,24 +506,10 @@ async fn writes_over_the_rate_limit_get_429_with_retry_after() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let (server, _dir) = TestServer::with_defaults().await;
-    for path in [
-        "/healthz",
-        "/v1/sites/demo/config",
-        "/v1/sites/nope/config",
-        "/porchlight.js",
-        "/nothing",
-    ] {
+    for path in ["/healthz", "/v1/sites/demo/config", "/v1/sites/nope/config", "/porchlight.js", "/nothing"] {
         let response = server.client.get(server.url(path)).send().await.unwrap();
-        assert_eq!(
-            header(response.headers(), "x-content-type-options"),
-            "nosniff",
-            "{path}"
-        );
-        assert_eq!(
-            header(response.headers(), "referrer-policy"),
-            "strict-origin-when-cross-origin",
-            "{path}"
-        );
+        assert_eq!(header(response.headers(), "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(response.headers(), "referrer-policy"), "strict-origin-when-cross-origin", "{path}");
     }
 }
 
@@ -771,12 +518,7 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn openapi_lists_exactly_the_routes_of_the_router() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .client
-        .get(server.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/v1/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
@@ -818,19 +560,9 @@ async fn openapi_lists_exactly_the_routes_of_the_router() {
     for status in ["200", "201", "400", "422", "429"] {
         assert!(create["responses"].get(status).is_some(), "{status}");
     }
-    assert_eq!(
-        create["parameters"][1]["$ref"],
-        "#/components/parameters/IdempotencyKey"
-    );
-    assert_eq!(
-        doc["components"]["parameters"]["IdempotencyKey"]["name"],
-        "Idempotency-Key"
-    );
-    assert!(
-        doc["paths"]["/v1/sites/{site}/ratings/{id}"]["put"]["responses"]
-            .get("409")
-            .is_some()
-    );
+    assert_eq!(create["parameters"][1]["$ref"], "#/components/parameters/IdempotencyKey");
+    assert_eq!(doc["components"]["parameters"]["IdempotencyKey"]["name"], "Idempotency-Key");
+    assert!(doc["paths"]["/v1/sites/{site}/ratings/{id}"]["put"]["responses"].get("409").is_some());
 }
 
 /// A site with texts in Latvian and Arabic (English defaults) and a brand colour.
@@ -864,18 +596,9 @@ dark_color = "#1e3a8a"
 }
 
 async fn site_config(server: &TestServer, query: &str) -> porchlight_protocol::SiteConfig {
-    let response = server
-        .client
-        .get(server.url(&format!("/v1/sites/intl/config{query}")))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url(&format!("/v1/sites/intl/config{query}"))).send().await.unwrap();
     assert_eq!(response.status(), 200, "{query}");
-    assert_eq!(
-        header(response.headers(), "cache-control"),
-        "public, max-age=60",
-        "{query}"
-    );
+    assert_eq!(header(response.headers(), "cache-control"), "public, max-age=60", "{query}");
     response.json().await.unwrap()
 }
 
@@ -884,83 +607,43 @@ async fn site_config_texts_come_in_the_first_language_the_site_has() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&texts_config(), dir.path()).await;
 
-    for query in [
-        "?locale=lv,en",
-        "?locale=lv-LV",
-        "?locale=fr-FR,%20LV,ar",
-        "?locale=th,lv",
-    ] {
+    for query in ["?locale=lv,en", "?locale=lv-LV", "?locale=fr-FR,%20LV,ar", "?locale=th,lv"] {
         let lv = site_config(&server, query).await;
         assert_eq!(lv.locale.as_deref(), Some("lv"), "{query}");
-        assert_eq!(
-            lv.greeting.as_deref(),
-            Some("Sveiki! Kā varam palīdzēt?"),
-            "{query}"
-        );
-        assert_eq!(
-            lv.consent_text.as_deref(),
-            Some("Jūs drīkstat man zvanīt par šo pieprasījumu.")
-        );
+        assert_eq!(lv.greeting.as_deref(), Some("Sveiki! Kā varam palīdzēt?"), "{query}");
+        assert_eq!(lv.consent_text.as_deref(), Some("Jūs drīkstat man zvanīt par šo pieprasījumu."));
         assert_eq!(lv.launcher_text.as_deref(), Some("Jautājiet mums"));
-        assert_eq!(
-            lv.callback_topics,
-            ["Orders", "Returns"],
-            "values stay canonical: {query}"
-        );
-        assert_eq!(
-            lv.callback_topic_labels,
-            ["Pasūtījumi", "Atgriešana"],
-            "{query}"
-        );
+        assert_eq!(lv.callback_topics, ["Orders", "Returns"], "values stay canonical: {query}");
+        assert_eq!(lv.callback_topic_labels, ["Pasūtījumi", "Atgriešana"], "{query}");
     }
 
     // Arabic has only a greeting: the rest falls back to the defaults.
     let ar = site_config(&server, "?locale=ar-EG").await;
     assert_eq!(ar.locale.as_deref(), Some("ar"));
     assert_eq!(ar.greeting.as_deref(), Some("مرحبًا! كيف يمكننا مساعدتك؟"));
-    assert_eq!(
-        ar.consent_text.as_deref(),
-        Some("You may call me about this request.")
-    );
+    assert_eq!(ar.consent_text.as_deref(), Some("You may call me about this request."));
     assert_eq!(ar.launcher_text.as_deref(), Some("Ask us"));
     assert!(ar.callback_topic_labels.is_empty());
 
     // A language the site has no texts for (or none asked for): the default texts.
-    for query in [
-        "?locale=fr",
-        "?locale=en",
-        "",
-        "?locale=",
-        "?locale=%00%2C%2C",
-        "?other=lv",
-    ] {
+    for query in ["?locale=fr", "?locale=en", "", "?locale=", "?locale=%00%2C%2C", "?other=lv"] {
         let default = site_config(&server, query).await;
         assert_eq!(default.locale, None, "{query}");
-        assert_eq!(
-            default.greeting.as_deref(),
-            Some("Hi! How can we help?"),
-            "{query}"
-        );
-        assert_eq!(
-            default.consent_text.as_deref(),
-            Some("You may call me about this request.")
-        );
+        assert_eq!(default.greeting.as_deref(), Some("Hi! How can we help?"), "{query}");
+        assert_eq!(default.consent_text.as_deref(), Some("You may call me about this request."));
         assert_eq!(default.launcher_text.as_deref(), Some("Ask us"));
         assert_eq!(default.callback_topics, ["Orders", "Returns"]);
         assert!(default.callback_topic_labels.is_empty(), "{query}");
     }
 
     // The callback form submits the value, never the label, whatever language it showed.
-    let mut callback = json!({"name": "Anna Bērziņa", "phone": "+371 2000 0000", "consent": true, "topic": "Pasūtījumi"});
-    let response = server
-        .post_json("/v1/sites/intl/callbacks", Some(KEY), &callback)
-        .await;
+    let mut callback =
+        json!({"name": "Anna Bērziņa", "phone": "+371 2000 0000", "consent": true, "topic": "Pasūtījumi"});
+    let response = server.post_json("/v1/sites/intl/callbacks", Some(KEY), &callback).await;
     let error = api_error(response, 422, "validation_failed").await;
     assert_eq!(error["fields"][0]["field"], "topic");
     callback["topic"] = json!("Orders");
-    let response = server
-        .post_json("/v1/sites/intl/callbacks", Some(KEY), &callback)
-        .await;
+    let response = server.post_json("/v1/sites/intl/callbacks", Some(KEY), &callback).await;
     assert_eq!(response.status(), 201);
 }
 
@@ -968,42 +651,22 @@ async fn site_config_texts_come_in_the_first_language_the_site_has() {
 async fn site_config_carries_the_theme_with_computed_text_colours() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(&texts_config(), dir.path()).await;
-    let raw: Value = server
-        .client
-        .get(server.url("/v1/sites/intl/config?locale=fr"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: Value =
+        server.client.get(server.url("/v1/sites/intl/config?locale=fr")).send().await.unwrap().json().await.unwrap();
     assert_eq!(
         raw["theme"],
         json!({"color": "#fbbf24", "text_color": "#000000", "dark_color": "#1e3a8a", "dark_text_color": "#ffffff"})
     );
     // The text colour the server picked is at least AA on the brand colour.
     use porchlight_protocol::color::{contrast_ratio, parse_hex_color, MIN_TEXT_CONTRAST};
-    let on = |bg: &str, fg: &str| {
-        contrast_ratio(parse_hex_color(bg).unwrap(), parse_hex_color(fg).unwrap())
-    };
+    let on = |bg: &str, fg: &str| contrast_ratio(parse_hex_color(bg).unwrap(), parse_hex_color(fg).unwrap());
     assert!(on("#fbbf24", "#000000") >= MIN_TEXT_CONTRAST);
     assert!(on("#1e3a8a", "#ffffff") >= MIN_TEXT_CONTRAST);
 
     // A site without [sites.theme] has none (the widget keeps its own colours).
     let (plain, _dir) = TestServer::with_defaults().await;
-    let raw: Value = plain
-        .client
-        .get(plain.url("/v1/sites/demo/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        raw["theme"].is_null() && raw["locale"].is_null() && raw["launcher_text"].is_null(),
-        "{raw}"
-    );
+    let raw: Value = plain.client.get(plain.url("/v1/sites/demo/config")).send().await.unwrap().json().await.unwrap();
+    assert!(raw["theme"].is_null() && raw["locale"].is_null() && raw["launcher_text"].is_null(), "{raw}");
     assert_eq!(raw["callback_topic_labels"], json!([]));
 }
 
@@ -1018,64 +681,24 @@ async fn the_builtin_demo_site_shows_texts_per_language_and_a_brand_colour() {
     };
     let server = TestServer::start_with(settings).await;
     let get = |query: &'static str| {
-        let request = server
-            .client
-            .get(server.url(&format!("/v1/sites/demo/config{query}")));
-        async move {
-            request
-                .send()
-                .await
-                .unwrap()
-                .json::<porchlight_protocol::SiteConfig>()
-                .await
-                .unwrap()
-        }
+        let request = server.client.get(server.url(&format!("/v1/sites/demo/config{query}")));
+        async move { request.send().await.unwrap().json::<porchlight_protocol::SiteConfig>().await.unwrap() }
     };
-    assert_eq!(
-        get("").await.greeting.as_deref(),
-        Some("Hi! How can we help?")
-    );
+    assert_eq!(get("").await.greeting.as_deref(), Some("Hi! How can we help?"));
     let lv = get("?locale=lv").await;
-    assert_eq!(
-        (lv.locale.as_deref(), lv.greeting.as_deref()),
-        (Some("lv"), Some("Sveiki! Kā varam palīdzēt?"))
-    );
+    assert_eq!((lv.locale.as_deref(), lv.greeting.as_deref()), (Some("lv"), Some("Sveiki! Kā varam palīdzēt?")));
     assert_eq!(get("?locale=ar").await.locale.as_deref(), Some("ar"));
     let theme = get("?locale=it").await.theme.unwrap();
-    assert_eq!(
-        (theme.color.as_str(), theme.text_color.as_str()),
-        ("#0f766e", "#ffffff")
-    );
-    assert_eq!(
-        (
-            theme.dark_color.as_deref(),
-            theme.dark_text_color.as_deref()
-        ),
-        (Some("#2dd4bf"), Some("#000000"))
-    );
+    assert_eq!((theme.color.as_str(), theme.text_color.as_str()), ("#0f766e", "#ffffff"));
+    assert_eq!((theme.dark_color.as_deref(), theme.dark_text_color.as_deref()), (Some("#2dd4bf"), Some("#000000")));
 }
 
 #[tokio::test]
 async fn openapi_documents_the_config_locale_and_theme() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let doc: Value = server
-        .client
-        .get(server.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let parameters = doc["paths"]["/v1/sites/{site}/config"]["get"]["parameters"]
-        .as_array()
-        .unwrap();
-    assert!(
-        parameters
-            .iter()
-            .any(|p| p["name"] == "locale" && p["in"] == "query"),
-        "{parameters:?}"
-    );
+    let doc: Value = server.client.get(server.url("/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let parameters = doc["paths"]["/v1/sites/{site}/config"]["get"]["parameters"].as_array().unwrap();
+    assert!(parameters.iter().any(|p| p["name"] == "locale" && p["in"] == "query"), "{parameters:?}");
     let config = &doc["components"]["schemas"]["SiteConfig"]["properties"];
     for field in ["callback_topic_labels", "launcher_text", "locale", "theme"] {
         assert!(config.get(field).is_some(), "SiteConfig.{field}");

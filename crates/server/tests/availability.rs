@@ -64,26 +64,14 @@ async fn start(now_ms: i64) -> (TestServer, Arc<ManualClock>, TempDir) {
 }
 
 async fn availability(server: &TestServer, site: &str) -> Availability {
-    let response = server
-        .client
-        .get(server.url(&format!("/v1/sites/{site}/availability")))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url(&format!("/v1/sites/{site}/availability"))).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
-async fn set_presence(
-    server: &TestServer,
-    site: &str,
-    token: Option<&str>,
-    status: &str,
-) -> reqwest::Response {
-    let mut request = server
-        .client
-        .put(server.url(&format!("/v1/sites/{site}/presence")))
-        .json(&json!({ "status": status }));
+async fn set_presence(server: &TestServer, site: &str, token: Option<&str>, status: &str) -> reqwest::Response {
+    let mut request =
+        server.client.put(server.url(&format!("/v1/sites/{site}/presence"))).json(&json!({ "status": status }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -92,12 +80,7 @@ async fn set_presence(
 
 /// Conversations that started at `started` and got their first operator reply `reply_after`
 /// later, written straight into the database as the console would leave them.
-async fn seed_conversations(
-    server: &TestServer,
-    site: &str,
-    started: &[i64],
-    reply_after: Option<i64>,
-) {
+async fn seed_conversations(server: &TestServer, site: &str, started: &[i64], reply_after: Option<i64>) {
     let pool = server.db().await;
     for (i, &start) in started.iter().enumerate() {
         let id = format!("cv_seed_{site}_{start}_{i}");
@@ -138,32 +121,17 @@ async fn seed_conversations(
 #[tokio::test]
 async fn open_within_hours_when_an_operator_is_online() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
-    assert_eq!(
-        set_presence(&server, "riga", Some(TOKEN), "online")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(set_presence(&server, "riga", Some(TOKEN), "online").await.status(), 200);
     let a = availability(&server, "riga").await;
     assert_eq!(a.state, AvailabilityState::Open);
     assert_eq!(a.now_ms, tuesday_ten());
     assert_eq!(a.chat.expected_wait_secs, 300);
     assert_eq!(a.chat.posted_secs, 300);
-    assert_eq!(
-        a.chat.basis,
-        EstimateBasis::Posted,
-        "no history yet: the posted promise"
-    );
+    assert_eq!(a.chat.basis, EstimateBasis::Posted, "no history yet: the posted promise");
     assert_eq!(a.next_open_ms, None);
-    assert_eq!(
-        show_local(RIGA, a.closes_ms.unwrap()),
-        "Tue 2026-03-10 18:00"
-    );
+    assert_eq!(show_local(RIGA, a.closes_ms.unwrap()), "Tue 2026-03-10 18:00");
     assert_eq!(show_local(RIGA, a.callback.due_ms), "Tue 2026-03-10 12:00");
-    assert_eq!(
-        show_local(RIGA, a.message.reply_by_ms),
-        "Wed 2026-03-11 18:00"
-    );
+    assert_eq!(show_local(RIGA, a.message.reply_by_ms), "Wed 2026-03-11 18:00");
 }
 
 #[tokio::test]
@@ -171,30 +139,11 @@ async fn a_configured_site_is_nobody_online_until_an_operator_says_so() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
     let a = availability(&server, "riga").await;
     assert_eq!(a.state, AvailabilityState::NobodyOnline);
-    assert!(
-        a.closes_ms.is_some(),
-        "business hours are open; only presence is missing"
-    );
-    assert_eq!(
-        set_presence(&server, "riga", Some(TOKEN), "online")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        availability(&server, "riga").await.state,
-        AvailabilityState::Open
-    );
-    assert_eq!(
-        set_presence(&server, "riga", Some(TOKEN), "away")
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        availability(&server, "riga").await.state,
-        AvailabilityState::NobodyOnline
-    );
+    assert!(a.closes_ms.is_some(), "business hours are open; only presence is missing");
+    assert_eq!(set_presence(&server, "riga", Some(TOKEN), "online").await.status(), 200);
+    assert_eq!(availability(&server, "riga").await.state, AvailabilityState::Open);
+    assert_eq!(set_presence(&server, "riga", Some(TOKEN), "away").await.status(), 200);
+    assert_eq!(availability(&server, "riga").await.state, AvailabilityState::NobodyOnline);
 }
 
 #[tokio::test]
@@ -207,10 +156,7 @@ async fn closed_outside_hours_with_the_next_opening_as_an_instant() {
     assert_eq!(a.closes_ms, None);
     assert_eq!(a.next_open_ms, Some(local_ms(RIGA, (2026, 3, 16), (9, 0))));
     assert_eq!(show_local(RIGA, a.callback.due_ms), "Mon 2026-03-16 11:00");
-    assert_eq!(
-        show_local(RIGA, a.message.reply_by_ms),
-        "Mon 2026-03-16 18:00"
-    );
+    assert_eq!(show_local(RIGA, a.message.reply_by_ms), "Mon 2026-03-16 18:00");
 }
 
 #[tokio::test]
@@ -220,18 +166,12 @@ async fn closed_on_closure_days_single_and_range() {
     set_presence(&server, "riga", Some(TOKEN), "online").await;
     let a = availability(&server, "riga").await;
     assert_eq!(a.state, AvailabilityState::Closed);
-    assert_eq!(
-        show_local(RIGA, a.next_open_ms.unwrap()),
-        "Fri 2026-12-25 09:00"
-    );
+    assert_eq!(show_local(RIGA, a.next_open_ms.unwrap()), "Fri 2026-12-25 09:00");
     // Thursday 31 December: the range runs to Saturday 2 January, then the weekend.
     clock.set(local_ms(RIGA, (2026, 12, 31), (11, 0)));
     let a = availability(&server, "riga").await;
     assert_eq!(a.state, AvailabilityState::Closed);
-    assert_eq!(
-        show_local(RIGA, a.next_open_ms.unwrap()),
-        "Mon 2027-01-04 09:00"
-    );
+    assert_eq!(show_local(RIGA, a.next_open_ms.unwrap()), "Mon 2027-01-04 09:00");
 }
 
 #[tokio::test]
@@ -281,18 +221,13 @@ async fn busy_when_conversations_queue_up_unanswered() {
 async fn callback_requested_at_1750_is_due_1050_the_next_business_day() {
     let (server, _clock, _dir) = start(local_ms(RIGA, (2026, 3, 10), (17, 50))).await;
     let body = json!({"name": "Anna", "phone": "+371 2000 0000"});
-    let response = server
-        .post_json("/v1/sites/riga/callbacks", Some("callback-key-1750"), &body)
-        .await;
+    let response = server.post_json("/v1/sites/riga/callbacks", Some("callback-key-1750"), &body).await;
     assert_eq!(response.status(), 201);
     let receipt: porchlight_protocol::CallbackReceipt = response.json().await.unwrap();
     assert_eq!(show_local(RIGA, receipt.due_ms), "Wed 2026-03-11 10:50");
     assert_eq!(receipt.due_ms, local_ms(RIGA, (2026, 3, 11), (10, 50)));
     // The availability answer promises the same.
-    assert_eq!(
-        availability(&server, "riga").await.callback.due_ms,
-        receipt.due_ms
-    );
+    assert_eq!(availability(&server, "riga").await.callback.due_ms, receipt.due_ms);
 }
 
 #[tokio::test]
@@ -300,17 +235,10 @@ async fn callback_due_spans_the_riga_spring_forward_weekend() {
     // Friday 27 March 17:00 (+02:00); clocks jump to +03:00 on Sunday the 29th.
     let (server, _clock, _dir) = start(local_ms(RIGA, (2026, 3, 27), (17, 0))).await;
     let body = json!({"name": "Anna", "phone": "+371 2000 0000"});
-    let receipt: porchlight_protocol::CallbackReceipt = server
-        .post_json("/v1/sites/riga/callbacks", Some("callback-key-dst1"), &body)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let receipt: porchlight_protocol::CallbackReceipt =
+        server.post_json("/v1/sites/riga/callbacks", Some("callback-key-dst1"), &body).await.json().await.unwrap();
     assert_eq!(show_local(RIGA, receipt.due_ms), "Mon 2026-03-30 10:00");
-    assert_eq!(
-        receipt.due_ms, 1_774_854_000_000,
-        "07:00 UTC, not 08:00 as a fixed +02:00 would say"
-    );
+    assert_eq!(receipt.due_ms, 1_774_854_000_000, "07:00 UTC, not 08:00 as a fixed +02:00 would say");
 }
 
 #[tokio::test]
@@ -318,27 +246,14 @@ async fn split_days_in_kathmandu_count_only_business_hours() {
     // Monday 9 March 12:30 in Kathmandu (+05:45); the site works Sunday and Monday with lunch.
     let (server, clock, _dir) = start(local_ms("Asia/Kathmandu", (2026, 3, 9), (12, 30))).await;
     let a = availability(&server, "kathmandu").await;
-    assert_eq!(
-        a.state,
-        AvailabilityState::Open,
-        "presence_default = \"online\""
-    );
-    assert_eq!(
-        show_local("Asia/Kathmandu", a.closes_ms.unwrap()),
-        "Mon 2026-03-09 13:00"
-    );
+    assert_eq!(a.state, AvailabilityState::Open, "presence_default = \"online\"");
+    assert_eq!(show_local("Asia/Kathmandu", a.closes_ms.unwrap()), "Mon 2026-03-09 13:00");
     // 4 business hours: 30 min before lunch, 3 h after it, 30 min next Sunday.
-    assert_eq!(
-        show_local("Asia/Kathmandu", a.callback.due_ms),
-        "Sun 2026-03-15 10:30"
-    );
+    assert_eq!(show_local("Asia/Kathmandu", a.callback.due_ms), "Sun 2026-03-15 10:30");
     clock.set(local_ms("Asia/Kathmandu", (2026, 3, 9), (13, 30)));
     let lunch = availability(&server, "kathmandu").await;
     assert_eq!(lunch.state, AvailabilityState::Closed);
-    assert_eq!(
-        lunch.next_open_ms,
-        Some(local_ms("Asia/Kathmandu", (2026, 3, 9), (14, 0)))
-    );
+    assert_eq!(lunch.next_open_ms, Some(local_ms("Asia/Kathmandu", (2026, 3, 9), (14, 0))));
     assert_eq!(lunch.next_open_ms, Some(1_773_044_100_000), "08:15 UTC");
 }
 
@@ -351,10 +266,7 @@ async fn etag_gives_304_until_the_answer_changes() {
     assert_eq!(header(first.headers(), "cache-control"), "no-cache");
     assert_eq!(header(first.headers(), "content-type"), "application/json");
     let etag = header(first.headers(), "etag");
-    assert!(
-        etag.starts_with('"') && etag.ends_with('"') && etag.len() > 10,
-        "a strong ETag: {etag}"
-    );
+    assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() > 10, "a strong ETag: {etag}");
 
     let poll = |tag: String| server.client.get(&url).header("If-None-Match", tag).send();
     // Same minute, nothing changed: 304 without a body, with the same ETag.
@@ -384,63 +296,25 @@ async fn etag_gives_304_until_the_answer_changes() {
 async fn availability_is_readable_from_the_sites_own_pages_only() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
     let url = server.url("/v1/sites/riga/availability");
-    let allowed = server
-        .client
-        .get(&url)
-        .header("Origin", SHOP)
-        .send()
-        .await
-        .unwrap();
+    let allowed = server.client.get(&url).header("Origin", SHOP).send().await.unwrap();
     assert_eq!(allowed.status(), 200);
-    assert_eq!(
-        header(allowed.headers(), "access-control-allow-origin"),
-        SHOP
-    );
+    assert_eq!(header(allowed.headers(), "access-control-allow-origin"), SHOP);
     assert!(header(allowed.headers(), "access-control-expose-headers").contains("etag"));
     assert!(header(allowed.headers(), "vary").contains("Origin"));
-    let denied = server
-        .client
-        .get(&url)
-        .header("Origin", EVIL)
-        .send()
-        .await
-        .unwrap();
+    let denied = server.client.get(&url).header("Origin", EVIL).send().await.unwrap();
     api_error(denied, 403, "origin_not_allowed").await;
-    let unknown = server
-        .client
-        .get(server.url("/v1/sites/nope/availability"))
-        .send()
-        .await
-        .unwrap();
+    let unknown = server.client.get(server.url("/v1/sites/nope/availability")).send().await.unwrap();
     api_error(unknown, 404, "site_not_found").await;
 }
 
 #[tokio::test]
 async fn presence_needs_the_operator_token() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
-    api_error(
-        set_presence(&server, "riga", None, "online").await,
-        401,
-        "unauthorized",
-    )
-    .await;
-    api_error(
-        set_presence(&server, "riga", Some("not-the-token-at-all"), "online").await,
-        401,
-        "unauthorized",
-    )
-    .await;
-    let error = api_error(
-        set_presence(&server, "riga", Some(TOKEN), "lunch").await,
-        422,
-        "validation_failed",
-    )
-    .await;
+    api_error(set_presence(&server, "riga", None, "online").await, 401, "unauthorized").await;
+    api_error(set_presence(&server, "riga", Some("not-the-token-at-all"), "online").await, 401, "unauthorized").await;
+    let error = api_error(set_presence(&server, "riga", Some(TOKEN), "lunch").await, 422, "validation_failed").await;
     assert_eq!(error["fields"][0]["field"], "status");
-    assert_eq!(
-        availability(&server, "riga").await.state,
-        AvailabilityState::NobodyOnline
-    );
+    assert_eq!(availability(&server, "riga").await.state, AvailabilityState::NobodyOnline);
 
     let ok = set_presence(&server, "riga", Some(TOKEN), "online").await;
     assert_eq!(ok.status(), 200);
@@ -448,17 +322,13 @@ async fn presence_needs_the_operator_token() {
     let presence: porchlight_protocol::Presence = ok.json().await.unwrap();
     assert_eq!(presence.status, porchlight_protocol::PresenceStatus::Online);
     assert_eq!(presence.updated_ms, tuesday_ten());
-    let row: (String, i64) =
-        sqlx::query_as("SELECT status, updated_ms FROM presence WHERE site = 'riga'")
-            .fetch_one(&server.db().await)
-            .await
-            .unwrap();
+    let row: (String, i64) = sqlx::query_as("SELECT status, updated_ms FROM presence WHERE site = 'riga'")
+        .fetch_one(&server.db().await)
+        .await
+        .unwrap();
     assert_eq!(row, ("online".to_owned(), tuesday_ten()));
     // Presence is per site.
-    assert_eq!(
-        availability(&server, "riga").await.state,
-        AvailabilityState::Open
-    );
+    assert_eq!(availability(&server, "riga").await.state, AvailabilityState::Open);
 }
 
 #[tokio::test]
@@ -467,12 +337,7 @@ async fn without_an_operator_token_presence_is_always_401() {
     let toml = config().replace(&format!("operator_token = \"{TOKEN}\""), "");
     let server = TestServer::start_at(&toml, dir.path(), ManualClock::at(tuesday_ten())).await;
     for token in [None, Some(TOKEN), Some("")] {
-        api_error(
-            set_presence(&server, "riga", token, "online").await,
-            401,
-            "unauthorized",
-        )
-        .await;
+        api_error(set_presence(&server, "riga", token, "online").await, 401, "unauthorized").await;
     }
 }
 
@@ -480,18 +345,10 @@ async fn without_an_operator_token_presence_is_always_401() {
 async fn presence_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start_at(&config(), dir.path(), ManualClock::at(tuesday_ten())).await;
-    assert_eq!(
-        set_presence(&server, "riga", Some(TOKEN), "online")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(set_presence(&server, "riga", Some(TOKEN), "online").await.status(), 200);
     server.stop().await;
     let server = TestServer::start_at(&config(), dir.path(), ManualClock::at(tuesday_ten())).await;
-    assert_eq!(
-        availability(&server, "riga").await.state,
-        AvailabilityState::Open
-    );
+    assert_eq!(availability(&server, "riga").await.state, AvailabilityState::Open);
 }
 
 #[tokio::test]
@@ -507,32 +364,15 @@ async fn the_builtin_demo_site_is_online_by_default() {
     let server = TestServer::start_with(settings).await;
     let a = availability(&server, "demo").await;
     assert_eq!(a.state, AvailabilityState::Open);
-    assert_eq!(
-        show_local(RIGA, a.closes_ms.unwrap()),
-        "Tue 2026-03-10 18:00"
-    );
+    assert_eq!(show_local(RIGA, a.closes_ms.unwrap()), "Tue 2026-03-10 18:00");
 }
 
 #[tokio::test]
 async fn ratings_and_messages_are_stamped_by_the_servers_clock() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
-    let rating = server
-        .post_json(
-            "/v1/sites/riga/ratings",
-            Some("rating-key-clock"),
-            &json!({"value": "good"}),
-        )
-        .await;
-    assert_eq!(
-        rating.json::<serde_json::Value>().await.unwrap()["created_ms"],
-        tuesday_ten()
-    );
+    let rating = server.post_json("/v1/sites/riga/ratings", Some("rating-key-clock"), &json!({"value": "good"})).await;
+    assert_eq!(rating.json::<serde_json::Value>().await.unwrap()["created_ms"], tuesday_ten());
     let start = json!({"message": {"client_id": "clock-msg-01", "body": "Hello"}});
-    let created = server
-        .post_json("/v1/sites/riga/conversations", None, &start)
-        .await;
-    assert_eq!(
-        created.json::<serde_json::Value>().await.unwrap()["message"]["created_ms"],
-        tuesday_ten()
-    );
+    let created = server.post_json("/v1/sites/riga/conversations", None, &start).await;
+    assert_eq!(created.json::<serde_json::Value>().await.unwrap()["message"]["created_ms"], tuesday_ten());
 }

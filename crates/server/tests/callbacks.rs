@@ -58,54 +58,21 @@ fn request(phone: &str) -> Value {
 }
 
 async fn field_error(server: &TestServer, site: &str, body: Value) -> (String, String) {
-    let response = server
-        .post_json(
-            &format!("/v1/sites/{site}/callbacks"),
-            Some("cb-key-bad-0001"),
-            &body,
-        )
-        .await;
+    let response = server.post_json(&format!("/v1/sites/{site}/callbacks"), Some("cb-key-bad-0001"), &body).await;
     let error = api_error(response, 422, "validation_failed").await;
-    (
-        error["fields"][0]["field"].as_str().unwrap().to_owned(),
-        error["fields"][0]["code"].as_str().unwrap().to_owned(),
-    )
+    (error["fields"][0]["field"].as_str().unwrap().to_owned(), error["fields"][0]["code"].as_str().unwrap().to_owned())
 }
 
 #[tokio::test]
 async fn phones_are_stored_in_e164_with_the_sites_default_country_or_the_hint() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
     let cases = [
-        (
-            "cb-key-lv-national",
-            json!({"phone": "2000 0000"}),
-            "+37120000000",
-        ),
-        (
-            "cb-key-th-hint",
-            json!({"phone": "081 234 5678", "country": "TH"}),
-            "+66812345678",
-        ),
-        (
-            "cb-key-it-intl",
-            json!({"phone": "+39 06 1234 5678"}),
-            "+390612345678",
-        ),
-        (
-            "cb-key-gr-intl",
-            json!({"phone": "+30 210 123 4567"}),
-            "+302101234567",
-        ),
-        (
-            "cb-key-uk-hint",
-            json!({"phone": "07400 123456", "country": "gb"}),
-            "+447400123456",
-        ),
-        (
-            "cb-key-us-intl",
-            json!({"phone": "+1 (212) 736-5000"}),
-            "+12127365000",
-        ),
+        ("cb-key-lv-national", json!({"phone": "2000 0000"}), "+37120000000"),
+        ("cb-key-th-hint", json!({"phone": "081 234 5678", "country": "TH"}), "+66812345678"),
+        ("cb-key-it-intl", json!({"phone": "+39 06 1234 5678"}), "+390612345678"),
+        ("cb-key-gr-intl", json!({"phone": "+30 210 123 4567"}), "+302101234567"),
+        ("cb-key-uk-hint", json!({"phone": "07400 123456", "country": "gb"}), "+447400123456"),
+        ("cb-key-us-intl", json!({"phone": "+1 (212) 736-5000"}), "+12127365000"),
     ];
     for (key, extra, _) in &cases {
         let mut body = request("");
@@ -113,24 +80,16 @@ async fn phones_are_stored_in_e164_with_the_sites_default_country_or_the_hint() 
         if let Some(country) = extra.get("country") {
             body["country"] = country.clone();
         }
-        let response = server
-            .post_json("/v1/sites/demo/callbacks", Some(key), &body)
-            .await;
-        assert_eq!(
-            response.status(),
-            201,
-            "{key}: {}",
-            response.text().await.unwrap()
-        );
+        let response = server.post_json("/v1/sites/demo/callbacks", Some(key), &body).await;
+        assert_eq!(response.status(), 201, "{key}: {}", response.text().await.unwrap());
     }
     let pool = server.db().await;
     for (key, _, e164) in &cases {
-        let phone: String =
-            sqlx::query_scalar("SELECT phone FROM callbacks WHERE idempotency_key = ?")
-                .bind(key)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let phone: String = sqlx::query_scalar("SELECT phone FROM callbacks WHERE idempotency_key = ?")
+            .bind(key)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(&phone, e164, "{key}");
     }
     pool.close().await;
@@ -140,151 +99,80 @@ async fn phones_are_stored_in_e164_with_the_sites_default_country_or_the_hint() 
 async fn bad_phones_topics_consent_and_times_are_field_errors() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
     let err = |e: (String, String)| (e.0, e.1);
-    assert_eq!(
-        err(field_error(&server, "demo", request("+371 1234 5678")).await),
-        ("phone".into(), "invalid".into())
-    );
-    assert_eq!(
-        err(field_error(&server, "demo", request("12345")).await),
-        ("phone".into(), "too_short".into())
-    );
-    assert_eq!(
-        err(field_error(&server, "demo", request("call me")).await),
-        ("phone".into(), "invalid".into())
-    );
+    assert_eq!(err(field_error(&server, "demo", request("+371 1234 5678")).await), ("phone".into(), "invalid".into()));
+    assert_eq!(err(field_error(&server, "demo", request("12345")).await), ("phone".into(), "too_short".into()));
+    assert_eq!(err(field_error(&server, "demo", request("call me")).await), ("phone".into(), "invalid".into()));
     assert_eq!(
         err(field_error(&server, "demo", request("+999 1234 5678")).await),
         ("phone".into(), "unsupported".into())
     );
     let mut body = request("2000 0000");
     body["country"] = json!("XX");
-    assert_eq!(
-        field_error(&server, "demo", body).await,
-        ("country".into(), "unsupported".into())
-    );
+    assert_eq!(field_error(&server, "demo", body).await, ("country".into(), "unsupported".into()));
     // The Bangkok site has no default country: a national number needs the code.
-    assert_eq!(
-        field_error(&server, "open", request("081 234 5678")).await,
-        ("phone".into(), "invalid".into())
-    );
+    assert_eq!(field_error(&server, "open", request("081 234 5678")).await, ("phone".into(), "invalid".into()));
 
     let mut body = request("+371 2000 0000");
     body["topic"] = json!("Complaints");
-    assert_eq!(
-        field_error(&server, "demo", body).await,
-        ("topic".into(), "unsupported".into())
-    );
+    assert_eq!(field_error(&server, "demo", body).await, ("topic".into(), "unsupported".into()));
     let mut body = request("+371 2000 0000");
     body["consent"] = json!(false);
-    assert_eq!(
-        field_error(&server, "demo", body).await,
-        ("consent".into(), "required".into())
-    );
+    assert_eq!(field_error(&server, "demo", body).await, ("consent".into(), "required".into()));
     let mut body = request("+371 2000 0000");
     body["preferred_ms"] = json!(local_ms(RIGA, (2026, 3, 10), (19, 0)));
-    assert_eq!(
-        field_error(&server, "demo", body).await,
-        ("preferred_ms".into(), "unsupported".into())
-    );
+    assert_eq!(field_error(&server, "demo", body).await, ("preferred_ms".into(), "unsupported".into()));
     let mut body = request("+371 2000 0000");
     body["preferred_ms"] = json!(local_ms(RIGA, (2026, 3, 12), (10, 0)));
-    assert_eq!(
-        field_error(&server, "demo", body).await,
-        ("preferred_ms".into(), "unsupported".into()),
-        "closure"
-    );
+    assert_eq!(field_error(&server, "demo", body).await, ("preferred_ms".into(), "unsupported".into()), "closure");
     assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 0);
 
     // Without consent text, consent is not asked for.
     let body = json!({"name": "Somchai", "phone": "+66 81 234 5678"});
-    assert_eq!(
-        server
-            .post_json("/v1/sites/open/callbacks", Some("cb-key-open-01"), &body)
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(server.post_json("/v1/sites/open/callbacks", Some("cb-key-open-01"), &body).await.status(), 201);
 }
 
 #[tokio::test]
 async fn slots_skip_closures_and_a_chosen_slot_sets_the_due_time() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
-    let response = server
-        .client
-        .get(server.url("/v1/sites/demo/callbacks/slots"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/v1/sites/demo/callbacks/slots")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let slots: CallbackSlots = response.json().await.unwrap();
     assert_eq!((slots.timezone.as_str(), slots.slot_minutes), (RIGA, 30));
     assert_eq!(slots.asap_due_ms, tuesday_ten() + 2 * H);
-    assert_eq!(
-        show_local(RIGA, slots.slots[0].start_ms),
-        "Tue 2026-03-10 10:30"
-    );
-    let days: Vec<String> = slots
-        .slots
-        .iter()
-        .map(|s| show_local(RIGA, s.start_ms)[..14].to_owned())
-        .fold(Vec::new(), |mut v, d| {
+    assert_eq!(show_local(RIGA, slots.slots[0].start_ms), "Tue 2026-03-10 10:30");
+    let days: Vec<String> =
+        slots.slots.iter().map(|s| show_local(RIGA, s.start_ms)[..14].to_owned()).fold(Vec::new(), |mut v, d| {
             if v.last() != Some(&d) {
                 v.push(d);
             }
             v
         });
-    assert_eq!(
-        days,
-        [
-            "Tue 2026-03-10",
-            "Wed 2026-03-11",
-            "Fri 2026-03-13",
-            "Mon 2026-03-16",
-            "Tue 2026-03-17"
-        ]
-    );
+    assert_eq!(days, ["Tue 2026-03-10", "Wed 2026-03-11", "Fri 2026-03-13", "Mon 2026-03-16", "Tue 2026-03-17"]);
 
     let chosen = slots.slots[3].start_ms;
     let mut body = request("+371 2000 0000");
     body["preferred_ms"] = json!(chosen);
     body["topic"] = json!("Returns");
-    let response = server
-        .post_json("/v1/sites/demo/callbacks", Some("cb-key-slot-01"), &body)
-        .await;
+    let response = server.post_json("/v1/sites/demo/callbacks", Some("cb-key-slot-01"), &body).await;
     assert_eq!(response.status(), 201);
     let receipt: Value = response.json().await.unwrap();
-    assert_eq!(
-        receipt["due_ms"],
-        chosen + 30 * MIN,
-        "due at the end of the chosen slot"
-    );
+    assert_eq!(receipt["due_ms"], chosen + 30 * MIN, "due at the end of the chosen slot");
     let row: (Option<String>, Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT topic, consent_ms, preferred_ms FROM callbacks")
             .fetch_one(&server.db().await)
             .await
             .unwrap();
-    assert_eq!(
-        row,
-        (Some("Returns".into()), Some(tuesday_ten()), Some(chosen))
-    );
+    assert_eq!(row, (Some("Returns".into()), Some(tuesday_ten()), Some(chosen)));
 }
 
 #[tokio::test]
 async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
     let (server, clock, _dir) = start(tuesday_ten()).await;
     let mut receipts = Vec::new();
-    for (i, phone) in ["+371 2000 0001", "+371 2000 0002", "+371 2000 0003"]
-        .iter()
-        .enumerate()
-    {
+    for (i, phone) in ["+371 2000 0001", "+371 2000 0002", "+371 2000 0003"].iter().enumerate() {
         clock.set(tuesday_ten() - i as i64 * 30 * MIN); // later requests are due earlier
-        let response = server
-            .post_json(
-                "/v1/sites/demo/callbacks",
-                Some(&format!("cb-key-queue-{i}")),
-                &request(phone),
-            )
-            .await;
+        let response =
+            server.post_json("/v1/sites/demo/callbacks", Some(&format!("cb-key-queue-{i}")), &request(phone)).await;
         assert_eq!(response.status(), 201);
         receipts.push(response.json::<Value>().await.unwrap());
     }
@@ -293,84 +181,28 @@ async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
     let token = receipts[0]["token"].as_str().unwrap().to_owned();
     let url = server.url(&format!("/v1/sites/demo/callbacks/{reference}"));
 
-    let response = server
-        .client
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(header(response.headers(), "cache-control"), "no-store");
     let follow: CallbackFollowUp = response.json().await.unwrap();
-    assert_eq!(
-        (follow.status, follow.due_ms),
-        (CallbackStatus::Received, tuesday_ten() + 2 * H)
-    );
-    api_error(
-        server
-            .client
-            .get(&url)
-            .bearer_auth("wrong")
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
-    api_error(
-        server.client.get(&url).send().await.unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
+    assert_eq!((follow.status, follow.due_ms), (CallbackStatus::Received, tuesday_ten() + 2 * H));
+    api_error(server.client.get(&url).bearer_auth("wrong").send().await.unwrap(), 401, "unauthorized").await;
+    api_error(server.client.get(&url).send().await.unwrap(), 401, "unauthorized").await;
     let other = receipts[1]["token"].as_str().unwrap();
-    api_error(
-        server
-            .client
-            .get(&url)
-            .bearer_auth(other)
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
-    let unknown = server
-        .client
-        .get(server.url("/v1/sites/demo/callbacks/PL-ZZZZZZ"))
-        .bearer_auth(&token)
-        .send();
+    api_error(server.client.get(&url).bearer_auth(other).send().await.unwrap(), 401, "unauthorized").await;
+    let unknown = server.client.get(server.url("/v1/sites/demo/callbacks/PL-ZZZZZZ")).bearer_auth(&token).send();
     api_error(unknown.await.unwrap(), 404, "not_found").await;
 
     // The operator's queue: earliest due first, with the E.164 phone.
     let list = |query: &'static str| {
-        server
-            .client
-            .get(server.url(&format!("/v1/sites/demo/callbacks{query}")))
-            .bearer_auth(OPERATOR)
-            .send()
+        server.client.get(server.url(&format!("/v1/sites/demo/callbacks{query}"))).bearer_auth(OPERATOR).send()
     };
-    api_error(
-        server
-            .client
-            .get(server.url("/v1/sites/demo/callbacks"))
-            .send()
-            .await
-            .unwrap(),
-        401,
-        "unauthorized",
-    )
-    .await;
+    api_error(server.client.get(server.url("/v1/sites/demo/callbacks")).send().await.unwrap(), 401, "unauthorized")
+        .await;
     let pending: CallbackList = list("?status=pending").await.unwrap().json().await.unwrap();
     let phones: Vec<&str> = pending.callbacks.iter().map(|c| c.phone.as_str()).collect();
     assert_eq!(phones, ["+37120000003", "+37120000002", "+37120000001"]);
-    assert!(pending
-        .callbacks
-        .windows(2)
-        .all(|w| w[0].due_ms <= w[1].due_ms));
+    assert!(pending.callbacks.windows(2).all(|w| w[0].due_ms <= w[1].due_ms));
 
     let set = |status: &'static str, due: Option<i64>| {
         server
@@ -386,26 +218,11 @@ async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
     let now: CallbackFollowUp = response.json().await.unwrap();
     assert_eq!(
         (now.status, now.due_ms, now.updated_ms),
-        (
-            CallbackStatus::Scheduled,
-            scheduled_for,
-            Some(tuesday_ten())
-        )
+        (CallbackStatus::Scheduled, scheduled_for, Some(tuesday_ten()))
     );
-    let seen: CallbackFollowUp = server
-        .client
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        (seen.status, seen.due_ms),
-        (CallbackStatus::Scheduled, scheduled_for)
-    );
+    let seen: CallbackFollowUp =
+        server.client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!((seen.status, seen.due_ms), (CallbackStatus::Scheduled, scheduled_for));
 
     assert_eq!(set("done", None).await.unwrap().status(), 200);
     let pending: CallbackList = list("").await.unwrap().json().await.unwrap();
@@ -414,12 +231,7 @@ async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
     assert_eq!(done.callbacks[0].reference, reference);
     let all: CallbackList = list("?status=all").await.unwrap().json().await.unwrap();
     assert_eq!(all.callbacks.len(), 3);
-    api_error(
-        list("?status=lost").await.unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
+    api_error(list("?status=lost").await.unwrap(), 422, "validation_failed").await;
     api_error(set("lost", None).await.unwrap(), 422, "validation_failed").await;
     let missing = server
         .client

@@ -12,10 +12,7 @@ pub const OPERATOR_TOKEN: &str = "operator-token-0123456789";
 
 /// [`common::config`] with an operator token.
 pub fn config() -> String {
-    format!(
-        "operator_token = \"{OPERATOR_TOKEN}\"\n{}",
-        common::config(0)
-    )
+    format!("operator_token = \"{OPERATOR_TOKEN}\"\n{}", common::config(0))
 }
 
 async fn start(dir: &std::path::Path) -> TestServer {
@@ -36,12 +33,7 @@ struct SseStream {
 }
 
 impl SseStream {
-    async fn open(
-        server: &TestServer,
-        path: &str,
-        last_event_id: Option<i64>,
-        bearer: Option<&str>,
-    ) -> SseStream {
+    async fn open(server: &TestServer, path: &str, last_event_id: Option<i64>, bearer: Option<&str>) -> SseStream {
         let mut request = server.client.get(server.url(path));
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id.to_string());
@@ -53,10 +45,7 @@ impl SseStream {
         assert_eq!(response.status(), 200, "{path}");
         assert!(header(response.headers(), "content-type").starts_with("text/event-stream"));
         assert_eq!(header(response.headers(), "cache-control"), "no-store");
-        SseStream {
-            response,
-            buffer: String::new(),
-        }
+        SseStream { response, buffer: String::new() }
     }
 
     /// The next event (comments skipped), or `None` after `wait` without one / at the end.
@@ -65,11 +54,7 @@ impl SseStream {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let mut event = SseEvent {
-                    event: "message".into(),
-                    id: None,
-                    data: String::new(),
-                };
+                let mut event = SseEvent { event: "message".into(), id: None, data: String::new() };
                 let mut any = false;
                 for line in block.lines() {
                     if line.starts_with(':') || line.is_empty() {
@@ -102,16 +87,10 @@ impl SseStream {
     async fn message_ids(&mut self, count: usize) -> Vec<i64> {
         let mut ids = Vec::new();
         while ids.len() < count {
-            let event = self
-                .next(Duration::from_secs(10))
-                .await
-                .expect("an event within 10 s");
+            let event = self.next(Duration::from_secs(10)).await.expect("an event within 10 s");
             if event.event == "message" {
                 let message: Value = serde_json::from_str(&event.data).unwrap();
-                assert_eq!(
-                    event.id.as_deref(),
-                    Some(message["id"].to_string().as_str())
-                );
+                assert_eq!(event.id.as_deref(), Some(message["id"].to_string().as_str()));
                 ids.push(message["id"].as_i64().unwrap());
             }
         }
@@ -134,38 +113,23 @@ async fn start_conversation(server: &TestServer, client_id: &str) -> Conversatio
         .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
-    Conversation {
-        id: body["conversation_id"].as_str().unwrap().into(),
-        token: body["token"].as_str().unwrap().into(),
-    }
+    Conversation { id: body["conversation_id"].as_str().unwrap().into(), token: body["token"].as_str().unwrap().into() }
 }
 
 async fn operator_reply(server: &TestServer, conversation: &str, client_id: &str) -> i64 {
     let response = server
         .client
-        .post(server.url(&format!(
-            "/v1/console/conversations/{conversation}/messages"
-        )))
+        .post(server.url(&format!("/v1/console/conversations/{conversation}/messages")))
         .bearer_auth(OPERATOR_TOKEN)
         .json(&json!({"client_id": client_id, "body": format!("reply {client_id}")}))
         .send()
         .await
         .unwrap();
-    assert!(
-        response.status() == 201 || response.status() == 200,
-        "{}",
-        response.status()
-    );
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
+    assert!(response.status() == 201 || response.status() == 200, "{}", response.status());
+    response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
-async fn visitor_message(
-    server: &TestServer,
-    c: &Conversation,
-    client_id: &str,
-) -> reqwest::Response {
+async fn visitor_message(server: &TestServer, c: &Conversation, client_id: &str) -> reqwest::Response {
     server
         .client
         .post(server.url(&format!("/v1/sites/demo/conversations/{}/messages", c.id)))
@@ -178,12 +142,11 @@ async fn visitor_message(
 
 async fn stored_ids(server: &TestServer, conversation: &str) -> Vec<i64> {
     let pool = server.db().await;
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE conversation_id = ? ORDER BY id")
-            .bind(conversation)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE conversation_id = ? ORDER BY id")
+        .bind(conversation)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     ids
 }
@@ -199,13 +162,7 @@ async fn stream_replays_then_goes_live_and_resumes_after_a_cut_without_loss_or_d
     let c = start_conversation(&server, "visitor-0001").await;
 
     // Query token, as EventSource sends it.
-    let mut stream = SseStream::open(
-        &server,
-        &format!("{}?token={}", events_path(&c), c.token),
-        None,
-        None,
-    )
-    .await;
+    let mut stream = SseStream::open(&server, &format!("{}?token={}", events_path(&c), c.token), None, None).await;
     let mut seen = stream.message_ids(1).await;
     for i in 0..3 {
         operator_reply(&server, &c.id, &format!("op-reply-{i:04}")).await;
@@ -215,10 +172,7 @@ async fn stream_replays_then_goes_live_and_resumes_after_a_cut_without_loss_or_d
     // Cut the stream mid-conversation; messages keep arriving meanwhile.
     drop(stream);
     operator_reply(&server, &c.id, "op-reply-0100").await;
-    assert_eq!(
-        visitor_message(&server, &c, "visitor-0100").await.status(),
-        201
-    );
+    assert_eq!(visitor_message(&server, &c, "visitor-0100").await.status(), 201);
     let last = *seen.last().unwrap();
     let mut stream = SseStream::open(&server, &events_path(&c), Some(last), Some(&c.token)).await;
     seen.extend(stream.message_ids(2).await);
@@ -226,12 +180,7 @@ async fn stream_replays_then_goes_live_and_resumes_after_a_cut_without_loss_or_d
     // Many writers at once, from both sides, while the stream is open.
     let mut writers = Vec::new();
     for i in 0..20 {
-        let (client, base, id, token) = (
-            server.client.clone(),
-            server.base.clone(),
-            c.id.clone(),
-            c.token.clone(),
-        );
+        let (client, base, id, token) = (server.client.clone(), server.base.clone(), c.id.clone(), c.token.clone());
         writers.push(tokio::spawn(async move {
             let (url, auth, client_id) = if i % 2 == 0 {
                 (
@@ -240,18 +189,10 @@ async fn stream_replays_then_goes_live_and_resumes_after_a_cut_without_loss_or_d
                     format!("op-burst-{i:04}"),
                 )
             } else {
-                (
-                    format!("{base}/v1/sites/demo/conversations/{id}/messages"),
-                    token,
-                    format!("vi-burst-{i:04}"),
-                )
+                (format!("{base}/v1/sites/demo/conversations/{id}/messages"), token, format!("vi-burst-{i:04}"))
             };
-            let response = client
-                .post(url)
-                .bearer_auth(auth)
-                .json(&json!({"client_id": client_id, "body": "burst"}))
-                .send()
-                .await;
+            let response =
+                client.post(url).bearer_auth(auth).json(&json!({"client_id": client_id, "body": "burst"})).send().await;
             assert_eq!(response.unwrap().status(), 201);
         }));
     }
@@ -277,42 +218,25 @@ async fn replay_works_after_a_restart_and_shutdown_ends_open_streams() {
     let mut stream = SseStream::open(&server, &events_path(&c), None, Some(&c.token)).await;
     let seen = stream.message_ids(1).await;
     operator_reply(&server, &c.id, "op-before-restart").await;
-    let seen: Vec<i64> = seen
-        .into_iter()
-        .chain(stream.message_ids(1).await)
-        .collect();
+    let seen: Vec<i64> = seen.into_iter().chain(stream.message_ids(1).await).collect();
 
     // The open stream must not hold the shutdown up for the drain timeout.
     let stopping = Instant::now();
     server.stop().await;
-    assert!(
-        stopping.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        stopping.elapsed()
-    );
-    assert_eq!(
-        stream.next(Duration::from_secs(2)).await,
-        None,
-        "the stream ended"
-    );
+    assert!(stopping.elapsed() < Duration::from_secs(5), "{:?}", stopping.elapsed());
+    assert_eq!(stream.next(Duration::from_secs(2)).await, None, "the stream ended");
 
     let server = start(dir.path()).await;
     operator_reply(&server, &c.id, "op-after-restart-1").await;
-    let mut stream =
-        SseStream::open(&server, &events_path(&c), Some(seen[1]), Some(&c.token)).await;
+    let mut stream = SseStream::open(&server, &events_path(&c), Some(seen[1]), Some(&c.token)).await;
     operator_reply(&server, &c.id, "op-after-restart-2").await;
     let after = stream.message_ids(2).await;
     let stored = stored_ids(&server, &c.id).await;
     assert_eq!([seen, after].concat(), stored);
 
     // `?after=` works like the header.
-    let mut stream = SseStream::open(
-        &server,
-        &format!("{}?after={}", events_path(&c), stored[2]),
-        None,
-        Some(&c.token),
-    )
-    .await;
+    let mut stream =
+        SseStream::open(&server, &format!("{}?after={}", events_path(&c), stored[2]), None, Some(&c.token)).await;
     assert_eq!(stream.message_ids(1).await, vec![stored[3]]);
     server.stop().await;
 }
@@ -324,8 +248,7 @@ async fn typing_both_ways_and_closing_reach_the_other_side() {
     let c = start_conversation(&server, "visitor-0003").await;
     let mut visitor = SseStream::open(&server, &events_path(&c), None, Some(&c.token)).await;
     visitor.message_ids(1).await;
-    let mut console =
-        SseStream::open(&server, "/v1/console/events", None, Some(OPERATOR_TOKEN)).await;
+    let mut console = SseStream::open(&server, "/v1/console/events", None, Some(OPERATOR_TOKEN)).await;
 
     let typing = server
         .client
@@ -336,14 +259,8 @@ async fn typing_both_ways_and_closing_reach_the_other_side() {
         .unwrap();
     assert_eq!(typing.status(), 204);
     let event = visitor.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(
-        (event.event.as_str(), event.id.as_deref()),
-        ("typing", None)
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(&event.data).unwrap(),
-        json!({"author": "operator"})
-    );
+    assert_eq!((event.event.as_str(), event.id.as_deref()), ("typing", None));
+    assert_eq!(serde_json::from_str::<Value>(&event.data).unwrap(), json!({"author": "operator"}));
 
     let typing = server
         .client
@@ -365,17 +282,11 @@ async fn typing_both_ways_and_closing_reach_the_other_side() {
     assert_eq!(authors, ["operator", "visitor"]);
 
     // A visitor message reaches the console.
-    assert_eq!(
-        visitor_message(&server, &c, "visitor-0103").await.status(),
-        201
-    );
+    assert_eq!(visitor_message(&server, &c, "visitor-0103").await.status(), 201);
     let event = console.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(event.event, "message");
     let data: Value = serde_json::from_str(&event.data).unwrap();
-    assert_eq!(
-        (data["site"].as_str(), data["message"]["author"].as_str()),
-        (Some("demo"), Some("visitor"))
-    );
+    assert_eq!((data["site"].as_str(), data["message"]["author"].as_str()), (Some("demo"), Some("visitor")));
     assert_eq!(visitor.message_ids(1).await.len(), 1);
 
     let close = server
@@ -386,23 +297,15 @@ async fn typing_both_ways_and_closing_reach_the_other_side() {
         .await
         .unwrap();
     assert_eq!(close.status(), 200);
-    let closed_ms = close.json::<Value>().await.unwrap()["closed_ms"]
-        .as_i64()
-        .unwrap();
+    let closed_ms = close.json::<Value>().await.unwrap()["closed_ms"].as_i64().unwrap();
     let event = visitor.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(event.event, "closed");
-    assert_eq!(
-        serde_json::from_str::<Value>(&event.data).unwrap(),
-        json!({"closed_ms": closed_ms})
-    );
+    assert_eq!(serde_json::from_str::<Value>(&event.data).unwrap(), json!({"closed_ms": closed_ms}));
 
     // A stream opened later learns it after the replay; closing again keeps the first time.
     let mut late = SseStream::open(&server, &events_path(&c), None, Some(&c.token)).await;
     late.message_ids(2).await;
-    assert_eq!(
-        late.next(Duration::from_secs(5)).await.unwrap().event,
-        "closed"
-    );
+    assert_eq!(late.next(Duration::from_secs(5)).await.unwrap().event, "closed");
     let again = server
         .client
         .post(server.url(&format!("/v1/console/conversations/{}/close", c.id)))
@@ -420,39 +323,17 @@ async fn a_visitor_token_cannot_read_another_conversation() {
     let server = start(dir.path()).await;
     let mine = start_conversation(&server, "visitor-0004").await;
     let theirs = start_conversation(&server, "visitor-0005").await;
-    for path in [
-        events_path(&theirs),
-        format!("/v1/sites/demo/conversations/{}/messages", theirs.id),
-    ] {
-        let response = server
-            .client
-            .get(server.url(&path))
-            .bearer_auth(&mine.token)
-            .send()
-            .await
-            .unwrap();
+    for path in [events_path(&theirs), format!("/v1/sites/demo/conversations/{}/messages", theirs.id)] {
+        let response = server.client.get(server.url(&path)).bearer_auth(&mine.token).send().await.unwrap();
         api_error(response, 401, "unauthorized").await;
-        let response = server
-            .client
-            .get(server.url(&format!("{path}?token={}", mine.token)))
-            .send()
-            .await
-            .unwrap();
+        let response = server.client.get(server.url(&format!("{path}?token={}", mine.token))).send().await.unwrap();
         api_error(response, 401, "unauthorized").await;
     }
-    let response = server
-        .client
-        .get(server.url(&events_path(&theirs)))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url(&events_path(&theirs))).send().await.unwrap();
     api_error(response, 401, "unauthorized").await;
     let typing = server
         .client
-        .post(server.url(&format!(
-            "/v1/sites/demo/conversations/{}/typing",
-            theirs.id
-        )))
+        .post(server.url(&format!("/v1/sites/demo/conversations/{}/typing", theirs.id)))
         .bearer_auth(&mine.token)
         .send()
         .await
@@ -476,13 +357,7 @@ async fn a_visitor_token_cannot_read_another_conversation() {
         .unwrap();
     api_error(other_site, 404, "not_found").await;
     // The console needs an operator.
-    let console = server
-        .client
-        .get(server.url("/v1/console/events"))
-        .bearer_auth(&mine.token)
-        .send()
-        .await
-        .unwrap();
+    let console = server.client.get(server.url("/v1/console/events")).bearer_auth(&mine.token).send().await.unwrap();
     api_error(console, 401, "unauthorized").await;
     let garbage = server
         .client
@@ -502,13 +377,7 @@ async fn visitor_messages_are_limited_per_conversation_and_too_long_ones_refused
     let server = start(dir.path()).await;
     let c = start_conversation(&server, "visitor-0006").await;
     for i in 0..20 {
-        assert_eq!(
-            visitor_message(&server, &c, &format!("visitor-burst-{i:04}"))
-                .await
-                .status(),
-            201,
-            "{i}"
-        );
+        assert_eq!(visitor_message(&server, &c, &format!("visitor-burst-{i:04}")).await.status(), 201, "{i}");
     }
     let limited = visitor_message(&server, &c, "visitor-burst-0020").await;
     let retry_after: u64 = header(limited.headers(), "retry-after").parse().unwrap();
@@ -516,20 +385,12 @@ async fn visitor_messages_are_limited_per_conversation_and_too_long_ones_refused
     api_error(limited, 429, "rate_limited").await;
     // Another conversation has its own budget; operators are not limited.
     let other = start_conversation(&server, "visitor-0007").await;
-    assert_eq!(
-        visitor_message(&server, &other, "visitor-other-0001")
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(visitor_message(&server, &other, "visitor-other-0001").await.status(), 201);
     operator_reply(&server, &c.id, "op-after-limit").await;
 
     let long = server
         .client
-        .post(server.url(&format!(
-            "/v1/sites/demo/conversations/{}/messages",
-            other.id
-        )))
+        .post(server.url(&format!("/v1/sites/demo/conversations/{}/messages", other.id)))
         .bearer_auth(&other.token)
         .json(&json!({"client_id": "visitor-long-0001", "body": "x".repeat(4001)}))
         .send()
@@ -538,6 +399,7 @@ async fn visitor_messages_are_limited_per_conversation_and_too_long_ones_refused
     api_error(long, 422, "validation_failed").await;
     server.stop().await;
 }
+
 
 #[tokio::test]
 async fn a_query_token_is_never_logged() {
@@ -552,13 +414,7 @@ async fn a_query_token_is_never_logged() {
     std::fs::write(&config, self::config()).unwrap();
     let log_path = dir.path().join("server.log");
     let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
-    for var in [
-        "PORCHLIGHT_LISTEN",
-        "PORCHLIGHT_DB",
-        "PORCHLIGHT_ASSETS",
-        "PORCHLIGHT_PUBLIC_URL",
-        "PORCHLIGHT_FAKE_NOW",
-    ] {
+    for var in ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"] {
         command.env_remove(var);
     }
     let mut child = command
@@ -574,14 +430,8 @@ async fn a_query_token_is_never_logged() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the banner names the address")
-        .to_owned();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.trim().strip_prefix("listening on ").expect("the banner names the address").to_owned();
 
     let client = reqwest::Client::new();
     let created: Value = client
@@ -593,44 +443,20 @@ async fn a_query_token_is_never_logged() {
         .json()
         .await
         .unwrap();
-    let (id, token) = (
-        created["conversation_id"].as_str().unwrap(),
-        created["token"].as_str().unwrap(),
-    );
+    let (id, token) = (created["conversation_id"].as_str().unwrap(), created["token"].as_str().unwrap());
     let events = format!("{base}/v1/sites/demo/conversations/{id}/events");
-    let mut stream = client
-        .get(format!("{events}?after=0&token={token}"))
-        .send()
-        .await
-        .unwrap();
+    let mut stream = client.get(format!("{events}?after=0&token={token}")).send().await.unwrap();
     assert_eq!(stream.status(), 200);
-    let first_chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let first_chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk()).await.unwrap().unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first_chunk).contains("visitor-0777"));
     drop(stream);
-    let wrong = client
-        .get(format!("{events}?token=not-the-token-12345"))
-        .send()
-        .await
-        .unwrap();
+    let wrong = client.get(format!("{events}?token=not-the-token-12345")).send().await.unwrap();
     api_error(wrong, 401, "unauthorized").await;
     let _ = child.kill();
     let _ = child.wait();
 
     let logged = std::fs::read_to_string(&log_path).unwrap();
-    assert!(
-        logged.contains(&format!("/conversations/{id}/events")),
-        "requests are logged:\n{logged}"
-    );
-    assert!(
-        !logged.contains(token),
-        "the token leaked into the log:\n{logged}"
-    );
-    assert!(
-        !logged.contains("not-the-token-12345"),
-        "a wrong token leaked into the log:\n{logged}"
-    );
+    assert!(logged.contains(&format!("/conversations/{id}/events")), "requests are logged:\n{logged}");
+    assert!(!logged.contains(token), "the token leaked into the log:\n{logged}");
+    assert!(!logged.contains("not-the-token-12345"), "a wrong token leaked into the log:\n{logged}");
 }

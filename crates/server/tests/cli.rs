@@ -57,11 +57,7 @@ fn invalid_config_fails_with_a_clear_message() {
         "[[sites]]\nid = \"Not Valid\"\nname = \"x\"\norigins = [\"http://a.example\"]\ntimezone = \"UTC\"\n",
     )
     .unwrap();
-    let output = porchlight()
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let output = porchlight().args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&config).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("site id \"Not Valid\""), "{stderr}");
@@ -81,16 +77,10 @@ async fn serve_prints_the_banner_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("listening on ")
-        .expect("first line names the address")
-        .to_owned();
+    let base = first.strip_prefix("listening on ").expect("first line names the address").to_owned();
     let port = base.rsplit(':').next().unwrap().to_owned();
     assert_eq!(lines.next().unwrap().unwrap(), "Porchlight is running.");
-    assert_eq!(
-        lines.next().unwrap().unwrap(),
-        format!("  Demo page:  http://localhost:{port}/demo")
-    );
+    assert_eq!(lines.next().unwrap().unwrap(), format!("  Demo page:  http://localhost:{port}/demo"));
     assert_eq!(
         lines.next().unwrap().unwrap(),
         format!(
@@ -100,20 +90,11 @@ async fn serve_prints_the_banner_and_stops_cleanly_on_sigterm() {
 
     let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(health.text().await.unwrap(), "ok");
-    assert!(
-        dir.path().join("cli.db").exists(),
-        "the database is created on first run"
-    );
+    assert!(dir.path().join("cli.db").exists(), "the database is created on first run");
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
@@ -121,22 +102,13 @@ async fn serve_prints_the_banner_and_stops_cleanly_on_sigterm() {
 fn invalid_fake_now_fails_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let output = porchlight()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--fake-now",
-            "next tuesday",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--fake-now", "next tuesday"])
         .env("PORCHLIGHT_DB", dir.path().join("cli.db"))
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains("--fake-now \"next tuesday\" is not an RFC 3339 instant"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("--fake-now \"next tuesday\" is not an RFC 3339 instant"), "{stderr}");
 }
 
 #[cfg(unix)]
@@ -156,24 +128,12 @@ async fn fake_now_starts_the_servers_clock_at_the_given_instant() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let base = first.strip_prefix("listening on ").unwrap().to_owned();
-    let body: serde_json::Value = reqwest::get(format!("{base}/v1/sites/demo/availability"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    let body: serde_json::Value =
+        reqwest::get(format!("{base}/v1/sites/demo/availability")).await.unwrap().json().await.unwrap();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = tokio::task::spawn_blocking(move || child.wait()).await;
 
     assert_eq!(body["state"], "closed", "{body}");
-    assert_eq!(
-        body["now_ms"], 1_773_482_400_000_i64,
-        "Saturday 10:00 UTC, to the minute"
-    );
-    assert_eq!(
-        body["next_open_ms"], 1_773_644_400_000_i64,
-        "Monday 09:00 in Riga is 07:00 UTC"
-    );
+    assert_eq!(body["now_ms"], 1_773_482_400_000_i64, "Saturday 10:00 UTC, to the minute");
+    assert_eq!(body["next_open_ms"], 1_773_644_400_000_i64, "Monday 09:00 in Riga is 07:00 UTC");
 }

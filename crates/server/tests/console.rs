@@ -15,25 +15,13 @@ const EMAIL: &str = "ann@shop.example";
 const PASSWORD: &str = "correct horse battery staple";
 
 fn config() -> String {
-    format!(
-        "operator_token = \"{OPERATOR_TOKEN}\"\n{}",
-        common::config(0)
-    )
+    format!("operator_token = \"{OPERATOR_TOKEN}\"\n{}", common::config(0))
 }
 
 /// `porchlight operator add` on the database `dir/porchlight.db`.
-fn add_operator(
-    dir: &std::path::Path,
-    email: &str,
-    password_env: Option<&str>,
-    stdin: &str,
-) -> std::process::Output {
+fn add_operator(dir: &std::path::Path, email: &str, password_env: Option<&str>, stdin: &str) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
-    for var in [
-        "PORCHLIGHT_CONFIG",
-        "PORCHLIGHT_DB",
-        "PORCHLIGHT_OPERATOR_PASSWORD",
-    ] {
+    for var in ["PORCHLIGHT_CONFIG", "PORCHLIGHT_DB", "PORCHLIGHT_OPERATOR_PASSWORD"] {
         command.env_remove(var);
     }
     if let Some(password) = password_env {
@@ -48,12 +36,7 @@ fn add_operator(
         .spawn()
         .unwrap();
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -66,18 +49,11 @@ struct Console {
 
 impl Console {
     fn new(server: &TestServer) -> Console {
-        Console {
-            client: reqwest::Client::new(),
-            base: server.base.clone(),
-            cookie: None,
-        }
+        Console { client: reqwest::Client::new(), base: server.base.clone(), cookie: None }
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("Origin", &self.base);
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).header("Origin", &self.base);
         if let Some(cookie) = &self.cookie {
             request = request.header("Cookie", cookie);
         }
@@ -99,18 +75,11 @@ impl Console {
     }
 
     async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.request(reqwest::Method::POST, path)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.request(reqwest::Method::POST, path).json(body).send().await.unwrap()
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
-        self.request(reqwest::Method::GET, path)
-            .send()
-            .await
-            .unwrap()
+        self.request(reqwest::Method::GET, path).send().await.unwrap()
     }
 }
 
@@ -119,23 +88,10 @@ async fn operator_add_then_log_in_with_a_strict_http_only_cookie_and_log_out() {
     let dir = tempfile::tempdir().unwrap();
     // Password from the environment; a second account from stdin; duplicates and short ones refused.
     let out = add_operator(dir.path(), "Ann@Shop.Example", Some(PASSWORD), "");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("operator op_"));
-    let out = add_operator(
-        dir.path(),
-        "bob@shop.example",
-        None,
-        "another long password\n",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = add_operator(dir.path(), "bob@shop.example", None, "another long password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = add_operator(dir.path(), EMAIL, Some(PASSWORD), "");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
@@ -156,47 +112,24 @@ async fn operator_add_then_log_in_with_a_strict_http_only_cookie_and_log_out() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 
     let mut console = Console::new(&server);
-    api_error(
-        console.login(EMAIL, "wrong password!").await,
-        401,
-        "unauthorized",
-    )
-    .await;
-    api_error(
-        console.login("nobody@shop.example", PASSWORD).await,
-        401,
-        "unauthorized",
-    )
-    .await;
+    api_error(console.login(EMAIL, "wrong password!").await, 401, "unauthorized").await;
+    api_error(console.login("nobody@shop.example", PASSWORD).await, 401, "unauthorized").await;
     api_error(console.get("/v1/console/me").await, 401, "unauthorized").await;
 
     let response = console.login("ANN@shop.example", PASSWORD).await;
     assert_eq!(response.status(), 200);
     let cookie = header(response.headers(), "set-cookie");
     assert!(cookie.starts_with("porchlight_session="), "{cookie}");
-    assert!(
-        cookie.contains("; HttpOnly; SameSite=Strict; Path=/"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("; HttpOnly; SameSite=Strict; Path=/"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
     let me: Value = response.json().await.unwrap();
-    assert_eq!(
-        (me["email"].as_str(), me["name"].as_str()),
-        (Some(EMAIL), Some("Ann"))
-    );
+    assert_eq!((me["email"].as_str(), me["name"].as_str()), (Some(EMAIL), Some("Ann")));
     assert_eq!(me["sites"], json!(["demo", "stars"]));
     // Only a hash of the cookie is stored.
     let value = console.cookie.clone().unwrap();
     let raw = value.trim_start_matches("porchlight_session=");
     assert_eq!(raw.len(), 64);
-    assert_eq!(
-        server
-            .count(&format!(
-                "SELECT COUNT(*) FROM sessions WHERE token_hash = '{raw}'"
-            ))
-            .await,
-        0
-    );
+    assert_eq!(server.count(&format!("SELECT COUNT(*) FROM sessions WHERE token_hash = '{raw}'")).await, 0);
     assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, 1);
 
     let me: Value = console.get("/v1/console/me").await.json().await.unwrap();
@@ -213,9 +146,7 @@ async fn operator_add_then_log_in_with_a_strict_http_only_cookie_and_log_out() {
 #[tokio::test]
 async fn cookie_writes_need_our_origin_and_json_and_the_token_keeps_working() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(add_operator(dir.path(), EMAIL, Some(PASSWORD), "")
-        .status
-        .success());
+    assert!(add_operator(dir.path(), EMAIL, Some(PASSWORD), "").status.success());
     let server = TestServer::start(&config(), dir.path()).await;
     let mut console = Console::new(&server);
     assert_eq!(console.login(EMAIL, PASSWORD).await.status(), 200);
@@ -223,24 +154,10 @@ async fn cookie_writes_need_our_origin_and_json_and_the_token_keeps_working() {
     let presence = server.url("/v1/console/presence");
     let body = json!({"site": "demo", "status": "online"});
 
-    let no_origin = server
-        .client
-        .put(&presence)
-        .header("Cookie", &cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let no_origin = server.client.put(&presence).header("Cookie", &cookie).json(&body).send().await.unwrap();
     api_error(no_origin, 403, "origin_not_allowed").await;
-    let evil = server
-        .client
-        .put(&presence)
-        .header("Cookie", &cookie)
-        .header("Origin", EVIL)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let evil =
+        server.client.put(&presence).header("Cookie", &cookie).header("Origin", EVIL).json(&body).send().await.unwrap();
     api_error(evil, 403, "origin_not_allowed").await;
     let form = server
         .client
@@ -267,29 +184,12 @@ async fn cookie_writes_need_our_origin_and_json_and_the_token_keeps_working() {
     let me = console.get("/v1/console/me").await;
     assert_eq!(header(me.headers(), "access-control-allow-origin"), "");
 
-    let ok = console
-        .request(reqwest::Method::PUT, "/v1/console/presence")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let ok = console.request(reqwest::Method::PUT, "/v1/console/presence").json(&body).send().await.unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.json::<Value>().await.unwrap()["status"], "online");
-    assert_eq!(
-        server
-            .count("SELECT COUNT(*) FROM presence WHERE site = 'demo' AND status = 'online'")
-            .await,
-        1
-    );
-    let availability: Value = server
-        .client
-        .get(server.url("/v1/sites/demo/availability"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(server.count("SELECT COUNT(*) FROM presence WHERE site = 'demo' AND status = 'online'").await, 1);
+    let availability: Value =
+        server.client.get(server.url("/v1/sites/demo/availability")).send().await.unwrap().json().await.unwrap();
     assert_ne!(availability["state"], "nobody_online");
 
     // Automation: the bearer token needs no Origin.
@@ -302,12 +202,7 @@ async fn cookie_writes_need_our_origin_and_json_and_the_token_keeps_working() {
         .await
         .unwrap();
     assert_eq!(by_token.status(), 200);
-    let wrong = server
-        .client
-        .get(server.url("/v1/console/me"))
-        .bearer_auth("not-the-token-at-all")
-        .send()
-        .await;
+    let wrong = server.client.get(server.url("/v1/console/me")).bearer_auth("not-the-token-at-all").send().await;
     api_error(wrong.unwrap(), 401, "unauthorized").await;
     let unknown_site = console
         .request(reqwest::Method::PUT, "/v1/console/presence")
@@ -331,16 +226,8 @@ async fn log_in_attempts_are_rate_limited() {
     });
     let responses = futures_util::future::join_all(attempts).await;
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(
-        statuses.iter().filter(|&&s| s == 401).count(),
-        10,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|&&s| s == 429).count(),
-        4,
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|&&s| s == 401).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 429).count(), 4, "{statuses:?}");
     let limited = responses.into_iter().find(|r| r.status() == 429).unwrap();
     assert!(!header(limited.headers(), "retry-after").is_empty());
     api_error(limited, 429, "rate_limited").await;
@@ -357,13 +244,8 @@ async fn inbox_orders_by_longest_waiting_and_marks_breaches() {
         let body = json!({"message": {"client_id": client_id, "body": "help"}});
         let server = &server;
         async move {
-            let response = server
-                .post_json("/v1/sites/demo/conversations", None, &body)
-                .await;
-            response.json::<Value>().await.unwrap()["conversation_id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            let response = server.post_json("/v1/sites/demo/conversations", None, &body).await;
+            response.json::<Value>().await.unwrap()["conversation_id"].as_str().unwrap().to_owned()
         }
     };
     let answered = start("visitor-a-0001").await;
@@ -373,16 +255,7 @@ async fn inbox_orders_by_longest_waiting_and_marks_breaches() {
     let closed = start("visitor-c-0001").await;
     let op = |path: String, body: Value| {
         let server = &server;
-        async move {
-            server
-                .client
-                .post(server.url(&path))
-                .bearer_auth(OPERATOR_TOKEN)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { server.client.post(server.url(&path)).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.unwrap() }
     };
     let reply = op(
         format!("/v1/console/conversations/{answered}/messages"),
@@ -397,15 +270,7 @@ async fn inbox_orders_by_longest_waiting_and_marks_breaches() {
     )
     .await;
     assert_eq!(again.status(), 200);
-    assert_eq!(
-        op(
-            format!("/v1/console/conversations/{closed}/close"),
-            json!({})
-        )
-        .await
-        .status(),
-        200
-    );
+    assert_eq!(op(format!("/v1/console/conversations/{closed}/close"), json!({})).await.status(), 200);
 
     clock.advance(Duration::from_secs(250)); // `waiting` has waited 310 s of a 300 s promise.
     let inbox: Value = server
@@ -419,10 +284,7 @@ async fn inbox_orders_by_longest_waiting_and_marks_breaches() {
         .await
         .unwrap();
     let list = inbox["conversations"].as_array().unwrap();
-    let ids: Vec<&str> = list
-        .iter()
-        .map(|c| c["conversation_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = list.iter().map(|c| c["conversation_id"].as_str().unwrap()).collect();
     assert_eq!(ids, [waiting.as_str(), answered.as_str()], "{inbox}");
     assert_eq!(list[0]["waiting_since_ms"], t0 + 60_000);
     assert_eq!(list[0]["promise_secs"], 300);
@@ -442,12 +304,8 @@ async fn inbox_orders_by_longest_waiting_and_marks_breaches() {
         .json()
         .await
         .unwrap();
-    let authors: Vec<&str> = conversation["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["author"].as_str().unwrap())
-        .collect();
+    let authors: Vec<&str> =
+        conversation["messages"].as_array().unwrap().iter().map(|m| m["author"].as_str().unwrap()).collect();
     assert_eq!(authors, ["visitor", "operator"]);
     assert_eq!(conversation["closed_ms"], Value::Null);
     let missing = server
@@ -459,13 +317,6 @@ async fn inbox_orders_by_longest_waiting_and_marks_breaches() {
         .unwrap();
     api_error(missing, 404, "not_found").await;
     // The operator's reply went to the webhook outbox path as a normal message (stored once).
-    assert_eq!(
-        server
-            .count(&format!(
-                "SELECT COUNT(*) FROM messages WHERE conversation_id = '{answered}'"
-            ))
-            .await,
-        2
-    );
+    assert_eq!(server.count(&format!("SELECT COUNT(*) FROM messages WHERE conversation_id = '{answered}'")).await, 2);
     server.stop().await;
 }

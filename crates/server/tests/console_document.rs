@@ -9,10 +9,7 @@ const CONSOLE_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<title>
                             <script type=\"module\" src=\"/console/porchlight_console-abc.js\"></script>\n</head>\n\
                             <body><div id=\"console-root\"><p>{{Loading}}</p></div></body>\n</html>\n";
 
-async fn console(
-    server: &TestServer,
-    accept_language: Option<&str>,
-) -> (reqwest::header::HeaderMap, String) {
+async fn console(server: &TestServer, accept_language: Option<&str>) -> (reqwest::header::HeaderMap, String) {
     let mut request = server.client.get(server.url("/console"));
     if let Some(value) = accept_language {
         request = request.header("accept-language", value);
@@ -34,23 +31,13 @@ async fn the_console_speaks_the_operators_language() {
     assert!(body.contains("<title>وحدة تحكم Porchlight</title>"));
     assert!(body.contains("<p>جارٍ التحميل…</p>"));
     assert!(body.contains("<script type=\"application/json\" id=\"pl-strings\">{"));
-    assert!(
-        body.contains("\"LoginSubmit\":\"تسجيل الدخول\""),
-        "the console's bundle, not the widget's"
-    );
+    assert!(body.contains("\"LoginSubmit\":\"تسجيل الدخول\""), "the console's bundle, not the widget's");
     assert_eq!(header(&h, "content-language"), "ar");
-    assert!(
-        header(&h, "vary").contains("Accept-Language"),
-        "caches keep languages apart"
-    );
+    assert!(header(&h, "vary").contains("Accept-Language"), "caches keep languages apart");
     assert_eq!(header(&h, "cache-control"), "no-cache");
     assert_eq!(header(&h, "content-type"), "text/html; charset=utf-8");
     let csp = header(&h, "content-security-policy");
-    assert!(
-        csp.contains("script-src 'self' 'wasm-unsafe-eval'")
-            && csp.contains("frame-ancestors 'none'"),
-        "{csp}"
-    );
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'"), "{csp}");
 
     let (h, body) = console(&server, Some("fr-CH, fr;q=0.9, lv;q=0.7, en;q=0.5")).await;
     assert!(body.contains("<html lang=\"lv\" dir=\"ltr\">"));
@@ -68,12 +55,7 @@ async fn the_console_speaks_the_operators_language() {
 #[tokio::test]
 async fn an_unbuilt_console_is_404() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let response = server
-        .client
-        .get(server.url("/console"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.client.get(server.url("/console")).send().await.unwrap();
     assert_eq!(response.status(), 404);
     server.stop().await;
 }

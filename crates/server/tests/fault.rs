@@ -59,13 +59,8 @@ timezone = "Europe/Riga"
     .unwrap();
     let log = std::fs::File::create(dir.join(log_name)).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
-    for var in [
-        "PORCHLIGHT_LISTEN",
-        "PORCHLIGHT_DB",
-        "PORCHLIGHT_ASSETS",
-        "PORCHLIGHT_PUBLIC_URL",
-        "PORCHLIGHT_FAKE_NOW",
-    ] {
+    for var in ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"]
+    {
         command.env_remove(var);
     }
     let mut child = command
@@ -77,22 +72,13 @@ timezone = "Europe/Riga"
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("the banner names the address")
-        .to_owned();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.trim().strip_prefix("listening on ").expect("the banner names the address").to_owned();
     Running { child, base }
 }
 
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
     assert!(status.success(), "kill -{name}");
 }
 
@@ -141,12 +127,7 @@ struct Client {
 
 impl Client {
     fn new() -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
-        }
+        Client { http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() }
     }
 
     /// Sends the item; `Some(body)` only for a 2xx whose JSON body arrived in full.
@@ -167,10 +148,7 @@ impl Client {
                 .post(format!("{base}/v1/sites/demo/conversations"))
                 .json(&json!({"message": {"client_id": item.key, "body": "Hello"}})),
             Kind::Message => {
-                let (id, token) = item
-                    .conversation
-                    .as_ref()
-                    .expect("messages belong to a conversation");
+                let (id, token) = item.conversation.as_ref().expect("messages belong to a conversation");
                 self.http
                     .post(format!("{base}/v1/sites/demo/conversations/{id}/messages"))
                     .bearer_auth(token)
@@ -204,13 +182,7 @@ fn ack_id(kind: Kind, body: &Value) -> String {
 }
 
 /// One visitor: a conversation, then rounds of a rating, a callback and a chat message.
-async fn visitor(
-    client: Arc<Client>,
-    base: String,
-    worker: usize,
-    run: String,
-    acks: Arc<AtomicUsize>,
-) -> Vec<Item> {
+async fn visitor(client: Arc<Client>, base: String, worker: usize, run: String, acks: Arc<AtomicUsize>) -> Vec<Item> {
     let mut items = Vec::new();
     let record = |item: &mut Item, answer: Option<(u16, Value)>| {
         if let Some((_, body)) = answer {
@@ -231,10 +203,7 @@ async fn visitor(
     let answer = client.send(&base, &conversation).await;
     let started = record(&mut conversation, answer);
     let chat = started.map(|body| {
-        (
-            body["conversation_id"].as_str().unwrap().to_owned(),
-            body["token"].as_str().unwrap().to_owned(),
-        )
+        (body["conversation_id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
     });
     items.push(conversation);
     for round in 0..ROUNDS {
@@ -251,11 +220,7 @@ async fn visitor(
                 kind,
                 worker,
                 key: format!("{run}-{tag}-{worker:02}-{round:03}"),
-                conversation: if kind == Kind::Message {
-                    chat.clone()
-                } else {
-                    None
-                },
+                conversation: if kind == Kind::Message { chat.clone() } else { None },
                 ack: None,
             };
             let answer = client.send(&base, &item).await;
@@ -267,30 +232,16 @@ async fn visitor(
 }
 
 /// Runs the load and interrupts the server with `kill -<signal>` once enough is acknowledged.
-async fn load_and_interrupt(
-    server: Running,
-    signal_name: &'static str,
-) -> (Vec<Item>, std::process::ExitStatus) {
+async fn load_and_interrupt(server: Running, signal_name: &'static str) -> (Vec<Item>, std::process::ExitStatus) {
     let client = Arc::new(Client::new());
     let acks = Arc::new(AtomicUsize::new(0));
     let run = format!("r{}", std::process::id());
     let visitors: Vec<_> = (0..WORKERS)
-        .map(|w| {
-            tokio::spawn(visitor(
-                client.clone(),
-                server.base.clone(),
-                w,
-                run.clone(),
-                acks.clone(),
-            ))
-        })
+        .map(|w| tokio::spawn(visitor(client.clone(), server.base.clone(), w, run.clone(), acks.clone())))
         .collect();
     let started = Instant::now();
     while acks.load(Ordering::SeqCst) < INTERRUPT_AFTER_ACKS {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the load stalled before the interruption"
-        );
+        assert!(started.elapsed() < Duration::from_secs(15), "the load stalled before the interruption");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     signal(&server.child, signal_name);
@@ -304,9 +255,7 @@ async fn load_and_interrupt(
 
 /// Everything stored, by kind and key: (row count, id).
 async fn stored(db: &Path) -> HashMap<(Kind, String), (i64, String)> {
-    let pool = SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let pool = SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
     let mut out = HashMap::new();
     let queries = [
         (Kind::Rating, "SELECT idempotency_key, COUNT(*), MIN(id) FROM ratings GROUP BY idempotency_key"),
@@ -323,10 +272,7 @@ async fn stored(db: &Path) -> HashMap<(Kind, String), (i64, String)> {
         let rows: Vec<(String, i64, String)> = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
         for (key, count, id) in rows {
             let previous = out.insert((kind, key.clone()), (count, id));
-            assert!(
-                previous.is_none(),
-                "{kind:?} {key} is stored under two conversations"
-            );
+            assert!(previous.is_none(), "{kind:?} {key} is stored under two conversations");
         }
     }
     pool.close().await;
@@ -341,24 +287,13 @@ fn assert_acknowledged_stored_once(items: &[Item], rows: &HashMap<(Kind, String)
         let Some(ack) = &item.ack else { continue };
         acknowledged += 1;
         match rows.get(&(item.kind, item.key.clone())) {
-            Some((1, id)) => assert_eq!(
-                id, ack,
-                "{:?} {} is stored with another id",
-                item.kind, item.key
-            ),
+            Some((1, id)) => assert_eq!(id, ack, "{:?} {} is stored with another id", item.kind, item.key),
             Some((n, _)) => panic!("{:?} {} is stored {n} times", item.kind, item.key),
-            None => panic!(
-                "{:?} {} was acknowledged ({ack}) but is not stored",
-                item.kind, item.key
-            ),
+            None => panic!("{:?} {} was acknowledged ({ack}) but is not stored", item.kind, item.key),
         }
     }
-    assert!(
-        acknowledged >= INTERRUPT_AFTER_ACKS,
-        "only {acknowledged} acknowledged"
-    );
-    let sent: std::collections::HashSet<_> =
-        items.iter().map(|i| (i.kind, i.key.clone())).collect();
+    assert!(acknowledged >= INTERRUPT_AFTER_ACKS, "only {acknowledged} acknowledged");
+    let sent: std::collections::HashSet<_> = items.iter().map(|i| (i.kind, i.key.clone())).collect();
     for key in rows.keys() {
         assert!(sent.contains(key), "{key:?} is stored but was never sent");
     }
@@ -370,44 +305,18 @@ fn assert_acknowledged_stored_once(items: &[Item], rows: &HashMap<(Kind, String)
 async fn retry(base: &str, items: &[Item]) -> Vec<Item> {
     let client = Client::new();
     let mut retried = Vec::new();
-    for kind in [
-        Kind::Rating,
-        Kind::Callback,
-        Kind::Conversation,
-        Kind::Message,
-    ] {
-        for item in items
-            .iter()
-            .filter(|i| i.kind == kind && i.ack.is_some())
-            .take(RETRY_ACKED)
-        {
-            let (status, body) = client
-                .send(base, item)
-                .await
-                .expect("the restarted server answers");
-            assert_eq!(
-                status, 200,
-                "{kind:?} {} was acknowledged, so a retry finds it: {body}",
-                item.key
-            );
-            assert_eq!(
-                &ack_id(kind, &body),
-                item.ack.as_ref().unwrap(),
-                "{kind:?} {}",
-                item.key
-            );
+    for kind in [Kind::Rating, Kind::Callback, Kind::Conversation, Kind::Message] {
+        for item in items.iter().filter(|i| i.kind == kind && i.ack.is_some()).take(RETRY_ACKED) {
+            let (status, body) = client.send(base, item).await.expect("the restarted server answers");
+            assert_eq!(status, 200, "{kind:?} {} was acknowledged, so a retry finds it: {body}", item.key);
+            assert_eq!(&ack_id(kind, &body), item.ack.as_ref().unwrap(), "{kind:?} {}", item.key);
             retried.push(item.clone());
         }
         for worker in 0..WORKERS {
-            let unacked = items
-                .iter()
-                .filter(|i| i.kind == kind && i.worker == worker && i.ack.is_none())
-                .take(RETRY_UNACKED_PER_WORKER);
+            let unacked =
+                items.iter().filter(|i| i.kind == kind && i.worker == worker && i.ack.is_none()).take(RETRY_UNACKED_PER_WORKER);
             for item in unacked {
-                let (status, body) = client
-                    .send(base, item)
-                    .await
-                    .expect("the restarted server answers");
+                let (status, body) = client.send(base, item).await.expect("the restarted server answers");
                 assert!(status == 200 || status == 201, "{status}");
                 let mut item = item.clone();
                 item.ack = Some(ack_id(kind, &body));
@@ -427,10 +336,7 @@ async fn interrupted_load_loses_nothing_acknowledged(signal_name: &'static str) 
         assert!(status.success(), "SIGTERM drains and exits 0, got {status}");
     }
     let acked = items.iter().filter(|i| i.ack.is_some()).count();
-    eprintln!(
-        "{signal_name}: {} items, {acked} acknowledged before the interruption",
-        items.len()
-    );
+    eprintln!("{signal_name}: {} items, {acked} acknowledged before the interruption", items.len());
 
     let server = start_server(dir.path(), "second.log");
     assert_acknowledged_stored_once(&items, &stored(&db).await);
@@ -439,23 +345,15 @@ async fn interrupted_load_loses_nothing_acknowledged(signal_name: &'static str) 
     let rows = stored(&db).await;
     assert_acknowledged_stored_once(&items, &rows);
     for item in &retried {
-        let (count, id) = rows
-            .get(&(item.kind, item.key.clone()))
-            .expect("a retried item is stored");
+        let (count, id) = rows.get(&(item.kind, item.key.clone())).expect("a retried item is stored");
         assert_eq!(*count, 1, "{:?} {}", item.kind, item.key);
         assert_eq!(Some(id), item.ack.as_ref(), "{:?} {}", item.kind, item.key);
     }
     let stored_messages = rows.keys().filter(|(k, _)| *k == Kind::Message).count();
-    eprintln!(
-        "{signal_name}: {} rows after retrying {} items ({stored_messages} messages)",
-        rows.len(),
-        retried.len()
-    );
+    eprintln!("{signal_name}: {} rows after retrying {} items ({stored_messages} messages)", rows.len(), retried.len());
 
     signal(&server.child, "TERM");
-    assert!(wait_exit(server.child, Duration::from_secs(15))
-        .await
-        .success());
+    assert!(wait_exit(server.child, Duration::from_secs(15)).await.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

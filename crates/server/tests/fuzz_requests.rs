@@ -27,11 +27,7 @@ struct Harness {
 fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings::from_toml(
             r#"
@@ -46,9 +42,7 @@ timezone = "Europe/Riga"
         )
         .unwrap();
         let app = runtime.block_on(async {
-            let store = SqliteStore::open(&dir.path().join("fuzz.db"))
-                .await
-                .unwrap();
+            let store = SqliteStore::open(&dir.path().join("fuzz.db")).await.unwrap();
             let state = AppState::new(
                 settings.sites,
                 Arc::new(store),
@@ -60,32 +54,17 @@ timezone = "Europe/Riga"
             );
             porchlight_server::app(state)
         });
-        Harness {
-            runtime,
-            app,
-            _dir: dir,
-        }
+        Harness { runtime, app, _dir: dir }
     })
 }
 
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PORCHLIGHT_FUZZ_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(128);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
+    let cases = std::env::var("PORCHLIGHT_FUZZ_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(128);
+    ProptestConfig { cases, ..ProptestConfig::default() }
 }
 
 /// Sends one request; checks the invariants; returns the status.
-fn check(
-    method: &str,
-    path: &str,
-    headers: &[(String, Vec<u8>)],
-    body: Vec<u8>,
-) -> Result<u16, TestCaseError> {
+fn check(method: &str, path: &str, headers: &[(String, Vec<u8>)], body: Vec<u8>) -> Result<u16, TestCaseError> {
     let h = harness();
     let mut request = Request::builder().method(method).uri(path);
     for (name, value) in headers {
@@ -98,28 +77,15 @@ fn check(
     let (status, content_type, bytes) = h.runtime.block_on(async {
         let response = h.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, content_type, bytes)
     });
-    prop_assert!(
-        !status.is_server_error(),
-        "{method} {path} → {status}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    if path.starts_with("/v1/")
-        && (status.is_client_error() && status != StatusCode::METHOD_NOT_ALLOWED)
-    {
+    prop_assert!(!status.is_server_error(), "{method} {path} → {status}: {}", String::from_utf8_lossy(&bytes));
+    if path.starts_with("/v1/") && (status.is_client_error() && status != StatusCode::METHOD_NOT_ALLOWED) {
         prop_assert_eq!(&content_type, "application/json");
-        let body: Value =
-            serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(body["error"]["code"].is_string(), "{}", body);
         prop_assert!(body["error"]["message"].is_string(), "{}", body);
     }
@@ -169,11 +135,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    let site = prop_oneof![
-        Just("demo".to_owned()),
-        Just("nope".to_owned()),
-        "[a-zA-Z0-9._~%-]{0,20}"
-    ];
+    let site = prop_oneof![Just("demo".to_owned()), Just("nope".to_owned()), "[a-zA-Z0-9._~%-]{0,20}"];
     let resource = prop_oneof![
         Just("ratings".to_owned()),
         Just("callbacks".to_owned()),
@@ -184,8 +146,7 @@ fn path() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9._~%-]{0,20}",
     ];
     let tail = prop_oneof![Just(String::new()), "/[a-zA-Z0-9._~%-]{0,20}(/messages)?"];
-    (site, resource, tail)
-        .prop_map(|(site, resource, tail)| format!("/v1/sites/{site}/{resource}{tail}"))
+    (site, resource, tail).prop_map(|(site, resource, tail)| format!("/v1/sites/{site}/{resource}{tail}"))
 }
 
 fn headers(
@@ -194,15 +155,10 @@ fn headers(
     origin: Option<Vec<u8>>,
     bearer: Option<Vec<u8>>,
 ) -> Vec<(String, Vec<u8>)> {
-    [
-        ("content-type", content_type),
-        ("idempotency-key", key),
-        ("origin", origin),
-        ("authorization", bearer),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
-    .collect()
+    [("content-type", content_type), ("idempotency-key", key), ("origin", origin), ("authorization", bearer)]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+        .collect()
 }
 
 proptest! {

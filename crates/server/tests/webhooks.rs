@@ -27,26 +27,12 @@ struct Receiver {
     fail_next: AtomicU32,
 }
 
-async fn receive(
-    State(receiver): State<Arc<Receiver>>,
-    headers: HeaderMap,
-    body: String,
-) -> StatusCode {
-    let signature = headers
-        .get("porchlight-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: String) -> StatusCode {
+    let signature = headers.get("porchlight-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let valid = verify(SECRET, signature, &body, now, 300);
     let event: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    receiver
-        .attempts
-        .lock()
-        .unwrap()
-        .push((event["id"].as_str().unwrap_or_default().to_owned(), valid));
+    receiver.attempts.lock().unwrap().push((event["id"].as_str().unwrap_or_default().to_owned(), valid));
     if !valid {
         return StatusCode::BAD_REQUEST;
     }
@@ -63,9 +49,7 @@ async fn receive(
 async fn start_receiver(addr: &str, receiver: Arc<Receiver>) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let local = listener.local_addr().unwrap();
-    let app = Router::new()
-        .route("/hook", post(receive))
-        .with_state(receiver);
+    let app = Router::new().route("/hook", post(receive)).with_state(receiver);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     local
 }
@@ -116,20 +100,11 @@ async fn every_accepted_event_reaches_the_receiver_signed() {
     write_fake_assets(&dir.path().join("dist"));
     let server = TestServer::start(&config(addr), dir.path()).await;
 
-    let rating = server
-        .post_json(
-            "/v1/sites/demo/ratings",
-            Some("wh-rating-01"),
-            &json!({"value": "bad"}),
-        )
-        .await;
+    let rating = server.post_json("/v1/sites/demo/ratings", Some("wh-rating-01"), &json!({"value": "bad"})).await;
     let rating: Value = rating.json().await.unwrap();
     let change = server
         .client
-        .put(server.url(&format!(
-            "/v1/sites/demo/ratings/{}",
-            rating["id"].as_str().unwrap()
-        )))
+        .put(server.url(&format!("/v1/sites/demo/ratings/{}", rating["id"].as_str().unwrap())))
         .bearer_auth(rating["token"].as_str().unwrap())
         .json(&json!({"value": "bad", "comment": "Too slow"}))
         .send()
@@ -137,47 +112,17 @@ async fn every_accepted_event_reaches_the_receiver_signed() {
         .unwrap();
     assert_eq!(change.status(), 200);
     let callback = json!({"name": "Anna", "phone": "+371 2000 0000"});
-    assert_eq!(
-        server
-            .post_json(
-                "/v1/sites/demo/callbacks",
-                Some("wh-callback-01"),
-                &callback
-            )
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(server.post_json("/v1/sites/demo/callbacks", Some("wh-callback-01"), &callback).await.status(), 201);
     let start = json!({"message": {"client_id": "wh-first-01", "body": "Hello?"}});
-    assert_eq!(
-        server
-            .post_json("/v1/sites/demo/conversations", None, &start)
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(server.post_json("/v1/sites/demo/conversations", None, &start).await.status(), 201);
     // Replays are not new events.
     assert_eq!(
-        server
-            .post_json(
-                "/v1/sites/demo/ratings",
-                Some("wh-rating-01"),
-                &json!({"value": "bad"})
-            )
-            .await
-            .status(),
+        server.post_json("/v1/sites/demo/ratings", Some("wh-rating-01"), &json!({"value": "bad"})).await.status(),
         200
     );
     // A site without webhooks queues nothing.
     assert_eq!(
-        server
-            .post_json(
-                "/v1/sites/quiet/ratings",
-                Some("wh-rating-02"),
-                &json!({"value": "good"})
-            )
-            .await
-            .status(),
+        server.post_json("/v1/sites/quiet/ratings", Some("wh-rating-02"), &json!({"value": "good"})).await.status(),
         201
     );
 
@@ -185,40 +130,17 @@ async fn every_accepted_event_reaches_the_receiver_signed() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let events = receiver.events.lock().unwrap().clone();
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(
-        types,
-        [
-            "rating.created",
-            "rating.changed",
-            "callback.created",
-            "message.created"
-        ]
-    );
-    assert!(
-        receiver
-            .attempts
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|(_, valid)| *valid),
-        "every signature verifies"
-    );
+    assert_eq!(types, ["rating.created", "rating.changed", "callback.created", "message.created"]);
+    assert!(receiver.attempts.lock().unwrap().iter().all(|(_, valid)| *valid), "every signature verifies");
     let mut ids: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
     ids.dedup();
     assert_eq!(ids.len(), 4);
-    assert!(events
-        .iter()
-        .all(|e| e["site"] == "demo" && e["created_ms"].as_i64().is_some()));
+    assert!(events.iter().all(|e| e["site"] == "demo" && e["created_ms"].as_i64().is_some()));
     assert_eq!(events[0]["data"]["id"], rating["id"]);
     assert_eq!(events[1]["data"]["comment"], "Too slow");
     assert_eq!(events[2]["data"]["phone"], "+37120000000");
     assert_eq!(events[3]["data"]["body"], "Hello?");
-    assert_eq!(
-        server
-            .count("SELECT COUNT(*) FROM webhook_outbox WHERE delivered_ms IS NULL")
-            .await,
-        0
-    );
+    assert_eq!(server.count("SELECT COUNT(*) FROM webhook_outbox WHERE delivered_ms IS NULL").await, 0);
     assert_eq!(server.count("SELECT COUNT(*) FROM webhook_outbox").await, 4);
 }
 
@@ -233,41 +155,19 @@ async fn a_failing_receiver_gets_retries_with_backoff_until_it_succeeds() {
 
     let started = std::time::Instant::now();
     assert_eq!(
-        server
-            .post_json(
-                "/v1/sites/demo/ratings",
-                Some("wh-retry-01"),
-                &json!({"value": "good"})
-            )
-            .await
-            .status(),
+        server.post_json("/v1/sites/demo/ratings", Some("wh-retry-01"), &json!({"value": "good"})).await.status(),
         201
     );
-    wait_for("delivery after three 500s", || {
-        !receiver.events.lock().unwrap().is_empty()
-    })
-    .await;
+    wait_for("delivery after three 500s", || !receiver.events.lock().unwrap().is_empty()).await;
     // 40 + 80 + 160 ms of backoff at least.
-    assert!(
-        started.elapsed() >= Duration::from_millis(280),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_millis(280), "{:?}", started.elapsed());
     let attempts = receiver.attempts.lock().unwrap().clone();
     assert_eq!(attempts.len(), 4, "{attempts:?}");
-    assert!(
-        attempts
-            .iter()
-            .all(|(id, valid)| *valid && id == &attempts[0].0),
-        "the same event id every time"
-    );
+    assert!(attempts.iter().all(|(id, valid)| *valid && id == &attempts[0].0), "the same event id every time");
     tokio::time::sleep(Duration::from_millis(60)).await;
     let pool = server.db().await;
     let (tries, delivered): (i64, Option<i64>) =
-        sqlx::query_as("SELECT attempts, delivered_ms FROM webhook_outbox")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT attempts, delivered_ms FROM webhook_outbox").fetch_one(&pool).await.unwrap();
     pool.close().await;
     assert_eq!(tries, 4);
     assert!(delivered.is_some());
@@ -283,35 +183,19 @@ async fn a_restart_does_not_lose_an_undelivered_event() {
 
     let server = TestServer::start(&config(addr), dir.path()).await;
     let body = json!({"name": "Anna", "phone": "+371 2000 0000"});
-    assert_eq!(
-        server
-            .post_json("/v1/sites/demo/callbacks", Some("wh-restart-01"), &body)
-            .await
-            .status(),
-        201
-    );
-    wait_for("a failed attempt", || {
-        !receiver.attempts.lock().unwrap().is_empty()
-    })
-    .await;
+    assert_eq!(server.post_json("/v1/sites/demo/callbacks", Some("wh-restart-01"), &body).await.status(), 201);
+    wait_for("a failed attempt", || !receiver.attempts.lock().unwrap().is_empty()).await;
     server.stop().await;
     assert!(receiver.events.lock().unwrap().is_empty());
 
     // Same database, receiver healthy again: the new server delivers what the old one could not.
     receiver.fail_next.store(0, Ordering::SeqCst);
     let server = TestServer::start(&config(addr), dir.path()).await;
-    wait_for("delivery after the restart", || {
-        !receiver.events.lock().unwrap().is_empty()
-    })
-    .await;
+    wait_for("delivery after the restart", || !receiver.events.lock().unwrap().is_empty()).await;
     let events = receiver.events.lock().unwrap().clone();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["type"], "callback.created");
     let first_attempt = receiver.attempts.lock().unwrap()[0].0.clone();
-    assert_eq!(
-        events[0]["id"].as_str().unwrap(),
-        first_attempt,
-        "the same event, not a new one"
-    );
+    assert_eq!(events[0]["id"].as_str().unwrap(), first_attempt, "the same event, not a new one");
     server.stop().await;
 }

@@ -7,10 +7,7 @@ use porchlight_server::config::Settings;
 use serde_json::json;
 
 fn csp_directive<'a>(csp: &'a str, name: &str) -> &'a str {
-    csp.split(';')
-        .map(str::trim)
-        .find(|d| d.starts_with(name))
-        .unwrap_or_else(|| panic!("no {name} in {csp}"))
+    csp.split(';').map(str::trim).find(|d| d.starts_with(name)).unwrap_or_else(|| panic!("no {name} in {csp}"))
 }
 
 #[tokio::test]
@@ -26,64 +23,26 @@ async fn frame_csp_allows_only_the_sites_origins_as_ancestors() {
     assert_eq!(header(&h, "content-type"), "text/html; charset=utf-8");
     assert_eq!(header(&h, "cache-control"), "no-cache");
     let csp = header(&h, "content-security-policy");
-    assert_eq!(
-        csp_directive(&csp, "frame-ancestors"),
-        format!("frame-ancestors {SHOP} http://localhost:8080")
-    );
-    assert_eq!(
-        csp_directive(&csp, "connect-src"),
-        "connect-src 'self' https://api.example:8443"
-    );
-    assert_eq!(
-        csp_directive(&csp, "script-src"),
-        "script-src 'self' 'wasm-unsafe-eval'"
-    );
-    assert!(
-        csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"),
-        "{csp}"
-    );
-    assert!(
-        header(&h, "x-frame-options").is_empty(),
-        "the frame must stay embeddable by its sites"
-    );
+    assert_eq!(csp_directive(&csp, "frame-ancestors"), format!("frame-ancestors {SHOP} http://localhost:8080"));
+    assert_eq!(csp_directive(&csp, "connect-src"), "connect-src 'self' https://api.example:8443");
+    assert_eq!(csp_directive(&csp, "script-src"), "script-src 'self' 'wasm-unsafe-eval'");
+    assert!(csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"), "{csp}");
+    assert!(header(&h, "x-frame-options").is_empty(), "the frame must stay embeddable by its sites");
     assert_eq!(response.text().await.unwrap(), common::FRAME_HTML);
 
     // An endpoint that is not an http(s) URL adds nothing.
-    let url = format!(
-        "{}/frame?site=demo&origin={}&endpoint=javascript:alert(1)",
-        server.base, SHOP
-    );
-    let csp = header(
-        server.client.get(url).send().await.unwrap().headers(),
-        "content-security-policy",
-    );
+    let url = format!("{}/frame?site=demo&origin={}&endpoint=javascript:alert(1)", server.base, SHOP);
+    let csp = header(server.client.get(url).send().await.unwrap().headers(), "content-security-policy");
     assert_eq!(csp_directive(&csp, "connect-src"), "connect-src 'self'");
 }
 
 #[tokio::test]
 async fn frame_for_a_foreign_origin_is_403_and_for_an_unknown_site_404() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let get = |query: String| {
-        server
-            .client
-            .get(format!("{}/frame?{query}", server.base))
-            .send()
-    };
-    assert_eq!(
-        get(format!("site=demo&origin={EVIL}"))
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    let get = |query: String| server.client.get(format!("{}/frame?{query}", server.base)).send();
+    assert_eq!(get(format!("site=demo&origin={EVIL}")).await.unwrap().status(), 403);
     assert_eq!(get("site=demo".into()).await.unwrap().status(), 403);
-    assert_eq!(
-        get(format!("site=nope&origin={SHOP}"))
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(get(format!("site=nope&origin={SHOP}")).await.unwrap().status(), 404);
     server.assert_alive().await;
 }
 
@@ -91,11 +50,7 @@ async fn frame_for_a_foreign_origin_is_403_and_for_an_unknown_site_404() {
 async fn loader_is_served_brotli_with_a_short_cache() {
     let (server, _dir) = TestServer::with_defaults().await;
     let get = |encoding: &'static str| {
-        server
-            .client
-            .get(server.url("/porchlight.js"))
-            .header("Accept-Encoding", encoding)
-            .send()
+        server.client.get(server.url("/porchlight.js")).header("Accept-Encoding", encoding).send()
     };
     let br = get("gzip, deflate, br").await.unwrap();
     assert_eq!(br.status(), 200);
@@ -112,56 +67,28 @@ async fn loader_is_served_brotli_with_a_short_cache() {
 
     let plain = get("identity").await.unwrap();
     assert!(header(plain.headers(), "content-encoding").is_empty());
-    assert_eq!(
-        header(plain.headers(), "content-type"),
-        "text/javascript; charset=utf-8"
-    );
+    assert_eq!(header(plain.headers(), "content-type"), "text/javascript; charset=utf-8");
     assert_eq!(plain.text().await.unwrap(), common::LOADER_JS);
 }
 
 #[tokio::test]
 async fn fingerprinted_wasm_is_application_wasm_and_immutable() {
     let (server, _dir) = TestServer::with_defaults().await;
-    let wasm = server
-        .client
-        .get(server.url("/assets/widget-abc123.wasm"))
-        .send()
-        .await
-        .unwrap();
+    let wasm = server.client.get(server.url("/assets/widget-abc123.wasm")).send().await.unwrap();
     assert_eq!(wasm.status(), 200);
     assert_eq!(header(wasm.headers(), "content-type"), "application/wasm");
-    assert_eq!(
-        header(wasm.headers(), "cache-control"),
-        "public, max-age=31536000, immutable"
-    );
+    assert_eq!(header(wasm.headers(), "cache-control"), "public, max-age=31536000, immutable");
     assert_eq!(wasm.bytes().await.unwrap().as_ref(), common::WASM);
 
-    let br = server
-        .client
-        .get(server.url("/assets/widget-abc123.wasm"))
-        .header("Accept-Encoding", "br")
-        .send();
+    let br = server.client.get(server.url("/assets/widget-abc123.wasm")).header("Accept-Encoding", "br").send();
     let br = br.await.unwrap();
     assert_eq!(header(br.headers(), "content-encoding"), "br");
     assert_eq!(header(br.headers(), "content-type"), "application/wasm");
 
-    let missing = server
-        .client
-        .get(server.url("/assets/widget-000000.wasm"))
-        .send()
-        .await
-        .unwrap();
+    let missing = server.client.get(server.url("/assets/widget-000000.wasm")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
-    assert!(
-        !header(missing.headers(), "cache-control").contains("immutable"),
-        "a 404 must not be cached for a year"
-    );
-    let escape = server
-        .client
-        .get(server.url("/assets/..%2f..%2fporchlight.db"))
-        .send()
-        .await
-        .unwrap();
+    assert!(!header(missing.headers(), "cache-control").contains("immutable"), "a 404 must not be cached for a year");
+    let escape = server.client.get(server.url("/assets/..%2f..%2fporchlight.db")).send().await.unwrap();
     assert_eq!(escape.status(), 404);
 }
 
@@ -170,21 +97,10 @@ async fn missing_build_says_how_to_build_the_widget() {
     let dir = tempfile::tempdir().unwrap();
     // No assets written.
     let server = TestServer::start(&common::config(0), dir.path()).await;
-    for path in [
-        "/porchlight.js",
-        "/assets/widget-abc123.wasm",
-        &format!("/frame?site=demo&origin={SHOP}"),
-    ] {
+    for path in ["/porchlight.js", "/assets/widget-abc123.wasm", &format!("/frame?site=demo&origin={SHOP}")] {
         let response = server.client.get(server.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
-        assert!(
-            response
-                .text()
-                .await
-                .unwrap()
-                .contains("widget not built: run `cargo xtask run`"),
-            "{path}"
-        );
+        assert!(response.text().await.unwrap().contains("widget not built: run `cargo xtask run`"), "{path}");
     }
     server.assert_alive().await;
 }
@@ -194,10 +110,7 @@ async fn demo_page_embeds_the_snippet_under_a_strict_csp() {
     let (server, _dir) = TestServer::with_defaults().await;
     let response = server.client.get(server.url("/demo")).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        header(response.headers(), "content-type"),
-        "text/html; charset=utf-8"
-    );
+    assert_eq!(header(response.headers(), "content-type"), "text/html; charset=utf-8");
     let csp = header(response.headers(), "content-security-policy");
     let widget = &server.base;
     assert_eq!(
@@ -210,24 +123,11 @@ async fn demo_page_embeds_the_snippet_under_a_strict_csp() {
     let html = response.text().await.unwrap();
     let tag = format!(r#"<script src="{widget}/porchlight.js" data-site="demo" async></script>"#);
     assert!(html.contains(&tag), "the real tag is on the page");
-    assert!(
-        html.contains(&format!(
-            "&lt;script src=&quot;{widget}/porchlight.js&quot;"
-        )),
-        "and shown as text"
-    );
+    assert!(html.contains(&format!("&lt;script src=&quot;{widget}/porchlight.js&quot;")), "and shown as text");
     assert_eq!(html.matches("<script").count(), 1, "no inline scripts");
     assert!(!html.contains("style="), "no inline styles");
-    let css = server
-        .client
-        .get(server.url("/demo.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        header(css.headers(), "content-type"),
-        "text/css; charset=utf-8"
-    );
+    let css = server.client.get(server.url("/demo.css")).send().await.unwrap();
+    assert_eq!(header(css.headers(), "content-type"), "text/css; charset=utf-8");
 }
 
 #[tokio::test]
@@ -242,30 +142,15 @@ async fn without_configured_sites_a_builtin_demo_site_serves_this_servers_origin
     };
     let server = TestServer::start_with(settings).await;
     let port = server.addr.port();
-    let config: serde_json::Value = server
-        .client
-        .get(server.url("/v1/sites/demo/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config: serde_json::Value =
+        server.client.get(server.url("/v1/sites/demo/config")).send().await.unwrap().json().await.unwrap();
     assert_eq!(config["name"], "Demo Shop");
     assert_eq!(config["timezone"], "Europe/Riga");
     // The demo page's origin (localhost) may call the API cross-origin.
     let localhost = format!("http://localhost:{port}");
-    let response = server
-        .client
-        .get(server.url("/v1/sites/demo/config"))
-        .header("Origin", &localhost)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        header(response.headers(), "access-control-allow-origin"),
-        localhost
-    );
+    let response =
+        server.client.get(server.url("/v1/sites/demo/config")).header("Origin", &localhost).send().await.unwrap();
+    assert_eq!(header(response.headers(), "access-control-allow-origin"), localhost);
 
     let expected = format!(
         "listening on http://127.0.0.1:{port}\nPorchlight is running.\n  Demo page:  http://localhost:{port}/demo\n  \
@@ -277,11 +162,8 @@ async fn without_configured_sites_a_builtin_demo_site_serves_this_servers_origin
 #[tokio::test]
 async fn public_url_is_used_in_the_snippet_and_counts_as_own_origin() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::from_toml(&format!(
-        "public_url = \"https://widget.example.com\"\n{}",
-        common::config(0)
-    ))
-    .unwrap();
+    let mut settings =
+        Settings::from_toml(&format!("public_url = \"https://widget.example.com\"\n{}", common::config(0))).unwrap();
     settings.listen = "127.0.0.1:0".into();
     settings.database = dir.path().join("porchlight.db");
     let server = TestServer::start_with(settings).await;
@@ -303,39 +185,20 @@ async fn a_restart_with_the_same_database_keeps_the_rows() {
     let dir = tempfile::tempdir().unwrap();
     write_fake_assets(&dir.path().join("dist"));
     let server = TestServer::start(&common::config(0), dir.path()).await;
-    let first = server
-        .post_json(
-            "/v1/sites/demo/ratings",
-            Some("restart-key-1"),
-            &json!({"value": "neutral"}),
-        )
-        .await;
+    let first = server.post_json("/v1/sites/demo/ratings", Some("restart-key-1"), &json!({"value": "neutral"})).await;
     assert_eq!(first.status(), 201);
     let receipt: serde_json::Value = first.json().await.unwrap();
     let start = json!({"message": {"client_id": "restart-msg-1", "body": "Hi"}});
-    let created: serde_json::Value = server
-        .post_json("/v1/sites/demo/conversations", None, &start)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: serde_json::Value =
+        server.post_json("/v1/sites/demo/conversations", None, &start).await.json().await.unwrap();
     server.stop().await;
 
     let server = TestServer::start(&common::config(0), dir.path()).await;
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 1);
-    let replay = server
-        .post_json(
-            "/v1/sites/demo/ratings",
-            Some("restart-key-1"),
-            &json!({"value": "neutral"}),
-        )
-        .await;
+    let replay = server.post_json("/v1/sites/demo/ratings", Some("restart-key-1"), &json!({"value": "neutral"})).await;
     assert_eq!(replay.status(), 200, "idempotency survives a restart");
     let replayed = replay.json::<serde_json::Value>().await.unwrap();
-    assert_eq!(
-        (&replayed["id"], &replayed["value"]),
-        (&receipt["id"], &receipt["value"])
-    );
+    assert_eq!((&replayed["id"], &replayed["value"]), (&receipt["id"], &receipt["value"]));
     // The visitor's token still works after the restart.
     let id = created["conversation_id"].as_str().unwrap();
     let list = server

@@ -24,8 +24,8 @@
 //! the queue grows (both are property-tested).
 
 use porchlight_protocol::{
-    Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis,
-    MessageExpectation, PresenceStatus, Promises,
+    Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation,
+    PresenceStatus, Promises,
 };
 
 use super::hours::BusinessHours;
@@ -103,11 +103,7 @@ pub fn estimate_chat_wait(input: &ChatInputs<'_>) -> ChatExpectation {
     let (base, basis) = if input.samples_secs.len() < MIN_SAMPLES {
         (posted, EstimateBasis::Posted)
     } else {
-        let mut samples: Vec<u32> = input
-            .samples_secs
-            .iter()
-            .map(|&s| s.min(SAMPLE_CAP_SECS))
-            .collect();
+        let mut samples: Vec<u32> = input.samples_secs.iter().map(|&s| s.min(SAMPLE_CAP_SECS)).collect();
         samples.sort_unstable();
         // Nearest rank: the smallest sample with at least 80 % of samples at or below it.
         let rank = (samples.len() * 4).div_ceil(5);
@@ -119,19 +115,11 @@ pub fn estimate_chat_wait(input: &ChatInputs<'_>) -> ChatExpectation {
     let rounded = adjusted.div_ceil(60) * 60;
     let ceiling = u64::from(MAX_ESTIMATE_SECS.max(posted));
     let expected = rounded.min(ceiling) as u32;
-    ChatExpectation {
-        expected_wait_secs: expected,
-        posted_secs: posted,
-        basis,
-    }
+    ChatExpectation { expected_wait_secs: expected, posted_secs: posted, basis }
 }
 
 /// Splits conversation timings into estimator samples and the current queue.
-pub fn samples_and_queue(
-    timings: &[ConversationTiming],
-    hours: &BusinessHours,
-    now_ms: i64,
-) -> (Vec<u32>, u32) {
+pub fn samples_and_queue(timings: &[ConversationTiming], hours: &BusinessHours, now_ms: i64) -> (Vec<u32>, u32) {
     let cap_ms = i64::from(SAMPLE_CAP_SECS) * 1_000;
     // The window's openings, resolved once: a busy site has thousands of conversations.
     let openings: Vec<(i64, i64)> = hours
@@ -157,9 +145,7 @@ pub fn samples_and_queue(
             }
             Some(_) => {}
             None if age < QUEUE_WINDOW_MS => queue += 1,
-            None if age <= HISTORY_WINDOW_MS && during_hours(timing.started_ms) => {
-                samples.push(SAMPLE_CAP_SECS)
-            }
+            None if age <= HISTORY_WINDOW_MS && during_hours(timing.started_ms) => samples.push(SAMPLE_CAP_SECS),
             None => {}
         }
     }
@@ -186,18 +172,14 @@ pub fn floor_to_minute(ms: i64) -> i64 {
 /// later. Falls back to plain hours only if the schedule has no opening at all ahead.
 pub fn callback_due_ms(hours: &BusinessHours, promises: &Promises, now_ms: i64) -> i64 {
     let business_ms = i64::from(promises.callback_business_hours) * 3_600_000;
-    hours
-        .add_business_time(now_ms, business_ms)
-        .unwrap_or(now_ms + business_ms)
+    hours.add_business_time(now_ms, business_ms).unwrap_or(now_ms + business_ms)
 }
 
 /// When a message left at `now_ms` will have been answered: the end of the
 /// `message_reply_business_days`th business day after today.
 pub fn message_reply_by_ms(hours: &BusinessHours, promises: &Promises, now_ms: i64) -> i64 {
     let days = promises.message_reply_business_days;
-    hours
-        .end_of_business_day(now_ms, days)
-        .unwrap_or(now_ms + i64::from(days.max(1)) * 24 * 3_600_000)
+    hours.end_of_business_day(now_ms, days).unwrap_or(now_ms + i64::from(days.max(1)) * 24 * 3_600_000)
 }
 
 pub fn availability(input: &AvailabilityInputs<'_>) -> Availability {
@@ -209,8 +191,7 @@ pub fn availability(input: &AvailabilityInputs<'_>) -> Availability {
         queue,
     });
     let open = input.hours.is_open(now);
-    let slow =
-        u64::from(chat.expected_wait_secs) > u64::from(chat.posted_secs) * u64::from(BUSY_FACTOR);
+    let slow = u64::from(chat.expected_wait_secs) > u64::from(chat.posted_secs) * u64::from(BUSY_FACTOR);
     let state = match (open, input.presence) {
         (false, _) => AvailabilityState::Closed,
         (true, OperatorStatus::Away) => AvailabilityState::NobodyOnline,
@@ -221,22 +202,10 @@ pub fn availability(input: &AvailabilityInputs<'_>) -> Availability {
         state,
         now_ms: now,
         chat,
-        callback: CallbackExpectation {
-            due_ms: callback_due_ms(input.hours, input.promises, now),
-        },
-        message: MessageExpectation {
-            reply_by_ms: message_reply_by_ms(input.hours, input.promises, now),
-        },
-        next_open_ms: if open {
-            None
-        } else {
-            input.hours.next_open_ms(now)
-        },
-        closes_ms: if open {
-            input.hours.closes_ms(now)
-        } else {
-            None
-        },
+        callback: CallbackExpectation { due_ms: callback_due_ms(input.hours, input.promises, now) },
+        message: MessageExpectation { reply_by_ms: message_reply_by_ms(input.hours, input.promises, now) },
+        next_open_ms: if open { None } else { input.hours.next_open_ms(now) },
+        closes_ms: if open { input.hours.closes_ms(now) } else { None },
     }
 }
 
@@ -254,32 +223,21 @@ mod tests {
     const MIN: i64 = 60_000;
 
     fn chat(posted: u32, samples: &[u32], queue: u32) -> ChatExpectation {
-        estimate_chat_wait(&ChatInputs {
-            posted_secs: posted,
-            samples_secs: samples,
-            queue,
-        })
+        estimate_chat_wait(&ChatInputs { posted_secs: posted, samples_secs: samples, queue })
     }
 
     #[test]
     fn the_test_instant_is_tuesday_ten_in_riga() {
         let ts = jiff::Timestamp::from_millisecond(TUESDAY_10).unwrap();
         let local = jiff::tz::db().get("Europe/Riga").unwrap().to_datetime(ts);
-        assert_eq!(
-            local.strftime("%a %Y-%m-%d %H:%M").to_string(),
-            "Tue 2026-03-10 10:00"
-        );
+        assert_eq!(local.strftime("%a %Y-%m-%d %H:%M").to_string(), "Tue 2026-03-10 10:00");
     }
 
     #[test]
     fn empty_history_gives_the_posted_promise() {
         assert_eq!(
             chat(300, &[], 0),
-            ChatExpectation {
-                expected_wait_secs: 300,
-                posted_secs: 300,
-                basis: EstimateBasis::Posted
-            }
+            ChatExpectation { expected_wait_secs: 300, posted_secs: 300, basis: EstimateBasis::Posted }
         );
         // Nine samples are still too few, however slow.
         assert_eq!(chat(300, &[3_000; 9], 0).basis, EstimateBasis::Posted);
@@ -309,15 +267,9 @@ mod tests {
         samples.extend([30 * 24 * 3_600, u32::MAX]);
         assert_eq!(chat(60, &samples, 0).expected_wait_secs, 120);
         // Even when most samples are huge, each counts as at most the 4-hour cap.
-        assert_eq!(
-            chat(60, &[u32::MAX; 12], 0).expected_wait_secs,
-            SAMPLE_CAP_SECS
-        );
+        assert_eq!(chat(60, &[u32::MAX; 12], 0).expected_wait_secs, SAMPLE_CAP_SECS);
         // And the queue adjustment stops at the overall ceiling.
-        assert_eq!(
-            chat(60, &[u32::MAX; 12], 1_000_000).expected_wait_secs,
-            MAX_ESTIMATE_SECS
-        );
+        assert_eq!(chat(60, &[u32::MAX; 12], 1_000_000).expected_wait_secs, MAX_ESTIMATE_SECS);
     }
 
     #[test]
@@ -332,35 +284,17 @@ mod tests {
         let now = TUESDAY_10;
         let timings = [
             // Answered after 2 minutes, started at 09:30 today: a sample.
-            ConversationTiming {
-                started_ms: now - 30 * MIN,
-                first_reply_ms: Some(now - 28 * MIN),
-            },
+            ConversationTiming { started_ms: now - 30 * MIN, first_reply_ms: Some(now - 28 * MIN) },
             // Started on Sunday (closed): not a sample.
-            ConversationTiming {
-                started_ms: now - 2 * 24 * 60 * MIN,
-                first_reply_ms: Some(now - 24 * 60 * MIN),
-            },
+            ConversationTiming { started_ms: now - 2 * 24 * 60 * MIN, first_reply_ms: Some(now - 24 * 60 * MIN) },
             // Waiting for 5 minutes: the queue.
-            ConversationTiming {
-                started_ms: now - 5 * MIN,
-                first_reply_ms: None,
-            },
+            ConversationTiming { started_ms: now - 5 * MIN, first_reply_ms: None },
             // Unanswered since yesterday 11:00 (open): a capped sample.
-            ConversationTiming {
-                started_ms: now - 23 * 60 * MIN,
-                first_reply_ms: None,
-            },
+            ConversationTiming { started_ms: now - 23 * 60 * MIN, first_reply_ms: None },
             // Older than 14 days: ignored.
-            ConversationTiming {
-                started_ms: now - HISTORY_WINDOW_MS - 7 * 24 * 60 * MIN,
-                first_reply_ms: Some(now),
-            },
+            ConversationTiming { started_ms: now - HISTORY_WINDOW_MS - 7 * 24 * 60 * MIN, first_reply_ms: Some(now) },
             // Answered the next morning: capped at 4 hours.
-            ConversationTiming {
-                started_ms: now - 7 * 24 * 60 * MIN,
-                first_reply_ms: Some(now - 6 * 24 * 60 * MIN),
-            },
+            ConversationTiming { started_ms: now - 7 * 24 * 60 * MIN, first_reply_ms: Some(now - 6 * 24 * 60 * MIN) },
         ];
         let (mut samples, queue) = samples_and_queue(&timings, &hours, now);
         samples.sort_unstable();
@@ -375,49 +309,25 @@ mod tests {
         presence: OperatorStatus,
         timings: &'a [ConversationTiming],
     ) -> AvailabilityInputs<'a> {
-        AvailabilityInputs {
-            now_ms,
-            hours,
-            promises,
-            presence,
-            timings,
-        }
+        AvailabilityInputs { now_ms, hours, promises, presence, timings }
     }
 
     #[test]
     fn each_state_follows_hours_presence_and_load() {
         let hours = riga();
         let promises = Promises::default();
-        let open = availability(&inputs(
-            TUESDAY_10,
-            &hours,
-            &promises,
-            OperatorStatus::Online,
-            &[],
-        ));
+        let open = availability(&inputs(TUESDAY_10, &hours, &promises, OperatorStatus::Online, &[]));
         assert_eq!(open.state, AvailabilityState::Open);
         assert_eq!(open.next_open_ms, None);
         assert_eq!(open.closes_ms, Some(TUESDAY_10 + 8 * 60 * MIN));
         assert_eq!(open.callback.due_ms, TUESDAY_10 + 2 * 60 * MIN);
         assert_eq!(open.message.reply_by_ms, TUESDAY_10 + (24 + 8) * 60 * MIN);
 
-        let away = availability(&inputs(
-            TUESDAY_10,
-            &hours,
-            &promises,
-            OperatorStatus::Away,
-            &[],
-        ));
+        let away = availability(&inputs(TUESDAY_10, &hours, &promises, OperatorStatus::Away, &[]));
         assert_eq!(away.state, AvailabilityState::NobodyOnline);
 
         let night = TUESDAY_10 + 12 * 60 * MIN; // 22:00
-        let closed = availability(&inputs(
-            night,
-            &hours,
-            &promises,
-            OperatorStatus::Online,
-            &[],
-        ));
+        let closed = availability(&inputs(night, &hours, &promises, OperatorStatus::Online, &[]));
         assert_eq!(closed.state, AvailabilityState::Closed);
         assert_eq!(closed.next_open_ms, Some(TUESDAY_10 + 23 * 60 * MIN));
         assert_eq!(closed.closes_ms, None);
@@ -431,30 +341,15 @@ mod tests {
                 first_reply_ms: Some(monday_nine + i * MIN + 20 * MIN),
             })
             .collect();
-        let busy = availability(&inputs(
-            TUESDAY_10,
-            &hours,
-            &promises,
-            OperatorStatus::Online,
-            &slow,
-        ));
+        let busy = availability(&inputs(TUESDAY_10, &hours, &promises, OperatorStatus::Online, &slow));
         assert_eq!(busy.state, AvailabilityState::Busy);
         assert_eq!(busy.chat.expected_wait_secs, 1_200);
         assert_eq!(busy.chat.basis, EstimateBasis::History);
 
         let queue: Vec<ConversationTiming> = (0..BUSY_QUEUE as i64)
-            .map(|i| ConversationTiming {
-                started_ms: TUESDAY_10 - i * MIN,
-                first_reply_ms: None,
-            })
+            .map(|i| ConversationTiming { started_ms: TUESDAY_10 - i * MIN, first_reply_ms: None })
             .collect();
-        let crowded = availability(&inputs(
-            TUESDAY_10,
-            &hours,
-            &promises,
-            OperatorStatus::Online,
-            &queue,
-        ));
+        let crowded = availability(&inputs(TUESDAY_10, &hours, &promises, OperatorStatus::Online, &queue));
         assert_eq!(crowded.state, AvailabilityState::Busy);
     }
 

@@ -23,11 +23,7 @@ pub struct PhoneError {
 }
 
 fn phone_error(code: FieldErrorCode, message: &'static str) -> PhoneError {
-    PhoneError {
-        field: "phone",
-        code,
-        message,
-    }
+    PhoneError { field: "phone", code, message }
 }
 
 /// A parsed ISO 3166 alpha-2 region, e.g. `"LV"`.
@@ -46,61 +42,34 @@ pub fn normalise_phone(raw: &str, region: Option<country::Id>) -> Result<String,
     let trimmed = raw.trim();
     let digits = trimmed.chars().filter(char::is_ascii_digit).count();
     if trimmed.chars().any(|c| c.is_alphabetic()) {
-        return Err(phone_error(
-            FieldErrorCode::Invalid,
-            "phone may contain digits, spaces and + - ( ) only.",
-        ));
+        return Err(phone_error(FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) only."));
     }
     if digits < porchlight_protocol::callback::MIN_PHONE_DIGITS {
-        return Err(phone_error(
-            FieldErrorCode::TooShort,
-            "phone has too few digits.",
-        ));
+        return Err(phone_error(FieldErrorCode::TooShort, "phone has too few digits."));
     }
     if digits > porchlight_protocol::callback::MAX_PHONE_DIGITS + 2 {
         // E.164 has at most 15 digits; "00" as the international prefix adds two.
-        return Err(phone_error(
-            FieldErrorCode::TooLong,
-            "phone has too many digits.",
-        ));
+        return Err(phone_error(FieldErrorCode::TooLong, "phone has too many digits."));
     }
     if !trimmed.starts_with('+') && !trimmed.starts_with("00") && region.is_none() {
-        return Err(phone_error(
-            FieldErrorCode::Invalid,
-            "phone needs the country code, e.g. +371 2000 0000.",
-        ));
+        return Err(phone_error(FieldErrorCode::Invalid, "phone needs the country code, e.g. +371 2000 0000."));
     }
     let number = phonenumber::parse(region, trimmed).map_err(|e| match e {
         phonenumber::ParseError::TooShortNsn | phonenumber::ParseError::TooShortAfterIdd => {
             phone_error(FieldErrorCode::TooShort, "phone has too few digits.")
         }
-        phonenumber::ParseError::TooLong => {
-            phone_error(FieldErrorCode::TooLong, "phone has too many digits.")
+        phonenumber::ParseError::TooLong => phone_error(FieldErrorCode::TooLong, "phone has too many digits."),
+        phonenumber::ParseError::InvalidCountryCode => {
+            phone_error(FieldErrorCode::Unsupported, "phone has a country code we cannot call.")
         }
-        phonenumber::ParseError::InvalidCountryCode => phone_error(
-            FieldErrorCode::Unsupported,
-            "phone has a country code we cannot call.",
-        ),
-        _ => phone_error(
-            FieldErrorCode::Invalid,
-            "phone is not a valid phone number.",
-        ),
+        _ => phone_error(FieldErrorCode::Invalid, "phone is not a valid phone number."),
     })?;
     if !phonenumber::is_valid(&number) {
-        return Err(phone_error(
-            FieldErrorCode::Invalid,
-            "phone is not a valid phone number.",
-        ));
+        return Err(phone_error(FieldErrorCode::Invalid, "phone is not a valid phone number."));
     }
     let kind = number.number_type(&phonenumber::metadata::DATABASE);
-    if matches!(
-        kind,
-        phonenumber::Type::PremiumRate | phonenumber::Type::SharedCost | phonenumber::Type::Pager
-    ) {
-        return Err(phone_error(
-            FieldErrorCode::Unsupported,
-            "phone is a premium-rate or shared-cost number.",
-        ));
+    if matches!(kind, phonenumber::Type::PremiumRate | phonenumber::Type::SharedCost | phonenumber::Type::Pager) {
+        return Err(phone_error(FieldErrorCode::Unsupported, "phone is a premium-rate or shared-cost number."));
     }
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
@@ -124,10 +93,7 @@ pub fn slots(hours: &BusinessHours, now_ms: i64, slot_minutes: u32) -> Vec<Callb
         let mut start = opening.start_ms;
         while start + slot_ms <= opening.end_ms {
             if start >= earliest {
-                out.push(CallbackSlot {
-                    start_ms: start,
-                    end_ms: start + slot_ms,
-                });
+                out.push(CallbackSlot { start_ms: start, end_ms: start + slot_ms });
             }
             start += slot_ms;
         }
@@ -154,10 +120,7 @@ pub fn check_preferred(
         .next()
         .is_some_and(|o| o.start_ms <= preferred_ms && preferred_ms + slot_ms <= o.end_ms);
     if !fits {
-        return Err((
-            FieldErrorCode::Unsupported,
-            "preferred_ms is outside business hours.",
-        ));
+        return Err((FieldErrorCode::Unsupported, "preferred_ms is outside business hours."));
     }
     Ok(())
 }
@@ -194,48 +157,16 @@ mod tests {
             let region = region.and_then(parse_country).or(lv());
             assert_eq!(normalise_phone(raw, region).as_deref(), Ok(e164), "{raw}");
         }
-        let code =
-            |raw: &str, region: Option<country::Id>| normalise_phone(raw, region).unwrap_err().code;
-        assert_eq!(
-            code("call me maybe", lv()),
-            FieldErrorCode::Invalid,
-            "letters"
-        );
-        assert_eq!(
-            code("+371 20OO 0000", lv()),
-            FieldErrorCode::Invalid,
-            "letter O for zero"
-        );
+        let code = |raw: &str, region: Option<country::Id>| normalise_phone(raw, region).unwrap_err().code;
+        assert_eq!(code("call me maybe", lv()), FieldErrorCode::Invalid, "letters");
+        assert_eq!(code("+371 20OO 0000", lv()), FieldErrorCode::Invalid, "letter O for zero");
         assert_eq!(code("12345", lv()), FieldErrorCode::TooShort, "too short");
-        assert_eq!(
-            code("+371 123", lv()),
-            FieldErrorCode::Invalid,
-            "incomplete after the country code"
-        );
-        assert_eq!(
-            code("+371 1234 5678", lv()),
-            FieldErrorCode::Invalid,
-            "no Latvian number starts with 1"
-        );
-        assert_eq!(
-            code("+1 2345 6789 0123 4567 89", lv()),
-            FieldErrorCode::TooLong
-        );
-        assert_eq!(
-            code("2000 0000", None),
-            FieldErrorCode::Invalid,
-            "national format needs a country"
-        );
-        assert_eq!(
-            code("+999 1234 5678", lv()),
-            FieldErrorCode::Unsupported,
-            "no such country code"
-        );
-        assert_eq!(
-            code("+44 909 879 0000", lv()),
-            FieldErrorCode::Unsupported,
-            "UK premium rate"
-        );
+        assert_eq!(code("+371 123", lv()), FieldErrorCode::Invalid, "incomplete after the country code");
+        assert_eq!(code("+371 1234 5678", lv()), FieldErrorCode::Invalid, "no Latvian number starts with 1");
+        assert_eq!(code("+1 2345 6789 0123 4567 89", lv()), FieldErrorCode::TooLong);
+        assert_eq!(code("2000 0000", None), FieldErrorCode::Invalid, "national format needs a country");
+        assert_eq!(code("+999 1234 5678", lv()), FieldErrorCode::Unsupported, "no such country code");
+        assert_eq!(code("+44 909 879 0000", lv()), FieldErrorCode::Unsupported, "UK premium rate");
         assert!(parse_country("lv").is_some());
         assert!(parse_country("XX").is_none() && parse_country("Latvia").is_none());
     }
@@ -243,39 +174,18 @@ mod tests {
     fn riga_hours(closures: &[&str]) -> BusinessHours {
         let tz = jiff::tz::db().get("Europe/Riga").unwrap();
         let day = vec![DayRange::parse("09:00-18:00").unwrap()];
-        let week = [
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day,
-            vec![],
-            vec![],
-        ];
-        BusinessHours::new(
-            tz,
-            week,
-            closures
-                .iter()
-                .map(|c| Closure::parse(c).unwrap())
-                .collect(),
-        )
-        .unwrap()
+        let week = [day.clone(), day.clone(), day.clone(), day.clone(), day, vec![], vec![]];
+        BusinessHours::new(tz, week, closures.iter().map(|c| Closure::parse(c).unwrap()).collect()).unwrap()
     }
 
     fn at(y: i16, mo: i8, d: i8, h: i8, mi: i8) -> i64 {
         let tz = jiff::tz::db().get("Europe/Riga").unwrap();
-        tz.to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, mi, 0, 0))
-            .compatible()
-            .unwrap()
-            .as_millisecond()
+        tz.to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, mi, 0, 0)).compatible().unwrap().as_millisecond()
     }
 
     fn local(ms: i64) -> String {
         let tz = jiff::tz::db().get("Europe/Riga").unwrap();
-        tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap())
-            .strftime("%a %m-%d %H:%M")
-            .to_string()
+        tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap()).strftime("%a %m-%d %H:%M").to_string()
     }
 
     #[test]
@@ -295,21 +205,9 @@ mod tests {
             }
             v
         });
-        assert_eq!(
-            days,
-            [
-                "Thu 03-26",
-                "Fri 03-27",
-                "Tue 03-31",
-                "Wed 04-01",
-                "Thu 04-02"
-            ]
-        );
+        assert_eq!(days, ["Thu 03-26", "Fri 03-27", "Tue 03-31", "Wed 04-01", "Thu 04-02"]);
         // After the change, still on the local half hours, 18 slots a full day.
-        let tuesday: Vec<&String> = starts
-            .iter()
-            .filter(|s| s.starts_with("Tue 03-31"))
-            .collect();
+        let tuesday: Vec<&String> = starts.iter().filter(|s| s.starts_with("Tue 03-31")).collect();
         assert_eq!(tuesday.len(), 18);
         assert_eq!(tuesday[0], "Tue 03-31 09:00");
         assert_eq!(tuesday[17], "Tue 03-31 17:30");
@@ -317,43 +215,26 @@ mod tests {
         // Autumn: clocks fall back on 25 October 2026.
         let list = slots(&hours, at(2026, 10, 23, 18, 0), 30);
         assert_eq!(local(list[0].start_ms), "Mon 10-26 09:00");
-        assert_eq!(
-            list[0].start_ms - at(2026, 10, 23, 9, 0),
-            3 * 24 * 3_600_000 + 3_600_000
-        );
+        assert_eq!(list[0].start_ms - at(2026, 10, 23, 9, 0), 3 * 24 * 3_600_000 + 3_600_000);
     }
 
     #[test]
     fn preferred_times_must_fit_in_business_hours() {
         let hours = riga_hours(&["2026-03-11"]);
         let now = at(2026, 3, 10, 10, 0);
+        assert_eq!(check_preferred(&hours, now, at(2026, 3, 10, 17, 30), 30), Ok(()));
         assert_eq!(
-            check_preferred(&hours, now, at(2026, 3, 10, 17, 30), 30),
-            Ok(())
-        );
-        assert_eq!(
-            check_preferred(&hours, now, at(2026, 3, 10, 17, 45), 30)
-                .unwrap_err()
-                .0,
+            check_preferred(&hours, now, at(2026, 3, 10, 17, 45), 30).unwrap_err().0,
             FieldErrorCode::Unsupported
         );
         assert_eq!(
-            check_preferred(&hours, now, at(2026, 3, 10, 19, 0), 30)
-                .unwrap_err()
-                .0,
+            check_preferred(&hours, now, at(2026, 3, 10, 19, 0), 30).unwrap_err().0,
             FieldErrorCode::Unsupported
         );
         assert_eq!(
-            check_preferred(&hours, now, at(2026, 3, 11, 10, 0), 30)
-                .unwrap_err()
-                .0,
+            check_preferred(&hours, now, at(2026, 3, 11, 10, 0), 30).unwrap_err().0,
             FieldErrorCode::Unsupported
         );
-        assert_eq!(
-            check_preferred(&hours, now, at(2026, 3, 10, 9, 0), 30)
-                .unwrap_err()
-                .0,
-            FieldErrorCode::Invalid
-        );
+        assert_eq!(check_preferred(&hours, now, at(2026, 3, 10, 9, 0), 30).unwrap_err().0, FieldErrorCode::Invalid);
     }
 }

@@ -41,9 +41,7 @@ impl DayRange {
         let start = parse_clock(start.trim()).ok_or_else(format)?;
         let end = parse_clock(end.trim()).ok_or_else(format)?;
         if start == MINUTES_PER_DAY {
-            return Err(format!(
-                "{raw:?} starts at 24:00: use 00:00 on the next day"
-            ));
+            return Err(format!("{raw:?} starts at 24:00: use 00:00 on the next day"));
         }
         if end == start {
             return Err(format!("{raw:?} is empty: it ends when it starts"));
@@ -59,10 +57,8 @@ impl DayRange {
     }
 
     pub fn new(start_minute: u16, end_minute: u16) -> Option<DayRange> {
-        (start_minute < end_minute && end_minute <= MINUTES_PER_DAY).then_some(DayRange {
-            start: start_minute,
-            end: end_minute,
-        })
+        (start_minute < end_minute && end_minute <= MINUTES_PER_DAY)
+            .then_some(DayRange { start: start_minute, end: end_minute })
     }
 }
 
@@ -75,11 +71,7 @@ impl std::fmt::Display for DayRange {
 /// `"H:MM"` or `"HH:MM"`, 00:00 to 24:00.
 fn parse_clock(raw: &str) -> Option<u16> {
     let (h, m) = raw.split_once(':')?;
-    if h.is_empty()
-        || h.len() > 2
-        || m.len() != 2
-        || !(h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()))
-    {
+    if h.is_empty() || h.len() > 2 || m.len() != 2 || !(h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())) {
         return None;
     }
     let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
@@ -130,11 +122,7 @@ impl Closure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HoursError {
     #[error("{day}: {a} and {b} overlap")]
-    Overlap {
-        day: &'static str,
-        a: DayRange,
-        b: DayRange,
-    },
+    Overlap { day: &'static str, a: DayRange, b: DayRange },
     #[error("no day has opening hours (list at least one day, e.g. mon = [\"09:00-18:00\"])")]
     NeverOpen,
 }
@@ -161,19 +149,11 @@ pub struct Opening {
 
 impl BusinessHours {
     /// `week` is Monday first. Ranges of a day may touch but not overlap.
-    pub fn new(
-        tz: TimeZone,
-        mut week: [Vec<DayRange>; 7],
-        mut closures: Vec<Closure>,
-    ) -> Result<Self, HoursError> {
+    pub fn new(tz: TimeZone, mut week: [Vec<DayRange>; 7], mut closures: Vec<Closure>) -> Result<Self, HoursError> {
         for (day, ranges) in DAY_NAMES.iter().zip(week.iter_mut()) {
             ranges.sort();
             if let Some(pair) = ranges.windows(2).find(|w| w[1].start < w[0].end) {
-                return Err(HoursError::Overlap {
-                    day,
-                    a: pair[0],
-                    b: pair[1],
-                });
+                return Err(HoursError::Overlap { day, a: pair[0], b: pair[1] });
             }
         }
         if week.iter().all(Vec::is_empty) {
@@ -190,19 +170,8 @@ impl BusinessHours {
 
     /// The default week with the given closures.
     pub fn with_default_week(tz: TimeZone, closures: Vec<Closure>) -> BusinessHours {
-        let day = vec![DayRange {
-            start: 9 * 60,
-            end: 18 * 60,
-        }];
-        let week = [
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day.clone(),
-            day,
-            Vec::new(),
-            Vec::new(),
-        ];
+        let day = vec![DayRange { start: 9 * 60, end: 18 * 60 }];
+        let week = [day.clone(), day.clone(), day.clone(), day.clone(), day, Vec::new(), Vec::new()];
         BusinessHours::new(tz, week, closures).expect("the default week is valid")
     }
 
@@ -222,13 +191,7 @@ impl BusinessHours {
         } else {
             date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0)
         };
-        Some(
-            self.tz
-                .to_ambiguous_timestamp(dt)
-                .compatible()
-                .ok()?
-                .as_millisecond(),
-        )
+        Some(self.tz.to_ambiguous_timestamp(dt).compatible().ok()?.as_millisecond())
     }
 
     fn closure_containing(&self, date: Date) -> Option<&Closure> {
@@ -258,18 +221,13 @@ impl BusinessHours {
             }
             let weekday = day.weekday().to_monday_zero_offset() as usize;
             for range in &self.week[weekday] {
-                let (Some(start_ms), Some(end_ms)) =
-                    (self.instant(day, range.start), self.instant(day, range.end))
+                let (Some(start_ms), Some(end_ms)) = (self.instant(day, range.start), self.instant(day, range.end))
                 else {
                     continue;
                 };
                 // A range inside the skipped hour of a spring-forward day vanishes.
                 if start_ms < end_ms {
-                    pending.push_back(Opening {
-                        date: day,
-                        start_ms,
-                        end_ms,
-                    });
+                    pending.push_back(Opening { date: day, start_ms, end_ms });
                 }
             }
             date = day.tomorrow().ok();
@@ -277,9 +235,7 @@ impl BusinessHours {
     }
 
     pub fn is_open(&self, at_ms: i64) -> bool {
-        self.openings_after(at_ms)
-            .next()
-            .is_some_and(|o| o.start_ms <= at_ms)
+        self.openings_after(at_ms).next().is_some_and(|o| o.start_ms <= at_ms)
     }
 
     /// When the opening `at_ms` falls in ends, joining ranges that touch (`mon` until 24:00 and
@@ -303,10 +259,7 @@ impl BusinessHours {
 
     /// When business hours next begin; `None` while open (or if no opening can be found).
     pub fn next_open_ms(&self, at_ms: i64) -> Option<i64> {
-        self.openings_after(at_ms)
-            .next()
-            .filter(|o| o.start_ms > at_ms)
-            .map(|o| o.start_ms)
+        self.openings_after(at_ms).next().filter(|o| o.start_ms > at_ms).map(|o| o.start_ms)
     }
 
     /// The instant `business_ms` of business time after `from_ms`, counting only open time:
@@ -332,14 +285,9 @@ impl BusinessHours {
         let target = n.max(1);
         let mut count = 0;
         let mut current: Option<(Date, i64)> = None;
-        for opening in self
-            .openings_after(at_ms)
-            .filter(|o| n == 0 || o.date > today)
-        {
+        for opening in self.openings_after(at_ms).filter(|o| n == 0 || o.date > today) {
             match current {
-                Some((date, end)) if date == opening.date => {
-                    current = Some((date, end.max(opening.end_ms)))
-                }
+                Some((date, end)) if date == opening.date => current = Some((date, end.max(opening.end_ms))),
                 Some((_, end)) => {
                     count += 1;
                     if count == target {
@@ -366,19 +314,12 @@ mod tests {
     /// A local wall-clock time in `zone` as Unix ms (`compatible` for gaps and folds).
     fn at(zone: &str, y: i16, mo: i8, d: i8, h: i8, mi: i8) -> i64 {
         let dt = jiff::civil::date(y, mo, d).at(h, mi, 0, 0);
-        tz(zone)
-            .to_ambiguous_timestamp(dt)
-            .compatible()
-            .unwrap()
-            .as_millisecond()
+        tz(zone).to_ambiguous_timestamp(dt).compatible().unwrap().as_millisecond()
     }
 
     fn local(zone: &str, ms: i64) -> String {
         let ts = Timestamp::from_millisecond(ms).unwrap();
-        tz(zone)
-            .to_datetime(ts)
-            .strftime("%a %Y-%m-%d %H:%M")
-            .to_string()
+        tz(zone).to_datetime(ts).strftime("%a %Y-%m-%d %H:%M").to_string()
     }
 
     fn ranges(list: &[&str]) -> Vec<DayRange> {
@@ -387,24 +328,8 @@ mod tests {
 
     fn weekdays(zone: &str, day: &[&str], closures: &[&str]) -> BusinessHours {
         let d = ranges(day);
-        let week = [
-            d.clone(),
-            d.clone(),
-            d.clone(),
-            d.clone(),
-            d,
-            Vec::new(),
-            Vec::new(),
-        ];
-        BusinessHours::new(
-            tz(zone),
-            week,
-            closures
-                .iter()
-                .map(|c| Closure::parse(c).unwrap())
-                .collect(),
-        )
-        .unwrap()
+        let week = [d.clone(), d.clone(), d.clone(), d.clone(), d, Vec::new(), Vec::new()];
+        BusinessHours::new(tz(zone), week, closures.iter().map(|c| Closure::parse(c).unwrap()).collect()).unwrap()
     }
 
     fn every_day(zone: &str, day: &[&str]) -> BusinessHours {
@@ -417,30 +342,15 @@ mod tests {
 
     #[test]
     fn ranges_parse_and_bad_ones_say_why() {
-        assert_eq!(
-            DayRange::parse("09:00-18:00").unwrap(),
-            DayRange::new(540, 1080).unwrap()
-        );
-        assert_eq!(
-            DayRange::parse("9:30 - 24:00").unwrap(),
-            DayRange::new(570, 1440).unwrap()
-        );
+        assert_eq!(DayRange::parse("09:00-18:00").unwrap(), DayRange::new(540, 1080).unwrap());
+        assert_eq!(DayRange::parse("9:30 - 24:00").unwrap(), DayRange::new(570, 1440).unwrap());
         assert!(DayRange::parse("9-18").unwrap_err().contains("HH:MM-HH:MM"));
-        assert!(DayRange::parse("09:00-25:00")
-            .unwrap_err()
-            .contains("HH:MM-HH:MM"));
+        assert!(DayRange::parse("09:00-25:00").unwrap_err().contains("HH:MM-HH:MM"));
         assert!(DayRange::parse("09:60-10:00").is_err());
-        assert!(DayRange::parse("10:00-10:00")
-            .unwrap_err()
-            .contains("empty"));
+        assert!(DayRange::parse("10:00-10:00").unwrap_err().contains("empty"));
         let midnight = DayRange::parse("22:00-02:00").unwrap_err();
-        assert!(
-            midnight.contains("crosses midnight") && midnight.contains("\"22:00-24:00\""),
-            "{midnight}"
-        );
-        assert!(DayRange::parse("24:00-24:00")
-            .unwrap_err()
-            .contains("24:00"));
+        assert!(midnight.contains("crosses midnight") && midnight.contains("\"22:00-24:00\""), "{midnight}");
+        assert!(DayRange::parse("24:00-24:00").unwrap_err().contains("24:00"));
     }
 
     #[test]
@@ -450,12 +360,8 @@ mod tests {
         assert!(!one.contains(jiff::civil::date(2026, 12, 25)));
         let range = Closure::parse("2026-12-31..2027-01-02").unwrap();
         assert!(range.contains(jiff::civil::date(2027, 1, 2)));
-        assert!(Closure::parse("2027-01-02..2026-12-31")
-            .unwrap_err()
-            .contains("ends before"));
-        assert!(Closure::parse("2026-02-30")
-            .unwrap_err()
-            .contains("YYYY-MM-DD"));
+        assert!(Closure::parse("2027-01-02..2026-12-31").unwrap_err().contains("ends before"));
+        assert!(Closure::parse("2026-02-30").unwrap_err().contains("YYYY-MM-DD"));
         assert!(Closure::parse("24.12.2026").is_err());
     }
 
@@ -473,70 +379,41 @@ mod tests {
     fn two_business_hours_from_1750_are_1050_the_next_business_day() {
         let hours = BusinessHours::weekdays_nine_to_six(tz("Europe/Riga"));
         // Tuesday 2026-03-10, 17:50.
-        let due = hours
-            .add_business_time(at("Europe/Riga", 2026, 3, 10, 17, 50), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("Europe/Riga", 2026, 3, 10, 17, 50), 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Wed 2026-03-11 10:50");
         // Friday 17:50 → Monday 10:50: the weekend does not count.
-        let due = hours
-            .add_business_time(at("Europe/Riga", 2026, 3, 13, 17, 50), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("Europe/Riga", 2026, 3, 13, 17, 50), 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Mon 2026-03-16 10:50");
         // Requested while closed (Saturday night): counted from Monday's opening.
-        let due = hours
-            .add_business_time(at("Europe/Riga", 2026, 3, 14, 23, 0), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("Europe/Riga", 2026, 3, 14, 23, 0), 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Mon 2026-03-16 11:00");
     }
 
     #[test]
     fn business_time_skips_the_lunch_break_of_a_split_day() {
         let hours = weekdays("Europe/Riga", &["09:00-12:00", "13:00-18:00"], &[]);
-        let due = hours
-            .add_business_time(at("Europe/Riga", 2026, 3, 10, 11, 30), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("Europe/Riga", 2026, 3, 10, 11, 30), 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Tue 2026-03-10 14:30");
         // During lunch: closed, opens at 13:00, closes at 18:00.
         let lunch = at("Europe/Riga", 2026, 3, 10, 12, 15);
         assert!(!hours.is_open(lunch));
-        assert_eq!(
-            local("Europe/Riga", hours.next_open_ms(lunch).unwrap()),
-            "Tue 2026-03-10 13:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.next_open_ms(lunch).unwrap()), "Tue 2026-03-10 13:00");
         let morning = at("Europe/Riga", 2026, 3, 10, 10, 0);
-        assert_eq!(
-            local("Europe/Riga", hours.closes_ms(morning).unwrap()),
-            "Tue 2026-03-10 12:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.closes_ms(morning).unwrap()), "Tue 2026-03-10 12:00");
     }
 
     #[test]
     fn closures_skip_single_days_and_ranges() {
-        let hours = weekdays(
-            "Europe/Riga",
-            &["09:00-18:00"],
-            &["2026-12-24", "2026-12-31..2027-01-02"],
-        );
+        let hours = weekdays("Europe/Riga", &["09:00-18:00"], &["2026-12-24", "2026-12-31..2027-01-02"]);
         // Wednesday 23 Dec 17:00 + 2 h: Thursday 24th is closed, Friday 25th opens.
-        let due = hours
-            .add_business_time(at("Europe/Riga", 2026, 12, 23, 17, 0), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("Europe/Riga", 2026, 12, 23, 17, 0), 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Fri 2026-12-25 10:00");
         assert!(!hours.is_open(at("Europe/Riga", 2026, 12, 24, 12, 0)));
         // Wednesday 30th after hours: Thu 31st and Fri 1st closed, then the weekend.
         let evening = at("Europe/Riga", 2026, 12, 30, 19, 0);
-        assert_eq!(
-            local("Europe/Riga", hours.next_open_ms(evening).unwrap()),
-            "Mon 2027-01-04 09:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.next_open_ms(evening).unwrap()), "Mon 2027-01-04 09:00");
         // Closures also count against "business days".
-        assert_eq!(
-            local(
-                "Europe/Riga",
-                hours.end_of_business_day(evening, 1).unwrap()
-            ),
-            "Mon 2027-01-04 18:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(evening, 1).unwrap()), "Mon 2027-01-04 18:00");
     }
 
     #[test]
@@ -544,10 +421,7 @@ mod tests {
         let hours = BusinessHours::weekdays_nine_to_six(tz("Europe/Riga"));
         let friday_evening = at("Europe/Riga", 2026, 3, 13, 23, 59);
         assert!(!hours.is_open(friday_evening));
-        assert_eq!(
-            local("Europe/Riga", hours.next_open_ms(friday_evening).unwrap()),
-            "Mon 2026-03-16 09:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.next_open_ms(friday_evening).unwrap()), "Mon 2026-03-16 09:00");
         assert_eq!(hours.closes_ms(friday_evening), None);
         // Opening and closing instants are exact: open at 09:00, closed at 18:00.
         assert!(hours.is_open(at("Europe/Riga", 2026, 3, 16, 9, 0)));
@@ -563,10 +437,7 @@ mod tests {
         week[1] = ranges(&["00:00-04:00"]);
         let hours = BusinessHours::new(tz("Europe/Riga"), week, Vec::new()).unwrap();
         let monday_night = at("Europe/Riga", 2026, 3, 9, 23, 0);
-        assert_eq!(
-            local("Europe/Riga", hours.closes_ms(monday_night).unwrap()),
-            "Tue 2026-03-10 04:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.closes_ms(monday_night).unwrap()), "Tue 2026-03-10 04:00");
         assert!(hours.is_open(at("Europe/Riga", 2026, 3, 10, 0, 0)));
         let due = hours.add_business_time(monday_night, 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Tue 2026-03-10 01:00");
@@ -581,29 +452,17 @@ mod tests {
         assert_eq!(local("Europe/Riga", due), "Mon 2026-03-30 10:00");
         // Friday 17:00 EET is 15:00 UTC; Monday 10:00 EEST is 07:00 UTC.
         assert_eq!(due, at("UTC", 2026, 3, 30, 7, 0));
-        assert_eq!(
-            hours.next_open_ms(at("Europe/Riga", 2026, 3, 28, 12, 0)),
-            Some(at("UTC", 2026, 3, 30, 6, 0))
-        );
+        assert_eq!(hours.next_open_ms(at("Europe/Riga", 2026, 3, 28, 12, 0)), Some(at("UTC", 2026, 3, 30, 6, 0)));
     }
 
     #[test]
     fn riga_spring_forward_day_has_23_business_hours_around_the_clock() {
         let hours = every_day("Europe/Riga", &["00:00-24:00"]);
         let sunday = at("Europe/Riga", 2026, 3, 29, 0, 0);
-        let opening = hours
-            .openings_after(sunday)
-            .find(|o| o.date == jiff::civil::date(2026, 3, 29))
-            .unwrap();
+        let opening = hours.openings_after(sunday).find(|o| o.date == jiff::civil::date(2026, 3, 29)).unwrap();
         assert_eq!(opening.end_ms - opening.start_ms, 23 * H);
         // 24 business hours from Sunday 00:00 end at Monday 01:00 local.
-        assert_eq!(
-            local(
-                "Europe/Riga",
-                hours.add_business_time(sunday, 24 * H).unwrap()
-            ),
-            "Mon 2026-03-30 01:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.add_business_time(sunday, 24 * H).unwrap()), "Mon 2026-03-30 01:00");
         // Open around the clock: no closing time to report.
         assert_eq!(hours.closes_ms(sunday), None);
     }
@@ -613,16 +472,11 @@ mod tests {
         // Clocks go back 04:00 → 03:00 on Sunday 25 October 2026 (EEST +03 → EET +02).
         let always = every_day("Europe/Riga", &["00:00-24:00"]);
         let sunday = at("Europe/Riga", 2026, 10, 25, 0, 0);
-        let opening = always
-            .openings_after(sunday)
-            .find(|o| o.date == jiff::civil::date(2026, 10, 25))
-            .unwrap();
+        let opening = always.openings_after(sunday).find(|o| o.date == jiff::civil::date(2026, 10, 25)).unwrap();
         assert_eq!(opening.end_ms - opening.start_ms, 25 * H);
 
         let hours = BusinessHours::weekdays_nine_to_six(tz("Europe/Riga"));
-        let due = hours
-            .add_business_time(at("Europe/Riga", 2026, 10, 23, 17, 50), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("Europe/Riga", 2026, 10, 23, 17, 50), 2 * H).unwrap();
         assert_eq!(local("Europe/Riga", due), "Mon 2026-10-26 10:50");
         assert_eq!(due, at("UTC", 2026, 10, 26, 8, 50));
     }
@@ -644,13 +498,8 @@ mod tests {
         // +05:45: 09:00 in Kathmandu is 03:15 UTC.
         let hours = BusinessHours::weekdays_nine_to_six(tz("Asia/Kathmandu"));
         let sunday = at("UTC", 2026, 3, 8, 12, 0);
-        assert_eq!(
-            hours.next_open_ms(sunday),
-            Some(at("UTC", 2026, 3, 9, 3, 15))
-        );
-        let due = hours
-            .add_business_time(at("Asia/Kathmandu", 2026, 3, 9, 17, 50), 2 * H)
-            .unwrap();
+        assert_eq!(hours.next_open_ms(sunday), Some(at("UTC", 2026, 3, 9, 3, 15)));
+        let due = hours.add_business_time(at("Asia/Kathmandu", 2026, 3, 9, 17, 50), 2 * H).unwrap();
         assert_eq!(due, at("UTC", 2026, 3, 10, 5, 5));
     }
 
@@ -658,24 +507,13 @@ mod tests {
     fn st_johns_half_hour_negative_offset_and_its_dst() {
         // Newfoundland: −03:30 in winter, −02:30 from the second Sunday of March (8 March 2026).
         let hours = BusinessHours::weekdays_nine_to_six(tz("America/St_Johns"));
-        assert_eq!(
-            hours.next_open_ms(at("UTC", 2026, 3, 1, 0, 0)),
-            Some(at("UTC", 2026, 3, 2, 12, 30))
-        );
+        assert_eq!(hours.next_open_ms(at("UTC", 2026, 3, 1, 0, 0)), Some(at("UTC", 2026, 3, 2, 12, 30)));
         // Friday 6 March 17:50 (−03:30) + 2 h → Monday 9 March 10:50 (−02:30).
-        let due = hours
-            .add_business_time(at("America/St_Johns", 2026, 3, 6, 17, 50), 2 * H)
-            .unwrap();
+        let due = hours.add_business_time(at("America/St_Johns", 2026, 3, 6, 17, 50), 2 * H).unwrap();
         assert_eq!(due, at("UTC", 2026, 3, 9, 13, 20));
         // Late evening local is already the next day in UTC: still Friday's business day.
         let late = at("America/St_Johns", 2026, 3, 5, 22, 0);
-        assert_eq!(
-            local(
-                "America/St_Johns",
-                hours.end_of_business_day(late, 1).unwrap()
-            ),
-            "Fri 2026-03-06 18:00"
-        );
+        assert_eq!(local("America/St_Johns", hours.end_of_business_day(late, 1).unwrap()), "Fri 2026-03-06 18:00");
     }
 
     #[test]
@@ -689,16 +527,10 @@ mod tests {
         assert!(!kiritimati.is_open(instant), "Saturday in Kiritimati");
         assert!(pago.is_open(instant), "Friday morning in Pago Pago");
         // Kiritimati next opens Monday 09:00 +14 = Sunday 19:00 UTC.
-        assert_eq!(
-            kiritimati.next_open_ms(instant),
-            Some(at("UTC", 2026, 3, 15, 19, 0))
-        );
+        assert_eq!(kiritimati.next_open_ms(instant), Some(at("UTC", 2026, 3, 15, 19, 0)));
         // A message left in Kiritimati on Saturday: end of Monday there.
         assert_eq!(
-            local(
-                "Pacific/Kiritimati",
-                kiritimati.end_of_business_day(instant, 1).unwrap()
-            ),
+            local("Pacific/Kiritimati", kiritimati.end_of_business_day(instant, 1).unwrap()),
             "Mon 2026-03-16 18:00"
         );
         // Pago Pago closes Friday 18:00 −11 = Saturday 05:00 UTC.
@@ -709,37 +541,13 @@ mod tests {
     fn end_of_business_day_counts_days_after_today() {
         let hours = weekdays("Europe/Riga", &["09:00-12:00", "13:00-18:00"], &[]);
         let monday = at("Europe/Riga", 2026, 3, 9, 10, 0);
-        assert_eq!(
-            local("Europe/Riga", hours.end_of_business_day(monday, 1).unwrap()),
-            "Tue 2026-03-10 18:00"
-        );
-        assert_eq!(
-            local("Europe/Riga", hours.end_of_business_day(monday, 2).unwrap()),
-            "Wed 2026-03-11 18:00"
-        );
-        assert_eq!(
-            local("Europe/Riga", hours.end_of_business_day(monday, 0).unwrap()),
-            "Mon 2026-03-09 18:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(monday, 1).unwrap()), "Tue 2026-03-10 18:00");
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(monday, 2).unwrap()), "Wed 2026-03-11 18:00");
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(monday, 0).unwrap()), "Mon 2026-03-09 18:00");
         let friday = at("Europe/Riga", 2026, 3, 13, 10, 0);
-        assert_eq!(
-            local("Europe/Riga", hours.end_of_business_day(friday, 1).unwrap()),
-            "Mon 2026-03-16 18:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(friday, 1).unwrap()), "Mon 2026-03-16 18:00");
         let saturday = at("Europe/Riga", 2026, 3, 14, 10, 0);
-        assert_eq!(
-            local(
-                "Europe/Riga",
-                hours.end_of_business_day(saturday, 1).unwrap()
-            ),
-            "Mon 2026-03-16 18:00"
-        );
-        assert_eq!(
-            local(
-                "Europe/Riga",
-                hours.end_of_business_day(saturday, 0).unwrap()
-            ),
-            "Mon 2026-03-16 18:00"
-        );
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(saturday, 1).unwrap()), "Mon 2026-03-16 18:00");
+        assert_eq!(local("Europe/Riga", hours.end_of_business_day(saturday, 0).unwrap()), "Mon 2026-03-16 18:00");
     }
 }

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use porchlight_protocol::{
-    DaySummary, PageSummary, RatingScale, RatingSummary, RatingValue, ValueCount,
-};
+use porchlight_protocol::{DaySummary, PageSummary, RatingScale, RatingSummary, RatingValue, ValueCount};
 
 /// Largest `days` a summary or export accepts.
 pub const MAX_REPORT_DAYS: u32 = 366;
@@ -45,24 +43,13 @@ fn local_date(tz: &TimeZone, ms: i64) -> Option<Date> {
 pub fn window_start_ms(tz: &TimeZone, now_ms: i64, days: u32) -> Option<i64> {
     let today = local_date(tz, now_ms)?;
     let first = today.checked_sub(i64::from(days.max(1) - 1).days()).ok()?;
-    Some(
-        tz.to_ambiguous_timestamp(first.at(0, 0, 0, 0))
-            .compatible()
-            .ok()?
-            .as_millisecond(),
-    )
+    Some(tz.to_ambiguous_timestamp(first.at(0, 0, 0, 0)).compatible().ok()?.as_millisecond())
 }
 
 fn counts_for(scale: RatingScale, rows: &[&RatingRow]) -> Vec<ValueCount> {
-    let mut counts: Vec<ValueCount> = scale
-        .values()
-        .iter()
-        .map(|&value| ValueCount { value, count: 0 })
-        .collect();
+    let mut counts: Vec<ValueCount> = scale.values().iter().map(|&value| ValueCount { value, count: 0 }).collect();
     for row in rows {
-        let Some(value) = RatingValue::parse(&row.value) else {
-            continue;
-        };
+        let Some(value) = RatingValue::parse(&row.value) else { continue };
         match counts.iter_mut().find(|c| c.value == value) {
             Some(c) => c.count += 1,
             None => counts.push(ValueCount { value, count: 1 }),
@@ -217,11 +204,7 @@ fn push_record<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
 /// tab or carriage return) gets a leading `'` (OWASP "CSV injection"); then cells with a comma,
 /// quote or line break are quoted, with quotes doubled.
 pub fn csv_cell(raw: &str) -> String {
-    let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{raw}")
-    } else {
-        raw.to_owned()
-    };
+    let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -238,11 +221,7 @@ mod tests {
     }
 
     fn ms(y: i16, mo: i8, d: i8, h: i8) -> i64 {
-        riga()
-            .to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, 0, 0, 0))
-            .compatible()
-            .unwrap()
-            .as_millisecond()
+        riga().to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, 0, 0, 0)).compatible().unwrap().as_millisecond()
     }
 
     fn row(value: &str, path: Option<&str>, created_ms: i64) -> RatingRow {
@@ -276,33 +255,18 @@ mod tests {
     fn a_page_shows_its_latest_title() {
         let now = ms(2026, 3, 10, 12);
         let from = window_start_ms(&riga(), now, 1).unwrap();
-        let titled = |title: Option<&str>, value: &str, at: i64| RatingRow {
-            page_title: title.map(Into::into),
-            ..row(value, Some("/a"), at)
-        };
+        let titled = |title: Option<&str>, value: &str, at: i64| RatingRow { page_title: title.map(Into::into), ..row(value, Some("/a"), at) };
         // Out of time order, as rows may come: the title of the latest rating wins.
         let rows = vec![
             titled(Some("New title"), "good", ms(2026, 3, 10, 10)),
             titled(Some("Old title"), "bad", ms(2026, 3, 10, 8)),
             titled(None, "good", ms(2026, 3, 10, 11)),
-            RatingRow {
-                page_title: Some("Untitled path".into()),
-                ..row("good", None, ms(2026, 3, 10, 9))
-            },
+            RatingRow { page_title: Some("Untitled path".into()), ..row("good", None, ms(2026, 3, 10, 9)) },
         ];
         let s = summarize("demo", RatingScale::Faces3, &riga(), 1, from, now, &rows);
-        let pages: Vec<(Option<&str>, Option<&str>, u64)> = s
-            .per_page
-            .iter()
-            .map(|p| (p.path.as_deref(), p.title.as_deref(), p.total))
-            .collect();
-        assert_eq!(
-            pages,
-            vec![
-                (Some("/a"), Some("New title"), 3),
-                (None, Some("Untitled path"), 1)
-            ]
-        );
+        let pages: Vec<(Option<&str>, Option<&str>, u64)> =
+            s.per_page.iter().map(|p| (p.path.as_deref(), p.title.as_deref(), p.total)).collect();
+        assert_eq!(pages, vec![(Some("/a"), Some("New title"), 3), (None, Some("Untitled path"), 1)]);
     }
 
     #[test]
@@ -325,33 +289,13 @@ mod tests {
         let s = summarize("demo", RatingScale::Faces3, &riga(), 2, from, now, &rows);
         assert_eq!((s.total, s.positive, s.share_positive), (4, 2, Some(0.5)));
         let counts: Vec<(RatingValue, u64)> = s.counts.iter().map(|c| (c.value, c.count)).collect();
-        assert_eq!(
-            counts,
-            vec![
-                (RatingValue::Bad, 1),
-                (RatingValue::Neutral, 1),
-                (RatingValue::Good, 2)
-            ]
-        );
-        let days: Vec<(&str, u64, u64)> = s
-            .per_day
-            .iter()
-            .map(|d| (d.date.as_str(), d.total, d.positive))
-            .collect();
+        assert_eq!(counts, vec![(RatingValue::Bad, 1), (RatingValue::Neutral, 1), (RatingValue::Good, 2)]);
+        let days: Vec<(&str, u64, u64)> = s.per_day.iter().map(|d| (d.date.as_str(), d.total, d.positive)).collect();
         assert_eq!(days, vec![("2026-03-09", 2, 1), ("2026-03-10", 2, 1)]);
-        let pages: Vec<(Option<&str>, u64, f64)> = s
-            .per_page
-            .iter()
-            .map(|p| (p.path.as_deref(), p.total, p.share_positive))
-            .collect();
-        assert_eq!(
-            pages,
-            vec![(Some("/a"), 2, 0.5), (None, 1, 0.0), (Some("/b"), 1, 1.0)]
-        );
-        assert!(
-            s.per_page.iter().all(|p| p.title.is_none()),
-            "no titles given, none made up"
-        );
+        let pages: Vec<(Option<&str>, u64, f64)> =
+            s.per_page.iter().map(|p| (p.path.as_deref(), p.total, p.share_positive)).collect();
+        assert_eq!(pages, vec![(Some("/a"), 2, 0.5), (None, 1, 0.0), (Some("/b"), 1, 1.0)]);
+        assert!(s.per_page.iter().all(|p| p.title.is_none()), "no titles given, none made up");
         let empty = summarize("demo", RatingScale::Faces3, &riga(), 2, from, now, &[]);
         assert_eq!(empty.share_positive, None);
         assert_eq!(empty.per_day.len(), 2);

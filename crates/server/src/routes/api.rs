@@ -6,9 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use porchlight_protocol::{
-    Author, ConversationCreated, FieldErrorCode, MessageList, NewConversation, NewMessage,
-};
+use porchlight_protocol::{Author, ConversationCreated, FieldErrorCode, MessageList, NewConversation, NewMessage};
 
 use crate::domain::{new_id, Token, ValidConversation, ValidMessage};
 use crate::error::AppError;
@@ -20,19 +18,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{site}/config", get(site_config))
         .route("/v1/sites/{site}/conversations", post(start_conversation))
-        .route(
-            "/v1/sites/{site}/conversations/{id}/messages",
-            post(add_message).get(list_messages),
-        )
+        .route("/v1/sites/{site}/conversations/{id}/messages", post(add_message).get(list_messages))
 }
 
 /// 201 for something new, 200 for the stored answer to a repeated request.
 pub(crate) fn respond<T: serde::Serialize>(created: bool, body: T) -> Response {
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     (status, Json(body)).into_response()
 }
 
@@ -46,10 +37,7 @@ async fn site_config(CurrentSite(site): CurrentSite, RawQuery(query): RawQuery) 
         .unwrap_or_default();
     let mut response = Json(site.public_config(&locales)).into_response();
     // Short, so an edited config reaches visitors within a minute without a request per page.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     response
 }
 
@@ -66,14 +54,7 @@ async fn start_conversation(
     let token = Token::generate();
     let stored = state
         .store()
-        .start_conversation(
-            &site.id,
-            &new_id("cv"),
-            &conversation,
-            &token.hash(),
-            state.clock().now_ms(),
-            &outbox,
-        )
+        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), state.clock().now_ms(), &outbox)
         .await?;
     let created = stored.is_created();
     let start = stored.into_inner();
@@ -103,11 +84,7 @@ async fn authorize(
     id: &str,
     token: &Token,
 ) -> Result<(), AppError> {
-    match state
-        .store()
-        .check_conversation_token(site, id, &token.hash())
-        .await?
-    {
+    match state.store().check_conversation_token(site, id, &token.hash()).await? {
         Some(true) => Ok(()),
         Some(false) => Err(AppError::Unauthorized),
         None => Err(AppError::NotFound),
@@ -124,17 +101,11 @@ async fn add_message(
     authorize(&state, &site.id, &id, &token).await?;
     let message = ValidMessage::parse(new)?;
     let key = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
-    if let Err(wait) = state
-        .conversation_limiter()
-        .check(key, &id, std::time::Instant::now())
-    {
+    if let Err(wait) = state.conversation_limiter().check(key, &id, std::time::Instant::now()) {
         let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return Err(AppError::RateLimited {
-            retry_after_secs: retry_after_secs.max(1),
-        });
+        return Err(AppError::RateLimited { retry_after_secs: retry_after_secs.max(1) });
     }
-    let stored =
-        crate::routes::chat::post_message(&state, &site, &id, &message, Author::Visitor).await?;
+    let stored = crate::routes::chat::post_message(&state, &site, &id, &message, Author::Visitor).await?;
     Ok(respond(stored.is_created(), stored.into_inner()))
 }
 
@@ -146,23 +117,15 @@ async fn list_messages(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     authorize(&state, &site.id, &id, &token).await?;
-    let after = match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "after")
-    {
+    let after = match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "after") {
         None => 0,
-        Some((_, v)) => v.parse::<i64>().map_err(|_| {
-            AppError::field(
-                "after",
-                FieldErrorCode::Invalid,
-                "after must be a message id.",
-            )
-        })?,
+        Some((_, v)) => v
+            .parse::<i64>()
+            .map_err(|_| AppError::field("after", FieldErrorCode::Invalid, "after must be a message id."))?,
     };
     let messages = state.store().messages(&id, after).await?;
     let mut response = Json(MessageList { messages }).into_response();
     // Private conversation: no cache may keep a copy.
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

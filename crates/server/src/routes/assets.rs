@@ -17,18 +17,13 @@ use crate::locales::Language;
 use crate::origin::Origin;
 use crate::state::AppState;
 
-const NOT_BUILT: &str =
-    "widget not built: run `cargo xtask run` (or point --assets at the build output)\n";
+const NOT_BUILT: &str = "widget not built: run `cargo xtask run` (or point --assets at the build output)\n";
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let assets = ServeDir::new(state.assets().join("assets"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let assets = ServeDir::new(state.assets().join("assets")).precompressed_br().precompressed_gzip();
     // The operator console's fingerprinted files live in `<assets>/console/`, so the full
     // request path `/console/<file>` maps onto them as is.
-    let console_files = ServeDir::new(state.assets())
-        .precompressed_br()
-        .precompressed_gzip();
+    let console_files = ServeDir::new(state.assets()).precompressed_br().precompressed_gzip();
     Router::new()
         .route("/porchlight.js", get(loader))
         .route("/frame", get(frame))
@@ -36,19 +31,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(
             Router::new()
                 .route_service("/console/{file}", console_files)
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    fingerprinted_headers,
-                )),
+                .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
         )
         .nest_service(
             "/assets",
             Router::new()
                 .fallback_service(assets)
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    fingerprinted_headers,
-                )),
+                .layer(middleware::from_fn_with_state(state.clone(), fingerprinted_headers)),
         )
 }
 
@@ -59,57 +48,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
 async fn console(State(state): State<AppState>, request_headers: HeaderMap) -> Response {
     let html = match tokio::fs::read_to_string(state.assets().join("console/console.html")).await {
         Ok(html) => html,
-        Err(_) => {
-            return text(
-                StatusCode::NOT_FOUND,
-                "console not built: run `cargo xtask build`\n",
-            )
-        }
+        Err(_) => return text(StatusCode::NOT_FOUND, "console not built: run `cargo xtask build`\n"),
     };
-    let accept_language = request_headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accept_language = request_headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let language = Language::for_console(accept_language);
-    let (body, encoding) = compress(
-        language.inline_into_console(&html).into_bytes(),
-        &request_headers,
-    );
+    let (body, encoding) = compress(language.inline_into_console(&html).into_bytes(), &request_headers);
     let csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'";
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(language.tag),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(language.tag));
     // The document differs by language and encoding: a cache must not serve one operator's to another.
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept-Encoding, Accept-Language"),
-    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding, Accept-Language"));
     if let Some(encoding) = encoding {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     response
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 /// A 404 that says why when the whole build is missing, which is the usual cause in development.
@@ -125,9 +86,7 @@ fn missing(state: &AppState) -> Response {
 /// `GET /porchlight.js`: the loader customers paste. Its URL never changes, so it is cached only
 /// briefly; everything it loads is fingerprinted and cached for good.
 async fn loader(State(state): State<AppState>, request: Request) -> Response {
-    let file = ServeFile::new(state.assets().join("porchlight.js"))
-        .precompressed_br()
-        .precompressed_gzip();
+    let file = ServeFile::new(state.assets().join("porchlight.js")).precompressed_br().precompressed_gzip();
     let response = match file.oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
@@ -137,25 +96,15 @@ async fn loader(State(state): State<AppState>, request: Request) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let headers = &mut parts.headers;
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     Response::from_parts(parts, body)
 }
 
 /// Headers for `/assets/*`: names carry a content hash, so a file never changes and may be
 /// cached for a year. Errors are not cached that way: a 404 must not stick.
-async fn fingerprinted_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn fingerprinted_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if response.status() == StatusCode::NOT_FOUND {
         return missing(&state);
@@ -164,10 +113,7 @@ async fn fingerprinted_headers(
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if cacheable {
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
-        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     }
     response
 }
@@ -176,31 +122,17 @@ async fn fingerprinted_headers(
 /// on the customer's page. Its CSP's `frame-ancestors` is what stops any other page from
 /// embedding it (and clickjacking visitors); `origin` is checked here too so a frame is never
 /// set up to talk to a page the site did not configure.
-async fn frame(
-    State(state): State<AppState>,
-    request_headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
 
     let Some(site) = param(query::SITE).and_then(|id| state.site(id)) else {
         return text(StatusCode::NOT_FOUND, "unknown site\n");
     };
     let host_origin = param(query::HOST_ORIGIN).and_then(|o| Origin::parse(o).ok());
     if !host_origin.is_some_and(|o| site.allows(&o)) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "this page's origin may not embed this site's widget\n",
-        );
+        return text(StatusCode::FORBIDDEN, "this page's origin may not embed this site's widget\n");
     }
 
     let html = match tokio::fs::read_to_string(state.assets().join("frame.html")).await {
@@ -208,27 +140,17 @@ async fn frame(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return missing(&state),
         Err(e) => {
             tracing::error!(error = %e, "cannot read frame.html");
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot read the widget frame\n",
-            );
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the widget frame\n");
         }
     };
 
     // Only a parsed origin goes into the header, so a crafted parameter cannot add directives.
-    let endpoint = param(query::ENDPOINT)
-        .and_then(|e| Url::parse(e).ok())
-        .and_then(|u| Origin::of_url(&u));
+    let endpoint = param(query::ENDPOINT).and_then(|e| Url::parse(e).ok()).and_then(|u| Origin::of_url(&u));
     let connect = match endpoint {
         Some(origin) => format!("'self' {origin}"),
         None => "'self'".to_owned(),
     };
-    let ancestors = site
-        .origins
-        .iter()
-        .map(Origin::as_str)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let ancestors = site.origins.iter().map(Origin::as_str).collect::<Vec<_>>().join(" ");
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
          connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'; object-src 'none'"
@@ -237,10 +159,7 @@ async fn frame(
     let (body, encoding) = compress(language.inline_into(&html).into_bytes(), &request_headers);
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Some(encoding) = encoding {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
@@ -251,12 +170,7 @@ async fn frame(
         Ok(value) => {
             headers.insert(header::CONTENT_SECURITY_POLICY, value);
         }
-        Err(_) => {
-            return text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot build the frame policy\n",
-            )
-        }
+        Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the frame policy\n"),
     }
     response
 }
@@ -269,17 +183,11 @@ fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str
     use std::hash::{Hash, Hasher};
     use std::sync::{LazyLock, Mutex};
 
-    let accepted = request
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let accepts = |name: &str| {
         accepted.split(',').any(|part| {
             let mut fields = part.split(';');
-            fields
-                .next()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
-                && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
+            fields.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)) && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
         })
     };
     let encoding = if accepts("br") {
@@ -296,16 +204,10 @@ fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     body.hash(&mut hasher);
     let key = (hasher.finish(), encoding);
-    if let Some(hit) = COMPRESSED
-        .lock()
-        .ok()
-        .and_then(|cache| cache.get(&key).cloned())
-    {
+    if let Some(hit) = COMPRESSED.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
         return (hit, Some(encoding));
     }
-    let Some(out) = compress_with(&body, encoding) else {
-        return (body, None);
-    };
+    let Some(out) = compress_with(&body, encoding) else { return (body, None) };
     if let Ok(mut cache) = COMPRESSED.lock() {
         if cache.len() >= 64 {
             cache.clear(); // old builds' documents: a bound, not an eviction policy
@@ -319,10 +221,7 @@ fn compress_with(body: &[u8], encoding: &str) -> Option<Vec<u8>> {
     use std::io::Write;
     if encoding == "br" {
         let mut out = Vec::with_capacity(body.len() / 3);
-        let params = brotli::enc::BrotliEncoderParams {
-            quality: 9,
-            ..Default::default()
-        };
+        let params = brotli::enc::BrotliEncoderParams { quality: 9, ..Default::default() };
         brotli::BrotliCompress(&mut &body[..], &mut out, &params).ok()?;
         Some(out)
     } else {

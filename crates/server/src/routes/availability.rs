@@ -32,15 +32,8 @@ async fn get_availability(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let now_ms = floor_to_minute(state.clock().now_ms());
-    let presence = state
-        .store()
-        .presence(&site.id)
-        .await?
-        .map_or(site.presence_default, |(status, _)| status);
-    let timings = state
-        .store()
-        .conversation_timings(&site.id, now_ms - HISTORY_WINDOW_MS)
-        .await?;
+    let presence = state.store().presence(&site.id).await?.map_or(site.presence_default, |(status, _)| status);
+    let timings = state.store().conversation_timings(&site.id, now_ms - HISTORY_WINDOW_MS).await?;
     let body = availability(&AvailabilityInputs {
         now_ms,
         hours: &site.hours,
@@ -56,10 +49,7 @@ async fn get_availability(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut response = (StatusCode::OK, bytes).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response
     };
     let headers = response.headers_mut();
@@ -71,15 +61,12 @@ async fn get_availability(
 
 /// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for this header).
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|candidate| {
+    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |candidate| {
             let candidate = candidate.trim();
             candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
-        })
+        },
+    )
 }
 
 /// Operators say whether someone is at the desk. Without a configured operator token nobody
@@ -94,23 +81,13 @@ async fn set_presence(
         return Err(AppError::Unauthorized);
     }
     let status = OperatorStatus::from_wire(update.status).ok_or_else(|| {
-        AppError::field(
-            "status",
-            FieldErrorCode::Unsupported,
-            "status must be \"online\" or \"away\".",
-        )
+        AppError::field("status", FieldErrorCode::Unsupported, "status must be \"online\" or \"away\".")
     })?;
     let now_ms = state.clock().now_ms();
     state.store().set_presence(&site.id, status, now_ms).await?;
     tracing::info!(site = %site.id, status = status.as_str(), "operator presence set");
-    let mut response = Json(Presence {
-        status: status.to_wire(),
-        updated_ms: now_ms,
-    })
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = Json(Presence { status: status.to_wire(), updated_ms: now_ms }).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

@@ -8,8 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use porchlight_protocol::{
-    CallbackList, CallbackReceipt, CallbackSlots, CallbackStatus, CallbackStatusUpdate,
-    FieldErrorCode, NewCallback,
+    CallbackList, CallbackReceipt, CallbackSlots, CallbackStatus, CallbackStatusUpdate, FieldErrorCode, NewCallback,
 };
 
 use crate::domain::availability::callback_due_ms;
@@ -17,30 +16,22 @@ use crate::domain::callbacks::slots;
 use crate::domain::{new_id, IdempotencyKey, Reference, Token, ValidCallback};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
-use crate::routes::api::respond;
 use crate::routes::console::ConsoleOperator;
+use crate::routes::api::respond;
 use crate::state::AppState;
 use crate::store::{NewCallbackRow, StoreError};
 use crate::webhooks::Outbox;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v1/sites/{site}/callbacks",
-            get(list_callbacks).post(create_callback),
-        )
+        .route("/v1/sites/{site}/callbacks", get(list_callbacks).post(create_callback))
         .route("/v1/sites/{site}/callbacks/slots", get(callback_slots))
         .route("/v1/sites/{site}/callbacks/{reference}", get(follow_up))
-        .route(
-            "/v1/sites/{site}/callbacks/{reference}/status",
-            put(set_status),
-        )
+        .route("/v1/sites/{site}/callbacks/{reference}/status", put(set_status))
 }
 
 fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -87,11 +78,7 @@ async fn create_callback(
             token_hash: &token_hash,
             now_ms: now,
         };
-        match state
-            .store()
-            .insert_callback(&site.id, &key, row, &outbox)
-            .await
-        {
+        match state.store().insert_callback(&site.id, &key, row, &outbox).await {
             Err(StoreError::ReferenceTaken) if attempts < 5 => attempts += 1,
             other => break other?,
         }
@@ -110,10 +97,7 @@ async fn create_callback(
 }
 
 /// Bookable slots over the next business days, for the visitor's "preferred time" list.
-async fn callback_slots(
-    State(state): State<AppState>,
-    CurrentSite(site): CurrentSite,
-) -> Result<Response, AppError> {
+async fn callback_slots(State(state): State<AppState>, CurrentSite(site): CurrentSite) -> Result<Response, AppError> {
     let now = state.clock().now_ms();
     let body = CallbackSlots {
         timezone: site.timezone.clone(),
@@ -122,9 +106,7 @@ async fn callback_slots(
         slots: slots(&site.hours, now, site.callback_slot_minutes),
     };
     let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 
@@ -135,11 +117,7 @@ async fn follow_up(
     ResourceId(reference): ResourceId,
     Bearer(token): Bearer,
 ) -> Result<Response, AppError> {
-    let (token_hash, follow_up) = state
-        .store()
-        .callback(&site.id, &reference)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (token_hash, follow_up) = state.store().callback(&site.id, &reference).await?.ok_or(AppError::NotFound)?;
     if token.hash().as_str() != token_hash {
         return Err(AppError::Unauthorized);
     }
@@ -191,24 +169,13 @@ async fn set_status(
         ));
     }
     if matches!(update.due_ms, Some(ms) if ms <= 0) {
-        return Err(AppError::field(
-            "due_ms",
-            FieldErrorCode::Invalid,
-            "due_ms must be a positive Unix time in ms.",
-        ));
+        return Err(AppError::field("due_ms", FieldErrorCode::Invalid, "due_ms must be a positive Unix time in ms."));
     }
     let now = state.clock().now_ms();
     let outbox = Outbox::for_site(&site);
     let updated = state
         .store()
-        .set_callback_status(
-            &site.id,
-            &reference,
-            update.status,
-            update.due_ms,
-            now,
-            &outbox,
-        )
+        .set_callback_status(&site.id, &reference, update.status, update.due_ms, now, &outbox)
         .await?
         .ok_or(AppError::NotFound)?;
     tracing::info!(site = %site.id, status = update.status.as_str(), "callback status set");

@@ -12,9 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::{self, Stream, StreamExt};
-use porchlight_protocol::{
-    Author, ChatMessage, ConversationClosed, FieldErrorCode, MessageAck, TypingEvent,
-};
+use porchlight_protocol::{Author, ChatMessage, ConversationClosed, FieldErrorCode, MessageAck, TypingEvent};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::domain::{Site, Token, ValidMessage};
@@ -32,14 +30,8 @@ const REPLAY_PAGE: usize = 1000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v1/sites/{site}/conversations/{id}/events",
-            get(conversation_events),
-        )
-        .route(
-            "/v1/sites/{site}/conversations/{id}/typing",
-            post(visitor_typing),
-        )
+        .route("/v1/sites/{site}/conversations/{id}/events", get(conversation_events))
+        .route("/v1/sites/{site}/conversations/{id}/typing", post(visitor_typing))
 }
 
 /// Stores a message and publishes it to open streams, in id order per conversation.
@@ -54,13 +46,7 @@ pub(crate) async fn post_message(
     let _serialised = lock.lock().await;
     let stored = state
         .store()
-        .add_message(
-            conversation_id,
-            message,
-            author,
-            state.clock().now_ms(),
-            &Outbox::for_site(site),
-        )
+        .add_message(conversation_id, message, author, state.clock().now_ms(), &Outbox::for_site(site))
         .await?;
     if let Stored::Created(ack) = &stored {
         publish_message(state, site, conversation_id, message, author, ack);
@@ -92,10 +78,7 @@ pub(crate) fn publish_message(
 /// The visitor's token: `Authorization: Bearer`, or `?token=` because `EventSource` cannot set
 /// headers. A query token can end up in proxy logs; it grants only this one conversation.
 fn visitor_token(headers: &HeaderMap, query: &[(String, String)]) -> Result<Token, AppError> {
-    if let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
         if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
             return Ok(Token::from_bearer(token.trim()));
@@ -110,27 +93,15 @@ fn visitor_token(headers: &HeaderMap, query: &[(String, String)]) -> Result<Toke
 }
 
 fn parse_query(raw: Option<String>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
 }
 
 /// Where to resume: `Last-Event-ID` (sent by a reconnecting `EventSource`) beats `?after=`.
 fn resume_after(headers: &HeaderMap, query: &[(String, String)]) -> Result<i64, AppError> {
-    let invalid = || {
-        AppError::field(
-            "after",
-            FieldErrorCode::Invalid,
-            "Last-Event-ID / after must be a message id.",
-        )
-    };
+    let invalid = || AppError::field("after", FieldErrorCode::Invalid, "Last-Event-ID / after must be a message id.");
     if let Some(value) = headers.get("last-event-id") {
         let text = value.to_str().map_err(|_| invalid())?.trim();
-        return if text.is_empty() {
-            Ok(0)
-        } else {
-            text.parse::<i64>().map_err(|_| invalid())
-        };
+        return if text.is_empty() { Ok(0) } else { text.parse::<i64>().map_err(|_| invalid()) };
     }
     match query.iter().find(|(k, _)| k == "after") {
         None => Ok(0),
@@ -144,11 +115,7 @@ pub(crate) async fn authorize_visitor(
     conversation_id: &str,
     token: &Token,
 ) -> Result<(), AppError> {
-    match state
-        .store()
-        .check_conversation_token(&site.id, conversation_id, &token.hash())
-        .await?
-    {
+    match state.store().check_conversation_token(&site.id, conversation_id, &token.hash()).await? {
         Some(true) => Ok(()),
         Some(false) => Err(AppError::Unauthorized),
         None => Err(AppError::NotFound),
@@ -163,15 +130,11 @@ pub(crate) fn message_event(message: &ChatMessage) -> Event {
 }
 
 fn typing_event(author: Author) -> Event {
-    Event::default()
-        .event("typing")
-        .data(serde_json::to_string(&TypingEvent { author }).unwrap_or_default())
+    Event::default().event("typing").data(serde_json::to_string(&TypingEvent { author }).unwrap_or_default())
 }
 
 fn closed_event(closed_ms: i64) -> Event {
-    Event::default()
-        .event("closed")
-        .data(serde_json::to_string(&ConversationClosed { closed_ms }).unwrap_or_default())
+    Event::default().event("closed").data(serde_json::to_string(&ConversationClosed { closed_ms }).unwrap_or_default())
 }
 
 /// An SSE response that no cache or buffering proxy holds back.
@@ -179,9 +142,7 @@ pub(crate) fn sse_response<S>(events: S) -> Response
 where
     S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
 {
-    let mut response = Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
-        .into_response();
+    let mut response = Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
@@ -216,19 +177,10 @@ async fn conversation_events(
             break;
         }
     }
-    if let Some(closed_ms) = state
-        .store()
-        .conversation(&id)
-        .await?
-        .and_then(|c| c.closed_ms)
-    {
+    if let Some(closed_ms) = state.store().conversation(&id).await?.and_then(|c| c.closed_ms) {
         replay.push(closed_event(closed_ms));
     }
-    let live = Live {
-        subscription,
-        last_id,
-        shutdown: state.events().shutdown_signal(),
-    };
+    let live = Live { subscription, last_id, shutdown: state.events().shutdown_signal() };
     let events = stream::iter(replay.into_iter().map(Ok)).chain(stream::unfold(live, next_live));
     Ok(sse_response(events))
 }
@@ -276,14 +228,8 @@ async fn visitor_typing(
 ) -> Result<Response, AppError> {
     let token = visitor_token(&headers, &[])?;
     authorize_visitor(&state, &site, &id, &token).await?;
-    if let Err(wait) =
-        state
-            .typing_limiter()
-            .check(std::net::Ipv4Addr::UNSPECIFIED.into(), &id, Instant::now())
-    {
-        return Err(AppError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+    if let Err(wait) = state.typing_limiter().check(std::net::Ipv4Addr::UNSPECIFIED.into(), &id, Instant::now()) {
+        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
     }
     state.events().publish(LiveEvent {
         site: site.id.as_str().to_owned(),
@@ -315,14 +261,8 @@ mod tests {
     #[test]
     fn token_from_header_or_query() {
         let q = vec![("token".to_owned(), "abc".to_owned())];
-        assert_eq!(
-            visitor_token(&HeaderMap::new(), &q).unwrap(),
-            Token::from_bearer("abc")
-        );
-        assert_eq!(
-            visitor_token(&headers("authorization", "Bearer xyz"), &q).unwrap(),
-            Token::from_bearer("xyz")
-        );
+        assert_eq!(visitor_token(&HeaderMap::new(), &q).unwrap(), Token::from_bearer("abc"));
+        assert_eq!(visitor_token(&headers("authorization", "Bearer xyz"), &q).unwrap(), Token::from_bearer("xyz"));
         assert!(visitor_token(&headers("authorization", "Basic xyz"), &q).is_err());
         assert!(visitor_token(&HeaderMap::new(), &[]).is_err());
     }

@@ -23,8 +23,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::stream;
 use porchlight_protocol::{
-    Author, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed,
-    FieldErrorCode, Inbox, InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, TypingEvent,
+    Author, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
+    InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, TypingEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
 
@@ -53,10 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/events", get(operator_events))
         .route("/v1/console/conversations/{id}", get(conversation))
         .route("/v1/console/conversations/{id}/messages", post(reply))
-        .route(
-            "/v1/console/conversations/{id}/typing",
-            post(operator_typing),
-        )
+        .route("/v1/console/conversations/{id}/typing", post(operator_typing))
         .route("/v1/console/conversations/{id}/close", post(close))
 }
 
@@ -76,11 +73,7 @@ impl FromRequestParts<AppState> for ConsoleOperator {
             let value = value.to_str().map_err(|_| AppError::Unauthorized)?;
             let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
             if scheme.eq_ignore_ascii_case("bearer") && state.is_operator(token.trim()) {
-                return Ok(ConsoleOperator {
-                    id: "operator-token".into(),
-                    email: None,
-                    name: "Operator token".into(),
-                });
+                return Ok(ConsoleOperator { id: "operator-token".into(), email: None, name: "Operator token".into() });
             }
             return Err(AppError::Unauthorized);
         }
@@ -93,21 +86,12 @@ impl FromRequestParts<AppState> for ConsoleOperator {
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             check_csrf(state, &parts.headers)?;
         }
-        Ok(ConsoleOperator {
-            id: operator.id,
-            email: Some(operator.email),
-            name: operator.name,
-        })
+        Ok(ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name })
     }
 }
 
 fn session_token(headers: &HeaderMap) -> Option<Token> {
-    session_from_cookies(
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()),
-    )
+    session_from_cookies(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()))
 }
 
 /// A state-changing request that relies on the cookie must come from this server's own pages:
@@ -132,11 +116,7 @@ fn check_origin(state: &AppState, headers: &HeaderMap, required: bool) -> Result
         None if required => Err(AppError::OriginNotAllowed),
         None => Ok(()),
         Some(raw) => {
-            let origin = raw
-                .to_str()
-                .ok()
-                .and_then(|o| Origin::parse(o).ok())
-                .ok_or(AppError::OriginNotAllowed)?;
+            let origin = raw.to_str().ok().and_then(|o| Origin::parse(o).ok()).ok_or(AppError::OriginNotAllowed)?;
             if is_own_origin(state, &origin, headers) {
                 Ok(())
             } else {
@@ -161,27 +141,17 @@ fn me_of(state: &AppState, operator: &ConsoleOperator) -> OperatorMe {
         id: operator.id.clone(),
         email: operator.email.clone(),
         name: operator.name.clone(),
-        sites: state
-            .site_ids()
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect(),
+        sites: state.site_ids().iter().map(|s| s.as_str().to_owned()).collect(),
     }
 }
 
 fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| {
-            addr.ip()
-        })
+    extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip())
 }
 
 async fn login(
@@ -192,14 +162,8 @@ async fn login(
 ) -> Result<Response, AppError> {
     // Log-in CSRF: a foreign page must not sign the browser in as someone else.
     check_origin(&state, &headers, false)?;
-    if let Err(wait) =
-        state
-            .login_limiter()
-            .check(client_ip(&extensions), "console-login", Instant::now())
-    {
-        return Err(AppError::RateLimited {
-            retry_after_secs: wait.as_secs().max(1),
-        });
+    if let Err(wait) = state.login_limiter().check(client_ip(&extensions), "console-login", Instant::now()) {
+        return Err(AppError::RateLimited { retry_after_secs: wait.as_secs().max(1) });
     }
     let stored = match auth::normalise_email(&body.email) {
         Ok(email) => state.store().operator_by_email(&email).await?,
@@ -217,19 +181,9 @@ async fn login(
     };
     let token = Token::generate();
     let now_ms = state.clock().now_ms();
-    state
-        .store()
-        .create_session(&token.hash(), &operator.id, now_ms, now_ms + SESSION_TTL_MS)
-        .await?;
+    state.store().create_session(&token.hash(), &operator.id, now_ms, now_ms + SESSION_TTL_MS).await?;
     tracing::info!(operator = %operator.id, "operator logged in");
-    let me = me_of(
-        &state,
-        &ConsoleOperator {
-            id: operator.id,
-            email: Some(operator.email),
-            name: operator.name,
-        },
-    );
+    let me = me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name });
     let mut response = no_store(Json(me).into_response());
     let cookie = HeaderValue::from_str(&session_cookie(&token, secure(&state, &headers)))
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -240,10 +194,7 @@ async fn login(
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = session_token(&headers) {
         check_csrf(&state, &headers)?;
-        state
-            .store()
-            .delete_session(&token.hash(), state.clock().now_ms())
-            .await?;
+        state.store().delete_session(&token.hash(), state.clock().now_ms()).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let cookie = HeaderValue::from_str(&cleared_cookie(secure(&state, &headers)))
@@ -261,30 +212,16 @@ async fn set_presence(
     operator: ConsoleOperator,
     ApiJson(update): ApiJson<ConsolePresenceUpdate>,
 ) -> Result<Response, AppError> {
-    let site = state.site(&update.site).ok_or_else(|| {
-        AppError::field(
-            "site",
-            FieldErrorCode::Unsupported,
-            "site must be one of your sites.",
-        )
-    })?;
+    let site = state
+        .site(&update.site)
+        .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))?;
     let status = OperatorStatus::from_wire(update.status).ok_or_else(|| {
-        AppError::field(
-            "status",
-            FieldErrorCode::Unsupported,
-            "status must be \"online\" or \"away\".",
-        )
+        AppError::field("status", FieldErrorCode::Unsupported, "status must be \"online\" or \"away\".")
     })?;
     let now_ms = state.clock().now_ms();
     state.store().set_presence(&site.id, status, now_ms).await?;
     tracing::info!(site = %site.id, operator = %operator.id, status = status.as_str(), "operator presence set");
-    Ok(no_store(
-        Json(Presence {
-            status: status.to_wire(),
-            updated_ms: now_ms,
-        })
-        .into_response(),
-    ))
+    Ok(no_store(Json(Presence { status: status.to_wire(), updated_ms: now_ms }).into_response()))
 }
 
 async fn inbox(
@@ -296,31 +233,17 @@ async fn inbox(
         .find(|(k, _)| k == "site")
         .map(|(_, v)| v.into_owned());
     let sites: Vec<std::sync::Arc<Site>> = match wanted {
-        Some(id) => vec![state.site(&id).ok_or_else(|| {
-            AppError::field(
-                "site",
-                FieldErrorCode::Unsupported,
-                "site must be one of your sites.",
-            )
-        })?],
-        None => state
-            .site_ids()
-            .iter()
-            .filter_map(|id| state.site(id.as_str()))
-            .collect(),
+        Some(id) => vec![state
+            .site(&id)
+            .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))?],
+        None => state.site_ids().iter().filter_map(|id| state.site(id.as_str())).collect(),
     };
     let now_ms = state.clock().now_ms();
     let mut items = Vec::new();
     for site in sites {
         let promise_secs = site.promises.chat_first_reply_secs;
-        for row in state
-            .store()
-            .open_conversations(&site.id, INBOX_LIMIT)
-            .await?
-        {
-            let reply_by_ms = row
-                .waiting_since_ms
-                .map(|since| since + i64::from(promise_secs) * 1000);
+        for row in state.store().open_conversations(&site.id, INBOX_LIMIT).await? {
+            let reply_by_ms = row.waiting_since_ms.map(|since| since + i64::from(promise_secs) * 1000);
             items.push(InboxItem {
                 conversation_id: row.conversation_id,
                 site: site.id.as_str().to_owned(),
@@ -334,26 +257,14 @@ async fn inbox(
         }
     }
     sort_inbox(&mut items);
-    Ok(no_store(
-        Json(Inbox {
-            now_ms,
-            conversations: items,
-        })
-        .into_response(),
-    ))
+    Ok(no_store(Json(Inbox { now_ms, conversations: items }).into_response()))
 }
 
 /// Longest waiting first; then conversations nobody waits on, most recent activity first.
 fn sort_inbox(items: &mut [InboxItem]) {
-    let activity = |i: &InboxItem| {
-        i.last_message
-            .as_ref()
-            .map_or(i.created_ms, |m| m.created_ms)
-    };
+    let activity = |i: &InboxItem| i.last_message.as_ref().map_or(i.created_ms, |m| m.created_ms);
     items.sort_by(|a, b| match (a.waiting_since_ms, b.waiting_since_ms) {
-        (Some(x), Some(y)) => x
-            .cmp(&y)
-            .then_with(|| a.conversation_id.cmp(&b.conversation_id)),
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.conversation_id.cmp(&b.conversation_id)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => activity(b).cmp(&activity(a)),
@@ -361,15 +272,8 @@ fn sort_inbox(items: &mut [InboxItem]) {
 }
 
 /// The conversation and its site, or 404 (also for a site no longer configured).
-async fn find(
-    state: &AppState,
-    id: &str,
-) -> Result<(ConversationRow, std::sync::Arc<Site>), AppError> {
-    let row = state
-        .store()
-        .conversation(id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+async fn find(state: &AppState, id: &str) -> Result<(ConversationRow, std::sync::Arc<Site>), AppError> {
+    let row = state.store().conversation(id).await?.ok_or(AppError::NotFound)?;
     let site = state.site(&row.site).ok_or(AppError::NotFound)?;
     Ok((row, site))
 }
@@ -382,9 +286,7 @@ async fn conversation(
     let (row, _site) = find(&state, &id).await?;
     let mut messages = Vec::new();
     loop {
-        let after = messages
-            .last()
-            .map_or(0, |m: &porchlight_protocol::ChatMessage| m.id);
+        let after = messages.last().map_or(0, |m: &porchlight_protocol::ChatMessage| m.id);
         let page = state.store().messages(&id, after).await?;
         let done = page.len() < 1000;
         messages.extend(page);
@@ -438,52 +340,39 @@ async fn close(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (_row, site) = find(&state, &id).await?;
-    let closed_ms = state
-        .store()
-        .close_conversation(&id, state.clock().now_ms())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let closed_ms = state.store().close_conversation(&id, state.clock().now_ms()).await?.ok_or(AppError::NotFound)?;
     tracing::info!(operator = %operator.id, conversation = %id, "conversation closed");
     state.events().publish(LiveEvent {
         site: site.id.as_str().to_owned(),
         conversation_id: id,
         kind: LiveEventKind::Closed { closed_ms },
     });
-    Ok(no_store(
-        Json(ConversationClosed { closed_ms }).into_response(),
-    ))
+    Ok(no_store(Json(ConversationClosed { closed_ms }).into_response()))
 }
 
 /// Every new message, typing signal and close on the operator's sites. Notifications only (no
 /// ids, no resume): after a reconnect the console reloads the inbox.
 async fn operator_events(State(state): State<AppState>, _operator: ConsoleOperator) -> Response {
-    let sites: HashSet<String> = state
-        .site_ids()
-        .iter()
-        .map(|s| s.as_str().to_owned())
-        .collect();
+    let sites: HashSet<String> = state.site_ids().iter().map(|s| s.as_str().to_owned()).collect();
     let receiver = state.events().subscribe_operators();
     let shutdown = state.events().shutdown_signal();
-    let events = stream::unfold(
-        (receiver, shutdown, sites),
-        |(mut receiver, mut shutdown, sites)| async move {
-            loop {
-                let received = tokio::select! {
-                    received = receiver.recv() => received,
-                    _ = shutdown.wait_for(|down| *down) => return None,
-                };
-                let event = match received {
-                    Ok(event) => event,
-                    Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
-                };
-                if !sites.contains(&event.site) {
-                    continue;
-                }
-                let out: Result<Event, Infallible> = Ok(console_event(&event));
-                return Some((out, (receiver, shutdown, sites)));
+    let events = stream::unfold((receiver, shutdown, sites), |(mut receiver, mut shutdown, sites)| async move {
+        loop {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                _ = shutdown.wait_for(|down| *down) => return None,
+            };
+            let event = match received {
+                Ok(event) => event,
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
+            };
+            if !sites.contains(&event.site) {
+                continue;
             }
-        },
-    );
+            let out: Result<Event, Infallible> = Ok(console_event(&event));
+            return Some((out, (receiver, shutdown, sites)));
+        }
+    });
     sse_response(events)
 }
 
@@ -505,15 +394,11 @@ fn console_event(event: &LiveEvent) -> Event {
             "typing"
         }
         LiveEventKind::Closed { closed_ms } => {
-            body.closed = Some(ConversationClosed {
-                closed_ms: *closed_ms,
-            });
+            body.closed = Some(ConversationClosed { closed_ms: *closed_ms });
             "closed"
         }
     };
-    Event::default()
-        .event(name)
-        .data(serde_json::to_string(&body).unwrap_or_default())
+    Event::default().event(name).data(serde_json::to_string(&body).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -12,18 +12,12 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/demo", get(demo_page))
-        .route("/demo.css", get(demo_css))
+    Router::new().route("/demo", get(demo_page)).route("/demo.css", get(demo_css))
 }
 
 /// The tag a customer pastes into their pages.
 pub fn snippet(state: &AppState) -> String {
-    format!(
-        r#"<script src="{}/porchlight.js" data-site="{}" async></script>"#,
-        state.public_base(),
-        state.demo_site()
-    )
+    format!(r#"<script src="{}/porchlight.js" data-site="{}" async></script>"#, state.public_base(), state.demo_site())
 }
 
 pub fn escape_html(text: &str) -> String {
@@ -43,10 +37,7 @@ pub fn escape_html(text: &str) -> String {
 
 async fn demo_page(State(state): State<AppState>) -> Response {
     let snippet = snippet(&state);
-    let site_name = state
-        .site(state.demo_site().as_str())
-        .map(|s| s.name.clone())
-        .unwrap_or_default();
+    let site_name = state.site(state.demo_site().as_str()).map(|s| s.name.clone()).unwrap_or_default();
     let html = format!(
         r#"<!doctype html>
 <html lang="en">
@@ -92,10 +83,7 @@ async fn demo_page(State(state): State<AppState>) -> Response {
     );
     let mut response = (StatusCode::OK, html).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(value) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -104,14 +92,7 @@ async fn demo_page(State(state): State<AppState>) -> Response {
 }
 
 async fn demo_css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        DEMO_CSS,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], DEMO_CSS).into_response()
 }
 
 const DEMO_CSS: &str = r#"

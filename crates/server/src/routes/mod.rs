@@ -42,14 +42,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(porchlight_protocol::MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::rate_limit::limit_writes,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::origin::site_guard,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::origin::site_guard))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -16,14 +16,8 @@ pub fn router() -> Router<AppState> {
 
 async fn openapi_json() -> Response {
     let mut response = Json(document()).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
 }
 
@@ -382,27 +376,18 @@ fn operation(op: &Op) -> Value {
     for &(status, description, schema) in op.responses {
         let body = match schema {
             "" => json!({ "description": description }),
-            "csv" => {
-                json!({ "description": description, "content": { "text/csv": { "schema": {"type": "string"} } } })
-            }
+            "csv" => json!({ "description": description, "content": { "text/csv": { "schema": {"type": "string"} } } }),
             "sse" => json!({ "description": description,
                 "content": { "text/event-stream": { "schema": {"type": "string"} } } }),
-            name => {
-                json!({ "description": description, "content": { JSON: { "schema": schema_ref(name) } } })
-            }
+            name => json!({ "description": description, "content": { JSON: { "schema": schema_ref(name) } } }),
         };
         responses.insert(status.to_string(), body);
     }
     let mut add = |status: u16, description: &str| {
-        responses
-            .entry(status.to_string())
-            .or_insert_with(|| error_response(description));
+        responses.entry(status.to_string()).or_insert_with(|| error_response(description));
     };
     if op.path.contains("{site}") {
-        add(
-            403,
-            "origin_not_allowed: the Origin is not one of the site's origins.",
-        );
+        add(403, "origin_not_allowed: the Origin is not one of the site's origins.");
         add(404, "site_not_found, or not_found for an unknown id.");
     }
     if op.request.is_some() {
@@ -428,10 +413,8 @@ fn operation(op: &Op) -> Value {
         parameters.push(json!({ "$ref": "#/components/parameters/IdempotencyKey" }));
     }
     for &(name, description) in op.query {
-        parameters.push(
-            json!({ "name": name, "in": "query", "required": false, "description": description,
-            "schema": {"type": "string"} }),
-        );
+        parameters.push(json!({ "name": name, "in": "query", "required": false, "description": description,
+            "schema": {"type": "string"} }));
     }
     let mut value = json!({
         "summary": op.summary,
@@ -440,16 +423,13 @@ fn operation(op: &Op) -> Value {
         "responses": responses,
     });
     if let Some(request) = op.request {
-        value["requestBody"] =
-            json!({ "required": true, "content": { JSON: { "schema": schema_ref(request) } } });
+        value["requestBody"] = json!({ "required": true, "content": { JSON: { "schema": schema_ref(request) } } });
     }
     match op.auth {
         Auth::Public => {}
         Auth::Visitor => value["security"] = json!([{ "visitorToken": [] }]),
         Auth::Operator => value["security"] = json!([{ "operatorToken": [] }]),
-        Auth::Console => {
-            value["security"] = json!([{ "operatorSession": [] }, { "operatorToken": [] }])
-        }
+        Auth::Console => value["security"] = json!([{ "operatorSession": [] }, { "operatorToken": [] }]),
     }
     value
 }
@@ -463,10 +443,8 @@ fn schemas() -> Value {
     let n = || json!({"type": "integer", "format": "int64"});
     let ns = || json!({"type": ["string", "null"]});
     let nn = || json!({"type": ["integer", "null"], "format": "int64"});
-    let rating_value =
-        json!({"type": "string", "enum": ["bad", "neutral", "good", "1", "2", "3", "4", "5"]});
-    let status =
-        json!({"type": "string", "enum": ["received", "scheduled", "done", "unreachable"]});
+    let rating_value = json!({"type": "string", "enum": ["bad", "neutral", "good", "1", "2", "3", "4", "5"]});
+    let status = json!({"type": "string", "enum": ["received", "scheduled", "done", "unreachable"]});
     json!({
         "ApiError": object(&["error"], json!({"error": object(&["code", "message"], json!({
             "code": {"type": "string", "enum": ["malformed_json", "missing_idempotency_key", "unauthorized",

@@ -12,8 +12,8 @@ use crate::domain::ratings::{self, DEFAULT_SUMMARY_DAYS, MAX_REPORT_DAYS};
 use crate::domain::{new_id, IdempotencyKey, RatingUpdate, Site, Token, ValidRating};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
-use crate::routes::api::respond;
 use crate::routes::console::ConsoleOperator;
+use crate::routes::api::respond;
 use crate::state::AppState;
 use crate::store::{NewRatingRow, RatingChangeOutcome};
 use crate::webhooks::Outbox;
@@ -23,10 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/sites/{site}/ratings", post(create_rating))
         .route("/v1/sites/{site}/ratings/summary", get(summary))
         .route("/v1/sites/{site}/ratings.csv", get(export_csv))
-        .route(
-            "/v1/sites/{site}/ratings/{id}",
-            put(change_rating).delete(undo_rating),
-        )
+        .route("/v1/sites/{site}/ratings/{id}", put(change_rating).delete(undo_rating))
 }
 
 /// 201 with a change token on the first request; 200 with the rating as it is now, without a
@@ -47,10 +44,7 @@ async fn create_rating(
         changeable_until_ms: now_ms + i64::from(site.rating_change_window_secs) * 1000,
         now_ms,
     };
-    let stored = state
-        .store()
-        .insert_rating(&site.id, &key, row, &Outbox::for_site(&site))
-        .await?;
+    let stored = state.store().insert_rating(&site.id, &key, row, &Outbox::for_site(&site)).await?;
     let created = stored.is_created();
     let mut receipt = stored.into_inner();
     if created {
@@ -70,14 +64,9 @@ async fn apply(
 ) -> Result<Response, AppError> {
     let now_ms = state.clock().now_ms();
     let outbox = Outbox::for_site(site);
-    let outcome = state
-        .store()
-        .update_rating(&site.id, id, &token.hash(), &update, now_ms, &outbox)
-        .await?;
+    let outcome = state.store().update_rating(&site.id, id, &token.hash(), &update, now_ms, &outbox).await?;
     match outcome {
-        RatingChangeOutcome::Changed(_) if update == RatingUpdate::Undo => {
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
+        RatingChangeOutcome::Changed(_) if update == RatingUpdate::Undo => Ok(StatusCode::NO_CONTENT.into_response()),
         RatingChangeOutcome::Changed(receipt) => Ok(Json(receipt).into_response()),
         RatingChangeOutcome::NotFound => Err(AppError::NotFound),
         RatingChangeOutcome::WrongToken => Err(AppError::Unauthorized),
@@ -110,9 +99,7 @@ async fn undo_rating(
 
 /// `?days=N`, 1 to [`MAX_REPORT_DAYS`]; absent gives `default`.
 fn days_param(query: Option<&str>, default: Option<u32>) -> Result<Option<u32>, AppError> {
-    match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "days")
-    {
+    match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "days") {
         None => Ok(default),
         Some((_, v)) => match v.parse::<u32>() {
             Ok(days) if (1..=MAX_REPORT_DAYS).contains(&days) => Ok(Some(days)),
@@ -126,9 +113,7 @@ fn days_param(query: Option<&str>, default: Option<u32>) -> Result<Option<u32>, 
 }
 
 fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -138,22 +123,13 @@ async fn summary(
     _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let days =
-        days_param(query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?.unwrap_or(DEFAULT_SUMMARY_DAYS);
+    let days = days_param(query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?.unwrap_or(DEFAULT_SUMMARY_DAYS);
     let now_ms = state.clock().now_ms();
     let tz = site.hours.timezone();
     let from_ms = ratings::window_start_ms(tz, now_ms, days)
         .ok_or_else(|| AppError::Internal("summary window out of range".into()))?;
     let rows = state.store().ratings(&site.id, from_ms).await?;
-    let body = ratings::summarize(
-        site.id.as_str(),
-        site.rating_scale,
-        tz,
-        days,
-        from_ms,
-        now_ms,
-        &rows,
-    );
+    let body = ratings::summarize(site.id.as_str(), site.rating_scale, tz, days, from_ms, now_ms, &rows);
     Ok(no_store(Json(body).into_response()))
 }
 
@@ -173,14 +149,10 @@ async fn export_csv(
     let rows = state.store().ratings(&site.id, since_ms).await?;
     let mut response = ratings::to_csv(site.id.as_str(), tz, &rows).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(disposition) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"ratings-{}.csv\"",
-        site.id.as_str()
-    )) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(disposition) =
+        HeaderValue::from_str(&format!("attachment; filename=\"ratings-{}.csv\"", site.id.as_str()))
+    {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     Ok(no_store(response))

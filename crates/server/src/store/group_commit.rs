@@ -65,32 +65,21 @@ impl GroupCommit {
         let (requests, queue) = mpsc::unbounded_channel();
         let (shutdown, stop) = oneshot::channel();
         let task = tokio::spawn(writer(options, conn, queue, stop));
-        Ok(GroupCommit {
-            requests,
-            shutdown: Mutex::new(Some(shutdown)),
-            task: Mutex::new(Some(task)),
-        })
+        Ok(GroupCommit { requests, shutdown: Mutex::new(Some(shutdown)), task: Mutex::new(Some(task)) })
     }
 
     /// Waits for this request's turn on the writer connection. The transaction is already open:
     /// run the queries on `&mut *tx`, then [`WriteTx::commit`]; dropping it rolls back.
     pub(crate) async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
         let (lend, lease) = oneshot::channel();
-        self.requests
-            .send(lend)
-            .map_err(|_| sqlx::Error::PoolClosed)?;
+        self.requests.send(lend).map_err(|_| sqlx::Error::PoolClosed)?;
         lease.await.map_err(|_| sqlx::Error::PoolClosed)
     }
 
     /// Finishes every queued request, commits, and closes the connection. Later writes fail with
     /// `PoolClosed`.
     pub(crate) async fn close(&self) {
-        if let Some(shutdown) = self
-            .shutdown
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        if let Some(shutdown) = self.shutdown.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = shutdown.send(());
         }
         let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -143,26 +132,19 @@ impl Drop for WriteTx {
 impl Deref for WriteTx {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
-        self.conn
-            .as_ref()
-            .expect("a lease holds the connection until it is given back")
+        self.conn.as_ref().expect("a lease holds the connection until it is given back")
     }
 }
 
 impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.conn
-            .as_mut()
-            .expect("a lease holds the connection until it is given back")
+        self.conn.as_mut().expect("a lease holds the connection until it is given back")
     }
 }
 
 /// Boxed with an explicit lifetime: sqlx's `Executor` is implemented per lifetime, and an
 /// `async fn` here makes the spawned writer's future fail the higher-ranked `Send` check.
-fn exec<'c>(
-    conn: &'c mut SqliteConnection,
-    sql: &'static str,
-) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+fn exec<'c>(conn: &'c mut SqliteConnection, sql: &'static str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
     Box::pin(async move { conn.execute(sql).await.map(|_| ()) })
 }
 
@@ -261,22 +243,14 @@ async fn lend_one(
         return Err((conn, e.to_string(), None));
     }
     let (back, returned) = oneshot::channel();
-    let lease = WriteTx {
-        conn: Some(conn),
-        back: Some(back),
-    };
+    let lease = WriteTx { conn: Some(conn), back: Some(back) };
     if let Err(mut lease) = lend.send(lease) {
         // The request gave up waiting (its client went away): nothing ran.
-        let conn = lease
-            .conn
-            .take()
-            .expect("unsent lease still holds the connection");
+        let conn = lease.conn.take().expect("unsent lease still holds the connection");
         lease.back = None;
         return release(conn, "RELEASE request", None).await;
     }
-    let Returned { conn, outcome } = returned
-        .await
-        .expect("a lease always gives the connection back");
+    let Returned { conn, outcome } = returned.await.expect("a lease always gives the connection back");
     match outcome {
         Outcome::Commit(d) => release(conn, "RELEASE request", Some(d)).await,
         Outcome::Rollback => release(conn, "ROLLBACK TO request; RELEASE request", None).await,

@@ -115,10 +115,7 @@ impl TestServer {
 
     /// A fresh tempdir with fake assets and a server on `toml` whose time is a manual clock
     /// starting at `now_ms`; tests move it to cross windows, closings and days.
-    pub async fn with_manual_clock(
-        toml: &str,
-        now_ms: i64,
-    ) -> (TestServer, Arc<ManualClock>, TempDir) {
+    pub async fn with_manual_clock(toml: &str, now_ms: i64) -> (TestServer, Arc<ManualClock>, TempDir) {
         let dir = tempfile::tempdir().unwrap();
         write_fake_assets(&dir.path().join("dist"));
         let clock = ManualClock::at(now_ms);
@@ -145,9 +142,7 @@ impl TestServer {
 
     /// A separate connection to the same database file, as an operator tool would open it.
     pub async fn db(&self) -> SqlitePool {
-        SqlitePool::connect(&format!("sqlite://{}", self.db_path.display()))
-            .await
-            .unwrap()
+        SqlitePool::connect(&format!("sqlite://{}", self.db_path.display())).await.unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
@@ -157,12 +152,7 @@ impl TestServer {
         n
     }
 
-    pub async fn post_json(
-        &self,
-        path: &str,
-        key: Option<&str>,
-        body: &Value,
-    ) -> reqwest::Response {
+    pub async fn post_json(&self, path: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
@@ -181,41 +171,25 @@ impl TestServer {
 /// Reads a non-2xx body and checks it has the protocol's error shape; returns `error`.
 pub async fn api_error(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status);
-    assert_eq!(
-        header(response.headers(), "content-type"),
-        "application/json"
-    );
+    assert_eq!(header(response.headers(), "content-type"), "application/json");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     body["error"].clone()
 }
 
 /// A wall-clock time in an IANA zone as Unix ms (for gaps and folds: jiff's `compatible`).
 pub fn local_ms(zone: &str, (y, mo, d): (i16, i8, i8), (h, mi): (i8, i8)) -> i64 {
     let tz = jiff::tz::db().get(zone).unwrap();
-    tz.to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, mi, 0, 0))
-        .compatible()
-        .unwrap()
-        .as_millisecond()
+    tz.to_ambiguous_timestamp(jiff::civil::date(y, mo, d).at(h, mi, 0, 0)).compatible().unwrap().as_millisecond()
 }
 
 /// Unix ms shown as a wall-clock time in `zone`, e.g. `"Wed 2026-03-11 10:50"`.
 pub fn show_local(zone: &str, ms: i64) -> String {
     let tz = jiff::tz::db().get(zone).unwrap();
-    tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap())
-        .strftime("%a %Y-%m-%d %H:%M")
-        .to_string()
+    tz.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap()).strftime("%a %Y-%m-%d %H:%M").to_string()
 }
 
 pub fn header(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+    headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
