@@ -163,7 +163,10 @@ fn counts_pick_the_languages_plural_form() {
     assert_eq!(en.count(Key::RatingStars, 3, &[]), "3 stars");
     let lv = load("lv");
     assert_eq!(lv.count(Key::RatingStars, 1, &[]), "1 zvaigzne");
-    assert_eq!(lv.count(Key::RatingStars, 10, &[]), "10 zvaigžņu");
+    // Latvian "one" covers 21, 31 … (not 11); 10 is "zero", which takes the plural here.
+    assert_eq!(lv.count(Key::RatingStars, 21, &[]), "21 zvaigzne");
+    assert_eq!(lv.count(Key::RatingStars, 11, &[]), "11 zvaigznes");
+    assert_eq!(lv.count(Key::RatingStars, 10, &[]), "10 zvaigznes");
     assert_eq!(lv.count(Key::RatingStars, 3, &[]), "3 zvaigznes");
     let ar = load("ar");
     assert_eq!(ar.count(Key::RatingStars, 2, &[]), "نجمتان");
