@@ -210,7 +210,8 @@ async fn main() {
             }
             let gap = period / mine.len() as u32;
             let mut round = 0u64;
-            let mut next = run_start + period * s as u32 / senders_n as u32;
+            // Senders start spread over one gap, so the asked rate holds from the first second.
+            let mut next = run_start + gap * s as u32 / senders_n as u32;
             while run_start.elapsed() < run {
                 for &i in &mine {
                     tokio::time::sleep_until(next.into()).await;
