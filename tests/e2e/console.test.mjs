@@ -83,6 +83,17 @@ async function apiConversation(body) {
   return res.json();
 }
 
+/** A callback request straight through the API; resolves with its reference. */
+async function apiCallback(name, phone) {
+  const res = await fetch(`${stack.widget}/v1/sites/e2e/callbacks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-cb-${Math.random().toString(36).slice(2, 12)}` },
+    body: JSON.stringify({ name, phone }),
+  });
+  assert.equal(res.status, 201);
+  return (await res.json()).reference;
+}
+
 async function visitorSends(w, text) {
   await w.byTestId('pl-chat-input').fill(text);
   await w.byTestId('pl-chat-send').click();
@@ -243,13 +254,7 @@ test('callback queue with status changes, and the ratings summary', async () => 
   // The console session (not only the operator bearer token) may read the operator routes.
   const probe = await c.page.evaluate(async () => (await fetch('/v1/sites/e2e/callbacks?status=pending')).status);
   assert.equal(probe, 200);
-  const res = await fetch(`${stack.widget}/v1/sites/e2e/callbacks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-cb-${Date.now()}` },
-    body: JSON.stringify({ name: '<b>Bold</b> Name', phone: '+371 2000 0000' }),
-  });
-  assert.equal(res.status, 201);
-  const { reference } = await res.json();
+  const reference = await apiCallback('<b>Bold</b> Name', '+371 2000 0000');
   await c.page.reload();
   const row = c.page.locator(`[data-testid="co-callback"][data-reference="${reference}"]`);
   await row.waitFor({ timeout: 10000 });
@@ -290,13 +295,7 @@ async function tabTo(c, testid, { match = () => true, max = 60 } = {}) {
 
 test('keyboard only: log in, go online, answer and close a conversation, change a callback', async () => {
   const conversation = await apiConversation('Keyboard-only, please');
-  const res = await fetch(`${stack.widget}/v1/sites/e2e/callbacks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-kb-${Date.now()}` },
-    body: JSON.stringify({ name: 'Keyboard Caller', phone: '+371 2000 0001' }),
-  });
-  assert.equal(res.status, 201);
-  const { reference } = await res.json();
+  const reference = await apiCallback('Keyboard Caller', '+371 2000 0001');
 
   const c = await openConsole();
   await tabTo(c, 'co-email');
