@@ -10,7 +10,7 @@
   var stub = w.Porchlight;
   if (stub && stub.loaded) return; // the tag was pasted twice
   var script = d.currentScript;
-  var site = script && script.getAttribute('data-site');
+  var site = script?.getAttribute('data-site');
   if (!site) {
     console.warn('Porchlight: no data-site');
     return;
@@ -30,7 +30,7 @@
   locales.some(function (l) { return (word = words[l.split(/[-_]/)[0].toLowerCase()]); });
   word = word || words.en;
   var left = attr('position') === 'left';
-  var saveData = !!(nav.connection && nav.connection.saveData);
+  var saveData = nav.connection?.saveData;
 
   var listeners = {};
   var isOpen = false;
@@ -54,7 +54,7 @@
       'font:600 16px/1 system-ui,sans-serif;box-shadow:0 4px 14px #0000004d}' +
       '.l:focus-visible{outline:3px solid #fbbf24;outline-offset:3px}' +
       // The speech-bubble icon as a clipped box: no SVG elements to build.
-      '.g{width:24px;height:24px;background:currentColor;clip-path:path("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z")}' +
+      '[part=icon]{width:24px;height:24px;background:currentColor;clip-path:path("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z")}' +
       // The unread badge (the button's aria-label, from the frame, says it in words).
       '.u{min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#b91c1c;color:#fff;font-size:12px;line-height:20px;text-align:center}.u:empty{display:none}' +
       // The status mark: filled green (online), filled amber (busy), a hollow ring (offline);
@@ -77,10 +77,12 @@
   var launcher = d.createElement('button');
   launcher.type = 'button';
   launcher.className = 'l';
-  launcher.setAttribute('part', 'launcher');
+  // Styling hooks for the host page: ::part(launcher) and ::part(icon) (its own icon as a
+  // clip-path or mask, say). `part` forwards a string to the element's token list.
+  launcher.part = 'launcher';
   launcher.setAttribute('aria-label', word);
   launcher.setAttribute('aria-expanded', 'false');
-  launcher.appendChild(d.createElement('i')).className = 'g';
+  launcher.appendChild(d.createElement('i')).part = 'icon';
   var text = launcher.appendChild(d.createElement('span'));
   text.textContent = word;
   var badge = launcher.appendChild(d.createElement('b'));
@@ -138,7 +140,7 @@
     // Only our own frame, from the widget's exact origin, in our envelope.
     if (!frame || e.source !== frame.contentWindow || e.origin !== widgetOrigin) return;
     var m = e.data;
-    if (!m || m.porchlight !== 1) return;
+    if (m?.porchlight !== 1) return;
     var type = m.type;
     var n = m.count;
     // Launcher fields, whatever the message type (ready, status, unread, theme). Text goes in
@@ -205,7 +207,7 @@
   function mount() {
     d.documentElement.appendChild(host);
     // Replay what the page queued before we loaded: window.Porchlight.q from the optional stub.
-    ((stub && stub.q) || []).forEach(function (args) { Porchlight.apply(null, args); });
+    (stub?.q || []).forEach(function (args) { Porchlight.apply(null, args); });
   }
   if (d.body) mount();
   else d.addEventListener('DOMContentLoaded', mount);

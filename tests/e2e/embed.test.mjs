@@ -152,6 +152,26 @@ test('desktop panel is about 380x600 bottom-right; data-position="left" puts it 
   await left.context.close();
 });
 
+test('the host page restyles the launcher and its icon through ::part(launcher) and ::part(icon) only', async () => {
+  const shapes = async (path) => {
+    const { page, context } = await openPage(stack, path);
+    await widget(page).launcher.waitFor({ state: 'visible' });
+    const shape = await page.evaluate(() => {
+      const launcher = document.querySelector('porchlight-widget').shadowRoot.querySelector('button');
+      const icon = launcher.querySelector('[part=icon]');
+      return { radius: getComputedStyle(launcher).borderTopLeftRadius, clip: getComputedStyle(icon).clipPath };
+    });
+    await context.close();
+    return shape;
+  };
+  const plain = await shapes('/plain');
+  assert.equal(plain.radius, '28px');
+  assert.match(plain.clip, /^path\(/, 'the speech bubble by default');
+  const restyled = await shapes('/parts');
+  assert.equal(restyled.radius, '4px');
+  assert.match(restyled.clip, /^circle\(50%/, "the host's own icon shape");
+});
+
 test('on a 360x640 phone the panel is full screen and the host page still scrolls', async () => {
   const { page, context } = await openPage(stack, '/plain', { viewport: { width: 360, height: 640 } });
   const w = widget(page);

@@ -52,6 +52,14 @@ function hostPages(widget) {
     '/offline': { html: page('Unreachable endpoint', tag('data-site="e2e" data-endpoint="http://127.0.0.1:9"')) },
     '/queue': { html: page('Command queue', `<script src="/queue.js"></script>${tag()}`) },
     '/left': { html: page('Left launcher', tag('data-site="e2e" data-position="left"')) },
+    '/parts': {
+      html: page('Restyled launcher', tag(), '<link rel="stylesheet" href="/parts.css">'),
+    },
+    '/parts.css': {
+      type: 'text/css',
+      html: `porchlight-widget::part(icon) { clip-path: circle(50%); }
+porchlight-widget::part(launcher) { border-radius: 4px; }`,
+    },
     '/violations.js': {
       type: 'text/javascript',
       html: `window.__violations = [];
