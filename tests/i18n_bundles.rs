@@ -4,97 +4,30 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
+use porchlight_i18n::check::{key_problems, parse_bundle, translation_problems, LANGUAGES};
 use porchlight_widget::i18n::{Catalog, Key, Locale, Plural, PluralRules};
-use serde_json::Value;
 
-const LANGUAGES: &[&str] = &["en", "lv", "th", "it", "eo", "el", "ar"];
-
-fn bundle(tag: &str) -> serde_json::Map<String, Value> {
+fn bundle_text(tag: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n").join(format!("{tag}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(map)) => map,
-        other => panic!("{tag}.json is not a JSON object: {other:?}"),
-    }
-}
-
-fn placeholders(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
-        out.insert(rest[start + 1..start + len].to_owned());
-        rest = &rest[start + len..];
-    }
-    out
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn every_language_has_every_key_and_nothing_else() {
-    let names: BTreeSet<&str> = Key::ALL.iter().map(|k| k.name()).collect();
-    let mut problems = Vec::new();
-    for tag in LANGUAGES {
-        let bundle = bundle(tag);
-        for name in &names {
-            if !bundle.contains_key(*name) {
-                problems.push(format!("{tag}: missing {name}"));
-            }
-        }
-        for name in bundle.keys() {
-            if !names.contains(name.as_str()) {
-                problems.push(format!("{tag}: unknown key {name}"));
-            }
-        }
-    }
+    let problems: Vec<String> =
+        LANGUAGES.iter().flat_map(|tag| key_problems::<Key>(tag, &parse_bundle(tag, &bundle_text(tag)))).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_english() {
-    let english = bundle("en");
-    let mut problems = Vec::new();
-    for tag in LANGUAGES {
-        let rules = PluralRules::of(tag);
-        let needed: BTreeSet<&str> = rules.categories().iter().map(|c| c.name()).collect();
-        for (name, value) in bundle(tag) {
-            let Some(en) = english.get(&name) else { continue };
-            match (en, &value) {
-                (Value::String(en), Value::String(text)) => {
-                    if placeholders(en) != placeholders(text) {
-                        problems.push(format!("{tag}.{name}: placeholders {:?}, English has {:?}", placeholders(text), placeholders(en)));
-                    }
-                    if text.trim().is_empty() {
-                        problems.push(format!("{tag}.{name}: empty"));
-                    }
-                }
-                (Value::Object(en_forms), Value::Object(forms)) => {
-                    let have: BTreeSet<&str> = forms.keys().map(String::as_str).collect();
-                    if have != needed {
-                        problems.push(format!("{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"));
-                    }
-                    let en_other = en_forms.get("other").and_then(Value::as_str).unwrap_or("");
-                    let mut expected = placeholders(en_other);
-                    for (category, text) in forms {
-                        let text = text.as_str().unwrap_or("");
-                        let mut got = placeholders(text);
-                        // A form for one exact number ("a minute", "دقيقة واحدة") may leave
-                        // the number out; the general form must show it.
-                        if category != "other" {
-                            got.insert("n".into());
-                            expected.insert("n".into());
-                        }
-                        if got != expected {
-                            problems.push(format!("{tag}.{name}.{category}: placeholders {got:?}, English has {expected:?}"));
-                        }
-                    }
-                }
-                _ => problems.push(format!("{tag}.{name}: a string in one bundle and counted in the other")),
-            }
-        }
-    }
+    let english = parse_bundle("en", &bundle_text("en"));
+    let problems: Vec<String> = LANGUAGES
+        .iter()
+        .flat_map(|tag| translation_problems(tag, &parse_bundle(tag, &bundle_text(tag)), &english))
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -117,8 +50,7 @@ fn every_key_is_used() {
 #[test]
 fn every_bundle_parses_into_a_complete_catalog() {
     for tag in LANGUAGES {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n").join(format!("{tag}.json"));
-        let catalog = Catalog::from_json(tag, &std::fs::read_to_string(path).unwrap()).unwrap();
+        let catalog = Catalog::from_json(tag, &bundle_text(tag)).unwrap();
         for key in Key::ALL {
             assert!(catalog.entry(*key).is_some(), "{tag}: {}", key.name());
         }
@@ -128,10 +60,7 @@ fn every_bundle_parses_into_a_complete_catalog() {
 
 #[test]
 fn counts_pick_the_languages_plural_form() {
-    let load = |tag: &str| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/i18n").join(format!("{tag}.json"));
-        Locale::new(Catalog::from_json(tag, &std::fs::read_to_string(path).unwrap()).unwrap())
-    };
+    let load = |tag: &str| Locale::new(Catalog::from_json(tag, &bundle_text(tag)).unwrap());
     let en = load("en");
     assert_eq!(en.count(Key::InMinutes, 1, &[]), "in 1 minute");
     assert_eq!(en.count(Key::InMinutes, 5, &[]), "in 5 minutes");

@@ -9,9 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use porchlight_console::i18n::{Catalog, Key, Locale, Plural, PluralRules};
-use serde_json::Value;
-
-const LANGUAGES: &[&str] = &["en", "lv", "th", "it", "eo", "el", "ar"];
+use porchlight_i18n::check::{brace_problems, key_problems, parse_bundle, placeholders, translation_problems, LANGUAGES};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,88 +20,20 @@ fn bundle_text(tag: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn bundle(tag: &str) -> serde_json::Map<String, Value> {
-    match serde_json::from_str(&bundle_text(tag)) {
-        Ok(Value::Object(map)) => map,
-        other => panic!("{tag}.json is not a JSON object: {other:?}"),
-    }
-}
-
-/// `{name}` placeholders of a string; `{{Name}}` document placeholders count once as `{Name}`.
-fn placeholders(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else { break };
-        out.insert(rest[start + 1..start + len].trim_start_matches('{').to_owned());
-        rest = &rest[start + len + 1..];
-    }
-    out
-}
-
 #[test]
 fn every_language_has_every_key_and_nothing_else() {
-    let names: BTreeSet<&str> = Key::ALL.iter().map(|k| k.name()).collect();
-    let mut problems = Vec::new();
-    for tag in LANGUAGES {
-        let bundle = bundle(tag);
-        for name in &names {
-            if !bundle.contains_key(*name) {
-                problems.push(format!("{tag}: missing {name}"));
-            }
-        }
-        for name in bundle.keys() {
-            if !names.contains(name.as_str()) {
-                problems.push(format!("{tag}: unknown key {name}"));
-            }
-        }
-    }
+    let problems: Vec<String> =
+        LANGUAGES.iter().flat_map(|tag| key_problems::<Key>(tag, &parse_bundle(tag, &bundle_text(tag)))).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_english() {
-    let english = bundle("en");
-    let mut problems = Vec::new();
-    for tag in LANGUAGES {
-        let rules = PluralRules::of(tag);
-        let needed: BTreeSet<&str> = rules.categories().iter().map(|c| c.name()).collect();
-        for (name, value) in bundle(tag) {
-            let Some(en) = english.get(&name) else { continue };
-            match (en, &value) {
-                (Value::String(en), Value::String(text)) => {
-                    if placeholders(en) != placeholders(text) {
-                        problems.push(format!("{tag}.{name}: placeholders {:?}, English has {:?}", placeholders(text), placeholders(en)));
-                    }
-                    if text.trim().is_empty() {
-                        problems.push(format!("{tag}.{name}: empty"));
-                    }
-                }
-                (Value::Object(en_forms), Value::Object(forms)) => {
-                    let have: BTreeSet<&str> = forms.keys().map(String::as_str).collect();
-                    if have != needed {
-                        problems.push(format!("{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"));
-                    }
-                    let en_other = en_forms.get("other").and_then(Value::as_str).unwrap_or("");
-                    for (category, text) in forms {
-                        let text = text.as_str().unwrap_or("");
-                        let mut got = placeholders(text);
-                        let mut expected = placeholders(en_other);
-                        // A form for one exact number ("نجمة واحدة") may leave the number
-                        // out; the general form must show it.
-                        if category != "other" {
-                            got.insert("n".into());
-                            expected.insert("n".into());
-                        }
-                        if got != expected {
-                            problems.push(format!("{tag}.{name}.{category}: placeholders {got:?}, English has {expected:?}"));
-                        }
-                    }
-                }
-                _ => problems.push(format!("{tag}.{name}: a string in one bundle and counted in the other")),
-            }
-        }
-    }
+    let english = parse_bundle("en", &bundle_text("en"));
+    let problems: Vec<String> = LANGUAGES
+        .iter()
+        .flat_map(|tag| translation_problems(tag, &parse_bundle(tag, &bundle_text(tag)), &english))
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -188,36 +118,7 @@ fn counts_pick_the_languages_plural_form() {
 /// could turn `{n}` into `}n{`, which would show as is).
 #[test]
 fn placeholders_are_well_formed() {
-    fn check(tag: &str, name: &str, text: &str, problems: &mut Vec<String>) {
-        let mut open = false;
-        for c in text.chars() {
-            match (c, open) {
-                ('{', false) => open = true,
-                ('}', true) => open = false,
-                ('{' | '}', _) => {
-                    problems.push(format!("{tag}.{name}: unbalanced braces in {text:?}"));
-                    return;
-                }
-                _ => {}
-            }
-        }
-        if open {
-            problems.push(format!("{tag}.{name}: unclosed brace in {text:?}"));
-        }
-    }
-    let mut problems = Vec::new();
-    for tag in LANGUAGES {
-        for (name, value) in bundle(tag) {
-            match value {
-                Value::String(text) => check(tag, &name, &text, &mut problems),
-                Value::Object(forms) => {
-                    for text in forms.values() {
-                        check(tag, &name, text.as_str().unwrap_or(""), &mut problems);
-                    }
-                }
-                _ => problems.push(format!("{tag}.{name}: neither a string nor an object")),
-            }
-        }
-    }
+    let problems: Vec<String> =
+        LANGUAGES.iter().flat_map(|tag| brace_problems(tag, &parse_bundle(tag, &bundle_text(tag)))).collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -22,6 +22,10 @@
 
 use std::marker::PhantomData;
 
+/// Bundle checks for the apps' tests.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod check;
+
 /// The id of the data block the server inlines a bundle into.
 pub const STRINGS_ID: &str = "pl-strings";
 

@@ -1,0 +1,117 @@
+//! Checks of one app's bundles against its keys and against English, shared by the widget's and
+//! the console's bundle tests (native only). Each function returns the problems it found, one
+//! line each, so a test can list them all at once.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::{Keys, PluralRules};
+
+/// The languages both apps ship a bundle for.
+pub const LANGUAGES: &[&str] = &["en", "lv", "th", "it", "eo", "el", "ar"];
+
+/// A bundle's JSON text as an object; panics (the test fails) on anything else.
+pub fn parse_bundle(tag: &str, text: &str) -> Map<String, Value> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => map,
+        other => panic!("{tag}.json is not a JSON object: {other:?}"),
+    }
+}
+
+/// `{name}` placeholders of a string; `{{Name}}` document placeholders count once as `{Name}`.
+pub fn placeholders(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else { break };
+        out.insert(rest[start + 1..start + len].trim_start_matches('{').to_owned());
+        rest = &rest[start + len + 1..];
+    }
+    out
+}
+
+/// Keys of `K` the bundle lacks, and names in it that are no key.
+pub fn key_problems<K: Keys>(tag: &str, bundle: &Map<String, Value>) -> Vec<String> {
+    let names: BTreeSet<&str> = K::ALL.iter().map(|k| k.name()).collect();
+    let missing = names.iter().filter(|name| !bundle.contains_key(**name)).map(|name| format!("{tag}: missing {name}"));
+    let unknown = bundle.keys().filter(|name| !names.contains(name.as_str())).map(|name| format!("{tag}: unknown key {name}"));
+    missing.chain(unknown).collect()
+}
+
+/// Each string against English: the same placeholders, not empty, and for counted strings
+/// exactly the plural categories the language needs.
+pub fn translation_problems(tag: &str, bundle: &Map<String, Value>, english: &Map<String, Value>) -> Vec<String> {
+    let needed: BTreeSet<&str> = PluralRules::of(tag).categories().iter().map(|c| c.name()).collect();
+    let mut problems = Vec::new();
+    for (name, value) in bundle {
+        let Some(en) = english.get(name) else { continue };
+        match (en, value) {
+            (Value::String(en), Value::String(text)) => {
+                if placeholders(en) != placeholders(text) {
+                    problems.push(format!("{tag}.{name}: placeholders {:?}, English has {:?}", placeholders(text), placeholders(en)));
+                }
+                if text.trim().is_empty() {
+                    problems.push(format!("{tag}.{name}: empty"));
+                }
+            }
+            (Value::Object(en_forms), Value::Object(forms)) => {
+                let have: BTreeSet<&str> = forms.keys().map(String::as_str).collect();
+                if have != needed {
+                    problems.push(format!("{tag}.{name}: categories {have:?}, {tag} needs {needed:?}"));
+                }
+                let en_other = en_forms.get("other").and_then(Value::as_str).unwrap_or("");
+                for (category, text) in forms {
+                    let mut got = placeholders(text.as_str().unwrap_or(""));
+                    let mut expected = placeholders(en_other);
+                    // A form for one exact number ("a minute", "دقيقة واحدة") may leave the
+                    // number out; the general form must show it.
+                    if category != "other" {
+                        got.insert("n".into());
+                        expected.insert("n".into());
+                    }
+                    if got != expected {
+                        problems.push(format!("{tag}.{name}.{category}: placeholders {got:?}, English has {expected:?}"));
+                    }
+                }
+            }
+            _ => problems.push(format!("{tag}.{name}: a string in one bundle and counted in the other")),
+        }
+    }
+    problems
+}
+
+/// Unbalanced or unclosed braces (an editor that mirrors right-to-left text could turn `{n}`
+/// into `}n{`, which would show as is).
+pub fn brace_problems(tag: &str, bundle: &Map<String, Value>) -> Vec<String> {
+    fn check(tag: &str, name: &str, text: &str, problems: &mut Vec<String>) {
+        let mut open = false;
+        for c in text.chars() {
+            match (c, open) {
+                ('{', false) => open = true,
+                ('}', true) => open = false,
+                ('{' | '}', _) => {
+                    problems.push(format!("{tag}.{name}: unbalanced braces in {text:?}"));
+                    return;
+                }
+                _ => {}
+            }
+        }
+        if open {
+            problems.push(format!("{tag}.{name}: unclosed brace in {text:?}"));
+        }
+    }
+    let mut problems = Vec::new();
+    for (name, value) in bundle {
+        match value {
+            Value::String(text) => check(tag, name, text, &mut problems),
+            Value::Object(forms) => {
+                for text in forms.values() {
+                    check(tag, name, text.as_str().unwrap_or(""), &mut problems);
+                }
+            }
+            _ => problems.push(format!("{tag}.{name}: neither a string nor an object")),
+        }
+    }
+    problems
+}
