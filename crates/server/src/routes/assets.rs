@@ -1,7 +1,7 @@
-//! The built widget: the loader script, the frame document and fingerprinted assets, all read
-//! from the assets directory on each request so a rebuild needs no restart.
+//! The built widget: the loader script, the frame document and fingerprinted assets, served
+//! from the assets directory so a rebuild needs no restart.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -46,13 +46,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// the operator's language, picked from `Accept-Language`: the server inlines that bundle and
 /// sets `<html lang dir>`, as for the frame.
 async fn console(State(state): State<AppState>, request_headers: HeaderMap) -> Response {
-    let html = match tokio::fs::read_to_string(state.assets().join("console/console.html")).await {
-        Ok(html) => html,
-        Err(_) => return text(StatusCode::NOT_FOUND, "console not built: run `cargo xtask build`\n"),
-    };
     let accept_language = request_headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let language = Language::for_console(accept_language);
-    let (body, encoding) = compress(language.inline_into_console(&html).into_bytes(), &request_headers);
+    let template = state.assets().join("console/console.html");
+    let (body, encoding) =
+        match document(&template, language, Language::inline_into_console, accepted_encoding(&request_headers)).await {
+            Ok(document) => document,
+            Err(_) => return text(StatusCode::NOT_FOUND, "console not built: run `cargo xtask build`\n"),
+        };
     let csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'";
     let mut response = (StatusCode::OK, body).into_response();
@@ -135,14 +136,17 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
         return text(StatusCode::FORBIDDEN, "this page's origin may not embed this site's widget\n");
     }
 
-    let html = match tokio::fs::read_to_string(state.assets().join("frame.html")).await {
-        Ok(html) => html,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return missing(&state),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read frame.html");
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the widget frame\n");
-        }
-    };
+    let language = Language::pick(param(query::LOCALE).unwrap_or_default());
+    let template = state.assets().join("frame.html");
+    let (body, encoding) =
+        match document(&template, language, Language::inline_into, accepted_encoding(&request_headers)).await {
+            Ok(document) => document,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return missing(&state),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read frame.html");
+                return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the widget frame\n");
+            }
+        };
 
     // Only a parsed origin goes into the header, so a crafted parameter cannot add directives.
     let endpoint = param(query::ENDPOINT).and_then(|e| Url::parse(e).ok()).and_then(|u| Origin::of_url(&u));
@@ -155,8 +159,6 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
          connect-src {connect}; frame-ancestors {ancestors}; base-uri 'none'; form-action 'none'; object-src 'none'"
     );
-    let language = Language::pick(param(query::LOCALE).unwrap_or_default());
-    let (body, encoding) = compress(language.inline_into(&html).into_bytes(), &request_headers);
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -175,14 +177,8 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
     response
 }
 
-/// Compresses a generated document (the frame, which carries the visitor's strings) with the
-/// best encoding the browser accepts: brotli, else gzip, else none. Static files are
-/// precompressed at build time instead.
-fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str>) {
-    use std::collections::HashMap;
-    use std::hash::{Hash, Hasher};
-    use std::sync::{LazyLock, Mutex};
-
+/// The best encoding the browser accepts for a generated document: brotli, else gzip, else none.
+fn accepted_encoding(request: &HeaderMap) -> Option<&'static str> {
     let accepted = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let accepts = |name: &str| {
         accepted.split(',').any(|part| {
@@ -190,31 +186,45 @@ fn compress(body: Vec<u8>, request: &HeaderMap) -> (Vec<u8>, Option<&'static str
             fields.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)) && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
         })
     };
-    let encoding = if accepts("br") {
-        "br"
-    } else if accepts("gzip") {
-        "gzip"
-    } else {
-        return (body, None);
-    };
-    // The same few documents (one per language and build) are asked for on every page view:
-    // compress each once. Keyed by content, so a rebuild is picked up without a restart.
-    type Cache = Mutex<HashMap<(u64, &'static str), Vec<u8>>>;
-    static COMPRESSED: LazyLock<Cache> = LazyLock::new(Default::default);
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut hasher);
-    let key = (hasher.finish(), encoding);
-    if let Some(hit) = COMPRESSED.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
-        return (hit, Some(encoding));
+    ["br", "gzip"].into_iter().find(|name| accepts(name))
+}
+
+/// A generated document: a template from the build (`frame.html`, `console.html`) with one
+/// language inlined by `inline`, compressed for `encoding` (static files are precompressed at
+/// build time instead). The same few documents are asked for on every page view, so each is
+/// built once per template version, language and encoding; a request only looks at the
+/// template's size and modification time, so a rebuild is picked up without a restart.
+async fn document(
+    template: &std::path::Path,
+    language: Language,
+    inline: fn(Language, &str) -> String,
+    encoding: Option<&'static str>,
+) -> std::io::Result<(Bytes, Option<&'static str>)> {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::{LazyLock, Mutex};
+    use std::time::SystemTime;
+
+    type Key = (PathBuf, SystemTime, u64, &'static str, Option<&'static str>);
+    static DOCUMENTS: LazyLock<Mutex<HashMap<Key, (Bytes, Option<&'static str>)>>> = LazyLock::new(Default::default);
+
+    let meta = tokio::fs::metadata(template).await?;
+    let key = (template.to_owned(), meta.modified()?, meta.len(), language.tag, encoding);
+    if let Some(hit) = DOCUMENTS.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
+        return Ok(hit);
     }
-    let Some(out) = compress_with(&body, encoding) else { return (body, None) };
-    if let Ok(mut cache) = COMPRESSED.lock() {
+    let body = inline(language, &tokio::fs::read_to_string(template).await?).into_bytes();
+    let built = match encoding.and_then(|e| Some((compress_with(&body, e)?, e))) {
+        Some((compressed, e)) => (Bytes::from(compressed), Some(e)),
+        None => (Bytes::from(body), None),
+    };
+    if let Ok(mut cache) = DOCUMENTS.lock() {
         if cache.len() >= 64 {
             cache.clear(); // old builds' documents: a bound, not an eviction policy
         }
-        cache.insert(key, out.clone());
+        cache.insert(key, built.clone());
     }
-    (out, Some(encoding))
+    Ok(built)
 }
 
 fn compress_with(body: &[u8], encoding: &str) -> Option<Vec<u8>> {
