@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use porchlight_console::i18n::{Catalog, Key, Locale, Plural, PluralRules};
-use porchlight_i18n::check::{brace_problems, key_problems, parse_bundle, placeholders, translation_problems, LANGUAGES};
+use porchlight_i18n::check::{all_key_problems, all_translation_problems, brace_problems, parse_bundle, placeholders, LANGUAGES};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,18 +22,13 @@ fn bundle_text(tag: &str) -> String {
 
 #[test]
 fn every_language_has_every_key_and_nothing_else() {
-    let problems: Vec<String> =
-        LANGUAGES.iter().flat_map(|tag| key_problems::<Key>(tag, &parse_bundle(tag, &bundle_text(tag)))).collect();
+    let problems = all_key_problems::<Key>(bundle_text);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn counted_strings_have_each_plural_category_and_the_same_placeholders_as_english() {
-    let english = parse_bundle("en", &bundle_text("en"));
-    let problems: Vec<String> = LANGUAGES
-        .iter()
-        .flat_map(|tag| translation_problems(tag, &parse_bundle(tag, &bundle_text(tag)), &english))
-        .collect();
+    let problems = all_translation_problems(bundle_text);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

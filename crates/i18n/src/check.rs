@@ -31,6 +31,17 @@ pub fn placeholders(text: &str) -> BTreeSet<String> {
     out
 }
 
+/// [`key_problems`] of every language's bundle; `text` reads a bundle by its tag.
+pub fn all_key_problems<K: Keys>(text: impl Fn(&str) -> String) -> Vec<String> {
+    LANGUAGES.iter().flat_map(|tag| key_problems::<K>(tag, &parse_bundle(tag, &text(tag)))).collect()
+}
+
+/// [`translation_problems`] of every language's bundle; `text` reads a bundle by its tag.
+pub fn all_translation_problems(text: impl Fn(&str) -> String) -> Vec<String> {
+    let english = parse_bundle("en", &text("en"));
+    LANGUAGES.iter().flat_map(|tag| translation_problems(tag, &parse_bundle(tag, &text(tag)), &english)).collect()
+}
+
 /// Keys of `K` the bundle lacks, and names in it that are no key.
 pub fn key_problems<K: Keys>(tag: &str, bundle: &Map<String, Value>) -> Vec<String> {
     let names: BTreeSet<&str> = K::ALL.iter().map(|k| k.name()).collect();
@@ -114,4 +125,28 @@ pub fn brace_problems(tag: &str, bundle: &Map<String, Value>) -> Vec<String> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    crate::keys! {
+        Hello,
+        Minutes,
+    }
+
+    #[test]
+    fn reports_missing_and_unknown_keys_wrong_categories_dropped_placeholders_and_braces() {
+        let english = parse_bundle("en", r#"{"Hello": "Hi {name}", "Minutes": {"one": "{n} minute", "other": "{n} minutes"}}"#);
+        let latvian = parse_bundle("lv", r#"{"Hello": "Sveiki", "Extra": "x", "Minutes": {"one": "{n} minūte", "other": "}n{ minūtes"}}"#);
+        assert_eq!(key_problems::<Key>("lv", &latvian), ["lv: unknown key Extra"]);
+        assert_eq!(key_problems::<Key>("en", &english), Vec::<String>::new());
+        let problems = translation_problems("lv", &latvian, &english);
+        assert!(problems.iter().any(|p| p.starts_with("lv.Hello: placeholders")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("lv.Minutes: categories")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("lv.Minutes.other: placeholders")), "{problems:?}");
+        assert_eq!(brace_problems("lv", &latvian).len(), 1);
+        assert_eq!(translation_problems("en", &english, &english), Vec::<String>::new());
+    }
 }
