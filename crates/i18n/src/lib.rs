@@ -404,6 +404,12 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
     out
 }
 
+// After the code the WASM carries: declared earlier, it would shift the line numbers in the
+// WASM's panic locations, and with them its compressed size.
+/// Bundle checks for the apps' tests.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod check;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,9 +472,3 @@ mod tests {
         ]);
     }
 }
-
-// Last in the file: declared earlier, it would shift the line numbers the WASM carries in its
-// panic locations, and with them the compressed size.
-/// Bundle checks for the apps' tests.
-#[cfg(not(target_arch = "wasm32"))]
-pub mod check;
