@@ -271,6 +271,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 mod group_commit;
+mod message_batch;
 
 pub use group_commit::WriteTx;
 
@@ -840,47 +841,17 @@ impl Store for SqliteStore {
         now_ms: i64,
         outbox: &Outbox,
     ) -> Result<Stored<MessageAck>, StoreError> {
-        let mut tx = self.write_tx().await?;
-        // One statement in the usual case (a new message): every statement is a round trip to
-        // the writer connection's thread, and the writer is shared by all requests.
-        let new_row = sqlx::query(
-            "INSERT INTO messages (conversation_id, client_id, author, body, created_ms) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (conversation_id, client_id) DO NOTHING
-             RETURNING id, client_id, created_ms",
-        )
-        .bind(conversation_id)
-        .bind(&message.client_id)
-        .bind(author_str(author))
-        .bind(&message.body)
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let inserted = new_row.is_some();
-        let row = match new_row {
-            Some(row) => row,
-            // A retry: the message stored the first time.
-            None => {
-                sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
-                    .bind(conversation_id)
-                    .bind(&message.client_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
+        // Queued as data and stored with the batch's other messages in one statement: the
+        // writer is shared by all requests, and each statement is a round trip to its thread.
+        let append = message_batch::MessageAppend {
+            conversation_id: conversation_id.to_owned(),
+            client_id: message.client_id.clone(),
+            author: author_str(author),
+            body: message.body.clone(),
+            created_ms: now_ms,
+            outbox: outbox.clone(),
         };
-        let ack = MessageAck {
-            id: row.try_get("id")?,
-            client_id: row.try_get("client_id")?,
-            created_ms: row.try_get("created_ms")?,
-        };
-        if inserted {
-            let data = json!({
-                "conversation_id": conversation_id, "id": ack.id, "client_id": ack.client_id,
-                "author": author_str(author), "body": message.body, "created_ms": ack.created_ms,
-            });
-            enqueue(&mut tx, outbox, event::MESSAGE_CREATED, now_ms, data).await?;
-        }
-        tx.commit().await?;
-        Ok(created_or_existing(inserted, ack))
+        Ok(self.writer.append_message(append).await?)
     }
 
     async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError> {

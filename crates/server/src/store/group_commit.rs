@@ -16,6 +16,9 @@
 //! 3. `COMMIT` once the queue is empty (or the batch is full), then tell every request that
 //!    committed whether its work is durable.
 //!
+//! Chat messages skip the lease: they are queued as data and the batch stores all of them with
+//! one statement just before its COMMIT ([`super::message_batch`]).
+//!
 //! A request's queries see the rows of earlier requests of the same batch (same connection), so
 //! `INSERT … ON CONFLICT DO NOTHING` idempotency works inside a batch as it does across batches.
 //! Readers on other connections see a batch only after its COMMIT, which is also when the first
@@ -25,10 +28,14 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use porchlight_protocol::MessageAck;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+use super::message_batch::{self, MessageAppend};
+use super::Stored;
 
 /// At most this many requests share one COMMIT ...
 const MAX_BATCH: usize = 256;
@@ -42,6 +49,27 @@ type Lend = oneshot::Sender<WriteTx>;
 /// Told to a committed request once its batch's COMMIT is done: `Err` carries why it failed.
 type Durable = oneshot::Sender<Result<(), String>>;
 
+/// Told to a queued message once its batch's COMMIT is done.
+type MessageReply = oneshot::Sender<Result<Stored<MessageAck>, String>>;
+
+/// What waits in the writer's queue.
+enum Job {
+    /// A request that runs its own statements on the lent connection.
+    Lend(Lend),
+    /// A chat message, stored together with the batch's other messages.
+    Message(MessageAppend, MessageReply),
+}
+
+impl Job {
+    /// The request behind it gave up waiting (its client went away): nothing to run.
+    fn is_abandoned(&self) -> bool {
+        match self {
+            Job::Lend(lend) => lend.is_closed(),
+            Job::Message(_, reply) => reply.is_closed(),
+        }
+    }
+}
+
 enum Outcome {
     Commit(Durable),
     Rollback,
@@ -54,7 +82,7 @@ struct Returned {
 
 /// The one writer of the database. Cheap to share behind the store.
 pub(crate) struct GroupCommit {
-    requests: mpsc::UnboundedSender<Lend>,
+    requests: mpsc::UnboundedSender<Job>,
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
@@ -73,8 +101,19 @@ impl GroupCommit {
     /// run the queries on `&mut *tx`, then [`WriteTx::commit`]; dropping it rolls back.
     pub(crate) async fn begin(&self) -> Result<WriteTx, sqlx::Error> {
         let (lend, lease) = oneshot::channel();
-        self.requests.send(lend).map_err(|_| sqlx::Error::PoolClosed)?;
+        self.requests.send(Job::Lend(lend)).map_err(|_| sqlx::Error::PoolClosed)?;
         lease.await.map_err(|_| sqlx::Error::PoolClosed)
+    }
+
+    /// Stores a chat message in the next batch; returns once it is durable.
+    pub(crate) async fn append_message(&self, message: MessageAppend) -> Result<Stored<MessageAck>, sqlx::Error> {
+        let (reply, stored) = oneshot::channel();
+        self.requests.send(Job::Message(message, reply)).map_err(|_| sqlx::Error::PoolClosed)?;
+        match stored.await {
+            Ok(Ok(stored)) => Ok(stored),
+            Ok(Err(why)) => Err(sqlx::Error::Protocol(format!("storing a message failed: {why}"))),
+            Err(_) => Err(sqlx::Error::PoolClosed),
+        }
     }
 
     /// Finishes every queued request, commits, and closes the connection. Later writes fail with
@@ -154,7 +193,7 @@ type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 async fn writer(
     options: SqliteConnectOptions,
     mut conn: SqliteConnection,
-    mut queue: mpsc::UnboundedReceiver<Lend>,
+    mut queue: mpsc::UnboundedReceiver<Job>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut stopping = false;
@@ -164,7 +203,7 @@ async fn writer(
         } else {
             tokio::select! {
                 biased;
-                lend = queue.recv() => lend,
+                job = queue.recv() => job,
                 _ = &mut stop => {
                     // No new requests; the ones already queued still run.
                     stopping = true;
@@ -174,7 +213,7 @@ async fn writer(
             }
         };
         let Some(first) = first else { break };
-        if first.is_closed() {
+        if first.is_abandoned() {
             continue;
         }
         if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
@@ -192,46 +231,121 @@ async fn writer(
         }
         let started = Instant::now();
         let mut durable: Vec<Durable> = Vec::new();
+        let mut messages: Vec<(MessageAppend, MessageReply)> = Vec::new();
         let mut next = Some(first);
         let mut broken: Option<String> = None;
         // The last request's savepoint, still to be released: its RELEASE rides along with the
         // next request's SAVEPOINT or with the COMMIT, one round trip to the connection's
         // thread instead of two (each is a thread hand-off, the writer's main cost).
         let mut unreleased = false;
-        while let Some(lend) = next.take() {
-            match lend_one(conn, lend, unreleased).await {
-                Ok((back, step)) => {
-                    conn = back;
-                    unreleased = step.unreleased;
-                    durable.extend(step.durable);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Message(message, reply) => {
+                    if !reply.is_closed() {
+                        messages.push((message, reply));
+                    }
                 }
-                Err((back, why, outcome)) => {
-                    conn = back;
-                    durable.extend(outcome);
-                    broken = Some(why);
-                    break;
-                }
+                Job::Lend(lend) => match lend_one(conn, lend, unreleased).await {
+                    Ok((back, step)) => {
+                        conn = back;
+                        unreleased = step.unreleased;
+                        durable.extend(step.durable);
+                    }
+                    Err((back, why, outcome)) => {
+                        conn = back;
+                        durable.extend(outcome);
+                        broken = Some(why);
+                        break;
+                    }
+                },
             }
-            if durable.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
+            if durable.len() + messages.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
                 next = queue.try_recv().ok();
             }
         }
-        let commit = if unreleased { "RELEASE request; COMMIT" } else { "COMMIT" };
+        let mut stored: Vec<(MessageReply, Result<Stored<MessageAck>, String>)> = Vec::new();
+        // The messages' savepoint, released together with the COMMIT.
+        let mut messages_open = false;
+        if broken.is_none() && !messages.is_empty() {
+            match store_messages(&mut conn, messages, unreleased).await {
+                Ok(results) => {
+                    stored = results;
+                    unreleased = false;
+                    messages_open = true;
+                }
+                Err((why, replies)) => {
+                    broken = Some(why);
+                    stored = replies.into_iter().map(|reply| (reply, Err(String::new()))).collect();
+                }
+            }
+        } else {
+            stored.extend(messages.into_iter().map(|(_, reply)| (reply, Err(String::new()))));
+        }
+        let commit = match (unreleased, messages_open) {
+            (true, _) => "RELEASE request; COMMIT",
+            (false, true) => "RELEASE messages; COMMIT",
+            (false, false) => "COMMIT",
+        };
         let result = match broken {
             Some(why) => Err(why),
             None => exec(&mut conn, commit).await.map_err(|e| e.to_string()),
         };
         if let Err(why) = &result {
-            tracing::error!(error = %why, requests = durable.len(), "write batch failed; rolled back");
+            tracing::error!(error = %why, requests = durable.len() + stored.len(), "write batch failed; rolled back");
             let _ = exec(&mut conn, "ROLLBACK").await;
         }
         for d in durable {
             let _ = d.send(result.clone());
         }
+        for (reply, outcome) in stored {
+            // A failed COMMIT fails every message of the batch, whatever its own outcome was.
+            let _ = reply.send(result.clone().and(outcome));
+        }
     }
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the database writer connection");
     }
+}
+
+/// Stores the batch's messages in one savepoint with one multi-row INSERT. If that statement
+/// fails, the messages are tried one at a time, each in its own savepoint, so one bad message
+/// (say, of a conversation that is gone) fails alone. Releases the previous request's savepoint
+/// first if `unreleased`; leaves the savepoint `messages` open, for the COMMIT to release in the
+/// same round trip. `Err` when the transaction itself is broken.
+#[allow(clippy::type_complexity)]
+async fn store_messages(
+    conn: &mut SqliteConnection,
+    messages: Vec<(MessageAppend, MessageReply)>,
+    unreleased: bool,
+) -> Result<Vec<(MessageReply, Result<Stored<MessageAck>, String>)>, (String, Vec<MessageReply>)> {
+    let (rows, replies): (Vec<MessageAppend>, Vec<MessageReply>) = messages.into_iter().unzip();
+    let open = if unreleased { "RELEASE request; SAVEPOINT messages" } else { "SAVEPOINT messages" };
+    if let Err(e) = exec(conn, open).await {
+        return Err((e.to_string(), replies));
+    }
+    let outcomes: Vec<Result<Stored<MessageAck>, String>> = match message_batch::insert_batch(conn, &rows).await {
+        Ok(all) => all.into_iter().map(Ok).collect(),
+        Err(batch_error) => {
+            tracing::warn!(error = %batch_error, messages = rows.len(), "message batch failed; storing one by one");
+            if let Err(e) = exec(conn, "ROLLBACK TO messages").await {
+                return Err((e.to_string(), replies));
+            }
+            let mut one_by_one = Vec::with_capacity(rows.len());
+            for row in &rows {
+                if let Err(e) = exec(conn, "SAVEPOINT message").await {
+                    return Err((e.to_string(), replies));
+                }
+                let outcome = message_batch::insert_batch(conn, std::slice::from_ref(row)).await;
+                let close = if outcome.is_ok() { "RELEASE message" } else { "ROLLBACK TO message; RELEASE message" };
+                if let Err(e) = exec(conn, close).await {
+                    return Err((e.to_string(), replies));
+                }
+                one_by_one.push(outcome.map(|mut one| one.remove(0)).map_err(|e| e.to_string()));
+            }
+            one_by_one
+        }
+    };
+    Ok(replies.into_iter().zip(outcomes).collect())
 }
 
 /// What running one request left behind.
@@ -333,5 +447,47 @@ mod tests {
         let stored: Vec<i64> = rows.iter().map(|r| r.get("n")).collect();
         let expected: Vec<i64> = (0..300).filter(|n| n % 3 == 2).collect();
         assert_eq!(stored, expected);
+    }
+
+    /// When the batch's one INSERT fails, the messages are stored one by one: the bad one fails
+    /// alone, the good ones before and after it are stored and answered.
+    #[tokio::test]
+    async fn a_message_batch_that_fails_is_retried_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("m.db").display()))
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let mut conn = options.connect().await.unwrap();
+        sqlx::migrate!("./migrations").run(&mut conn).await.unwrap();
+        conn.execute("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
+            .await
+            .unwrap();
+        let message = |conversation: &str, client_id: &str| MessageAppend {
+            conversation_id: conversation.into(),
+            client_id: client_id.into(),
+            author: "visitor",
+            body: "hi".into(),
+            created_ms: 5,
+            outbox: Default::default(),
+        };
+        let mut answers = Vec::new();
+        let batch: Vec<_> = [message("c", "a"), message("gone", "b"), message("c", "c")]
+            .into_iter()
+            .map(|m| {
+                let (reply, answer) = oneshot::channel();
+                answers.push(answer);
+                (m, reply)
+            })
+            .collect();
+        conn.execute("BEGIN IMMEDIATE").await.unwrap();
+        let results = store_messages(&mut conn, batch, false).await.map_err(|(why, _)| why).unwrap();
+        conn.execute("RELEASE messages; COMMIT").await.unwrap();
+        let outcomes: Vec<_> = results.into_iter().map(|(_, outcome)| outcome).collect();
+        assert!(matches!(&outcomes[0], Ok(Stored::Created(ack)) if ack.client_id == "a"));
+        assert!(outcomes[1].as_ref().is_err_and(|e| e.contains("FOREIGN KEY")), "{:?}", outcomes[1]);
+        assert!(matches!(&outcomes[2], Ok(Stored::Created(ack)) if ack.client_id == "c"));
+        let stored: Vec<String> = sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
+        assert_eq!(stored, ["a", "c"]);
     }
 }
