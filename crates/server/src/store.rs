@@ -239,6 +239,9 @@ pub trait Store: Send + Sync + 'static {
     /// A conversation by id, on any site (the console looks conversations up by id alone).
     async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>, StoreError>;
 
+    /// The site of a conversation (it never changes), `None` if there is no such conversation.
+    async fn conversation_site(&self, conversation_id: &str) -> Result<Option<String>, StoreError>;
+
     /// Marks the conversation closed; returns when it was closed (the first close wins, so a
     /// repeated close is harmless). `None` when there is no such conversation.
     async fn close_conversation(&self, conversation_id: &str, now_ms: i64) -> Result<Option<i64>, StoreError>;
@@ -271,6 +274,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 mod group_commit;
+mod memo;
 mod message_batch;
 
 pub use group_commit::WriteTx;
@@ -281,7 +285,14 @@ pub use group_commit::WriteTx;
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: group_commit::GroupCommit,
+    /// Conversation id → its site.
+    sites: memo::Memo<String, String>,
+    /// (conversation id, token hash) pairs known to be valid.
+    tokens: memo::Memo<(String, String), ()>,
 }
+
+/// Entries per memo: a few MB at most, and more than the open conversations of a busy server.
+const MEMO_CAPACITY: usize = 100_000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
@@ -297,7 +308,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let writer = group_commit::GroupCommit::start(options).await?;
-        Ok(SqliteStore { pool, writer })
+        Ok(SqliteStore { pool, writer, sites: memo::Memo::new(MEMO_CAPACITY), tokens: memo::Memo::new(MEMO_CAPACITY) })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -819,6 +830,10 @@ impl Store for SqliteStore {
         conversation_id: &str,
         token_hash: &TokenHash,
     ) -> Result<Option<bool>, StoreError> {
+        let known = (conversation_id.to_owned(), token_hash.as_str().to_owned());
+        if self.tokens.get(&known).is_some() && self.sites.get(&known.0).as_deref() == Some(site.as_str()) {
+            return Ok(Some(true));
+        }
         let found: Option<bool> = sqlx::query_scalar(
             "SELECT c.token_hash = ?1
                     OR EXISTS (SELECT 1 FROM conversation_tokens t
@@ -830,6 +845,10 @@ impl Store for SqliteStore {
         .bind(site.as_str())
         .fetch_optional(&self.pool)
         .await?;
+        if found == Some(true) {
+            self.sites.remember(known.0.clone(), site.as_str().to_owned());
+            self.tokens.remember(known, ());
+        }
         Ok(found)
     }
 
@@ -932,6 +951,20 @@ impl Store for SqliteStore {
             closed_ms,
             page_path,
         }))
+    }
+
+    async fn conversation_site(&self, conversation_id: &str) -> Result<Option<String>, StoreError> {
+        if let Some(site) = self.sites.get(&conversation_id.to_owned()) {
+            return Ok(Some(site));
+        }
+        let site: Option<String> = sqlx::query_scalar("SELECT site FROM conversations WHERE id = ?")
+            .bind(conversation_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(site) = &site {
+            self.sites.remember(conversation_id.to_owned(), site.clone());
+        }
+        Ok(site)
     }
 
     async fn close_conversation(&self, conversation_id: &str, now_ms: i64) -> Result<Option<i64>, StoreError> {

@@ -278,6 +278,13 @@ async fn find(state: &AppState, id: &str) -> Result<(ConversationRow, std::sync:
     Ok((row, site))
 }
 
+/// The conversation's site, for the routes that need nothing else of it (a reply, typing): the
+/// store remembers it, so the busiest route reads nothing before it writes.
+async fn site_of(state: &AppState, id: &str) -> Result<std::sync::Arc<Site>, AppError> {
+    let site = state.store().conversation_site(id).await?.ok_or(AppError::NotFound)?;
+    state.site(&site).ok_or(AppError::NotFound)
+}
+
 async fn conversation(
     State(state): State<AppState>,
     _operator: ConsoleOperator,
@@ -312,7 +319,7 @@ async fn reply(
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<Response, AppError> {
     let message = ValidMessage::parse(new)?;
-    let (_row, site) = find(&state, &id).await?;
+    let site = site_of(&state, &id).await?;
     let stored = post_message(&state, &site, &id, &message, Author::Operator).await?;
     if stored.is_created() {
         tracing::debug!(operator = %operator.id, conversation = %id, "operator replied");
@@ -325,7 +332,7 @@ async fn operator_typing(
     _operator: ConsoleOperator,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (_row, site) = find(&state, &id).await?;
+    let site = site_of(&state, &id).await?;
     state.events().publish(LiveEvent {
         site: site.id.as_str().to_owned(),
         conversation_id: id,
