@@ -126,13 +126,29 @@ test('fill, consent, pick a slot, submit, confirmation; the operator schedules i
   assert.equal(stack.query('select count(*) as n from callbacks')[0].n, 0);
 
   await w.byTestId('pl-cb-consent').check();
+  const posted = page.waitForResponse((r) => r.url().endsWith('/v1/sites/e2e/callbacks') && r.request().method() === 'POST');
   await w.byTestId('pl-cb-submit').click();
+  const response = await posted;
   const confirmation = w.byTestId('pl-cb-confirmation');
   await confirmation.waitFor({ state: 'visible' });
   const text = await confirmation.innerText();
   assert.match(text, /Thanks! We'll call you by 11:00 today\./, 'a chosen slot is due at its end');
   const reference = text.match(/PL-[A-Z0-9]{6}/)?.[0];
   assert.ok(reference, text);
+  // The whole journey, printed for the record: the widget's request, the server's answer, the
+  // row, and the signed webhook the site's receiver verified.
+  await eventually(() => delivered('callback.created', reference).length === 1, 15000, 'the webhook');
+  const [webhook] = delivered('callback.created', reference);
+  assert.equal(webhook.data.phone, '+37120000000', 'the receiver gets the number in E.164');
+  assert.equal(webhook.data.topic, 'Orders');
+  const request = response.request();
+  console.log(`callback journey: ${JSON.stringify({
+    request: { method: request.method(), idempotency_key: request.headers()['idempotency-key'], body: request.postDataJSON() },
+    response: { status: response.status(), body: await response.json() },
+    shown: text,
+    row: stack.query(`select reference, status, name, phone, topic, due_ms, preferred_ms, consent_ms from callbacks where reference = '${reference}'`)[0],
+    webhook,
+  })}`);
   const [row] = stack.query(`select topic, status, consent_ms is not null as consented, preferred_ms from callbacks`);
   assert.deepEqual(
     { ...row, preferred_ms: new Date(row.preferred_ms).toISOString() },
