@@ -18,6 +18,7 @@ use crate::ids::new_key;
 use crate::live::{Incoming, LiveChat, Note, TypingThrottle, TYPING_SHOWN_MS};
 use crate::outbox::{self, storage_key};
 use crate::rating_view::RatingView;
+use crate::sound;
 use crate::tabs::Tab;
 use crate::wait::{reply_due_ms, LateWatch};
 
@@ -57,12 +58,23 @@ pub fn ChatView() -> impl IntoView {
         );
     };
 
+    // The chime for new replies: off unless the visitor turned it on (kept in the frame's
+    // storage only then). Of several tabs, the one holding the stream rings.
+    let sound_key = StoredValue::new(storage_key(&api, "sound"));
+    let sound_on = RwSignal::new(sound_key.with_value(|k| outbox::load(k)).is_some());
+    let stream_tab = StoredValue::new(None::<LiveChat>);
+
     // Returns the conversation to follow when another tab's is adopted.
     let on_note = move |note: Note| match note {
         Note::Event(_, Incoming::Messages(messages)) => {
             let operator = messages.iter().any(|m| m.author == Author::Operator);
             if log.try_update(|l| l.receive(messages)).unwrap_or(0) > 0 {
                 late.update(LateWatch::replied);
+                // Stored "on" counts whichever tab turned it on; without storage, this tab's box.
+                let on = sound_key.with_value(|k| outbox::load(k)).map_or(sound_on.get_untracked(), |_| true);
+                if on && stream_tab.get_value().is_some_and(LiveChat::holds_stream) {
+                    sound::chime();
+                }
             }
             if operator {
                 operator_typing.set(false);
@@ -92,6 +104,7 @@ pub fn ChatView() -> impl IntoView {
         }
     };
     let live_chat = LiveChat::start(&api, move || log.with_untracked(ChatLog::read_up_to), on_note);
+    stream_tab.set_value(Some(live_chat));
     // A conversation from before a reload is followed at once.
     if let Some(session) = log.with_untracked(|l| l.session().cloned()) {
         live_chat.follow(&session);
@@ -205,6 +218,10 @@ pub fn ChatView() -> impl IntoView {
             let text = draft.get_untracked();
             match log.try_update(|l| l.submit(new_key(), &text)) {
                 Some(Ok(_)) => {
+                    if sound_on.get_untracked() {
+                        // A gesture in the frame: after a reload, the first chance to allow the chime.
+                        sound::unlock();
+                    }
                     input_error.set(None);
                     // Kept from the moment it is written: a reload sends it (same client id).
                     save();
@@ -275,6 +292,24 @@ pub fn ChatView() -> impl IntoView {
             // Focusable so keyboard users can scroll a long conversation (axe: scrollable-region-focusable).
             <div class="pl-chat-scroll" tabindex="0" node_ref=scroller>
                 <p class="pl-intro">{intro}</p>
+                <div class="pl-sound">
+                    <input
+                        id="pl-chat-sound"
+                        type="checkbox"
+                        class="pl-check"
+                        data-testid="pl-chat-sound"
+                        prop:checked=move || sound_on.get()
+                        on:change=move |e| {
+                            let on = event_target_checked(&e);
+                            if on {
+                                sound::unlock();
+                            }
+                            sound_on.set(on);
+                            sound_key.with_value(|k| outbox::store(k, on.then_some("on")));
+                        }
+                    />
+                    <label for="pl-chat-sound">{locale.text(Key::ChatSound)}</label>
+                </div>
                 <ol class="pl-chat-log" aria-label=locale.text(Key::ChatLogLabel) aria-live="polite">
                     // Re-rendered whole on each change: a visitor's log is short, and a keyed
                     // <For> costs more WASM than it saves here.

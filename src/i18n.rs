@@ -98,6 +98,8 @@ porchlight_i18n::keys! {
     ChatReply,
     /// Shown while the operator is typing.
     ChatOperatorTyping,
+    /// The opt-in chime for new replies (a checkbox).
+    ChatSound,
     /// Above the rating once the operator has closed the conversation.
     ChatEnded,
 

@@ -20,6 +20,7 @@ pub mod live;
 pub mod outbox;
 pub mod rating;
 pub mod rating_view;
+pub mod sound;
 pub mod tabs;
 pub mod wait;
 

@@ -312,6 +312,11 @@ impl LiveChat {
         live
     }
 
+    /// Whether this tab holds the conversation's stream (of several tabs, exactly one does).
+    pub fn holds_stream(self) -> bool {
+        self.0.try_with_value(|i| i.election.is_leader()).unwrap_or(false)
+    }
+
     /// Follows `session`'s conversation (restored, started here, or adopted from another tab):
     /// holds its stream if no other tab does, else reads its history and follows the relay.
     pub fn follow(self, session: &Session) {

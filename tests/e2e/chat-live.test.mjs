@@ -346,6 +346,54 @@ test('a reload mid-conversation resumes it: the history once, what came meanwhil
   await v.context.close();
 });
 
+test('the chime for replies is off until the visitor turns it on; then one reply rings once over two tabs, and the choice survives a reload', async () => {
+  const v = await visitor();
+  // Counts the tones the widget starts (Web Audio), in every frame of every tab.
+  await v.context.addInitScript(() => {
+    window.__tones = 0;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (...args) {
+      window.__tones += 1;
+      return start.apply(this, args);
+    };
+  });
+  const tones = (w) => w.frame.locator('body').evaluate(() => window.__tones);
+  const soundKeys = (w) => w.frame.locator('body').evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith('/sound')));
+  const a = await v.tab();
+  await a.open();
+  const sound = a.byTestId('pl-chat-sound');
+  assert.equal(await sound.isChecked(), false, 'off by default');
+  assert.equal(await a.frame.locator('label[for="pl-chat-sound"]').innerText(), 'Play a sound for new replies');
+  await send(a, 'Anyone there?');
+  const conversation = latestConversation();
+  await operatorSays(conversation, 'A quiet reply');
+  await showsExactly(a, ['Anyone there?', 'A quiet reply']);
+  await wait(500);
+  assert.equal(await tones(a), 0, 'no sound unless the visitor turns it on');
+  assert.deepEqual(await soundKeys(a), [], 'and nothing stored for it');
+
+  await sound.check();
+  assert.equal((await soundKeys(a)).length, 1, 'the choice is kept in the frame');
+  const b = await v.tab();
+  await b.open();
+  assert.equal(await b.byTestId('pl-chat-sound').isChecked(), true, 'another tab shows the choice');
+  await showsExactly(b, ['Anyone there?', 'A quiet reply']);
+  await operatorSays(conversation, 'Ding');
+  await showsExactly(a, ['Anyone there?', 'A quiet reply', 'Ding']);
+  await showsExactly(b, ['Anyone there?', 'A quiet reply', 'Ding']);
+  await eventually(async () => (await tones(a)) + (await tones(b)) === 1, 5000, 'one tone');
+  await wait(1000);
+  assert.equal((await tones(a)) + (await tones(b)), 1, 'one tab rings, once');
+
+  await b.page.reload();
+  await b.open();
+  assert.equal(await b.byTestId('pl-chat-sound').isChecked(), true, 'the choice survives a reload');
+  await b.byTestId('pl-chat-sound').uncheck();
+  assert.deepEqual(await soundKeys(b), [], 'turning it off forgets it');
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
 test('two tabs stay in sync over one stream, and the other tab takes over when the first closes', async () => {
   const v = await visitor();
   const a = await v.tab();

@@ -88,7 +88,7 @@ pub fn run() -> Result {
                 // chat, the callback outbox and seven languages further. The budget sits just
                 // above the measured size so any further growth fails the build, until the
                 // panel is split (see README, Size) and the 120 KB goal is restored.
-                max_brotli: 166 * 1024,
+                max_brotli: 168 * 1024,
             },
             // All languages together, for comparison: what compiling them into the WASM would
             // cost (each frame gets one, counted above).
