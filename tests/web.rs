@@ -576,7 +576,8 @@ async fn nobody_online_is_never_shown_as_open() {
     let panel = Mounted::panel_at(FAKE, Bridge::default());
     panel.until("nobody", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("nobody_online")).await;
     let line = text(&panel.get("pl-wait-line"));
-    assert!(line.starts_with("Nobody is online right now. We'll reply by ") && line.ends_with(" today."), "{line}");
+    // The reply-by time is an hour ahead: "today", or a weekday when that crosses midnight.
+    assert!(line.starts_with("Nobody is online right now. We'll reply by ") && line.ends_with('.'), "{line}");
     assert!(panel.find("pl-wait-callback").is_none());
 }
 
