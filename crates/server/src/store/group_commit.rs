@@ -263,23 +263,19 @@ async fn writer(
                 next = queue.try_recv().ok();
             }
         }
-        let mut stored: Vec<(MessageReply, Result<Stored<MessageAck>, String>)> = Vec::new();
+        let (rows, replies): (Vec<MessageAppend>, Vec<MessageReply>) = messages.into_iter().unzip();
+        let mut outcomes = Vec::new();
         // The messages' savepoint, released together with the COMMIT.
         let mut messages_open = false;
-        if broken.is_none() && !messages.is_empty() {
-            match store_messages(&mut conn, messages, unreleased).await {
-                Ok(results) => {
-                    stored = results;
+        if broken.is_none() && !rows.is_empty() {
+            match store_messages(&mut conn, &rows, unreleased).await {
+                Ok(stored) => {
+                    outcomes = stored;
                     unreleased = false;
                     messages_open = true;
                 }
-                Err((why, replies)) => {
-                    broken = Some(why);
-                    stored = replies.into_iter().map(|reply| (reply, Err(String::new()))).collect();
-                }
+                Err(why) => broken = Some(why),
             }
-        } else {
-            stored.extend(messages.into_iter().map(|(_, reply)| (reply, Err(String::new()))));
         }
         let commit = match (unreleased, messages_open) {
             (true, _) => "RELEASE request; COMMIT",
@@ -291,15 +287,18 @@ async fn writer(
             None => exec(&mut conn, commit).await.map_err(|e| e.to_string()),
         };
         if let Err(why) = &result {
-            tracing::error!(error = %why, requests = durable.len() + stored.len(), "write batch failed; rolled back");
+            tracing::error!(error = %why, requests = durable.len() + replies.len(), "write batch failed; rolled back");
             let _ = exec(&mut conn, "ROLLBACK").await;
         }
         for d in durable {
             let _ = d.send(result.clone());
         }
-        for (reply, outcome) in stored {
-            // A failed COMMIT fails every message of the batch, whatever its own outcome was.
-            let _ = reply.send(result.clone().and(outcome));
+        // A failed batch fails every message, whatever its own outcome was; otherwise each
+        // message has its outcome, in order.
+        let mut outcomes = outcomes.into_iter();
+        for reply in replies {
+            let outcome = result.clone().and_then(|()| outcomes.next().unwrap_or_else(|| Err("not stored".into())));
+            let _ = reply.send(outcome);
         }
     }
     if let Err(e) = conn.close().await {
@@ -312,40 +311,30 @@ async fn writer(
 /// (say, of a conversation that is gone) fails alone. Releases the previous request's savepoint
 /// first if `unreleased`; leaves the savepoint `messages` open, for the COMMIT to release in the
 /// same round trip. `Err` when the transaction itself is broken.
-#[allow(clippy::type_complexity)]
 async fn store_messages(
     conn: &mut SqliteConnection,
-    messages: Vec<(MessageAppend, MessageReply)>,
+    rows: &[MessageAppend],
     unreleased: bool,
-) -> Result<Vec<(MessageReply, Result<Stored<MessageAck>, String>)>, (String, Vec<MessageReply>)> {
-    let (rows, replies): (Vec<MessageAppend>, Vec<MessageReply>) = messages.into_iter().unzip();
+) -> Result<Vec<Result<Stored<MessageAck>, String>>, String> {
     let open = if unreleased { "RELEASE request; SAVEPOINT messages" } else { "SAVEPOINT messages" };
-    if let Err(e) = exec(conn, open).await {
-        return Err((e.to_string(), replies));
-    }
-    let outcomes: Vec<Result<Stored<MessageAck>, String>> = match message_batch::insert_batch(conn, &rows).await {
+    exec(conn, open).await.map_err(|e| e.to_string())?;
+    let outcomes = match message_batch::insert_batch(conn, rows).await {
         Ok(all) => all.into_iter().map(Ok).collect(),
         Err(batch_error) => {
             tracing::warn!(error = %batch_error, messages = rows.len(), "message batch failed; storing one by one");
-            if let Err(e) = exec(conn, "ROLLBACK TO messages").await {
-                return Err((e.to_string(), replies));
-            }
+            exec(conn, "ROLLBACK TO messages").await.map_err(|e| e.to_string())?;
             let mut one_by_one = Vec::with_capacity(rows.len());
-            for row in &rows {
-                if let Err(e) = exec(conn, "SAVEPOINT message").await {
-                    return Err((e.to_string(), replies));
-                }
+            for row in rows {
+                exec(conn, "SAVEPOINT message").await.map_err(|e| e.to_string())?;
                 let outcome = message_batch::insert_batch(conn, std::slice::from_ref(row)).await;
                 let close = if outcome.is_ok() { "RELEASE message" } else { "ROLLBACK TO message; RELEASE message" };
-                if let Err(e) = exec(conn, close).await {
-                    return Err((e.to_string(), replies));
-                }
+                exec(conn, close).await.map_err(|e| e.to_string())?;
                 one_by_one.push(outcome.map(|mut one| one.remove(0)).map_err(|e| e.to_string()));
             }
             one_by_one
         }
     };
-    Ok(replies.into_iter().zip(outcomes).collect())
+    Ok(outcomes)
 }
 
 /// What running one request left behind.
@@ -471,19 +460,10 @@ mod tests {
             created_ms: 5,
             outbox: Default::default(),
         };
-        let mut answers = Vec::new();
-        let batch: Vec<_> = [message("c", "a"), message("gone", "b"), message("c", "c")]
-            .into_iter()
-            .map(|m| {
-                let (reply, answer) = oneshot::channel();
-                answers.push(answer);
-                (m, reply)
-            })
-            .collect();
+        let batch = [message("c", "a"), message("gone", "b"), message("c", "c")];
         conn.execute("BEGIN IMMEDIATE").await.unwrap();
-        let results = store_messages(&mut conn, batch, false).await.map_err(|(why, _)| why).unwrap();
+        let outcomes = store_messages(&mut conn, &batch, false).await.unwrap();
         conn.execute("RELEASE messages; COMMIT").await.unwrap();
-        let outcomes: Vec<_> = results.into_iter().map(|(_, outcome)| outcome).collect();
         assert!(matches!(&outcomes[0], Ok(Stored::Created(ack)) if ack.client_id == "a"));
         assert!(outcomes[1].as_ref().is_err_and(|e| e.contains("FOREIGN KEY")), "{:?}", outcomes[1]);
         assert!(matches!(&outcomes[2], Ok(Stored::Created(ack)) if ack.client_id == "c"));
