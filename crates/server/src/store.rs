@@ -287,8 +287,8 @@ pub struct SqliteStore {
     writer: group_commit::GroupCommit,
     /// Conversation id → its site.
     sites: memo::Memo<String, String>,
-    /// (conversation id, token hash) pairs known to be valid.
-    tokens: memo::Memo<(String, String), ()>,
+    /// (conversation id, token hash) pairs known to be valid → the conversation's site.
+    tokens: memo::Memo<(String, String), String>,
 }
 
 /// Entries per memo: a few MB at most, and more than the open conversations of a busy server.
@@ -836,7 +836,7 @@ impl Store for SqliteStore {
         token_hash: &TokenHash,
     ) -> Result<Option<bool>, StoreError> {
         let known = (conversation_id.to_owned(), token_hash.as_str().to_owned());
-        if self.tokens.get(&known).is_some() && self.sites.get(&known.0).as_deref() == Some(site.as_str()) {
+        if self.tokens.get(&known).as_deref() == Some(site.as_str()) {
             return Ok(Some(true));
         }
         let found: Option<bool> = sqlx::query_scalar(
@@ -852,7 +852,7 @@ impl Store for SqliteStore {
         .await?;
         if found == Some(true) {
             self.sites.remember(known.0.clone(), site.as_str().to_owned());
-            self.tokens.remember(known, ());
+            self.tokens.remember(known, site.as_str().to_owned());
         }
         Ok(found)
     }
@@ -959,7 +959,7 @@ impl Store for SqliteStore {
     }
 
     async fn conversation_site(&self, conversation_id: &str) -> Result<Option<String>, StoreError> {
-        if let Some(site) = self.sites.get(&conversation_id.to_owned()) {
+        if let Some(site) = self.sites.get(conversation_id) {
             return Ok(Some(site));
         }
         let site: Option<String> = sqlx::query_scalar("SELECT site FROM conversations WHERE id = ?")

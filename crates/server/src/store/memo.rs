@@ -6,6 +6,7 @@
 //! once valid for a conversation, is never revoked (conversations are never deleted). So the
 //! memo can never answer anything the database would not.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -21,7 +22,11 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         Memo { entries: Mutex::new(HashMap::new()), capacity }
     }
 
-    pub(crate) fn get(&self, key: &K) -> Option<V> {
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
     }
 
