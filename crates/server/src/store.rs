@@ -348,7 +348,7 @@ fn author_str(author: Author) -> &'static str {
 async fn enqueue(
     conn: &mut sqlx::SqliteConnection,
     outbox: &Outbox,
-    kind: &str,
+    kind: &'static str,
     created_ms: i64,
     data: Value,
 ) -> Result<(), sqlx::Error> {
@@ -357,19 +357,36 @@ async fn enqueue(
     }
     let event_id = crate::domain::new_id("ev");
     let body = envelope(&event_id, kind, &outbox.site, created_ms, data);
-    for endpoint in &outbox.endpoints {
-        sqlx::query(
-            "INSERT INTO webhook_outbox (event_id, site, endpoint, event_type, body, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&event_id)
-        .bind(&outbox.site)
-        .bind(endpoint)
-        .bind(kind)
-        .bind(&body)
-        .bind(created_ms)
-        .execute(&mut *conn)
-        .await?;
+    queue_events(conn, &[OutboxEvent { event_id, outbox, kind, body, created_ms }]).await
+}
+
+/// An event to deliver to every endpoint of its outbox.
+struct OutboxEvent<'a> {
+    event_id: String,
+    outbox: &'a Outbox,
+    kind: &'static str,
+    /// The signed JSON body ([`envelope`]).
+    body: String,
+    created_ms: i64,
+}
+
+/// Writes one outbox row per event and endpoint, many rows per statement (each statement is a
+/// round trip to the writer's thread), within SQLite's limit of 32,766 bound parameters.
+async fn queue_events(conn: &mut sqlx::SqliteConnection, events: &[OutboxEvent<'_>]) -> Result<(), sqlx::Error> {
+    let rows: Vec<(&OutboxEvent, &String)> =
+        events.iter().flat_map(|e| e.outbox.endpoints.iter().map(move |endpoint| (e, endpoint))).collect();
+    for chunk in rows.chunks(4096) {
+        let mut insert: sqlx::QueryBuilder<sqlx::Sqlite> =
+            sqlx::QueryBuilder::new("INSERT INTO webhook_outbox (event_id, site, endpoint, event_type, body, created_ms) ");
+        insert.push_values(chunk, |mut row, (e, endpoint)| {
+            row.push_bind(e.event_id.as_str())
+                .push_bind(e.outbox.site.as_str())
+                .push_bind(endpoint.as_str())
+                .push_bind(e.kind)
+                .push_bind(e.body.as_str())
+                .push_bind(e.created_ms);
+        });
+        insert.build().execute(&mut *conn).await?;
     }
     Ok(())
 }

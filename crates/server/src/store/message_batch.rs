@@ -16,7 +16,7 @@ use porchlight_protocol::MessageAck;
 use serde_json::json;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::Stored;
+use super::{queue_events, OutboxEvent, Stored};
 use crate::webhooks::{envelope, event, Outbox};
 
 /// One message to store, as the writer receives it.
@@ -103,7 +103,7 @@ pub(crate) async fn insert_batch(
     });
     insert.build().execute(&mut *conn).await?;
 
-    let events: Vec<(String, &MessageAppend, String)> = new_rows
+    let events: Vec<OutboxEvent> = new_rows
         .iter()
         .filter(|(_, m)| !m.outbox.endpoints.is_empty())
         .map(|(id, m)| {
@@ -113,27 +113,10 @@ pub(crate) async fn insert_batch(
             });
             let event_id = crate::domain::new_id("ev");
             let body = envelope(&event_id, event::MESSAGE_CREATED, &m.outbox.site, m.created_ms, data);
-            (event_id, *m, body)
+            OutboxEvent { event_id, outbox: &m.outbox, kind: event::MESSAGE_CREATED, body, created_ms: m.created_ms }
         })
         .collect();
-    let deliveries: Vec<(&String, &MessageAppend, &String, &String)> = events
-        .iter()
-        .flat_map(|(event_id, m, body)| m.outbox.endpoints.iter().map(move |endpoint| (event_id, *m, endpoint, body)))
-        .collect();
-    // Many rows per statement, within SQLite's limit of bound parameters (32,766).
-    for chunk in deliveries.chunks(4096) {
-        let mut queue: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO webhook_outbox (event_id, site, endpoint, event_type, body, created_ms) ");
-        queue.push_values(chunk, |mut row, (event_id, m, endpoint, body)| {
-            row.push_bind(event_id.as_str())
-                .push_bind(m.outbox.site.as_str())
-                .push_bind(endpoint.as_str())
-                .push_bind(event::MESSAGE_CREATED)
-                .push_bind(body.as_str())
-                .push_bind(m.created_ms);
-        });
-        queue.build().execute(&mut *conn).await?;
-    }
+    queue_events(conn, &events).await?;
     Ok(results)
 }
 
