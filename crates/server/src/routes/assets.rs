@@ -205,8 +205,11 @@ async fn document(
     use std::sync::{LazyLock, Mutex};
     use std::time::SystemTime;
 
+    /// Template path, modification time and size, language, encoding.
     type Key = (PathBuf, SystemTime, u64, &'static str, Option<&'static str>);
-    static DOCUMENTS: LazyLock<Mutex<HashMap<Key, (Bytes, Option<&'static str>)>>> = LazyLock::new(Default::default);
+    /// The document and its `Content-Encoding`.
+    type Document = (Bytes, Option<&'static str>);
+    static DOCUMENTS: LazyLock<Mutex<HashMap<Key, Document>>> = LazyLock::new(Default::default);
 
     let meta = tokio::fs::metadata(template).await?;
     let key = (template.to_owned(), meta.modified()?, meta.len(), language.tag, encoding);
