@@ -1,5 +1,5 @@
 //! All HTTP of the widget: one [`Api`] value per frame, raw `fetch` through web-sys (smaller
-//! than gloo-net), JSON through serde_json and the protocol crate's types.
+//! than gloo-net), JSON through the protocol crate's types and its serde-free [`porchlight_protocol::json`].
 //!
 //! Every failure becomes one [`ApiFailure`]; the components only ever see that and the protocol
 //! response types.
@@ -8,7 +8,7 @@ use porchlight_protocol::{
     ApiError, Availability, CallbackFollowUp, CallbackSlots, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
     NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
 };
-use serde::de::DeserializeOwned;
+use porchlight_protocol::json::{FromJson, ToJson};
 
 use crate::i18n::{Key, Locale};
 
@@ -64,7 +64,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> ApiFailur
         return ApiFailure::RateLimited { retry_after_secs: retry_after.and_then(parse_retry_after) };
     }
     if (400..500).contains(&status) {
-        if let Ok(error) = serde_json::from_str::<ApiError>(body) {
+        if let Some(error) = ApiError::from_json_str(body) {
             return ApiFailure::Rejected(error, status);
         }
         // A 404 without our error body is a wrong endpoint or site path.
@@ -132,7 +132,7 @@ impl Api {
             fetch_text("GET", &self.url("availability"), None, headers).await.ok_or(ApiFailure::Offline)?;
         match status {
             304 => Ok(None),
-            200..=299 => serde_json::from_str(&text).map(|a| Some((a, etag))).map_err(|_| ApiFailure::Server(status)),
+            200..=299 => Availability::from_json_str(&text).map(|a| Some((a, etag))).ok_or(ApiFailure::Server(status)),
             _ => Err(classify(status, retry_after.as_deref(), &text)),
         }
     }
@@ -212,8 +212,8 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-fn to_json<T: serde::Serialize>(body: &T) -> Result<String, ApiFailure> {
-    serde_json::to_string(body).map_err(|_| ApiFailure::Server(0))
+fn to_json(body: &impl ToJson) -> Result<String, ApiFailure> {
+    Ok(body.to_json())
 }
 
 /// Server-chosen ids are URL-safe today; escape anything else rather than trust it.
@@ -232,7 +232,7 @@ fn encode_segment(raw: &str) -> String {
 /// Give up on a request after this long and call it [`ApiFailure::Offline`].
 const TIMEOUT_MS: i32 = 15_000;
 
-async fn fetch_json<T: DeserializeOwned>(
+async fn fetch_json<T: FromJson>(
     method: &str,
     url: &str,
     body: Option<String>,
@@ -240,7 +240,7 @@ async fn fetch_json<T: DeserializeOwned>(
 ) -> Result<T, ApiFailure> {
     let (status, retry_after, _, text) = fetch_text(method, url, body, headers).await.ok_or(ApiFailure::Offline)?;
     if (200..300).contains(&status) {
-        serde_json::from_str(&text).map_err(|_| ApiFailure::Server(status))
+        T::from_json_str(&text).ok_or(ApiFailure::Server(status))
     } else {
         Err(classify(status, retry_after.as_deref(), &text))
     }

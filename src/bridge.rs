@@ -108,7 +108,7 @@ pub fn parse_endpoint(raw: &str) -> Option<String> {
 /// `{"porchlight":1,"type":"ready"}`. (String surgery rather than `serde_json::Value` keeps the
 /// WASM smaller.)
 pub fn envelope_json(message: &FrameToLoader) -> String {
-    let json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
+    let json = porchlight_protocol::json::ToJson::to_json(message);
     let rest = json.strip_prefix('{').unwrap_or("}");
     format!("{{\"porchlight\":{ENVELOPE_VERSION},{rest}")
 }

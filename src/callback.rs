@@ -15,7 +15,7 @@ pub const KIND: &str = "callback";
 /// The outbox entry of a submission: `POST callbacks` with its idempotency key, so every retry
 /// (offline, 5xx, after a reload) stores one row.
 pub fn entry(key: String, body: &NewCallback) -> Entry {
-    Entry::new(KIND, key, "POST", "callbacks".into(), None, serde_json::to_string(body).ok())
+    Entry::new(KIND, key, "POST", "callbacks".into(), None, Some(porchlight_protocol::json::ToJson::to_json(body)))
 }
 
 /// A submitted request as the visitor sees it: the life of its outbox entry.
@@ -88,14 +88,14 @@ impl Submission {
                 *self = Submission::Idle;
                 Some(Outcome::Refused(failure.clone()))
             }
-            Report::Done(body) => match serde_json::from_str::<CallbackReceipt>(body) {
-                Ok(receipt) => {
+            Report::Done(body) => match <CallbackReceipt as porchlight_protocol::json::FromJson>::from_json_str(body) {
+                Some(receipt) => {
                     *self = Submission::Delivered(receipt.clone());
                     Some(Outcome::Delivered(receipt))
                 }
                 // A 2xx we cannot read (not our server's answer): stored or not, there is
                 // nothing to confirm. Say so rather than claim success.
-                Err(_) => {
+                None => {
                     *self = Submission::Idle;
                     Some(Outcome::Refused(ApiFailure::Server(200)))
                 }

@@ -25,6 +25,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use porchlight_protocol::json::{FromJson, Json};
 use porchlight_protocol::{ChatMessage, MessageList};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -44,27 +45,17 @@ pub enum Incoming {
 }
 
 /// An SSE event (or its relay) from its type and data; `None` for anything else. `messages`
-/// is the body of a read (`MessageList`), which is how one message is read too: the list's
-/// deserializer is in the WASM anyway, a second one for single messages would not be.
+/// is the body of a read (`MessageList`), which is how one message is read too: one reader.
 pub fn parse_event(kind: &str, data: &str) -> Option<Incoming> {
-    let list = |json: &str| serde_json::from_str::<MessageList>(json).ok().map(|l| Incoming::Messages(l.messages));
+    let list = |json: &str| MessageList::from_json_str(json).map(|l| Incoming::Messages(l.messages));
+    let field = |name: &str| Json::parse(data).map(|event| event.get(name).clone());
     match kind {
         "message" => list(&["{\"messages\":[", data, "]}"].concat()),
         "messages" => list(data),
-        "typing" => (json_scalar(data, "author")? == "operator").then_some(Incoming::OperatorTyping),
-        "closed" => json_scalar(data, "closed_ms")?.parse().ok().map(Incoming::Closed),
+        "typing" => (field("author")?.as_str()? == "operator").then_some(Incoming::OperatorTyping),
+        "closed" => field("closed_ms")?.int().map(Incoming::Closed),
         _ => None,
     }
-}
-
-/// The value of `"name"` in a flat JSON object whose values are numbers or strings without
-/// commas, colons or escapes (`TypingEvent`, `ConversationClosed`): two one-field bodies need
-/// no deserializer each.
-fn json_scalar<'a>(data: &'a str, name: &str) -> Option<&'a str> {
-    data.trim().strip_prefix('{')?.strip_suffix('}')?.split(',').find_map(|pair| {
-        let (key, value) = pair.split_once(':')?;
-        (key.trim().trim_matches('"') == name).then(|| value.trim().trim_matches('"')).filter(|v| !v.is_empty())
-    })
 }
 
 /// What one tab tells the others. On the channel it is an array of three strings: the kind

@@ -237,15 +237,15 @@ impl Outbox {
 /// Fields per entry in the saved form.
 pub const ENTRY_FIELDS: usize = 8;
 
-/// Saved state is a JSON array of strings (the outbox's and the rating's alike): one small
-/// serde instance rather than a derived (de)serializer per type keeps the WASM small.
+/// Saved state is a JSON array of strings (the outbox's and the rating's alike): one reader
+/// and writer rather than one per type keeps the WASM small.
 pub fn to_json_strings(fields: &[String]) -> String {
-    serde_json::to_string(fields).unwrap_or_default()
+    porchlight_protocol::json::write_strings(fields)
 }
 
 /// The strings of a saved JSON array; anything unreadable gives none.
 pub fn from_json_strings(json: &str) -> Vec<String> {
-    serde_json::from_str(json).unwrap_or_default()
+    porchlight_protocol::json::Json::parse(json).and_then(|v| v.list()).unwrap_or_default()
 }
 
 /// `""` is `None`.

@@ -16,7 +16,7 @@ use porchlight_protocol::{
     rating::MAX_COMMENT_CHARS, ErrorCode, NewRating, PageContext, RatingChange, RatingContext, RatingContextKind,
     RatingReceipt, RatingScale, RatingValue,
 };
-use serde::Serialize;
+use porchlight_protocol::json::{FromJson, ToJson};
 
 use crate::api::ApiFailure;
 use crate::outbox::{from_json_strings, non_empty, to_json_strings, Entry, Report};
@@ -322,7 +322,7 @@ impl RatingState {
                 let sent = self.sent.take()?;
                 self.note = Note::None;
                 let Some(record) = &mut self.record else {
-                    let receipt: RatingReceipt = serde_json::from_str(body).ok()?;
+                    let receipt = RatingReceipt::from_json_str(body)?;
                     // A replay (the first answer was lost) carries no token: it stays as it is.
                     let until_ms = match (&receipt.token, receipt.changeable_until_ms) {
                         (Some(_), Some(until)) => now + (until - receipt.created_ms).max(0),
@@ -346,7 +346,7 @@ impl RatingState {
                     record.undone = true;
                     return Some(Confirmed::Undone);
                 }
-                let receipt: RatingReceipt = serde_json::from_str(body).ok()?;
+                let receipt = RatingReceipt::from_json_str(body)?;
                 record.value = receipt.value;
                 record.undone = receipt.undone;
                 if sent.comment.is_some() {
@@ -376,7 +376,7 @@ impl RatingState {
         let text = |s: &Option<String>| s.clone().unwrap_or_default();
         let sent = self.sent.as_ref();
         let mut fields = vec![
-            scale_str(self.scale).to_owned(),
+            self.scale.as_str().to_owned(),
             self.chosen.map_or("", RatingValue::as_str).to_owned(),
             text(&self.comment),
             sent.map(|s| s.key.clone()).unwrap_or_default(),
@@ -399,7 +399,7 @@ impl RatingState {
     /// A saved state, unless unreadable or older than [`FORGET_AFTER_MS`].
     pub fn from_json(json: &str, now: i64) -> Option<RatingState> {
         let f = from_json_strings(json);
-        let scale = [RatingScale::Faces3, RatingScale::Thumbs2, RatingScale::Stars5].into_iter().find(|s| f.first().map(String::as_str) == Some(scale_str(*s)))?;
+        let scale = [RatingScale::Faces3, RatingScale::Thumbs2, RatingScale::Stars5].into_iter().find(|s| f.first().map(String::as_str) == Some(s.as_str()))?;
         let record = match f.len() {
             5 => None,
             12 => Some(Record {
@@ -430,16 +430,8 @@ impl RatingState {
     }
 }
 
-fn scale_str(scale: RatingScale) -> &'static str {
-    match scale {
-        RatingScale::Faces3 => "faces3",
-        RatingScale::Thumbs2 => "thumbs2",
-        RatingScale::Stars5 => "stars5",
-    }
-}
-
-fn json<T: Serialize>(body: &T) -> Option<String> {
-    serde_json::to_string(body).ok()
+fn json(body: &impl ToJson) -> Option<String> {
+    Some(body.to_json())
 }
 
 #[cfg(test)]

@@ -34,6 +34,18 @@ pub enum AvailabilityState {
 }
 
 /// Where a chat estimate comes from.
+impl AvailabilityState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AvailabilityState::Open => "open",
+            AvailabilityState::Busy => "busy",
+            AvailabilityState::Closed => "closed",
+            AvailabilityState::NobodyOnline => "nobody_online",
+            AvailabilityState::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EstimateBasis {

@@ -17,6 +17,7 @@ pub mod color;
 pub mod console;
 pub mod error;
 pub mod frame;
+pub mod json;
 pub mod rating;
 pub mod site;
 pub mod validate;

@@ -38,6 +38,14 @@ pub enum RatingScale {
 }
 
 impl RatingScale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingScale::Faces3 => "faces3",
+            RatingScale::Thumbs2 => "thumbs2",
+            RatingScale::Stars5 => "stars5",
+        }
+    }
+
     /// The values of this scale, worst first.
     pub fn values(self) -> &'static [RatingValue] {
         use RatingValue::*;
