@@ -289,7 +289,12 @@ pub struct SqliteStore {
     sites: memo::Memo<String, String>,
     /// (conversation id, token hash) pairs known to be valid → the conversation's site.
     tokens: memo::Memo<(String, String), String>,
+    /// Copies the WAL back into the database file, off the writer's path (see `open`).
+    checkpointer: tokio::task::JoinHandle<()>,
 }
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Entries per memo: a few MB at most, and more than the open conversations of a busy server.
 const MEMO_CAPACITY: usize = 100_000;
@@ -312,8 +317,23 @@ impl SqliteStore {
         sqlx::migrate!("./migrations").run(&pool).await?;
         // The writer touches every table's latest pages and the chat index all over: a larger
         // page cache (16 MB, default 2 MB) saves re-reading them from the OS on every batch.
-        let writer = group_commit::GroupCommit::start(options.pragma("cache_size", "-16384")).await?;
-        Ok(SqliteStore { pool, writer, sites: memo::Memo::new(MEMO_CAPACITY), tokens: memo::Memo::new(MEMO_CAPACITY) })
+        //
+        // SQLite checkpoints the WAL (copies its pages into the database file and syncs it) on
+        // the connection whose COMMIT pushes the WAL past 1,000 pages: here that would be the
+        // writer, and every batch queued behind it would wait out that copy and its fsync. The
+        // writer never checkpoints; a task does, on a pool connection, which SQLite lets run
+        // while the writer goes on appending to the WAL.
+        let writer =
+            group_commit::GroupCommit::start(options.pragma("cache_size", "-16384").pragma("wal_autocheckpoint", "0"))
+                .await?;
+        let checkpointer = tokio::spawn(checkpoint_regularly(pool.clone()));
+        Ok(SqliteStore {
+            pool,
+            writer,
+            sites: memo::Memo::new(MEMO_CAPACITY),
+            tokens: memo::Memo::new(MEMO_CAPACITY),
+            checkpointer,
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -1127,6 +1147,93 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.writer.close().await;
+        self.checkpointer.abort();
+        // Leave the database file complete, with an empty WAL.
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+            tracing::warn!(error = %e, "final WAL checkpoint failed");
+        }
         self.pool.close().await;
+    }
+}
+
+/// A PASSIVE checkpoint every [`CHECKPOINT_EVERY`]: it copies what no reader still needs and
+/// never blocks the writer. Once it has caught up, the writer's next transaction starts the WAL
+/// over from its beginning, so the file stays as large as half a second of writes.
+async fn checkpoint_regularly(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{ConnectOptions, Connection};
+
+    /// Only the database file, as a backup tool that copies `*.db` alone would see it.
+    async fn rows_in_file_alone(db: &Path, copy: &Path) -> i64 {
+        std::fs::copy(db, copy).unwrap();
+        let mut conn = SqliteConnectOptions::from_str("sqlite:").unwrap().filename(copy).connect().await.unwrap();
+        let rows = sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        std::fs::remove_file(copy).unwrap();
+        rows
+    }
+
+    /// The writer never checkpoints (its batches must not wait for one), so the checkpoint task
+    /// must: written messages reach the database file itself within a few ticks, and the WAL
+    /// does not keep growing. A closed store leaves an empty WAL.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_is_copied_into_the_database_file_off_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("chat.db");
+        let store = SqliteStore::open(&db).await.unwrap();
+        sqlx::query("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let append = |n: usize| message_batch::MessageAppend {
+            conversation_id: "c".into(),
+            client_id: format!("client-{n:06}"),
+            author: "visitor",
+            body: "x".repeat(2_000),
+            created_ms: 1_000,
+            outbox: crate::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },
+        };
+        // Rounds of ~3 MB of WAL each (every message is its own batch here), a pause after each.
+        // Without a checkpoint the WAL would hold all of them; SQLite's own would run on the
+        // writer, which has it turned off.
+        let wal = dir.path().join("chat.db-wal");
+        let mut wal_sizes = Vec::new();
+        for round in 0..5 {
+            for n in 0..200 {
+                store.writer.append_message(append(round * 200 + n)).await.unwrap();
+            }
+            tokio::time::sleep(CHECKPOINT_EVERY * 2).await;
+            wal_sizes.push(std::fs::metadata(&wal).unwrap().len());
+        }
+        let copy = dir.path().join("copy.db");
+        let mut in_file = 0;
+        for _ in 0..20 {
+            in_file = rows_in_file_alone(&db, &copy).await;
+            if in_file == 1_000 {
+                break;
+            }
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+        }
+        assert_eq!(in_file, 1_000, "every message reached the database file");
+        // The file keeps its high-water size, but is reused from its start once copied.
+        assert!(wal_sizes[4] <= wal_sizes[0] * 3 / 2, "the WAL starts over once copied: {wal_sizes:?}");
+
+        store.close().await;
+        assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0, "closed: the WAL is empty");
     }
 }
