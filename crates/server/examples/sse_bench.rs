@@ -20,6 +20,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+/// The same allocator as the server: the client shares the two cores with it, and every cycle
+/// it spends in glibc's malloc is one the server does not get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const OPERATOR_TOKEN: &str = "bench-operator-token-0123456789";
 
 struct Args {
