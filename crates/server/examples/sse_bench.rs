@@ -151,23 +151,20 @@ async fn main() {
                 Err(e) => return eprintln!("stream: {e}"),
             };
             opened.fetch_add(1, Ordering::Relaxed);
-            let mut buffer = String::new();
+            let mut buffer = Vec::new();
             let mut mine = Vec::new();
             while let Ok(Some(chunk)) = response.chunk().await {
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buffer.find('\n') {
-                    let line: String = buffer.drain(..=end).collect();
-                    let Some(data) = line.trim_end().strip_prefix("data: ") else { continue };
-                    let Ok(message) = serde_json::from_str::<Value>(data) else { continue };
-                    if let Some(sent) = message["body"].as_str().and_then(|b| b.strip_prefix("t=")) {
-                        let sent: u64 = sent.parse().unwrap_or(0);
-                        let now = epoch.elapsed().as_micros() as u64;
-                        mine.push(now.saturating_sub(sent));
-                        received.fetch_add(1, Ordering::Relaxed);
-                        if mine.len() >= 64 {
-                            latencies.lock().unwrap().append(&mut mine);
-                        }
-                    }
+                buffer.extend_from_slice(&chunk);
+                // Only whole lines; a message event's data carries `"body":"t=<µs>"`.
+                let Some(end) = buffer.iter().rposition(|&b| b == b'\n') else { continue };
+                for sent in sent_stamps(&buffer[..end]) {
+                    let now = epoch.elapsed().as_micros() as u64;
+                    mine.push(now.saturating_sub(sent));
+                    received.fetch_add(1, Ordering::Relaxed);
+                }
+                buffer.drain(..=end);
+                if mine.len() >= 64 {
+                    latencies.lock().unwrap().append(&mut mine);
                 }
             }
             latencies.lock().unwrap().append(&mut mine);
@@ -204,15 +201,16 @@ async fn main() {
     let rate = args.rate.unwrap_or(conversations.len()).max(1);
     let period = Duration::from_secs_f64(conversations.len() as f64 / rate as f64);
     let mut senders = Vec::new();
+    let addr = base.strip_prefix("http://").expect("http base").to_owned();
     for s in 0..args.senders {
-        let (client, base, conversations, sent, failed) =
-            (client.clone(), base.clone(), conversations.clone(), sent.clone(), failed.clone());
+        let (addr, conversations, sent, failed) = (addr.clone(), conversations.clone(), sent.clone(), failed.clone());
         let senders_n = args.senders;
         senders.push(tokio::spawn(async move {
             let mine: Vec<usize> = (s..conversations.len()).step_by(senders_n).collect();
             if mine.is_empty() {
                 return;
             }
+            let mut connection = Connection::open(&addr).await;
             let gap = period / mine.len() as u32;
             let mut round = 0u64;
             // Senders start spread over one gap, so the asked rate holds from the first second.
@@ -226,17 +224,12 @@ async fn main() {
                     }
                     let id = &conversations[i].0;
                     let t = epoch.elapsed().as_micros() as u64;
-                    let body = json!({"client_id": format!("bench-op-{i:08}-{round:06}"), "body": format!("t={t}")});
-                    let response = client
-                        .post(format!("{base}/v1/console/conversations/{id}/messages"))
-                        .bearer_auth(OPERATOR_TOKEN)
-                        .json(&body)
-                        .send()
-                        .await;
-                    match response {
-                        Ok(r) if r.status().is_success() => sent.fetch_add(1, Ordering::Relaxed),
-                        _ => failed.fetch_add(1, Ordering::Relaxed),
-                    };
+                    let body = format!(r#"{{"client_id":"bench-op-{i:08}-{round:06}","body":"t={t}"}}"#);
+                    if connection.post(&format!("/v1/console/conversations/{id}/messages"), body).await {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 round += 1;
             }
@@ -284,4 +277,61 @@ async fn main() {
         rss_end / 1024
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The send stamps of the message events in `lines` (whole SSE lines): the digits after each
+/// `"body":"t=`. The server writes compact JSON, so the marker has no spaces.
+fn sent_stamps(lines: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    const MARKER: &[u8] = b"\"body\":\"t=";
+    lines.windows(MARKER.len()).enumerate().filter(|(_, w)| *w == MARKER).map(move |(at, _)| {
+        lines[at + MARKER.len()..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'))
+    })
+}
+
+/// One keep-alive HTTP/1 connection of one sender, on hyper's bare client: no pool, no URL
+/// parsing, no JSON values. Reconnects if the server closes it.
+struct Connection {
+    addr: String,
+    authorization: String,
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+}
+
+impl Connection {
+    async fn open(addr: &str) -> Connection {
+        let authorization = format!("Bearer {OPERATOR_TOKEN}");
+        Connection { addr: addr.to_owned(), authorization, sender: Self::handshake(addr).await }
+    }
+
+    async fn handshake(addr: &str) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).unwrap();
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
+        tokio::spawn(connection);
+        sender
+    }
+
+    /// POSTs `body` as the operator; true on a 2xx.
+    async fn post(&mut self, path: &str, body: String) -> bool {
+        use http_body_util::BodyExt;
+        if self.sender.ready().await.is_err() {
+            self.sender = Self::handshake(&self.addr).await;
+        }
+        let request = hyper::Request::post(path)
+            .header("host", &self.addr)
+            .header("authorization", &self.authorization)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        match self.sender.send_request(request).await {
+            Ok(response) => {
+                let ok = response.status().is_success();
+                ok && response.into_body().collect().await.is_ok()
+            }
+            Err(_) => false,
+        }
+    }
 }
