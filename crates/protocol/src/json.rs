@@ -10,8 +10,9 @@
 //!
 //! Reading is tolerant the way serde's is with this crate's compatibility rule: unknown fields
 //! are ignored, `#[serde(default)]` fields may be missing or `null`, and unknown enum values fall
-//! back to `Unknown`. Numbers are integers: no type the widget reads has a fraction, and a float
-//! parser would cost more than this whole module.
+//! back to `Unknown`. One difference: an optional string or number of the wrong type reads as
+//! absent, where serde would refuse the whole body. Numbers are integers: no type the widget
+//! reads has a fraction, and a float parser would cost more than this whole module.
 
 use std::collections::BTreeMap;
 
@@ -98,7 +99,8 @@ impl Json {
         }
     }
 
-    /// An optional field: `None` when absent or `null`, `Some(None)` when present but unreadable.
+    /// An optional field that is a type of its own: `Some(None)` when absent or `null`, `None`
+    /// (refused, as serde refuses it) when present but unreadable.
     fn optional<T: FromJson>(&self) -> Option<Option<T>> {
         match self {
             Json::Null => Some(None),
