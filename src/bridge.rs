@@ -7,6 +7,7 @@
 //!   `window.parent` at that origin.
 
 use porchlight_protocol::frame::{query, FrameToLoader, LoaderToFrame, ENVELOPE_VERSION};
+use porchlight_protocol::json::ToJson;
 use porchlight_protocol::SiteId;
 
 
@@ -105,10 +106,9 @@ pub fn parse_endpoint(raw: &str) -> Option<String> {
 }
 
 /// The JSON of an outgoing message: the protocol type plus the envelope marker, e.g.
-/// `{"porchlight":1,"type":"ready"}`. (String surgery rather than `serde_json::Value` keeps the
-/// WASM smaller.)
+/// `{"porchlight":1,"type":"ready"}`: the envelope field goes in front of the protocol's own JSON.
 pub fn envelope_json(message: &FrameToLoader) -> String {
-    let json = porchlight_protocol::json::ToJson::to_json(message);
+    let json = message.to_json();
     let rest = json.strip_prefix('{').unwrap_or("}");
     format!("{{\"porchlight\":{ENVELOPE_VERSION},{rest}")
 }

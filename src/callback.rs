@@ -3,6 +3,7 @@
 //! outbox (sending → saved while offline → delivered, also across a reload); and the follow-up
 //! of a submitted request. `callback_view` draws them.
 
+use porchlight_protocol::json::{FromJson, ToJson};
 use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback};
 
 use crate::api::ApiFailure;
@@ -15,7 +16,7 @@ pub const KIND: &str = "callback";
 /// The outbox entry of a submission: `POST callbacks` with its idempotency key, so every retry
 /// (offline, 5xx, after a reload) stores one row.
 pub fn entry(key: String, body: &NewCallback) -> Entry {
-    Entry::new(KIND, key, "POST", "callbacks".into(), None, Some(porchlight_protocol::json::ToJson::to_json(body)))
+    Entry::new(KIND, key, "POST", "callbacks".into(), None, Some(body.to_json()))
 }
 
 /// A submitted request as the visitor sees it: the life of its outbox entry.
@@ -88,7 +89,7 @@ impl Submission {
                 *self = Submission::Idle;
                 Some(Outcome::Refused(failure.clone()))
             }
-            Report::Done(body) => match <CallbackReceipt as porchlight_protocol::json::FromJson>::from_json_str(body) {
+            Report::Done(body) => match CallbackReceipt::from_json_str(body) {
                 Some(receipt) => {
                     *self = Submission::Delivered(receipt.clone());
                     Some(Outcome::Delivered(receipt))
