@@ -22,7 +22,8 @@ pub fn run() -> Result {
     let steps: Vec<(&str, Command)> = vec![
         ("native (protocol, widget logic, server API on SQLite, xtask)", {
             let mut c = cargo();
-            c.args(["test", "--workspace"]);
+            // No fail-fast: one failing test binary must not hide the counts of the others.
+            c.args(["test", "--workspace", "--no-fail-fast"]);
             c
         }),
         ("wasm-bindgen-test in headless Chromium", {
