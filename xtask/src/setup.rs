@@ -25,7 +25,7 @@ pub fn run_for_build() -> Result {
     if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
-    // The shipped WASM rebuilds the standard library for size (build.rs: SHIPPED_STD).
+    // The shipped WASM rebuilds the standard library for size (build.rs: SHIPPED_BUILD).
     let components = output(Command::new("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
     if !components.lines().any(|l| l.trim().starts_with("rust-src")) {
         sh(Command::new("rustup").args(["component", "add", "rust-src"]))?;
