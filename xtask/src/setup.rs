@@ -21,13 +21,14 @@ pub fn run() -> Result {
 /// What building the widget needs: the wasm target, the standard library's source,
 /// wasm-bindgen-cli matching Cargo.lock, and the npm build tools (binaryen's wasm-opt, terser).
 pub fn run_for_build() -> Result {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    // One listing answers both: an added target is its `rust-std-<target>` component.
+    let installed = output(Command::new("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
+    let component_installed = |component: &str| installed.lines().any(|l| l.trim() == component);
+    if !component_installed("rust-std-wasm32-unknown-unknown") {
         sh(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     // The shipped WASM rebuilds the standard library for size (build.rs: SHIPPED_BUILD).
-    let components = output(Command::new("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
-    if !components.lines().any(|l| l.trim().starts_with("rust-src")) {
+    if !component_installed("rust-src") {
         sh(Command::new("rustup").args(["component", "add", "rust-src"]))?;
     }
     let wanted = wasm_bindgen_version()?;
