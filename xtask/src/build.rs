@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::size::{self, Budget};
-use crate::{cargo, root, sh, Result};
+use crate::{cargo, root, sh, sh_stdout, wasm_names, Result};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "wasm-release";
@@ -165,14 +165,23 @@ impl WasmApp<'_> {
         // Chromium rejects at run time). `-Os`, not `-Oz`: its output is ~2% larger raw but
         // compresses better (widget 125.8 KB against 126.3 KB brotli, console 112.1 against
         // 112.5), and brotli bytes are what a visitor downloads.
+        // First the exports nothing calls go (wasm_names::UNUSED_EXPORTS, so `-Os` drops the
+        // code behind them); last the names across the JS boundary are shortened, and the
+        // mapping wasm-opt prints is applied to the glue below.
         let opt_wasm = bindgen_dir.join("opt.wasm");
-        sh(Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
-            .arg("-Os")
-            .args(WASM_FEATURES)
-            .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
-            .arg(bindgen_dir.join(format!("{lib}_bg.wasm")))
-            .arg("-o")
-            .arg(&opt_wasm))?;
+        let mapping = sh_stdout(
+            Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
+                .arg("--remove-exports")
+                .arg(format!("--pass-arg=remove-exports@{}", wasm_names::UNUSED_EXPORTS))
+                .arg("-Os")
+                .args(WASM_FEATURES)
+                .args(["--strip-debug", "--strip-producers", "--strip-target-features"])
+                .arg("--minify-imports-and-exports-and-modules")
+                .arg(bindgen_dir.join(format!("{lib}_bg.wasm")))
+                .arg("-o")
+                .arg(&opt_wasm),
+        )?;
+        let mapping = wasm_names::Mapping::parse(&mapping)?;
 
         // Fingerprint: the wasm first, then the glue that names it, then the CSS.
         let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised wasm"))?;
@@ -182,6 +191,8 @@ impl WasmApp<'_> {
         let glue = fs::read_to_string(bindgen_dir.join(format!("{lib}.js"))).map_err(io("read glue"))?;
         // The glue exports its init; calling it here saves the document an inline bootstrap
         // script (which its CSP forbids) and a request.
+        let glue = wasm_names::drop_classes(&glue, wasm_names::UNUSED_CLASSES)?;
+        let glue = wasm_names::rename_in_glue(&glue, &mapping, &format!("./{lib}_bg.js"))?;
         let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
         // Minified: wasm-bindgen's glue is readable JS, half of it whitespace and comments.
         let full_glue = bindgen_dir.join("glue.full.js");

@@ -9,6 +9,7 @@ mod build;
 mod setup;
 mod size;
 mod tests;
+mod wasm_names;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -52,6 +53,20 @@ pub fn sh(cmd: &mut Command) -> Result {
     } else {
         Err(format!("`{}` failed with {status}", describe(cmd)))
     }
+}
+
+/// [`sh`], returning what the command printed on stdout (stderr still goes to the terminal).
+pub fn sh_stdout(cmd: &mut Command) -> Result<String> {
+    eprintln!("$ {}", describe(cmd));
+    let output = cmd
+        .current_dir(root())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if !output.status.success() {
+        return Err(format!("`{}` failed with {}", describe(cmd), output.status));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("`{}` printed non-UTF-8: {e}", describe(cmd)))
 }
 
 pub fn describe(cmd: &Command) -> String {
