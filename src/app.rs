@@ -9,6 +9,7 @@ use porchlight_protocol::{Availability, SiteConfig};
 
 use crate::api::{Api, ApiFailure};
 use crate::bridge::{Bridge, FrameParams, SetupError};
+use crate::outbox::Courier;
 use crate::callback_view::{CallbackFollowUpView, CallbackView};
 use crate::chat_view::ChatView;
 use crate::clock::{format_when, now_ms};
@@ -17,9 +18,23 @@ use crate::rating_view::RatingView;
 use crate::tabs::Tab;
 use crate::wait::{Line, WaitWording};
 
-/// A context value the panel provides to its parts.
-pub fn need<T: Clone + 'static>() -> T {
-    use_context::<T>().expect("the panel's parts are rendered inside <Panel>, which provides their context")
+/// What the panel shares with its parts, provided as one context value: one lookup (and one
+/// copy of the lookup code in the WASM) instead of one per type.
+#[derive(Clone)]
+pub struct Parts {
+    pub api: Api,
+    pub bridge: Bridge,
+    pub locale: Locale,
+    pub connectivity: Connectivity,
+    pub site: Site,
+    pub tabs: Tabs,
+    pub live: Live,
+    pub courier: Courier,
+}
+
+/// The panel's [`Parts`], from inside the panel.
+pub fn parts() -> Parts {
+    use_context::<Parts>().expect("the panel's parts are rendered inside <Panel>, which provides their context")
 }
 
 /// Whether the API answered lately. Any request that gets no response turns the offline banner
@@ -201,14 +216,16 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     };
     refresh.run(());
     let site = Site { config: Signal::derive(move || config.get().and_then(Result::ok)) };
-    provide_context(crate::outbox::Courier::start(&api, connectivity));
-    provide_context(api);
-    provide_context(locale);
-    provide_context(bridge.clone());
-    provide_context(connectivity);
-    provide_context(site);
-    provide_context(tabs);
-    provide_context(live);
+    provide_context(Parts {
+        courier: Courier::start(&api, connectivity),
+        api,
+        bridge: bridge.clone(),
+        locale,
+        connectivity,
+        site,
+        tabs,
+        live,
+    });
 
     let heading = NodeRef::<leptos::html::H1>::new();
     // One timer for the panel's life that does nothing while the panel is closed (no clearing
@@ -348,8 +365,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
 
 #[component]
 fn TabList() -> impl IntoView {
-    let tabs = need::<Tabs>();
-    let locale = need::<Locale>();
+    let Parts { tabs, locale, .. } = parts();
     let on_key = move |e: ev::KeyboardEvent| {
         if let Some(next) = tabs.current.get_untracked().after_key(&e.key()) {
             e.prevent_default();

@@ -8,14 +8,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackSlots, CallbackStatus, RatingContext, RatingContextKind, SiteId};
 
-use crate::api::Api;
-use crate::app::{need, Live, Site, Tabs};
-use crate::bridge::Bridge;
+use crate::app::{parts, Parts};
 use crate::callback::{entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm, Outcome, Submission, KIND};
 use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
-use crate::outbox::Courier;
 use crate::rating_view::RatingView;
 use crate::tabs::Tab;
 
@@ -43,7 +40,7 @@ fn remember(site: &SiteId, receipt: &CallbackReceipt) {
 /// not open the Call me tab again.
 #[component]
 pub fn CallbackFollowUpView() -> impl IntoView {
-    let (locale, live, api, tabs, courier) = (need::<Locale>(), need::<Live>(), need::<Api>(), need::<Tabs>(), need::<Courier>());
+    let Parts { locale, live, api, tabs, courier, .. } = parts();
     let follow_up = RwSignal::new(None::<CallbackFollowUp>);
     let restored = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
     // Refused once the server could be reached (e.g. the chosen time has passed meanwhile): the
@@ -134,13 +131,13 @@ pub fn CallbackFollowUpView() -> impl IntoView {
 
 #[component]
 pub fn CallbackView() -> impl IntoView {
-    let (locale, site, tabs) = (need::<Locale>(), need::<Site>(), need::<Tabs>());
+    let Parts { locale, site, tabs, courier, api, bridge, .. } = parts();
     let consent_text = move || site.config.with(|c| c.as_ref().and_then(|c| c.consent_text.clone()));
     let form = RwSignal::new(CallbackForm::default());
     // The bookable times, fetched the first time the tab is shown.
     let slots = RwSignal::new(None::<CallbackSlots>);
     Effect::new({
-        let api = need::<Api>();
+        let api = api.clone();
         move |done: Option<bool>| {
             if done == Some(true) || tabs.current.get() != Tab::Callback {
                 return done.unwrap_or(false);
@@ -160,10 +157,9 @@ pub fn CallbackView() -> impl IntoView {
 
     // A request saved before a reload is still on its way: show it as saved, not an empty form
     // that would invite a second request.
-    let courier = need::<Courier>();
     let submission = RwSignal::new(Submission::restore(courier.queued(KIND).as_ref()));
     courier.listen(KIND, {
-        let (api, bridge) = (need::<Api>(), need::<Bridge>());
+        let (api, bridge) = (api.clone(), bridge.clone());
         move |key, report| match submission.try_update(|s| s.on_report(key, &report)).flatten() {
             Some(Outcome::Delivered(done)) => {
                 remember(api.site(), &done);

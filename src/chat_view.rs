@@ -9,7 +9,7 @@ use porchlight_protocol::frame::FrameToLoader;
 use porchlight_protocol::{Author, RatingContext, RatingContextKind};
 
 use crate::api::Api;
-use crate::app::{need, Connectivity, Live, Site, Tabs};
+use crate::app::{parts, Connectivity, Parts};
 use crate::bridge::Bridge;
 use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Session, Status};
 use crate::clock::{format_when, now_ms};
@@ -24,9 +24,7 @@ use crate::wait::{reply_due_ms, LateWatch};
 
 #[component]
 pub fn ChatView() -> impl IntoView {
-    let locale = need::<Locale>();
-    let site = need::<Site>();
-    let (live, tabs, api, bridge) = (need::<Live>(), need::<Tabs>(), need::<Api>(), need::<Bridge>());
+    let Parts { locale, site, live, tabs, api, bridge, connectivity, .. } = parts();
     // A conversation from before a reload (or from another tab) carries on.
     let saved_key = StoredValue::new(storage_key(&api, "chat"));
     let restored = saved_key.with_value(|k| outbox::load(k)).and_then(|json| ChatLog::restore(&json, now_ms()));
@@ -198,7 +196,6 @@ pub fn ChatView() -> impl IntoView {
         }
     });
     let pump = {
-        let connectivity = need::<Connectivity>();
         move || {
             typing.update_value(TypingThrottle::reset);
             send_queued(log, draft, api.clone(), connectivity, bridge.clone(), sent, when_idle);

@@ -11,7 +11,7 @@
 //!   `online` event and by timer, and hands each outcome to the listener of the entry's kind.
 //!
 //! Using it from a feature (ratings do; callbacks and chat messages can the same way):
-//! 1. `let courier = need::<Courier>();`
+//! 1. `let Parts { courier, .. } = parts();`
 //! 2. `courier.listen("callback", move |key, report| …)` once per component (every listener
 //!    of a kind hears every outcome of that kind, and ignores keys it did not send);
 //! 3. `courier.send(Entry::new("callback", key, "POST", "callbacks".into(), None, Some(json)))`

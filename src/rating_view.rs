@@ -10,9 +10,7 @@
 use leptos::prelude::*;
 use porchlight_protocol::{RatingContext, RatingContextKind, RatingScale, RatingValue};
 
-use crate::api::Api;
-use crate::app::{need, Live, Site, Tabs};
-use crate::bridge::Bridge;
+use crate::app::{parts, Parts};
 use crate::clock::now_ms;
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
@@ -113,13 +111,8 @@ impl Rating {
 /// "How are we doing?" of the Rate tab, which records the host page.
 #[component]
 pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl IntoView {
-    let locale = need::<Locale>();
-    let tabs = need::<Tabs>();
-    let site = need::<Site>();
-    let bridge = need::<Bridge>();
-    let courier = need::<Courier>();
-    let live = need::<Live>();
-    let key = storage_key(&need::<Api>(), &state_name(context.as_ref()));
+    let Parts { locale, tabs, site, bridge, courier, live, api, .. } = parts();
+    let key = storage_key(&api, &state_name(context.as_ref()));
     let prefix = id_prefix(context.as_ref());
     let id = move |name: &str| join(prefix, name);
     let context_kind = context.as_ref().map(|c| c.kind.as_str());

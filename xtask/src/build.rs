@@ -191,7 +191,7 @@ impl WasmApp<'_> {
         let glue = fs::read_to_string(bindgen_dir.join(format!("{lib}.js"))).map_err(io("read glue"))?;
         // The glue exports its init; calling it here saves the document an inline bootstrap
         // script (which its CSP forbids) and a request.
-        let glue = wasm_names::drop_classes(&glue, wasm_names::UNUSED_CLASSES)?;
+        let glue = wasm_names::unexport(&wasm_names::drop_classes(&glue, wasm_names::UNUSED_CLASSES)?)?;
         let glue = wasm_names::rename_in_glue(&glue, &mapping, &format!("./{lib}_bg.js"))?;
         let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
         // Minified: wasm-bindgen's glue is readable JS, half of it whitespace and comments.

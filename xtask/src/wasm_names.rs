@@ -122,6 +122,27 @@ pub fn drop_classes(glue: &str, classes: &[&str]) -> Result<String> {
     Ok(glue)
 }
 
+/// The glue runs as the frame's module script and nothing imports from it (the build appends
+/// the call to its init), so its exports (`initSync`, the default init, the `start` wrapper)
+/// only stop terser from dropping code never called. This unexports them: `export function f`
+/// becomes `function f`, and `export { … };` goes. Any other `export` fails the build.
+pub fn unexport(glue: &str) -> Result<String> {
+    let mut out = String::with_capacity(glue.len());
+    for line in glue.split_inclusive('\n') {
+        if let Some(function) = line.strip_prefix("export function ") {
+            out.push_str("function ");
+            out.push_str(function);
+        } else if line.starts_with("export {") && line.trim_end().ends_with("};") {
+            continue;
+        } else if line.starts_with("export ") {
+            return Err(format!("the glue has an export the build does not know: {}", line.trim_end()));
+        } else {
+            out.push_str(line);
+        }
+    }
+    Ok(out)
+}
+
 /// `text` without the first span from `start` to the end of the next `end`.
 fn cut(text: &str, start: &str, end: &str) -> Option<String> {
     let from = text.find(start)?;
@@ -203,6 +224,13 @@ let size = otherwasm.length + wasm.memory.buffer.byteLength;
         let glue = drop_classes(GLUE, &["IntoUnderlyingSink"]).unwrap();
         let err = rename_in_glue(&glue, &Mapping::parse(&mapping).unwrap(), "./app_bg.js").unwrap_err();
         assert!(err.contains("2 of the WASM's 3 imports"), "{err}");
+    }
+
+    #[test]
+    fn the_glue_keeps_no_exports() {
+        let glue = "export function start() {\n    wasm.start();\n}\nfunction initSync() {}\nexport { initSync, __wbg_init as default };\n";
+        assert_eq!(unexport(glue).unwrap(), "function start() {\n    wasm.start();\n}\nfunction initSync() {}\n");
+        assert!(unexport("export class Stream {\n}\n").is_err());
     }
 
     #[test]
