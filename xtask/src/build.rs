@@ -173,6 +173,10 @@ impl WasmApp<'_> {
             Command::new(root.join("xtask/node/node_modules/.bin/wasm-opt"))
                 .arg("--remove-exports")
                 .arg(format!("--pass-arg=remove-exports@{}", wasm_names::UNUSED_EXPORTS))
+                // Rust puts the stack at 0..1 MiB and data above it, so only a stack 1 MiB
+                // deep would touch the first KiB; binaryen may then fold constant offsets
+                // into loads and stores (widget −1.1 KB brotli).
+                .arg("--low-memory-unused")
                 .arg("-Os")
                 .args(WASM_FEATURES)
                 .args(["--strip-debug", "--strip-producers", "--strip-target-features"])

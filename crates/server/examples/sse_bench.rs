@@ -67,6 +67,31 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The process's CPU time so far (user + system), from `/proc/<pid>/stat`, in seconds: the
+/// latency figures move a lot with the shared VM's load, CPU per message much less.
+fn cpu_secs(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11..13).map_or(0, |t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    ticks as f64 / clock_ticks_per_sec()
+}
+
+/// The unit of `/proc/<pid>/stat`'s times (`getconf CLK_TCK`; 100 on every common Linux).
+fn clock_ticks_per_sec() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -196,6 +221,8 @@ async fn main() {
     let failed = Arc::new(AtomicU64::new(0));
     let conversations = Arc::new(conversations);
     let run = Duration::from_secs(args.seconds);
+    let server_cpu_start = cpu_secs(pid);
+    let client_cpu_start = cpu_secs(std::process::id());
     let run_start = Instant::now();
     // Each conversation gets a message every `period`.
     let rate = args.rate.unwrap_or(conversations.len()).max(1);
@@ -246,6 +273,9 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let rss_end = rss_kib(pid);
+    let server_cpu = cpu_secs(pid) - server_cpu_start;
+    let client_cpu = cpu_secs(std::process::id()) - client_cpu_start;
+    let run_wall = run_start.elapsed().as_secs_f64();
     sampler.abort();
     let _ = server.kill();
     let _ = server.wait();
@@ -275,6 +305,12 @@ async fn main() {
         "server RSS: peak {} MiB, at end {} MiB",
         peak_rss.load(Ordering::Relaxed).max(rss_end) / 1024,
         rss_end / 1024
+    );
+    let per_10k = |cpu: f64| if want == 0 { 0.0 } else { cpu * 10_000.0 / want as f64 };
+    println!(
+        "server CPU (user+sys) while sending and settling ({run_wall:.1} s): {server_cpu:.2} s, {:.3} CPU-s per 10k messages; client {client_cpu:.2} s ({:.3} per 10k)",
+        per_10k(server_cpu),
+        per_10k(client_cpu),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
