@@ -189,7 +189,6 @@ impl WasmApp<'_> {
                 .arg("-o")
                 .arg(&opt_wasm),
         )?;
-        let mapping = wasm_names::Mapping::parse(&mapping)?;
 
         // Fingerprint: the wasm first, then the glue that names it, then the CSS.
         let wasm_bytes = fs::read(&opt_wasm).map_err(io("read optimised wasm"))?;
@@ -197,10 +196,9 @@ impl WasmApp<'_> {
         write(&self.out_dir.join(&wasm_name), &wasm_bytes)?;
 
         let glue = fs::read_to_string(bindgen_dir.join(format!("{lib}.js"))).map_err(io("read glue"))?;
-        // The glue exports its init; calling it here saves the document an inline bootstrap
+        let glue = wasm_names::rewrite_glue(&glue, &mapping, lib)?;
+        // The glue defines its init; calling it here saves the document an inline bootstrap
         // script (which its CSP forbids) and a request.
-        let glue = wasm_names::unexport(&wasm_names::drop_classes(&glue, wasm_names::UNUSED_CLASSES)?)?;
-        let glue = wasm_names::rename_in_glue(&glue, &mapping, &format!("./{lib}_bg.js"))?;
         let glue = format!("{glue}\n__wbg_init({{ module_or_path: new URL('{wasm_name}', import.meta.url) }});\n");
         // Minified: wasm-bindgen's glue is readable JS, half of it whitespace and comments.
         let full_glue = bindgen_dir.join("glue.full.js");

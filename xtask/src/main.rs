@@ -12,7 +12,7 @@ mod tests;
 mod wasm_names;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,21 +46,22 @@ pub fn root() -> PathBuf {
 
 /// Runs a command from the workspace root, echoing it, failing on a non-zero exit.
 pub fn sh(cmd: &mut Command) -> Result {
-    eprintln!("$ {}", describe(cmd));
-    let status = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed with {status}", describe(cmd)))
-    }
+    run(cmd, Stdio::inherit()).map(drop)
 }
 
 /// [`sh`], returning what the command printed on stdout (stderr still goes to the terminal).
 pub fn sh_stdout(cmd: &mut Command) -> Result<String> {
+    run(cmd, Stdio::piped())
+}
+
+/// Runs `cmd` from the workspace root with its stdout sent to `stdout`, and returns what was
+/// captured (nothing unless piped).
+fn run(cmd: &mut Command, stdout: Stdio) -> Result<String> {
     eprintln!("$ {}", describe(cmd));
     let output = cmd
         .current_dir(root())
-        .stderr(std::process::Stdio::inherit())
+        .stdout(stdout)
+        .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
     if !output.status.success() {

@@ -20,22 +20,22 @@ use std::collections::HashMap;
 use crate::Result;
 
 /// The module name binaryen gives every import once modules are minified.
-pub const MINIFIED_MODULE: &str = "a";
+const MINIFIED_MODULE: &str = "a";
 
 /// A `wasm-opt --remove-exports` wildcard for the exports of [`UNUSED_CLASSES`].
 pub const UNUSED_EXPORTS: &str = "*intounderlying*";
 
 /// wasm-streams' exported classes (see the module comment).
-pub const UNUSED_CLASSES: &[&str] = &["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
+const UNUSED_CLASSES: &[&str] = &["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
 
 /// binaryen's mapping: `{"imports": [[module, old, new], …], "exports": [[old, new], …]}`.
-pub struct Mapping {
+struct Mapping {
     imports: HashMap<String, String>,
     exports: HashMap<String, String>,
 }
 
 impl Mapping {
-    pub fn parse(json: &str) -> Result<Self> {
+    fn parse(json: &str) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("wasm-opt's name mapping is not JSON: {e}"))?;
         let pairs = |key: &str, old: usize, new: usize| -> Result<HashMap<String, String>> {
             let rows = value[key].as_array().ok_or_else(|| format!("wasm-opt's name mapping has no `{key}` list"))?;
@@ -50,11 +50,19 @@ impl Mapping {
     }
 }
 
+/// wasm-bindgen's glue (`--target web`, unminified) made to match the WASM wasm-opt wrote:
+/// without [`UNUSED_CLASSES`], without its own exports ([`unexport`]), and with the names of
+/// binaryen's `mapping` (its printed JSON). `lib` is the library's file stem.
+pub fn rewrite_glue(glue: &str, mapping: &str, lib: &str) -> Result<String> {
+    let glue = unexport(&drop_classes(glue, UNUSED_CLASSES)?)?;
+    rename_in_glue(&glue, &Mapping::parse(mapping)?, &format!("./{lib}_bg.js"))
+}
+
 /// Renames in wasm-bindgen's glue (`--target web`, unminified) what the mapping renamed in the
 /// WASM: the import object's module key and function keys, and every `wasm.<export>` use. Fails
 /// when the glue and the mapping disagree, so a wasm-bindgen upgrade that changes the glue's
 /// shape stops the build instead of shipping a frame that cannot link.
-pub fn rename_in_glue(glue: &str, mapping: &Mapping, original_module: &str) -> Result<String> {
+fn rename_in_glue(glue: &str, mapping: &Mapping, original_module: &str) -> Result<String> {
     let module_key = format!("\"{original_module}\": import0");
     if glue.matches(&module_key).count() != 1 {
         return Err(format!("the glue should name its import module once as `{module_key}`"));
@@ -110,7 +118,7 @@ fn is_identifier_char(c: char) -> bool {
 
 /// Removes an exported class from the glue: `export class Name { … }`, the `Symbol.dispose`
 /// line after it, and its `NameFinalization` registry. Fails when the class is not there.
-pub fn drop_classes(glue: &str, classes: &[&str]) -> Result<String> {
+fn drop_classes(glue: &str, classes: &[&str]) -> Result<String> {
     let mut glue = glue.to_owned();
     for class in classes {
         let start = format!("export class {class} {{\n");
@@ -126,7 +134,7 @@ pub fn drop_classes(glue: &str, classes: &[&str]) -> Result<String> {
 /// the call to its init), so its exports (`initSync`, the default init, the `start` wrapper)
 /// only stop terser from dropping code never called. This unexports them: `export function f`
 /// becomes `function f`, and `export { … };` goes. Any other `export` fails the build.
-pub fn unexport(glue: &str) -> Result<String> {
+fn unexport(glue: &str) -> Result<String> {
     let mut out = String::with_capacity(glue.len());
     for line in glue.split_inclusive('\n') {
         if let Some(function) = line.strip_prefix("export function ") {
