@@ -6,6 +6,7 @@
 //! cargo xtask setup   only the install step
 
 mod build;
+mod dead_streams;
 mod setup;
 mod size;
 mod tests;

@@ -118,7 +118,7 @@ pub const EN_JSON: &str = include_str!("../i18n/en.json");
 /// English from [`EN_JSON`], parsed once per thread.
 pub fn en() -> Locale {
     thread_local! {
-        static EN: Locale = Locale::new(Catalog::from_json("en", EN_JSON).expect("en.json parses"));
+        static EN: Locale = Locale::new(Catalog::from_bundle("en", EN_JSON).expect("en.json parses"));
     }
     EN.with(|l| *l)
 }

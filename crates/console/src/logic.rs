@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(rating_label(en, RatingValue::Star1), "1 star");
         assert_eq!(rating_label(en, RatingValue::Star5), "5 stars");
         // Another language: its own words and plural forms, from its bundle.
-        let lv = Locale::new(crate::i18n::Catalog::from_json("lv", include_str!("../i18n/lv.json")).unwrap());
+        let lv = Locale::new(crate::i18n::Catalog::from_bundle("lv", include_str!("../i18n/lv.json")).unwrap());
         assert_eq!(rating_label(lv, RatingValue::Star1), "1 zvaigzne");
         assert_eq!(format_promise(lv, 90), "1 min 30 s");
     }

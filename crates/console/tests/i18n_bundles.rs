@@ -72,7 +72,7 @@ fn the_document_template_names_known_keys() {
 #[test]
 fn every_bundle_parses_into_a_complete_catalog() {
     for tag in LANGUAGES {
-        let catalog = Catalog::from_json(tag, &bundle_text(tag)).unwrap();
+        let catalog = Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap();
         for key in Key::ALL {
             assert!(catalog.entry(*key).is_some(), "{tag}: {}", key.name());
         }
@@ -82,7 +82,7 @@ fn every_bundle_parses_into_a_complete_catalog() {
 
 #[test]
 fn counts_pick_the_languages_plural_form() {
-    let load = |tag: &str| Locale::new(Catalog::from_json(tag, &bundle_text(tag)).unwrap());
+    let load = |tag: &str| Locale::new(Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap());
     let en = load("en");
     assert_eq!(en.count(Key::RatingsTotal, 1, &[("days", "30")]), "1 rating in the last 30 days");
     assert_eq!(en.count(Key::RatingStars, 3, &[]), "3 stars");

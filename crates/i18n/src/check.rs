@@ -31,9 +31,11 @@ pub fn placeholders(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// [`key_problems`] of every language's bundle; `text` reads a bundle by its tag.
+/// [`key_problems`] of every language's bundle and English's [`order_problems`]; `text` reads
+/// a bundle by its tag.
 pub fn all_key_problems<K: Keys>(text: impl Fn(&str) -> String) -> Vec<String> {
-    LANGUAGES.iter().flat_map(|tag| key_problems::<K>(tag, &parse_bundle(tag, &text(tag)))).collect()
+    let keys = LANGUAGES.iter().flat_map(|tag| key_problems::<K>(tag, &parse_bundle(tag, &text(tag))));
+    keys.chain(order_problems::<K>(&text("en"))).collect()
 }
 
 /// [`translation_problems`] of every language's bundle; `text` reads a bundle by its tag.
@@ -48,6 +50,24 @@ pub fn key_problems<K: Keys>(tag: &str, bundle: &Map<String, Value>) -> Vec<Stri
     let missing = names.iter().filter(|name| !bundle.contains_key(**name)).map(|name| format!("{tag}: missing {name}"));
     let unknown = bundle.keys().filter(|name| !names.contains(name.as_str())).map(|name| format!("{tag}: unknown key {name}"));
     missing.chain(unknown).collect()
+}
+
+/// English's key order against `K`'s: on the wire a bundle is its values in English's key order
+/// ([`crate::to_wire`]) and the app reads them by `Key` position, so the two orders must be one.
+pub fn order_problems<K: Keys>(english: &str) -> Vec<String> {
+    let written = match crate::key_order(english) {
+        Ok(names) => names,
+        Err(e) => return vec![format!("en: {e}")],
+    };
+    let declared: Vec<&str> = K::ALL.iter().map(|k| k.name()).collect();
+    match written.iter().zip(&declared).position(|(w, d)| w != d) {
+        Some(at) => vec![format!(
+            "en: key {at} is {} but the Key list has {} there (the bundles must list the keys in the Key list's order)",
+            written[at], declared[at]
+        )],
+        None if written.len() != declared.len() => vec![format!("en: {} keys, the Key list has {}", written.len(), declared.len())],
+        None => Vec::new(),
+    }
 }
 
 /// Each string against English: the same placeholders, not empty, and for counted strings
@@ -148,5 +168,14 @@ mod tests {
         assert!(problems.iter().any(|p| p.starts_with("lv.Minutes.other: placeholders")), "{problems:?}");
         assert_eq!(brace_problems("lv", &latvian).len(), 1);
         assert_eq!(translation_problems("en", &english, &english), Vec::<String>::new());
+    }
+
+    #[test]
+    fn reports_a_bundle_whose_key_order_is_not_the_key_lists() {
+        assert_eq!(order_problems::<Key>(r#"{"Hello": "Hi", "Minutes": {"other": "{n}"}}"#), Vec::<String>::new());
+        let swapped = order_problems::<Key>(r#"{"Minutes": {"other": "{n}"}, "Hello": "Hi"}"#);
+        assert_eq!(swapped.len(), 1);
+        assert!(swapped[0].starts_with("en: key 0 is Minutes but the Key list has Hello"), "{swapped:?}");
+        assert_eq!(order_problems::<Key>(r#"{"Hello": "Hi"}"#), ["en: 1 keys, the Key list has 2"]);
     }
 }

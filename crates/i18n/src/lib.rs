@@ -11,11 +11,16 @@
 //! The strings are not compiled into the WASM: the server inlines the user's bundle into the
 //! app's document as `<script type="application/json" id="pl-strings">` (a data block, which a
 //! strict CSP allows) with `<html lang dir>` set to the language it picked, and
-//! [`Locale::from_document`] reads it. So each app's WASM carries only its key names, the
-//! plural rules and this lookup, whatever the number of languages.
+//! [`Locale::from_document`] reads it. So each app's WASM carries only the plural rules and this
+//! lookup, whatever the number of languages.
 //!
 //! A bundle maps each key's name to a string, or, for counted keys, to an object of CLDR plural
-//! categories (`"zero"`, `"one"`, `"two"`, `"few"`, `"many"`, `"other"`).
+//! categories (`"zero"`, `"one"`, `"two"`, `"few"`, `"many"`, `"other"`). That is the source form
+//! translators edit. On the wire (what the server inlines) a bundle is a JSON array of the same
+//! values in key order ([`to_wire`]), so neither the document nor the WASM carries key names:
+//! English's key order is the apps' `Key` order, which the bundle tests check
+//! ([`check::order_problems`]). Measured on the widget: −0.5 KB brotli of strings, and the names
+//! and their lookup out of the WASM.
 //!
 //! Everything here is generic over the app's key type, so each app gets exactly the code it
 //! uses (monomorphised into its own WASM), as if it were written in the app.
@@ -190,72 +195,71 @@ pub struct Catalog<K> {
 }
 
 impl<K: Keys> Catalog<K> {
-    /// From a bundle's raw entries (key name → text or category → text). Unknown names and
-    /// categories are ignored here; the bundle tests report them.
-    pub fn new<'a>(tag: &str, raw: impl IntoIterator<Item = (&'a str, Entry)>) -> Catalog<K> {
+    /// From entries in key order (a key's entry at its position in [`Keys::ALL`]); missing
+    /// ones (`None`, or past the end) show as empty text, extra ones are ignored.
+    pub fn new(tag: &str, mut entries: Vec<Option<Entry>>) -> Catalog<K> {
+        entries.resize(K::ALL.len(), None);
+        let tag = if tag.is_empty() { "en".to_owned() } else { tag.to_owned() };
+        Catalog { rules: PluralRules::of(primary(&tag)), tag, entries, keys: PhantomData }
+    }
+
+    /// From entries by key name, as in a source bundle (tests and tools). Unknown names are
+    /// ignored here; the bundle tests report them.
+    pub fn from_names<'a>(tag: &str, raw: impl IntoIterator<Item = (&'a str, Entry)>) -> Catalog<K> {
         let mut entries = vec![None; K::ALL.len()];
         for (name, entry) in raw {
             if let Some(key) = K::ALL.iter().find(|k| k.name() == name) {
                 entries[key.index()] = Some(entry);
             }
         }
-        let tag = if tag.is_empty() { "en".to_owned() } else { tag.to_owned() };
-        Catalog { rules: PluralRules::of(primary(&tag)), tag, entries, keys: PhantomData }
+        Catalog::new(tag, entries)
     }
 
-    /// Parses a bundle's JSON text (native: serde_json; the browser uses `JSON.parse`).
+    /// Parses a bundle on the wire: a JSON array in key order (native: serde_json).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn from_json(tag: &str, json: &str) -> Result<Catalog<K>, String> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let values = value.as_array().ok_or("a bundle on the wire is a JSON array")?;
+        let entries = values.iter().enumerate().map(|(at, v)| entry_from_value(&at.to_string(), v)).collect::<Result<_, _>>()?;
+        Ok(Catalog::new(tag, entries))
+    }
+
+    /// Parses a bundle in its source form, an object keyed by name (native: serde_json).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_bundle(tag: &str, json: &str) -> Result<Catalog<K>, String> {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
         let object = value.as_object().ok_or("a bundle is a JSON object")?;
         let mut raw = Vec::new();
         for (name, v) in object {
-            let entry = match v {
-                serde_json::Value::String(s) => Entry::Text(s.clone()),
-                serde_json::Value::Object(forms) => Entry::Counted(
-                    forms
-                        .iter()
-                        .map(|(c, t)| {
-                            let category = Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
-                            Ok((category, t.as_str().ok_or_else(|| format!("{name}.{c} is not a string"))?.to_owned()))
-                        })
-                        .collect::<Result<_, String>>()?,
-                ),
-                _ => return Err(format!("{name} is neither a string nor an object")),
-            };
-            raw.push((name.as_str(), entry));
+            raw.extend(entry_from_value(name, v)?.map(|entry| (name.as_str(), entry)));
         }
-        Ok(Catalog::new(tag, raw))
+        Ok(Catalog::from_names(tag, raw))
     }
 
-    /// Parses a bundle's JSON text with the browser's `JSON.parse` (no JSON code in the WASM).
+    /// Parses a bundle on the wire with the browser's `JSON.parse` (no JSON code in the WASM);
+    /// values of the wrong type are skipped.
     #[cfg(target_arch = "wasm32")]
     pub fn from_json(tag: &str, json: &str) -> Result<Catalog<K>, String> {
         use wasm_bindgen::JsCast;
         let value = js_sys::JSON::parse(json).map_err(|_| "bad JSON".to_owned())?;
+        let values: js_sys::Array = value.dyn_into().map_err(|_| "a bundle on the wire is a JSON array".to_owned())?;
+        Ok(Catalog::new(tag, values.iter().map(entry_from_js).collect()))
+    }
+
+    /// Parses a bundle in its source form with `JSON.parse` (the browser tests' English).
+    #[cfg(target_arch = "wasm32")]
+    pub fn from_bundle(tag: &str, json: &str) -> Result<Catalog<K>, String> {
+        use wasm_bindgen::JsCast;
+        let value = js_sys::JSON::parse(json).map_err(|_| "bad JSON".to_owned())?;
         let object: js_sys::Object = value.dyn_into().map_err(|_| "a bundle is a JSON object".to_owned())?;
-        let mut raw = Vec::new();
-        for pair in js_sys::Object::entries(&object).iter() {
-            let pair: js_sys::Array = pair.unchecked_into();
-            let Some(name) = pair.get(0).as_string() else { continue };
-            let v = pair.get(1);
-            let entry = if let Some(text) = v.as_string() {
-                Entry::Text(text)
-            } else if v.is_object() {
-                let forms = js_sys::Object::entries(v.unchecked_ref())
-                    .iter()
-                    .filter_map(|form| {
-                        let form: js_sys::Array = form.unchecked_into();
-                        Some((Plural::from_name(&form.get(0).as_string()?)?, form.get(1).as_string()?))
-                    })
-                    .collect();
-                Entry::Counted(forms)
-            } else {
-                continue;
-            };
-            raw.push((name, entry));
-        }
-        Ok(Catalog::new(tag, raw.iter().map(|(n, e)| (n.as_str(), e.clone()))))
+        let raw: Vec<(String, Entry)> = js_sys::Object::entries(&object)
+            .iter()
+            .filter_map(|pair| {
+                let pair: js_sys::Array = pair.unchecked_into();
+                Some((pair.get(0).as_string()?, entry_from_js(pair.get(1))?))
+            })
+            .collect();
+        Ok(Catalog::from_names(tag, raw.iter().map(|(n, e)| (n.as_str(), e.clone()))))
     }
 
     pub fn entry(&self, key: K) -> Option<&Entry> {
@@ -270,6 +274,80 @@ impl<K: Keys> Catalog<K> {
     pub fn tag(&self) -> &str {
         &self.tag
     }
+}
+
+/// One value of a bundle: a string, an object of plural forms, or `null` (missing).
+#[cfg(not(target_arch = "wasm32"))]
+fn entry_from_value(name: &str, value: &serde_json::Value) -> Result<Option<Entry>, String> {
+    Ok(Some(match value {
+        serde_json::Value::Null => return Ok(None),
+        serde_json::Value::String(s) => Entry::Text(s.clone()),
+        serde_json::Value::Object(forms) => Entry::Counted(
+            forms
+                .iter()
+                .map(|(c, t)| {
+                    let category = Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
+                    Ok((category, t.as_str().ok_or_else(|| format!("{name}.{c} is not a string"))?.to_owned()))
+                })
+                .collect::<Result<_, String>>()?,
+        ),
+        _ => return Err(format!("{name} is neither a string nor an object")),
+    }))
+}
+
+/// [`entry_from_value`] on a `JSON.parse` result; anything else is missing.
+#[cfg(target_arch = "wasm32")]
+fn entry_from_js(value: wasm_bindgen::JsValue) -> Option<Entry> {
+    use wasm_bindgen::JsCast;
+    if let Some(text) = value.as_string() {
+        return Some(Entry::Text(text));
+    }
+    if !value.is_object() {
+        return None;
+    }
+    let forms = js_sys::Object::entries(value.unchecked_ref())
+        .iter()
+        .filter_map(|form| {
+            let form: js_sys::Array = form.unchecked_into();
+            Some((Plural::from_name(&form.get(0).as_string()?)?, form.get(1).as_string()?))
+        })
+        .collect();
+    Some(Entry::Counted(forms))
+}
+
+/// A source bundle on the wire: its values in the order of `english`'s keys (the apps' `Key`
+/// order), `null` where it lacks one. Both are source bundles of one app.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn to_wire(bundle: &str, english: &str) -> Result<String, String> {
+    let values: serde_json::Map<String, serde_json::Value> = serde_json::from_str(bundle).map_err(|e| e.to_string())?;
+    let wire: Vec<&serde_json::Value> =
+        key_order(english)?.iter().map(|name| values.get(name).unwrap_or(&serde_json::Value::Null)).collect();
+    serde_json::to_string(&wire).map_err(|e| e.to_string())
+}
+
+/// A JSON object's key names in the order written (serde_json's own map sorts them).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn key_order(json: &str) -> Result<Vec<String>, String> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    struct Names;
+    impl<'de> Visitor<'de> for Names {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+            let mut names = Vec::new();
+            while let Some(name) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                names.push(name);
+            }
+            Ok(names)
+        }
+    }
+    serde_json::Deserializer::from_str(json).deserialize_map(Names).map_err(|e| e.to_string())
 }
 
 /// A tag's primary language subtag (`lv` of `lv-LV`).
@@ -303,9 +381,9 @@ impl<K> Eq for Locale<K> {}
 
 impl<K: Keys> Default for Locale<K> {
     /// English with no strings (only a document served without a bundle, which the server never
-    /// does): every key shows its name.
+    /// does): every key shows nothing.
     fn default() -> Locale<K> {
-        Locale::new(Catalog::new("en", []))
+        Locale::new(Catalog::new("en", Vec::new()))
     }
 }
 
@@ -344,13 +422,10 @@ impl<K: Keys> Locale<K> {
         }
     }
 
-    /// A key's text (for a counted key, its `other` form). A missing key shows its name, which
-    /// the bundle tests prevent.
+    /// A key's text (for a counted key, its `other` form). A missing key shows nothing (the
+    /// bundle tests prevent it; showing its name would put every name in the WASM).
     pub fn text(self, key: K) -> &'static str {
-        match self.0.entry(key) {
-            Some(entry) => entry.get(Plural::Other),
-            None => key.name(),
-        }
+        self.0.entry(key).map_or("", |entry| entry.get(Plural::Other))
     }
 
     /// [`Locale::text`] with `{name}` placeholders replaced.
@@ -361,10 +436,7 @@ impl<K: Keys> Locale<K> {
     /// A counted key's form for `n`, with `{n}` as the user's locale writes numbers and the
     /// other placeholders from `args`.
     pub fn count(self, key: K, n: u64, args: &[(&str, &str)]) -> String {
-        let template = match self.0.entry(key) {
-            Some(entry) => entry.get(self.0.rules.select(n)),
-            None => key.name(),
-        };
+        let template = self.0.entry(key).map_or("", |entry| entry.get(self.0.rules.select(n)));
         let number = self.number(n);
         let mut all = vec![("n", number.as_str())];
         all.extend_from_slice(args);
@@ -433,7 +505,7 @@ mod tests {
 
     #[test]
     fn lookup_placeholders_and_plurals() {
-        let en = Locale::new(Catalog::<Key>::from_json("en", BUNDLE).unwrap());
+        let en = Locale::new(Catalog::<Key>::from_bundle("en", BUNDLE).unwrap());
         assert_eq!(en.text(Key::Hello), "Hi");
         assert_eq!(en.format(Key::Greeting, &[("who", "Olga")]), "Hi, Olga!");
         assert_eq!(en.count(Key::Apples, 1, &[]), "1 apple");
@@ -445,14 +517,32 @@ mod tests {
     }
 
     #[test]
-    fn missing_keys_show_their_name_and_bad_bundles_are_errors() {
+    fn the_wire_form_is_the_values_in_english_key_order() {
+        const ENGLISH: &str = r#"{"Hello": "Hi", "Apples": {"one": "{n} apple", "other": "{n} apples"}, "Greeting": "Hi, {who}!"}"#;
+        const LATVIAN: &str = r#"{"Greeting": "Sveiki, {who}!", "Hello": "Sveiki"}"#;
+        assert_eq!(key_order(ENGLISH).unwrap(), ["Hello", "Apples", "Greeting"], "the order written, not sorted");
+        let wire = to_wire(LATVIAN, ENGLISH).unwrap();
+        assert_eq!(wire, r#"["Sveiki",null,"Sveiki, {who}!"]"#);
+        let lv = Locale::new(Catalog::<Key>::from_json("lv", &wire).unwrap());
+        assert_eq!(lv.text(Key::Hello), "Sveiki");
+        assert_eq!(lv.format(Key::Greeting, &[("who", "Olga")]), "Sveiki, Olga!");
+        assert_eq!(lv.count(Key::Apples, 3, &[]), "", "missing on the wire: nothing shown");
+        let en = Locale::new(Catalog::<Key>::from_json("en", &to_wire(ENGLISH, ENGLISH).unwrap()).unwrap());
+        assert_eq!(en.count(Key::Apples, 1, &[]), "1 apple");
+        assert!(to_wire(LATVIAN, "[]").is_err(), "the reference must be an object");
+    }
+
+    #[test]
+    fn missing_keys_show_nothing_and_bad_bundles_are_errors() {
         let empty: Locale<Key> = Locale::default();
-        assert_eq!(empty.text(Key::Hello), "Hello");
+        assert_eq!(empty.text(Key::Hello), "");
         assert_eq!(empty.tag(), "en");
-        assert!(Catalog::<Key>::from_json("en", "[1]").is_err());
-        assert!(Catalog::<Key>::from_json("en", r#"{"Apples": {"several": "x"}}"#).is_err());
-        assert!(Catalog::<Key>::from_json("en", r#"{"Hello": 5}"#).is_err());
-        let ar = Locale::new(Catalog::<Key>::new("ar-EG", []));
+        assert!(Catalog::<Key>::from_bundle("en", "[1]").is_err());
+        assert!(Catalog::<Key>::from_bundle("en", r#"{"Apples": {"several": "x"}}"#).is_err());
+        assert!(Catalog::<Key>::from_bundle("en", r#"{"Hello": 5}"#).is_err());
+        assert!(Catalog::<Key>::from_json("en", r#"{"Hello": "Hi"}"#).is_err(), "the wire form is an array");
+        assert!(Catalog::<Key>::from_json("en", "[5]").is_err());
+        let ar = Locale::new(Catalog::<Key>::new("ar-EG", Vec::new()));
         assert_eq!(ar.dir(), "rtl");
         assert_eq!(ar.catalog().rules(), PluralRules::Arabic);
     }

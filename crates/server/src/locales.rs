@@ -74,21 +74,23 @@ impl Language {
         BUNDLES.iter().map(|(tag, bundle)| Language { tag, bundle })
     }
 
-    /// The bundle without its indentation, as it goes on the wire (parsed once per bundle, of
-    /// the widget's and the console's).
-    fn minified(self) -> &'static str {
-        static MINIFIED: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
-            BUNDLES
-                .iter()
-                .chain(CONSOLE_BUNDLES)
-                .map(|(_, json)| match serde_json::from_str::<serde_json::Value>(json) {
-                    Ok(value) => (*json, value.to_string()),
-                    Err(_) => (*json, (*json).to_owned()), // the bundle test reports it; serve it as is
+    /// The bundle as it goes on the wire: its values in its app's English key order, a JSON
+    /// array without key names (`porchlight_i18n::to_wire`; converted once per bundle, of the
+    /// widget's and the console's).
+    fn wire(self) -> &'static str {
+        static WIRE: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
+            let of_app = |table: &'static [(&'static str, &'static str)]| {
+                let english = table[0].1;
+                table.iter().map(move |(_, json)| match porchlight_i18n::to_wire(json, english) {
+                    Ok(wire) => (*json, wire),
+                    // The bundle tests report a malformed bundle; the app then shows nothing.
+                    Err(_) => (*json, "[]".to_owned()),
                 })
-                .collect()
+            };
+            of_app(BUNDLES).chain(of_app(CONSOLE_BUNDLES)).collect()
         });
         // By content, not address: the tables are consts, whose data may be duplicated per use.
-        MINIFIED.iter().find(|(json, _)| *json == self.bundle).map_or(self.bundle, |(_, m)| m.as_str())
+        WIRE.iter().find(|(json, _)| *json == self.bundle).map_or("[]", |(_, wire)| wire.as_str())
     }
 
     pub fn dir(self) -> &'static str {
@@ -103,7 +105,7 @@ impl Language {
     /// JSON data block (not executed, so the frame's `script-src` allows it). `</` is escaped so
     /// no string can end the block.
     pub fn inline_into(self, frame_html: &str) -> String {
-        let json = self.minified().replace("</", "<\\/");
+        let json = self.wire().replace("</", "<\\/");
         let html = frame_html.replacen("<html lang=\"en\">", &format!("<html lang=\"{}\" dir=\"{}\">", self.tag, self.dir()), 1);
         html.replacen(
             "</head>",
@@ -178,7 +180,7 @@ mod tests {
         let html = "<!doctype html>\n<html lang=\"en\">\n<head>\n<title>x</title>\n</head>\n<body></body></html>";
         let out = Language::pick("ar").inline_into(html);
         assert!(out.contains("<html lang=\"ar\" dir=\"rtl\">"));
-        assert!(out.contains("<script type=\"application/json\" id=\"pl-strings\">{"));
+        assert!(out.contains("<script type=\"application/json\" id=\"pl-strings\">[\""), "the wire form: an array");
         assert_eq!(out.matches("</script>").count(), 1);
         assert!(Language::pick("en").inline_into(html).contains("dir=\"ltr\""));
     }
@@ -232,8 +234,9 @@ mod tests {
         assert!(out.contains("<p>جارٍ التحميل…</p>"));
         assert!(out.contains("<p>{{NoSuchKey}}</p>"), "unknown names stay");
         assert!(out.contains("<p>{{unclosed</p>"));
-        assert!(out.contains("<script type=\"application/json\" id=\"pl-strings\">{"));
-        assert!(out.contains("\"ConsoleTitle\":\"وحدة تحكم Porchlight\""), "minified: {out}");
+        assert!(out.contains("<script type=\"application/json\" id=\"pl-strings\">[\""), "the wire form: an array");
+        assert!(out.contains("\"وحدة تحكم Porchlight\""), "{out}");
+        assert!(!out.contains("\"ConsoleTitle\""), "no key names on the wire");
         assert_eq!(out.matches("</script>").count(), 1);
         let en = Language::for_console("").inline_into_console(html);
         assert!(en.contains("<html lang=\"en\" dir=\"ltr\">"));

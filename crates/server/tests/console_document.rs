@@ -30,8 +30,8 @@ async fn the_console_speaks_the_operators_language() {
     assert!(body.contains("<html lang=\"ar\" dir=\"rtl\">"), "{body}");
     assert!(body.contains("<title>وحدة تحكم Porchlight</title>"));
     assert!(body.contains("<p>جارٍ التحميل…</p>"));
-    assert!(body.contains("<script type=\"application/json\" id=\"pl-strings\">{"));
-    assert!(body.contains("\"LoginSubmit\":\"تسجيل الدخول\""), "the console's bundle, not the widget's");
+    assert!(body.contains("<script type=\"application/json\" id=\"pl-strings\">[\""));
+    assert!(body.contains("\"تسجيل الدخول\""), "the console's bundle, not the widget's");
     assert_eq!(header(&h, "content-language"), "ar");
     assert!(header(&h, "vary").contains("Accept-Language"), "caches keep languages apart");
     assert_eq!(header(&h, "cache-control"), "no-cache");
