@@ -49,9 +49,9 @@ const SHIPPED_BUILD: ShippedBuild = ShippedBuild {
     // Not about std, but shipped-only too: Leptos' `erase_components` returns every component
     // as an `AnyView`, so each view type is not compiled into its parents' render code again
     // (widget 125.8 → 122.9 KB brotli; same behaviour, the end-to-end suite runs on this build).
-    // No merging of identical functions: dead_streams finds wasm-streams' functions by name, and a
-    // merged body carries only one of its names (costs ~1 KB brotli; the stubbing saves more).
-    rustflags: "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none -Zmerge-functions=disabled --cfg erase_components",
+    // Identical functions merged as calls, not aliases: dead_streams finds wasm-streams'
+    // functions by name, and an alias would leave one body with only one of its names.
+    rustflags: "-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none -Zmerge-functions=trampolines --cfg erase_components",
 };
 
 pub fn dist() -> PathBuf {

@@ -69,21 +69,36 @@ fn rename_in_glue(glue: &str, mapping: &Mapping, original_module: &str) -> Resul
     }
     let glue = glue.replacen(&module_key, &format!("\"{MINIFIED_MODULE}\": import0"), 1);
 
-    // Imports: each is one `name: function(` key of the import object.
+    // Imports: each is one `name: function(` key of the import object, up to the next line that
+    // starts with `}` at its indentation (`},` or `}, arguments); },`). One the WASM no longer imports (wasm-opt dropped the only code calling it:
+    // see dead_streams) goes, or its name, with a random hash brotli cannot compress, would stay.
     let mut renamed_imports = 0;
     let mut out = String::with_capacity(glue.len());
+    let mut dropping_until: Option<String> = None;
     for line in glue.split_inclusive('\n') {
+        if let Some(end) = &dropping_until {
+            if line.starts_with(end.as_str()) {
+                dropping_until = None;
+            }
+            continue;
+        }
         let body = line.trim_start();
-        let key = body.split_once(": function(").map(|(key, _)| key);
-        match key.and_then(|key| mapping.imports.get(key).map(|new| (key, new))) {
-            Some((key, new)) => {
-                out.push_str(&line[..line.len() - body.len()]);
+        let indent = &line[..line.len() - body.len()];
+        let key = body.split_once(": function(").map(|(key, _)| key).filter(|key| is_bindgen_import(key));
+        match key.map(|key| (key, mapping.imports.get(key))) {
+            Some((key, Some(new))) => {
+                out.push_str(indent);
                 out.push_str(new);
                 out.push_str(&body[key.len()..]);
                 renamed_imports += 1;
             }
+            Some((_, None)) if !body.trim_end().ends_with("},") => dropping_until = Some(format!("{indent}}}")),
+            Some((_, None)) => {}
             None => out.push_str(line),
         }
+    }
+    if dropping_until.is_some() {
+        return Err("the glue's import object ends inside an import".into());
     }
     if renamed_imports != mapping.imports.len() {
         return Err(format!("the glue defines {renamed_imports} of the WASM's {} imports", mapping.imports.len()));
@@ -110,6 +125,11 @@ fn rename_in_glue(glue: &str, mapping: &Mapping, original_module: &str) -> Resul
     }
     result.push_str(rest);
     Ok(result)
+}
+
+/// A key wasm-bindgen gives an import in its import object.
+fn is_bindgen_import(key: &str) -> bool {
+    (key.starts_with("__wbg_") || key.starts_with("__wbindgen_")) && key.chars().all(is_identifier_char)
 }
 
 fn is_identifier_char(c: char) -> bool {
@@ -181,6 +201,12 @@ function __wbg_get_imports() {
         __wbindgen_init_externref_table: function() {
             const table = wasm.__wbindgen_externrefs;
         },
+        __wbg_enqueue_c11626eae1c54509: function() { return handleError(function (arg0, arg1) {
+            arg0.enqueue(arg1);
+        }, arguments); },
+        __wbg_close_294d3f727cb7a844: function(arg0) {
+            arg0.close();
+        },
     };
     return {
         __proto__: null,
@@ -216,6 +242,9 @@ let size = otherwasm.length + wasm.memory.buffer.byteLength;
         assert!(glue.contains("\"a\": import0"), "{glue}");
         // `otherwasm.` is another object; `wasm.memory` is the instance's export.
         assert!(glue.contains("let size = otherwasm.length + wasm.d.buffer.byteLength;"), "{glue}");
+        // Imports the WASM no longer has are gone, whole.
+        assert!(!glue.contains("enqueue") && !glue.contains("close"), "{glue}");
+        assert!(glue.contains("        },\n    };\n"), "{glue}");
         assert!(!glue.contains("IntoUnderlyingSink") && !glue.contains("intounderlying"), "{glue}");
     }
 
