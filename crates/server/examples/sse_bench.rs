@@ -159,7 +159,8 @@ async fn main() {
 
     // 2. Streams.
     let epoch = Instant::now();
-    let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
+    // (sent at, latency), µs since `epoch`.
+    let latencies = Arc::new(Mutex::new(Vec::<(u64, u64)>::new()));
     let received = Arc::new(AtomicU64::new(0));
     let opened = Arc::new(AtomicU64::new(0));
     let stream_client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
@@ -184,7 +185,7 @@ async fn main() {
                 let Some(end) = buffer.iter().rposition(|&b| b == b'\n') else { continue };
                 for sent in sent_stamps(&buffer[..end]) {
                     let now = epoch.elapsed().as_micros() as u64;
-                    mine.push(now.saturating_sub(sent));
+                    mine.push((sent, now.saturating_sub(sent)));
                     received.fetch_add(1, Ordering::Relaxed);
                 }
                 buffer.drain(..=end);
@@ -290,7 +291,8 @@ async fn main() {
     for t in stream_tasks {
         let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
     }
-    let mut all = latencies.lock().unwrap().clone();
+    let timed = latencies.lock().unwrap().clone();
+    let mut all: Vec<u64> = timed.iter().map(|&(_, latency)| latency).collect();
     all.sort_unstable();
     let ms = |us: u64| us as f64 / 1000.0;
     println!(
@@ -314,6 +316,20 @@ async fn main() {
         peak_rss.load(Ordering::Relaxed).max(rss_end) / 1024,
         rss_end / 1024
     );
+    // Where the slow deliveries are: spread out (queueing) or bunched (a stall)?
+    const SLOW_US: u64 = 50_000;
+    const WINDOW_US: u64 = 500_000;
+    let run_start_us = (run_start - epoch).as_micros() as u64;
+    let mut slow_per_window = std::collections::BTreeMap::<u64, usize>::new();
+    for &(sent, _) in timed.iter().filter(|(_, latency)| *latency > SLOW_US) {
+        *slow_per_window.entry(sent.saturating_sub(run_start_us) / WINDOW_US).or_default() += 1;
+    }
+    let slow: usize = slow_per_window.values().sum();
+    let mut worst: Vec<(u64, usize)> = slow_per_window.into_iter().collect();
+    worst.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    let worst: Vec<String> =
+        worst.iter().take(3).map(|&(w, n)| format!("{n} sent at {:.1}-{:.1} s", w as f64 * 0.5, w as f64 * 0.5 + 0.5)).collect();
+    println!("slower than 50 ms: {slow} ({:.2}%); worst half-seconds: {}", 100.0 * slow as f64 / all.len().max(1) as f64, worst.join(", "));
     let per_10k = |cpu: f64| if want == 0 { 0.0 } else { cpu * 10_000.0 / want as f64 };
     println!(
         "server CPU (user+sys) while sending and settling ({run_wall:.1} s): {server_cpu:.2} s, {:.3} CPU-s per 10k messages; client {client_cpu:.2} s ({:.3} per 10k)",
