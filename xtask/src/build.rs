@@ -286,23 +286,6 @@ pub fn io(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn css_minifier_keeps_rules() {
-        let css = "/* c */\n.a {\n  color: red; /* x */\n}\n\n.b{}";
-        assert_eq!(minify_css(css), ".a {\ncolor: red;\n}\n.b{}");
-    }
-
-    #[test]
-    fn fingerprints_change_with_content() {
-        assert_ne!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"2"));
-        assert_eq!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"1"));
-    }
-}
-
 /// Each `src/i18n/{tag}.json` in its wire form, as the server inlines it, into `out` (for the report).
 fn language_bundles(root: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(out).map_err(io("create strings folder"))?;
@@ -318,4 +301,21 @@ fn language_bundles(root: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         files.push(target);
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn css_minifier_keeps_rules() {
+        let css = "/* c */\n.a {\n  color: red; /* x */\n}\n\n.b{}";
+        assert_eq!(minify_css(css), ".a {\ncolor: red;\n}\n.b{}");
+    }
+
+    #[test]
+    fn fingerprints_change_with_content() {
+        assert_ne!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"2"));
+        assert_eq!(fingerprinted("a", "js", b"1"), fingerprinted("a", "js", b"1"));
+    }
 }
