@@ -70,8 +70,9 @@ fn rename_in_glue(glue: &str, mapping: &Mapping, original_module: &str) -> Resul
     let glue = glue.replacen(&module_key, &format!("\"{MINIFIED_MODULE}\": import0"), 1);
 
     // Imports: each is one `name: function(` key of the import object, up to the next line that
-    // starts with `}` at its indentation (`},` or `}, arguments); },`). One the WASM no longer imports (wasm-opt dropped the only code calling it:
-    // see dead_streams) goes, or its name, with a random hash brotli cannot compress, would stay.
+    // starts with `}` at its indentation (`},` or `}, arguments); },`). One the WASM no longer
+    // imports (wasm-opt dropped the only code calling it: see dead_streams) goes, or its name,
+    // with a random hash brotli cannot compress, would stay.
     let mut renamed_imports = 0;
     let mut out = String::with_capacity(glue.len());
     let mut dropping_until: Option<String> = None;

@@ -205,10 +205,10 @@ impl<K: Keys> Catalog<K> {
 
     /// From entries by key name, as in a source bundle (tests and tools). Unknown names are
     /// ignored here; the bundle tests report them.
-    pub fn from_names<'a>(tag: &str, raw: impl IntoIterator<Item = (&'a str, Entry)>) -> Catalog<K> {
+    pub fn from_names<N: AsRef<str>>(tag: &str, raw: impl IntoIterator<Item = (N, Entry)>) -> Catalog<K> {
         let mut entries = vec![None; K::ALL.len()];
         for (name, entry) in raw {
-            if let Some(key) = K::ALL.iter().find(|k| k.name() == name) {
+            if let Some(key) = K::ALL.iter().find(|k| k.name() == name.as_ref()) {
                 entries[key.index()] = Some(entry);
             }
         }
@@ -252,14 +252,12 @@ impl<K: Keys> Catalog<K> {
         use wasm_bindgen::JsCast;
         let value = js_sys::JSON::parse(json).map_err(|_| "bad JSON".to_owned())?;
         let object: js_sys::Object = value.dyn_into().map_err(|_| "a bundle is a JSON object".to_owned())?;
-        let raw: Vec<(String, Entry)> = js_sys::Object::entries(&object)
-            .iter()
-            .filter_map(|pair| {
-                let pair: js_sys::Array = pair.unchecked_into();
-                Some((pair.get(0).as_string()?, entry_from_js(pair.get(1))?))
-            })
-            .collect();
-        Ok(Catalog::from_names(tag, raw.iter().map(|(n, e)| (n.as_str(), e.clone()))))
+        let pairs = js_sys::Object::entries(&object);
+        let raw = pairs.iter().filter_map(|pair| {
+            let pair: js_sys::Array = pair.unchecked_into();
+            Some((pair.get(0).as_string()?, entry_from_js(pair.get(1))?))
+        });
+        Ok(Catalog::from_names(tag, raw))
     }
 
     pub fn entry(&self, key: K) -> Option<&Entry> {
