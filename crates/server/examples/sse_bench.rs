@@ -231,6 +231,7 @@ async fn main() {
         connections.push(Connection::open(&addr).await);
     }
     let steal_start = cpu_steal_ticks();
+    let disk_start = disk_write_bytes(pid);
     let server_cpu_start = cpu_secs(pid);
     let client_cpu_start = cpu_secs(std::process::id());
     let run_start = Instant::now();
@@ -282,6 +283,7 @@ async fn main() {
     }
     let rss_end = rss_kib(pid);
     let server_cpu = cpu_secs(pid) - server_cpu_start;
+    let disk_written = disk_write_bytes(pid).zip(disk_start).map(|(end, start)| end.saturating_sub(start));
     let client_cpu = cpu_secs(std::process::id()) - client_cpu_start;
     let run_wall = run_start.elapsed().as_secs_f64();
     let steal = cpu_steal_ticks().zip(steal_start).map(|(end, start)| (end.0 - start.0, end.1 - start.1));
@@ -336,12 +338,27 @@ async fn main() {
         per_10k(server_cpu),
         per_10k(client_cpu),
     );
+    if let Some(written) = disk_written {
+        // The WAL, the checkpoints' copies into the database file: what the disk must absorb.
+        println!(
+            "server disk writes while sending and settling: {:.0} MB, {:.1} KB per message",
+            written as f64 / 1e6,
+            if want == 0 { 0.0 } else { written as f64 / 1e3 / want as f64 }
+        );
+    }
     if let Some((stolen, total)) = steal {
         // A shared VM's host may take the cores away for a while; latency then says nothing
         // about the server.
         println!("CPU time taken by the VM host (steal) during the run: {:.1}%", 100.0 * stolen as f64 / total.max(1) as f64);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bytes the process has caused to be written to storage so far (`write_bytes` of
+/// `/proc/<pid>/io`; page-cache writes count once the kernel writes them back).
+fn disk_write_bytes(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines().find_map(|l| l.strip_prefix("write_bytes:")).and_then(|v| v.trim().parse().ok())
 }
 
 /// (steal, all) jiffies of every CPU so far, from the first line of `/proc/stat`.

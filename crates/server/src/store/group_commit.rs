@@ -31,7 +31,8 @@
 //! of its requests is answered.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use porchlight_protocol::MessageAck;
@@ -94,15 +95,19 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Opens the writer's connection and starts its thread.
-    pub(crate) async fn start(options: SqliteConnectOptions) -> Result<GroupCommit, sqlx::Error> {
+    /// Opens the writer's connection and starts its thread. When `finish_checkpoint` is set, the
+    /// writer runs a checkpoint before its next batch and clears it.
+    pub(crate) async fn start(
+        options: SqliteConnectOptions,
+        finish_checkpoint: Arc<AtomicBool>,
+    ) -> Result<GroupCommit, sqlx::Error> {
         let conn = options.connect().await?;
         let (requests, queue) = mpsc::unbounded_channel();
         let (shutdown, stop) = oneshot::channel();
         let (finished_tx, finished) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         std::thread::Builder::new().name("porchlight-db-writer".into()).spawn(move || {
-            runtime.block_on(writer(options, conn, queue, stop));
+            runtime.block_on(writer(options, conn, queue, stop, &finish_checkpoint));
             let _ = finished_tx.send(());
         })?;
         Ok(GroupCommit {
@@ -210,6 +215,7 @@ async fn writer(
     mut conn: SqliteConnection,
     mut queue: mpsc::UnboundedReceiver<Job>,
     mut stop: oneshot::Receiver<()>,
+    finish_checkpoint: &AtomicBool,
 ) {
     let mut stopping = false;
     loop {
@@ -230,6 +236,14 @@ async fn writer(
         let Some(first) = first else { break };
         if first.is_abandoned() {
             continue;
+        }
+        if finish_checkpoint.swap(false, Ordering::AcqRel) {
+            // The checkpoint task copied most of the WAL while batches went on; what they
+            // committed meanwhile is copied here, between two batches, so that the next
+            // transaction starts the WAL over instead of growing it.
+            if let Err(e) = exec(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(error = %e, "finishing a WAL checkpoint failed");
+            }
         }
         if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
             // Dropping `first` fails that request. The connection may be broken: reopen it.
@@ -422,7 +436,7 @@ mod tests {
             .unwrap()
             .create_if_missing(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
-        let writer = std::sync::Arc::new(GroupCommit::start(options.clone()).await.unwrap());
+        let writer = std::sync::Arc::new(GroupCommit::start(options.clone(), Default::default()).await.unwrap());
         let mut tx = writer.begin().await.unwrap();
         tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)").await.unwrap();
         tx.commit().await.unwrap();
