@@ -11,9 +11,9 @@
 //! The functions are found by name, so LLVM must not make one function body answer for two
 //! (its MergeFunctions pass with aliases, rustc's default on most targets): an app function
 //! folded into a wasm-streams look-alike would then carry only the wasm-streams name and trap
-//! when reached through the table, which no static check can see. The shipped build merges with trampolines
-//! instead (`-Zmerge-functions=trampolines`): the folded function becomes a call to the other,
-//! which the reachability above sees.
+//! when reached through the table, which no static check can see. The shipped build merges
+//! with trampolines instead (`-Zmerge-functions=trampolines`): the folded function becomes a
+//! call to the other, which the reachability above sees.
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -332,7 +332,8 @@ async fn main() {
     let worst: Vec<String> =
         worst.iter().take(3).map(|&(w, n)| format!("{n} sent at {:.1}-{:.1} s", w as f64 * 0.5, w as f64 * 0.5 + 0.5)).collect();
     println!("slower than 50 ms: {slow} ({:.2}%); worst half-seconds: {}", 100.0 * slow as f64 / all.len().max(1) as f64, worst.join(", "));
-    let per_10k = |cpu: f64| if want == 0 { 0.0 } else { cpu * 10_000.0 / want as f64 };
+    let per_message = |total: f64| if want == 0 { 0.0 } else { total / want as f64 };
+    let per_10k = |cpu: f64| per_message(cpu) * 10_000.0;
     println!(
         "server CPU (user+sys) while sending and settling ({run_wall:.1} s): {server_cpu:.2} s, {:.3} CPU-s per 10k messages; client {client_cpu:.2} s ({:.3} per 10k)",
         per_10k(server_cpu),
@@ -343,7 +344,7 @@ async fn main() {
         println!(
             "server disk writes while sending and settling: {:.0} MB, {:.1} KB per message",
             written as f64 / 1e6,
-            if want == 0 { 0.0 } else { written as f64 / 1e3 / want as f64 }
+            per_message(written as f64) / 1e3
         );
     }
     if let Some((stolen, total)) = steal {

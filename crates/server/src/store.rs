@@ -305,6 +305,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// WAL starts over by itself.
 const FINISH_CHECKPOINT_FRAMES: i64 = 16_384;
 
+/// One checkpoint pass, on the task's pool connection or, to finish it, on the writer's.
+pub(crate) const CHECKPOINT_PASS: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+
 /// Before the writer finishes a checkpoint, further passes run until one finds at most this much
 /// newly appended (1 MB) ...
 const SMALL_REMAINDER_FRAMES: i64 = 256;
@@ -1228,7 +1231,7 @@ async fn checkpoint_regularly(pool: SqlitePool, finish_checkpoint: Arc<AtomicBoo
 /// still needed some), or `None` if it failed.
 async fn checkpoint_pass(pool: &SqlitePool) -> Option<i64> {
     // (busy, frames in the WAL, frames copied into the database file)
-    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await {
+    match sqlx::query_as::<_, (i64, i64, i64)>(CHECKPOINT_PASS).fetch_one(pool).await {
         Ok((_, in_wal, _)) => Some(in_wal),
         Err(e) => {
             tracing::warn!(error = %e, "WAL checkpoint failed");
@@ -1241,6 +1244,28 @@ async fn checkpoint_pass(pool: &SqlitePool) -> Option<i64> {
 mod tests {
     use super::*;
     use sqlx::{ConnectOptions, Connection};
+
+    /// A store on `db` with one conversation, `c`, to write messages to.
+    async fn store_with_conversation(db: &Path, finish_checkpoint_frames: i64) -> SqliteStore {
+        let store = SqliteStore::open_with(db, finish_checkpoint_frames).await.unwrap();
+        sqlx::query("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store
+    }
+
+    /// A visitor message to conversation `c` with a body of `body_len` bytes.
+    fn message(client_id: String, body_len: usize) -> message_batch::MessageAppend {
+        message_batch::MessageAppend {
+            conversation_id: "c".into(),
+            client_id,
+            author: "visitor",
+            body: "x".repeat(body_len),
+            created_ms: 1_000,
+            outbox: crate::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },
+        }
+    }
 
     /// Only the database file, as a backup tool that copies `*.db` alone would see it.
     async fn rows_in_file_alone(db: &Path, copy: &Path) -> i64 {
@@ -1259,19 +1284,8 @@ mod tests {
     async fn the_wal_is_copied_into_the_database_file_off_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("chat.db");
-        let store = SqliteStore::open(&db).await.unwrap();
-        sqlx::query("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
-            .execute(store.pool())
-            .await
-            .unwrap();
-        let append = |n: usize| message_batch::MessageAppend {
-            conversation_id: "c".into(),
-            client_id: format!("client-{n:06}"),
-            author: "visitor",
-            body: "x".repeat(2_000),
-            created_ms: 1_000,
-            outbox: crate::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },
-        };
+        let store = store_with_conversation(&db, FINISH_CHECKPOINT_FRAMES).await;
+        let append = |n: usize| message(format!("client-{n:06}"), 2_000);
         // Rounds of ~3 MB of WAL each (every message is its own batch here), a pause after each.
         // Without a checkpoint the WAL would hold all of them; SQLite's own would run on the
         // writer, which has it turned off.
@@ -1310,11 +1324,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("busy.db");
         // Finished from 4 MB on, so that a few seconds of writes cross the threshold often.
-        let store = std::sync::Arc::new(SqliteStore::open_with(&db, 1_000).await.unwrap());
-        sqlx::query("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
-            .execute(store.pool())
-            .await
-            .unwrap();
+        let store = std::sync::Arc::new(store_with_conversation(&db, 1_000).await);
         // 8 KB bodies: each message adds at least two new pages (8 KB of frames) to the WAL.
         const BODY: usize = 8_000;
         let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -1325,15 +1335,7 @@ mod tests {
                 tokio::spawn(async move {
                     let mut n = 0;
                     while tokio::time::Instant::now() < until {
-                        let append = message_batch::MessageAppend {
-                            conversation_id: "c".into(),
-                            client_id: format!("client-{w:02}-{n:06}"),
-                            author: "visitor",
-                            body: "x".repeat(BODY),
-                            created_ms: 1_000,
-                            outbox: crate::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },
-                        };
-                        store.writer.append_message(append).await.unwrap();
+                        store.writer.append_message(message(format!("client-{w:02}-{n:06}"), BODY)).await.unwrap();
                         written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         n += 1;
                     }

@@ -237,11 +237,13 @@ async fn writer(
         if first.is_abandoned() {
             continue;
         }
-        if finish_checkpoint.swap(false, Ordering::AcqRel) {
+        // A plain load first: the flag is almost always clear, and a swap would write its cache
+        // line on every batch.
+        if finish_checkpoint.load(Ordering::Relaxed) && finish_checkpoint.swap(false, Ordering::AcqRel) {
             // The checkpoint task copied most of the WAL while batches went on; what they
             // committed meanwhile is copied here, between two batches, so that the next
             // transaction starts the WAL over instead of growing it.
-            if let Err(e) = exec(&mut conn, "PRAGMA wal_checkpoint(PASSIVE)").await {
+            if let Err(e) = exec(&mut conn, super::CHECKPOINT_PASS).await {
                 tracing::warn!(error = %e, "finishing a WAL checkpoint failed");
             }
         }
