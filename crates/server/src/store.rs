@@ -5,8 +5,6 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -303,8 +301,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// however short the remainder (a pass that the writer outran leaves its copies unsynced):
 /// ~20–70 ms under load, up to 171 ms seen, and every message queued meanwhile waits. So stops
 /// must be rare: at 10,000 chat messages a second the WAL grows ~60–70 MB a second, one stop
-/// every ~15 s. At 64 MB (one every ~1.5 s) chat p99 was higher in 7 of 8 interleaved pairs
-/// (median 97 ms against 74). Lighter loads leave the writer idle moments, in which the WAL
+/// every ~15–17 s. At 64 MB (one every ~1.5 s) chat p99 was higher in 7 of 8 interleaved pairs
+/// (median 97.5 ms against 74.5). Lighter loads leave the writer idle moments, in which the WAL
 /// starts over by itself.
 const FINISH_CHECKPOINT_FRAMES: i64 = 262_144;
 
@@ -351,10 +349,10 @@ impl SqliteStore {
         // writer never checkpoints on its own; a task does, on a pool connection, which SQLite
         // lets run while the writer goes on appending to the WAL. The writer only finishes a
         // pass that fell behind (see `checkpoint_regularly`).
-        let finish_checkpoint = Arc::new(AtomicBool::new(false));
+        let finish_checkpoint = group_commit::FinishCheckpoint::default();
         let writer = group_commit::GroupCommit::start(
             options.pragma("cache_size", "-16384").pragma("wal_autocheckpoint", "0"),
-            Arc::clone(&finish_checkpoint),
+            finish_checkpoint.clone(),
         )
         .await?;
         let checkpointer = tokio::spawn(checkpoint_regularly(pool.clone(), finish_checkpoint, finish_checkpoint_frames));
@@ -1201,7 +1199,11 @@ impl Store for SqliteStore {
 /// The file keeps its longest size until a clean shutdown truncates it. `journal_size_limit`
 /// would cut it back at each start-over, but under the load that made it long, cutting and
 /// regrowing 1 GB raised chat p99 to 150–161 ms against 44–75 (three interleaved pairs).
-async fn checkpoint_regularly(pool: SqlitePool, finish_checkpoint: Arc<AtomicBool>, finish_checkpoint_frames: i64) {
+async fn checkpoint_regularly(
+    pool: SqlitePool,
+    finish_checkpoint: group_commit::FinishCheckpoint,
+    finish_checkpoint_frames: i64,
+) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -1228,7 +1230,7 @@ async fn checkpoint_regularly(pool: SqlitePool, finish_checkpoint: Arc<AtomicBoo
         }
         // Started over meanwhile (the writer paused): nothing to finish.
         if in_wal >= finish_checkpoint_frames {
-            finish_checkpoint.store(true, Ordering::Release);
+            finish_checkpoint.request();
         }
     }
 }

@@ -86,6 +86,23 @@ struct Returned {
     outcome: Outcome,
 }
 
+/// Asks the writer to finish a WAL checkpoint before its next batch: set by the checkpoint task
+/// when its passes cannot catch up with the writer (see `checkpoint_regularly`).
+#[derive(Clone, Default)]
+pub(crate) struct FinishCheckpoint(Arc<AtomicBool>);
+
+impl FinishCheckpoint {
+    pub(crate) fn request(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// True once per request. A plain load first: the flag is almost always clear, and a swap
+    /// would write its cache line on every batch.
+    fn take(&self) -> bool {
+        self.0.load(Ordering::Relaxed) && self.0.swap(false, Ordering::AcqRel)
+    }
+}
+
 /// The one writer of the database. Cheap to share behind the store.
 pub(crate) struct GroupCommit {
     requests: mpsc::UnboundedSender<Job>,
@@ -95,11 +112,11 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Opens the writer's connection and starts its thread. When `finish_checkpoint` is set, the
-    /// writer runs a checkpoint before its next batch and clears it.
+    /// Opens the writer's connection and starts its thread. When `finish_checkpoint` is
+    /// requested, the writer runs a checkpoint before its next batch.
     pub(crate) async fn start(
         options: SqliteConnectOptions,
-        finish_checkpoint: Arc<AtomicBool>,
+        finish_checkpoint: FinishCheckpoint,
     ) -> Result<GroupCommit, sqlx::Error> {
         let conn = options.connect().await?;
         let (requests, queue) = mpsc::unbounded_channel();
@@ -215,7 +232,7 @@ async fn writer(
     mut conn: SqliteConnection,
     mut queue: mpsc::UnboundedReceiver<Job>,
     mut stop: oneshot::Receiver<()>,
-    finish_checkpoint: &AtomicBool,
+    finish_checkpoint: &FinishCheckpoint,
 ) {
     let mut stopping = false;
     loop {
@@ -237,9 +254,7 @@ async fn writer(
         if first.is_abandoned() {
             continue;
         }
-        // A plain load first: the flag is almost always clear, and a swap would write its cache
-        // line on every batch.
-        if finish_checkpoint.load(Ordering::Relaxed) && finish_checkpoint.swap(false, Ordering::AcqRel) {
+        if finish_checkpoint.take() {
             // The checkpoint task copied most of the WAL while batches went on; what they
             // committed meanwhile is copied here, between two batches, so that the next
             // transaction starts the WAL over instead of growing it.
