@@ -332,6 +332,21 @@ async fn main() {
     let worst: Vec<String> =
         worst.iter().take(3).map(|&(w, n)| format!("{n} sent at {:.1}-{:.1} s", w as f64 * 0.5, w as f64 * 0.5 + 0.5)).collect();
     println!("slower than 50 ms: {slow} ({:.2}%); worst half-seconds: {}", 100.0 * slow as f64 / all.len().max(1) as f64, worst.join(", "));
+    // A long run's p99 mixes steady seconds with the writer's rare stops: per 10 s of sending,
+    // both show.
+    const TEN_S_US: u64 = 10_000_000;
+    let mut per_ten_s = std::collections::BTreeMap::<u64, Vec<u64>>::new();
+    for &(sent, latency) in &timed {
+        per_ten_s.entry(sent.saturating_sub(run_start_us) / TEN_S_US).or_default().push(latency);
+    }
+    let windows: Vec<String> = per_ten_s
+        .into_iter()
+        .map(|(i, mut window)| {
+            window.sort_unstable();
+            format!("{}-{} s {:.1}", i * 10, i * 10 + 10, ms(percentile(&window, 0.99)))
+        })
+        .collect();
+    println!("p99 (ms) by when sent: {}", windows.join(", "));
     let per_message = |total: f64| if want == 0 { 0.0 } else { total / want as f64 };
     let per_10k = |cpu: f64| per_message(cpu) * 10_000.0;
     println!(
