@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo build --release -p porchlight-server --bin porchlight --example sse_bench
-//! ulimit -n 65535
+//! ulimit -n 20000   # each process holds ~11,000 sockets at 10,000 streams
 //! target/release/examples/sse_bench --streams 1000
 //! target/release/examples/sse_bench --streams 10000 --senders 1024 [--rate 1000] [--seconds 70]
 //! ```
@@ -92,6 +92,16 @@ fn clock_ticks_per_sec() -> f64 {
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(100.0)
     })
+}
+
+/// The latencies of `timed` ((sent at, latency) in µs) grouped by window of `width_us` after
+/// `start_us`, keyed by the window's number.
+fn by_when_sent(timed: &[(u64, u64)], start_us: u64, width_us: u64) -> std::collections::BTreeMap<u64, Vec<u64>> {
+    let mut windows = std::collections::BTreeMap::<u64, Vec<u64>>::new();
+    for &(sent, latency) in timed {
+        windows.entry(sent.saturating_sub(start_us) / width_us).or_default().push(latency);
+    }
+    windows
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -322,26 +332,21 @@ async fn main() {
     );
     // Where the slow deliveries are: spread out (queueing) or bunched (a stall)?
     const SLOW_US: u64 = 50_000;
-    const WINDOW_US: u64 = 500_000;
     let run_start_us = (run_start - epoch).as_micros() as u64;
-    let mut slow_per_window = std::collections::BTreeMap::<u64, usize>::new();
-    for &(sent, _) in timed.iter().filter(|(_, latency)| *latency > SLOW_US) {
-        *slow_per_window.entry(sent.saturating_sub(run_start_us) / WINDOW_US).or_default() += 1;
-    }
-    let slow: usize = slow_per_window.values().sum();
-    let mut worst: Vec<(u64, usize)> = slow_per_window.into_iter().collect();
+    let slow_per_half_second: Vec<(u64, usize)> = by_when_sent(&timed, run_start_us, 500_000)
+        .into_iter()
+        .map(|(w, window)| (w, window.iter().filter(|&&latency| latency > SLOW_US).count()))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    let slow: usize = slow_per_half_second.iter().map(|&(_, n)| n).sum();
+    let mut worst = slow_per_half_second;
     worst.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
     let worst: Vec<String> =
         worst.iter().take(3).map(|&(w, n)| format!("{n} sent at {:.1}-{:.1} s", w as f64 * 0.5, w as f64 * 0.5 + 0.5)).collect();
     println!("slower than 50 ms: {slow} ({:.2}%); worst half-seconds: {}", 100.0 * slow as f64 / all.len().max(1) as f64, worst.join(", "));
     // A long run's p99 mixes steady seconds with the writer's rare stops: per 10 s of sending,
     // both show.
-    const TEN_S_US: u64 = 10_000_000;
-    let mut per_ten_s = std::collections::BTreeMap::<u64, Vec<u64>>::new();
-    for &(sent, latency) in &timed {
-        per_ten_s.entry(sent.saturating_sub(run_start_us) / TEN_S_US).or_default().push(latency);
-    }
-    let windows: Vec<String> = per_ten_s
+    let windows: Vec<String> = by_when_sent(&timed, run_start_us, 10_000_000)
         .into_iter()
         .map(|(i, mut window)| {
             window.sort_unstable();

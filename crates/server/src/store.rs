@@ -297,13 +297,14 @@ pub struct SqliteStore {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// A WAL this long (1 GB of 4 KB pages) when a checkpoint pass runs gets its checkpoint
-/// finished by the writer. Finishing stops the writer for one fsync of the database file
-/// however short the remainder (a pass that the writer outran leaves its copies unsynced):
-/// ~20–70 ms under load, up to 171 ms seen, and every message queued meanwhile waits. So stops
-/// must be rare: at 10,000 chat messages a second the WAL grows ~60–70 MB a second, one stop
-/// every ~15–17 s. At 64 MB (one every ~1.5 s) chat p99 was higher in 7 of 8 interleaved pairs
-/// (median 97.5 ms against 74.5). Lighter loads leave the writer idle moments, in which the WAL
-/// starts over by itself.
+/// finished by the writer. A pass that the writer outran leaves its copies unsynced, so the
+/// first pass to reach the end of the WAL (one of the extra passes, or the writer's own) syncs
+/// every page copied since the last start-over: up to 280 ms seen, with the writer's COMMITs at
+/// 14–74 ms meanwhile; the writer's own stop took 18–120 ms, and the backlog then drains for
+/// ~0.5–0.9 s. So start-overs must be rare: at 10,000 chat messages a second the WAL grows
+/// ~60–70 MB a second, one start-over every ~15–17 s. At 64 MB (one every ~1.5 s) chat p99 was
+/// higher in 7 of 8 interleaved pairs (median 97.5 ms against 74.5). Lighter loads leave the
+/// writer idle moments, in which the WAL starts over by itself.
 const FINISH_CHECKPOINT_FRAMES: i64 = 262_144;
 
 /// One checkpoint pass, on the task's pool connection or, to finish it, on the writer's.
