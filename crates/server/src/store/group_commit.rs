@@ -16,8 +16,12 @@
 //! 3. `COMMIT` once the queue is empty (or the batch is full), then tell every request that
 //!    committed whether its work is durable.
 //!
-//! Chat messages skip the lease: they are queued as data and the batch stores all of them with
-//! one statement just before its COMMIT ([`super::message_batch`]).
+//! Chat messages skip the lease: they are queued as data and stored together with one statement
+//! ([`super::message_batch`]). The writer gathers queued messages before it opens a
+//! transaction: when the batch holds nothing else (nearly always, under chat load), that one
+//! `INSERT` runs on its own and SQLite commits it: one round trip to sqlx's thread per batch
+//! instead of four. Otherwise (a request among them, a webhook event to queue, a retried
+//! message) the messages are stored just before the transaction's COMMIT, in a savepoint.
 //!
 //! The writer loop runs on a thread of its own (with a one-thread runtime), not as a task on the
 //! server's runtime: a batch is a chain of round trips to sqlx's SQLite thread, and each answer
@@ -262,94 +266,154 @@ async fn writer(
                 tracing::warn!(error = %e, "finishing a WAL checkpoint failed");
             }
         }
-        if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
-            // Dropping `first` fails that request. The connection may be broken: reopen it.
-            tracing::error!(error = %e, "cannot begin a write transaction");
-            drop(first);
-            match options.connect().await {
-                Ok(fresh) => conn = fresh,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot reopen the database writer connection");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-            continue;
-        }
+        // Messages gather first, with no transaction open: a batch of messages alone (nearly
+        // every batch under chat load) is stored and committed by one statement.
         let started = Instant::now();
-        let mut durable: Vec<Durable> = Vec::new();
-        let mut messages: Vec<(MessageAppend, MessageReply)> = Vec::new();
+        let mut messages = Messages::default();
         let mut next = Some(first);
-        let mut broken: Option<String> = None;
-        // The last request's savepoint, still to be released: its RELEASE rides along with the
-        // next request's SAVEPOINT or with the COMMIT, one round trip to the connection's
-        // thread instead of two (each is a thread hand-off, the writer's main cost).
-        let mut unreleased = false;
         while let Some(job) = next.take() {
-            match job {
-                Job::Message(message, reply) => {
-                    if !reply.is_closed() {
-                        messages.push((message, reply));
-                    }
-                }
-                Job::Lend(lend) => match lend_one(conn, lend, unreleased).await {
-                    Ok((back, step)) => {
-                        conn = back;
-                        unreleased = step.unreleased;
-                        durable.extend(step.durable);
-                    }
-                    Err((back, why, outcome)) => {
-                        conn = back;
-                        durable.extend(outcome);
-                        broken = Some(why);
-                        break;
-                    }
-                },
-            }
-            if durable.len() + messages.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
+            let Job::Message(message, reply) = job else {
+                next = Some(job);
+                break;
+            };
+            messages.push(message, reply);
+            if messages.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
                 next = queue.try_recv().ok();
             }
         }
-        let (rows, replies): (Vec<MessageAppend>, Vec<MessageReply>) = messages.into_iter().unzip();
-        let mut outcomes = Vec::new();
-        // The messages' savepoint, released together with the COMMIT.
-        let mut messages_open = false;
-        if broken.is_none() && !rows.is_empty() {
-            match store_messages(&mut conn, &rows, unreleased).await {
-                Ok(stored) => {
-                    outcomes = stored;
-                    unreleased = false;
-                    messages_open = true;
+        if next.is_none() {
+            if messages.is_empty() {
+                continue;
+            }
+            if let Some(stored) = message_batch::insert_and_commit(&mut conn, &messages.rows).await {
+                for (reply, stored) in messages.replies.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(stored));
                 }
-                Err(why) => broken = Some(why),
+                continue;
             }
         }
-        let commit = match (unreleased, messages_open) {
-            (true, _) => "RELEASE request; COMMIT",
-            (false, true) => "RELEASE messages; COMMIT",
-            (false, false) => "COMMIT",
-        };
-        let result = match broken {
-            Some(why) => Err(why),
-            None => exec(&mut conn, commit).await.map_err(|e| e.to_string()),
-        };
-        if let Err(why) = &result {
-            tracing::error!(error = %why, requests = durable.len() + replies.len(), "write batch failed; rolled back");
-            let _ = exec(&mut conn, "ROLLBACK").await;
-        }
-        for d in durable {
-            let _ = d.send(result.clone());
-        }
-        // A failed batch fails every message, whatever its own outcome was; otherwise each
-        // message has its outcome, in order.
-        let mut outcomes = outcomes.into_iter();
-        for reply in replies {
-            let outcome = result.clone().and_then(|()| outcomes.next().unwrap_or_else(|| Err("not stored".into())));
-            let _ = reply.send(outcome);
-        }
+        conn = run_batch(&options, conn, &mut queue, next, messages, started).await;
     }
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the database writer connection");
     }
+}
+
+/// The messages of a batch, each with whom to tell how it went.
+#[derive(Default)]
+struct Messages {
+    rows: Vec<MessageAppend>,
+    replies: Vec<MessageReply>,
+}
+
+impl Messages {
+    /// Adds a message unless its request gave up waiting.
+    fn push(&mut self, message: MessageAppend, reply: MessageReply) {
+        if !reply.is_closed() {
+            self.rows.push(message);
+            self.replies.push(reply);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// One batch in a transaction: `first` (the request that ended the gathering of messages, if
+/// any) and whatever else is queued, then `messages` and those queued meanwhile, then COMMIT.
+/// Gives the connection back (a fresh one if it broke).
+async fn run_batch(
+    options: &SqliteConnectOptions,
+    mut conn: SqliteConnection,
+    queue: &mut mpsc::UnboundedReceiver<Job>,
+    first: Option<Job>,
+    mut messages: Messages,
+    started: Instant,
+) -> SqliteConnection {
+    if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
+        // Dropping the batch fails its requests. The connection may be broken: reopen it.
+        tracing::error!(error = %e, "cannot begin a write transaction");
+        drop((first, messages));
+        return match options.connect().await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reopen the database writer connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                conn
+            }
+        };
+    }
+    let mut durable: Vec<Durable> = Vec::new();
+    let mut next = first;
+    let mut broken: Option<String> = None;
+    // The last request's savepoint, still to be released: its RELEASE rides along with the
+    // next request's SAVEPOINT or with the COMMIT, one round trip to the connection's thread
+    // instead of two (each is a thread hand-off, the writer's main cost).
+    let mut unreleased = false;
+    while let Some(job) = next.take() {
+        match job {
+            Job::Message(message, reply) => messages.push(message, reply),
+            Job::Lend(lend) => match lend_one(conn, lend, unreleased).await {
+                Ok((back, step)) => {
+                    conn = back;
+                    unreleased = step.unreleased;
+                    durable.extend(step.durable);
+                }
+                Err((back, why, outcome)) => {
+                    conn = back;
+                    durable.extend(outcome);
+                    broken = Some(why);
+                    break;
+                }
+            },
+        }
+        if durable.len() + messages.len() < MAX_BATCH && started.elapsed() < MAX_BATCH_TIME {
+            next = queue.try_recv().ok();
+        }
+    }
+    let Messages { rows, replies } = messages;
+    let mut outcomes = Vec::new();
+    // The messages' savepoint, released together with the COMMIT.
+    let mut messages_open = false;
+    if broken.is_none() && !rows.is_empty() {
+        match store_messages(&mut conn, &rows, unreleased).await {
+            Ok(stored) => {
+                outcomes = stored;
+                unreleased = false;
+                messages_open = true;
+            }
+            Err(why) => broken = Some(why),
+        }
+    }
+    let commit = match (unreleased, messages_open) {
+        (true, _) => "RELEASE request; COMMIT",
+        (false, true) => "RELEASE messages; COMMIT",
+        (false, false) => "COMMIT",
+    };
+    let result = match broken {
+        Some(why) => Err(why),
+        None => exec(&mut conn, commit).await.map_err(|e| e.to_string()),
+    };
+    if let Err(why) = &result {
+        tracing::error!(error = %why, requests = durable.len() + replies.len(), "write batch failed; rolled back");
+        let _ = exec(&mut conn, "ROLLBACK").await;
+    }
+    for d in durable {
+        let _ = d.send(result.clone());
+    }
+    // A failed batch fails every message, whatever its own outcome was; otherwise each
+    // message has its outcome, in order.
+    let mut outcomes = outcomes.into_iter();
+    for reply in replies {
+        let outcome = result.clone().and_then(|()| outcomes.next().unwrap_or_else(|| Err("not stored".into())));
+        let _ = reply.send(outcome);
+    }
+    conn
 }
 
 /// Stores the batch's messages in one savepoint with one multi-row INSERT. If that statement

@@ -5,7 +5,8 @@
 //! second each is 10,000 writes a second), and every statement on the writer connection is a
 //! hand-off to sqlx's SQLite thread and back, one after another on the single writer. A lent
 //! transaction costs two or three such round trips per message; a batch of 200 messages costs
-//! two (the `INSERT` and the `COMMIT`), plus one for webhook events when the site has endpoints.
+//! one (the `INSERT`, committed by itself: [`insert_and_commit`]), or four in a transaction
+//! shared with other requests or webhook events.
 //!
 //! A message needs no decision between statements (its row is fully known beforehand), so it is
 //! queued as data rather than as a lease on the connection.
@@ -66,6 +67,33 @@ pub(crate) async fn insert_batch(
     };
     queue_message_events(conn, &new_rows).await?;
     Ok(results)
+}
+
+/// Stores `messages`, all new and of sites without webhook endpoints, with one `INSERT` run
+/// outside any transaction: SQLite commits it by itself (and syncs it, as any COMMIT), or
+/// undoes it whole if any key is taken. The writer's hot path for chat: one round trip to the
+/// connection's thread per batch where a transaction takes four (`BEGIN`, `SAVEPOINT`,
+/// `INSERT`, `COMMIT`), and no statement journal (a statement inside a transaction copies
+/// every page it changes first, so that it can be undone alone). `None` when the batch needs
+/// the careful way ([`insert_batch`] in a transaction): a webhook event to queue with the rows,
+/// or a statement that failed (a retry in the batch), which left nothing behind.
+pub(crate) async fn insert_and_commit(conn: &mut SqliteConnection, messages: &[MessageAppend]) -> Option<Vec<Stored<MessageAck>>> {
+    if messages.is_empty() || messages.iter().any(|m| !m.outbox.endpoints.is_empty()) {
+        return None;
+    }
+    match insert_all_new(conn, messages).await {
+        Ok(ids) => Some(
+            messages
+                .iter()
+                .zip(ids)
+                .map(|(m, id)| Stored::Created(MessageAck { id, client_id: m.client_id.clone(), created_ms: m.created_ms }))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::debug!(error = %e, messages = messages.len(), "message batch needs the careful way");
+            None
+        }
+    }
 }
 
 /// Stores every message with one `INSERT` that fails as a whole (SQLite undoes a failed
