@@ -580,4 +580,62 @@ mod tests {
         let stored: Vec<String> = sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
         assert_eq!(stored, ["a", "c"]);
     }
+
+    /// Through the writer: messages queued together (the one-statement path, which the bad one
+    /// makes fail as a whole) are each answered: the bad one with its error, the others stored
+    /// once; a replay of a stored one answers its row.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bad_message_among_queued_ones_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("w.db").display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .foreign_keys(true);
+        let mut conn = options.connect().await.unwrap();
+        sqlx::migrate!("./migrations").run(&mut conn).await.unwrap();
+        conn.execute("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
+            .await
+            .unwrap();
+        let writer = std::sync::Arc::new(GroupCommit::start(options, Default::default()).await.unwrap());
+        let message = |conversation: &str, client_id: String| MessageAppend {
+            conversation_id: conversation.into(),
+            client_id,
+            author: "visitor",
+            body: "hi".into(),
+            created_ms: 5,
+            outbox: Default::default(),
+        };
+        let mut first_id = None;
+        for round in 0..20 {
+            let sends: Vec<_> = (0..30)
+                .map(|n| {
+                    let conversation = if n == 15 { "gone" } else { "c" };
+                    let writer = writer.clone();
+                    let append = message(conversation, format!("{round:02}-{n:02}"));
+                    tokio::spawn(async move { writer.append_message(append).await })
+                })
+                .collect();
+            for (n, send) in sends.into_iter().enumerate() {
+                let outcome = send.await.unwrap();
+                if n == 15 {
+                    assert!(outcome.is_err_and(|e| e.to_string().contains("FOREIGN KEY")));
+                } else {
+                    let Ok(Stored::Created(ack)) = outcome else { panic!("{round}-{n}: {outcome:?}") };
+                    first_id = first_id.or(Some(ack.id));
+                }
+            }
+        }
+        let replay = writer.append_message(message("c", "00-00".into())).await.unwrap();
+        assert!(matches!(replay, Stored::Existing(ref ack) if Some(ack.id) == first_id), "{replay:?}");
+        writer.close().await;
+
+        let stored: Vec<String> = sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
+        let expected: Vec<String> =
+            (0..20).flat_map(|round| (0..30).filter(|&n| n != 15).map(move |n| format!("{round:02}-{n:02}"))).collect();
+        let mut sorted = stored.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected, "each good message once");
+        assert_eq!(stored.len(), 20 * 29);
+    }
 }
