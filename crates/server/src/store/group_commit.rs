@@ -508,15 +508,43 @@ mod tests {
 
     use super::*;
 
+    /// A WAL database file `name` in `dir`, with foreign keys enforced.
+    fn database(dir: &tempfile::TempDir, name: &str) -> SqliteConnectOptions {
+        SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join(name).display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .foreign_keys(true)
+    }
+
+    /// The migrated schema with one conversation, `c`, to write messages to.
+    async fn with_conversation(options: &SqliteConnectOptions) -> SqliteConnection {
+        let mut conn = options.connect().await.unwrap();
+        sqlx::migrate!("./migrations").run(&mut conn).await.unwrap();
+        conn.execute("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
+            .await
+            .unwrap();
+        conn
+    }
+
+    /// A visitor message.
+    fn message(conversation: &str, client_id: &str) -> MessageAppend {
+        MessageAppend {
+            conversation_id: conversation.into(),
+            client_id: client_id.into(),
+            author: "visitor",
+            body: "hi".into(),
+            created_ms: 5,
+            outbox: Default::default(),
+        }
+    }
+
     /// Many requests in flight at once share batches; those that roll back (or give up) leave no
     /// trace, the others are all there, and each committed request was told it is durable.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_rollback_in_a_batch_undoes_only_that_request() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .unwrap()
-            .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let options = database(&dir, "t.db");
         let writer = std::sync::Arc::new(GroupCommit::start(options.clone(), Default::default()).await.unwrap());
         let mut tx = writer.begin().await.unwrap();
         tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)").await.unwrap();
@@ -553,23 +581,7 @@ mod tests {
     #[tokio::test]
     async fn a_message_batch_that_fails_is_retried_one_by_one() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("m.db").display()))
-            .unwrap()
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let mut conn = options.connect().await.unwrap();
-        sqlx::migrate!("./migrations").run(&mut conn).await.unwrap();
-        conn.execute("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
-            .await
-            .unwrap();
-        let message = |conversation: &str, client_id: &str| MessageAppend {
-            conversation_id: conversation.into(),
-            client_id: client_id.into(),
-            author: "visitor",
-            body: "hi".into(),
-            created_ms: 5,
-            outbox: Default::default(),
-        };
+        let mut conn = with_conversation(&database(&dir, "m.db")).await;
         let batch = [message("c", "a"), message("gone", "b"), message("c", "c")];
         conn.execute("BEGIN IMMEDIATE").await.unwrap();
         let outcomes = store_messages(&mut conn, &batch, false).await.unwrap();
@@ -587,32 +599,16 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_bad_message_among_queued_ones_fails_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.path().join("w.db").display()))
-            .unwrap()
-            .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .foreign_keys(true);
-        let mut conn = options.connect().await.unwrap();
-        sqlx::migrate!("./migrations").run(&mut conn).await.unwrap();
-        conn.execute("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
-            .await
-            .unwrap();
+        let options = database(&dir, "w.db");
+        let mut conn = with_conversation(&options).await;
         let writer = std::sync::Arc::new(GroupCommit::start(options, Default::default()).await.unwrap());
-        let message = |conversation: &str, client_id: String| MessageAppend {
-            conversation_id: conversation.into(),
-            client_id,
-            author: "visitor",
-            body: "hi".into(),
-            created_ms: 5,
-            outbox: Default::default(),
-        };
         let mut first_id = None;
         for round in 0..20 {
             let sends: Vec<_> = (0..30)
                 .map(|n| {
                     let conversation = if n == 15 { "gone" } else { "c" };
                     let writer = writer.clone();
-                    let append = message(conversation, format!("{round:02}-{n:02}"));
+                    let append = message(conversation, &format!("{round:02}-{n:02}"));
                     tokio::spawn(async move { writer.append_message(append).await })
                 })
                 .collect();
@@ -626,7 +622,7 @@ mod tests {
                 }
             }
         }
-        let replay = writer.append_message(message("c", "00-00".into())).await.unwrap();
+        let replay = writer.append_message(message("c", "00-00")).await.unwrap();
         assert!(matches!(replay, Stored::Existing(ref ack) if Some(ack.id) == first_id), "{replay:?}");
         writer.close().await;
 
