@@ -6,8 +6,9 @@
 //! the COMMIT that contains it has returned, so batching keeps the promise "a 2xx is on disk"
 //! while one fsync covers dozens of requests.
 //!
-//! How a batch runs, on the writer thread:
-//! 1. `BEGIN IMMEDIATE` when the first request arrives;
+//! How a batch runs, on the writer thread (a batch of chat messages alone skips all of this;
+//! see below):
+//! 1. `BEGIN IMMEDIATE` when the first request arrives (after any messages queued before it);
 //! 2. for each queued request: `SAVEPOINT`, lend the connection to the request's task (a
 //!    [`WriteTx`]), and take it back when the request commits or drops it — `RELEASE` keeps its
 //!    work (sent together with the next `SAVEPOINT` or the `COMMIT`, to save a round trip),

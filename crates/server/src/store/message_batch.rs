@@ -53,14 +53,7 @@ pub(crate) async fn insert_batch(
         return Ok(Vec::new());
     }
     let (results, new_rows) = match insert_all_new(conn, messages).await {
-        Ok(ids) => {
-            let results = messages
-                .iter()
-                .zip(&ids)
-                .map(|(m, &id)| Stored::Created(MessageAck { id, client_id: m.client_id.clone(), created_ms: m.created_ms }))
-                .collect();
-            (results, ids.into_iter().zip(messages).collect())
-        }
+        Ok(ids) => (created(messages, &ids), ids.into_iter().zip(messages).collect()),
         // A retry (its key is stored, or twice in this batch) or a message the database refuses:
         // the statement left nothing behind, so look each message up first.
         Err(_) => insert_checked(conn, messages).await?,
@@ -82,18 +75,21 @@ pub(crate) async fn insert_and_commit(conn: &mut SqliteConnection, messages: &[M
         return None;
     }
     match insert_all_new(conn, messages).await {
-        Ok(ids) => Some(
-            messages
-                .iter()
-                .zip(ids)
-                .map(|(m, id)| Stored::Created(MessageAck { id, client_id: m.client_id.clone(), created_ms: m.created_ms }))
-                .collect(),
-        ),
+        Ok(ids) => Some(created(messages, &ids)),
         Err(e) => {
             tracing::debug!(error = %e, messages = messages.len(), "message batch needs the careful way");
             None
         }
     }
+}
+
+/// The answers to `messages`, all stored anew under `ids` (in the same order).
+fn created(messages: &[MessageAppend], ids: &[i64]) -> Vec<Stored<MessageAck>> {
+    messages
+        .iter()
+        .zip(ids)
+        .map(|(m, &id)| Stored::Created(MessageAck { id, client_id: m.client_id.clone(), created_ms: m.created_ms }))
+        .collect()
 }
 
 /// Stores every message with one `INSERT` that fails as a whole (SQLite undoes a failed
