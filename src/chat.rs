@@ -120,6 +120,9 @@ pub struct ChatLog {
     read_up_to: i64,
     /// Operator messages up to this server id have been seen (the panel was open).
     seen_up_to: i64,
+    /// The secret that proves a repeated create is ours ([`NewConversation::create_key`]):
+    /// drawn by the view, kept with the unsent messages until the conversation exists.
+    create_key: Option<String>,
 }
 
 impl ChatLog {
@@ -133,6 +136,14 @@ impl ChatLog {
 
     pub fn last_error(&self) -> Option<&ApiFailure> {
         self.last_error.as_ref()
+    }
+
+    /// Gives the log the create key for its next new conversation, unless it already holds one
+    /// (restored with its unsent first message, which must be retried under the same key).
+    pub fn ensure_create_key(&mut self, fresh: impl FnOnce() -> String) {
+        if self.create_key.is_none() {
+            self.create_key = Some(fresh());
+        }
     }
 
     /// Adds the visitor's text to the log as a queued message (optimistic), after the same
@@ -262,7 +273,9 @@ impl ChatLog {
                 self.seen_up_to.to_string(),
                 s.closed_ms.map(|ms| ms.to_string()).unwrap_or_default(),
             ],
-            None => vec![String::new(); 4],
+            // No conversation yet: the token's place holds the create key, so a reload retries
+            // the first message under the same key.
+            None => vec![String::new(), self.create_key.clone().unwrap_or_default(), String::new(), String::new()],
         };
         for entry in unsent {
             fields.extend([entry.client_id.clone(), entry.body.clone()]);
@@ -291,6 +304,7 @@ impl ChatLog {
             });
         }
         if id.is_empty() || token.is_empty() {
+            log.create_key = non_empty(token);
             return (!log.entries.is_empty()).then_some(log);
         }
         let closed_ms = match non_empty(closed) {
@@ -349,7 +363,7 @@ impl ChatLog {
         self.busy = true;
         let message = NewMessage { client_id: entry.client_id.clone(), body: entry.body.clone() };
         Some(match self.open_session() {
-            None => Job::Start(NewConversation { message, page: None }),
+            None => Job::Start(NewConversation { message, page: None, create_key: self.create_key.clone() }),
             Some(s) => Job::Append { conversation_id: s.conversation_id.clone(), token: s.token.clone(), message },
         })
     }
@@ -404,6 +418,22 @@ mod tests {
     use porchlight_protocol::FieldErrorCode;
 
     use super::*;
+
+    #[test]
+    fn the_create_key_survives_a_reload_and_goes_with_every_try_of_the_first_message() {
+        let mut log = ChatLog::default();
+        log.ensure_create_key(|| "create-key-0000000001".into());
+        log.ensure_create_key(|| panic!("a log that has a key keeps it"));
+        log.submit("client-0001".into(), "Hello").unwrap();
+        let Some(Job::Start(first)) = log.start_next() else { panic!("the first message starts a conversation") };
+        assert_eq!(first.create_key.as_deref(), Some("create-key-0000000001"));
+        log.finish("client-0001", Err(ApiFailure::Offline));
+        let mut restored = ChatLog::restore(&log.saved().unwrap(), 0).unwrap();
+        restored.ensure_create_key(|| "another-key-000000002".into());
+        let Some(Job::Start(again)) = restored.start_next() else { panic!("the reload sends it again") };
+        assert_eq!(again.create_key.as_deref(), Some("create-key-0000000001"), "the same key after a reload");
+        assert_eq!(again.message.client_id, "client-0001");
+    }
 
     #[test]
     fn unsent_messages_survive_a_reload_and_are_sent_again_under_their_client_ids() {

@@ -28,7 +28,9 @@ pub fn ChatView() -> impl IntoView {
     // A conversation from before a reload (or from another tab) carries on.
     let saved_key = StoredValue::new(storage_key(&api, "chat"));
     let restored = saved_key.with_value(|k| outbox::load(k)).and_then(|json| ChatLog::restore(&json, now_ms()));
-    let log = RwSignal::new(restored.unwrap_or_default());
+    let mut restored = restored.unwrap_or_default();
+    restored.ensure_create_key(crate::ids::new_key);
+    let log = RwSignal::new(restored);
     let save = move || {
         let json = log.with_untracked(ChatLog::saved);
         saved_key.with_value(|k| outbox::store(k, json.as_deref()));

@@ -152,6 +152,8 @@ writes_per_minute = ${writesPerMinute}
 id = "e2e"
 name = "E2E Shop"
 origins = ["${hostOrigin}"]
+# The offline page points its widget at a port nobody listens on.
+endpoints = ["http://127.0.0.1:9"]
 timezone = "Europe/Riga"
 greeting = "Hi! How can we help?"
 ${siteKeys}

@@ -41,12 +41,22 @@ pub struct NewConversation {
     pub message: NewMessage,
     #[serde(default)]
     pub page: Option<PageContext>,
+    /// A secret the widget draws once per conversation it starts and never shows anywhere else
+    /// (16-64 of `A-Z a-z 0-9 - _`). Only its hash is stored. A repeated create (the first answer
+    /// was lost) gets a token only when it carries the same key: the message's client id is not
+    /// a secret (lists, the console and webhooks show it), so it alone must never hand one out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_key: Option<String>,
 }
+
+/// The shortest create key accepted: a UUID's 36 characters carry 122 random bits.
+pub const MIN_CREATE_KEY: usize = 16;
 
 impl NewConversation {
     pub fn validate(&self) -> Result<(), FieldErrors> {
-        self.message.validate().map_err(|FieldErrors(errors)| {
-            FieldErrors(
+        let mut errors = match self.message.validate() {
+            Ok(()) => FieldErrors::default(),
+            Err(FieldErrors(errors)) => FieldErrors(
                 errors
                     .into_iter()
                     .map(|mut e| {
@@ -54,8 +64,14 @@ impl NewConversation {
                         e
                     })
                     .collect(),
-            )
-        })
+            ),
+        };
+        if let Some(key) = &self.create_key {
+            if key.len() < MIN_CREATE_KEY || !is_valid_key(key) {
+                errors.push("create_key", FieldErrorCode::Invalid, "create_key must be 16-64 characters of A-Z, a-z, 0-9, - or _.");
+            }
+        }
+        errors.into_result()
     }
 }
 
@@ -119,7 +135,7 @@ mod tests {
 
     #[test]
     fn conversation_errors_name_the_nested_field() {
-        let c = NewConversation { message: NewMessage { client_id: "x".into(), body: "".into() }, page: None };
+        let c = NewConversation { message: NewMessage { client_id: "x".into(), body: "".into() }, page: None, create_key: None };
         let errors = c.validate().unwrap_err();
         assert!(errors.get("message.client_id").is_some());
         assert!(errors.get("message.body").is_some());

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     SiteNotFound,
     /// 404: no such resource (conversation, callback, route).
     NotFound,
+    /// 405: the path exists but not with this method; `Allow` lists the ones it has.
+    MethodNotAllowed,
     /// 413: the body is larger than [`crate::MAX_BODY_BYTES`].
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
@@ -26,6 +28,12 @@ pub enum ErrorCode {
     ValidationFailed,
     /// 409: the rating's change window is over; it can no longer be changed or undone.
     ChangeWindowClosed,
+    /// 422: this `Idempotency-Key` (or message client id) was already used for a request with
+    /// another body; nothing was stored.
+    IdempotencyKeyReused,
+    /// 409: the request conflicts with what is stored (a repeated conversation create without
+    /// its create key, a change to a rating that was undone).
+    Conflict,
     /// 429: too many requests; retry after the `Retry-After` header's seconds.
     RateLimited,
     /// 500: the server failed; nothing about it is sent to the client.
@@ -42,10 +50,11 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::OriginNotAllowed => 403,
             ErrorCode::SiteNotFound | ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::ChangeWindowClosed => 409,
-            ErrorCode::ValidationFailed => 422,
+            ErrorCode::ChangeWindowClosed | ErrorCode::Conflict => 409,
+            ErrorCode::ValidationFailed | ErrorCode::IdempotencyKeyReused => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
         }

@@ -464,10 +464,13 @@ impl FromJson for ErrorCode {
             "origin_not_allowed" => OriginNotAllowed,
             "site_not_found" => SiteNotFound,
             "not_found" => NotFound,
+            "method_not_allowed" => MethodNotAllowed,
             "payload_too_large" => PayloadTooLarge,
             "unsupported_media_type" => UnsupportedMediaType,
             "validation_failed" => ValidationFailed,
             "change_window_closed" => ChangeWindowClosed,
+            "idempotency_key_reused" => IdempotencyKeyReused,
+            "conflict" => Conflict,
             "rate_limited" => RateLimited,
             "internal" => Internal,
             _ => Unknown,
@@ -711,7 +714,11 @@ impl ToJson for PageContext {
 
 impl ToJson for NewConversation {
     fn to_json(&self) -> String {
-        JsonObject::default().raw("message", &self.message.to_json()).raw("page", &opt_json(&self.page)).finish()
+        let object = JsonObject::default().raw("message", &self.message.to_json()).raw("page", &opt_json(&self.page));
+        match &self.create_key {
+            Some(key) => object.str("create_key", key).finish(),
+            None => object.finish(),
+        }
     }
 }
 
@@ -971,10 +978,13 @@ mod tests {
             OriginNotAllowed,
             SiteNotFound,
             NotFound,
+            MethodNotAllowed,
             PayloadTooLarge,
             UnsupportedMediaType,
             ValidationFailed,
             ChangeWindowClosed,
+            IdempotencyKeyReused,
+            Conflict,
             RateLimited,
             Internal,
         ] {
@@ -1017,8 +1027,12 @@ mod tests {
         let page = PageContext { path: "/pricing?x=\"1\"".into(), title: Some(AWKWARD.into()) };
         let message = NewMessage { client_id: "c-12345678".into(), body: AWKWARD.into() };
         writes_like_serde(message.clone());
-        writes_like_serde(NewConversation { message: message.clone(), page: Some(page.clone()) });
-        writes_like_serde(NewConversation { message, page: Some(PageContext { path: "/".into(), title: None }) });
+        writes_like_serde(NewConversation { message: message.clone(), page: Some(page.clone()), create_key: None });
+        writes_like_serde(NewConversation {
+            message,
+            page: Some(PageContext { path: "/".into(), title: None }),
+            create_key: Some("3f1c2b9e-8d7a-4c6b-9e5f-0a1b2c3d4e5f".into()),
+        });
         writes_like_serde(NewCallback::default());
         writes_like_serde(NewCallback {
             name: AWKWARD.into(),

@@ -19,6 +19,7 @@ use crate::domain::callbacks::{parse_country, DEFAULT_SLOT_MINUTES};
 use crate::domain::hours::{BusinessHours, Closure, DayRange, DAY_NAMES};
 use crate::domain::{Site, SiteTexts, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS};
 use crate::locales::Language;
+use crate::net::ConnectionLimits;
 use crate::origin::Origin;
 use crate::webhooks::DeliveryPolicy;
 
@@ -126,6 +127,8 @@ pub struct Settings {
     pub clock: SharedClock,
     /// Retry policy of the webhook worker.
     pub webhook_delivery: DeliveryPolicy,
+    /// Connection limits and trusted proxies (`[limits]`, `trusted_proxies`).
+    pub limits: ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -140,6 +143,7 @@ impl Default for Settings {
             operator_token: None,
             clock: Arc::new(SystemClock),
             webhook_delivery: DeliveryPolicy::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -157,7 +161,21 @@ struct FileConfig {
     #[serde(default)]
     webhook_delivery: WebhookDeliveryFile,
     #[serde(default)]
+    limits: LimitsFile,
+    /// IPs of reverse proxies whose `X-Forwarded-For` is believed.
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    #[serde(default)]
     sites: Vec<SiteFile>,
+}
+
+/// `[limits]`: what one connection and one client may hold open.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    header_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
+    connections_per_ip: Option<usize>,
 }
 
 /// `[webhook_delivery]`: how undelivered webhook events are retried.
@@ -189,6 +207,9 @@ struct SiteFile {
     id: String,
     name: String,
     origins: Vec<String>,
+    /// API origins the widget may be pointed at (`data-endpoint`), besides this server.
+    #[serde(default)]
+    endpoints: Vec<String>,
     timezone: String,
     greeting: Option<String>,
     rating_scale: Option<RatingScale>,
@@ -327,8 +348,33 @@ impl Settings {
             operator_token: file.operator_token.as_deref().map(OperatorToken::parse).transpose()?,
             clock: defaults.clock,
             webhook_delivery: parse_delivery(file.webhook_delivery, defaults.webhook_delivery)?,
+            limits: parse_limits(file.limits, &file.trusted_proxies)?,
         })
     }
+}
+
+fn parse_limits(file: LimitsFile, trusted_proxies: &[String]) -> Result<ConnectionLimits, ConfigError> {
+    let defaults = ConnectionLimits::default();
+    let trusted_proxies = trusted_proxies
+        .iter()
+        .map(|p| {
+            p.trim().parse().map_err(|_| {
+                ConfigError::Invalid(format!("trusted_proxies: {p:?} is not an IP address (e.g. \"127.0.0.1\")"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let limits = ConnectionLimits {
+        header_timeout: file.header_timeout_secs.map_or(defaults.header_timeout, Duration::from_secs),
+        max_connections: file.max_connections,
+        connections_per_ip: file.connections_per_ip.unwrap_or(defaults.connections_per_ip),
+        trusted_proxies,
+    };
+    if limits.header_timeout.is_zero() || limits.connections_per_ip == 0 || limits.max_connections == Some(0) {
+        return Err(ConfigError::Invalid(
+            "limits: header_timeout_secs, max_connections and connections_per_ip must be positive".into(),
+        ));
+    }
+    Ok(limits)
 }
 
 fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
@@ -351,6 +397,11 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
         return Err(bad("origins must list at least one page origin, e.g. \"https://shop.example\""));
     }
     let origins = file.origins.iter().map(|o| Origin::parse(o).map_err(|e| bad(&e))).collect::<Result<Vec<_>, _>>()?;
+    let endpoints = file
+        .endpoints
+        .iter()
+        .map(|o| Origin::parse(o).map_err(|e| bad(&format!("endpoints: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     let callback_topics: Vec<String> = file.topics.iter().map(|t| t.trim().to_owned()).collect();
     if callback_topics.iter().any(String::is_empty) {
         return Err(bad("topics must not contain empty names"));
@@ -378,6 +429,7 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
         id,
         name: file.name.trim().to_owned(),
         origins,
+        endpoints,
         timezone: file.timezone.trim().to_owned(),
         greeting: file.greeting.filter(|g| !g.trim().is_empty()),
         rating_scale: file.rating_scale.unwrap_or_default(),

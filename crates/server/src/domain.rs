@@ -25,6 +25,9 @@ pub struct Site {
     pub id: SiteId,
     pub name: String,
     pub origins: Vec<Origin>,
+    /// API origins its widget may talk to besides this server (`data-endpoint`); the frame's
+    /// `connect-src` names only one of these.
+    pub endpoints: Vec<Origin>,
     pub timezone: String,
     pub greeting: Option<String>,
     pub rating_scale: RatingScale,
@@ -97,6 +100,7 @@ impl Site {
                 .iter()
                 .map(|o| Origin::parse(o).expect("valid literal"))
                 .collect(),
+            endpoints: Vec::new(),
             timezone: "Europe/Riga".into(),
             greeting: Some("Hi! How can we help?".into()),
             rating_scale: RatingScale::default(),
@@ -359,6 +363,8 @@ impl ValidMessage {
 pub struct ValidConversation {
     pub first: ValidMessage,
     pub page_path: Option<String>,
+    /// Hash of the widget's create key, if it sent one.
+    pub create_key_hash: Option<TokenHash>,
 }
 
 impl ValidConversation {
@@ -378,6 +384,7 @@ impl ValidConversation {
         Ok(ValidConversation {
             first: ValidMessage { client_id: new.message.client_id, body: new.message.body.trim().to_owned() },
             page_path,
+            create_key_hash: new.create_key.map(|key| Token::from_bearer(&key).hash()),
         })
     }
 }
@@ -416,6 +423,12 @@ impl TokenHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// SHA-256 (hex) of a request body as parsed (so whitespace and key order do not matter),
+/// stored beside its Idempotency-Key to tell a true replay from a reused key.
+pub fn request_fingerprint<T: serde::Serialize>(request: &T) -> String {
+    hex(&Sha256::digest(serde_json::to_vec(request).unwrap_or_default()))
 }
 
 /// A callback reference the visitor can read out over the phone: `PL-` and six characters from

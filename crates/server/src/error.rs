@@ -12,6 +12,8 @@ pub enum AppError {
     SiteNotFound,
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("missing or invalid bearer token")]
     Unauthorized,
     /// Console log-in with an unknown e-mail or a wrong password (which one is not said).
@@ -33,6 +35,11 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("the change window is over")]
     ChangeWindowClosed,
+    #[error("idempotency key reused with another body")]
+    IdempotencyKeyReused,
+    /// 409 with a sentence saying what conflicts.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]
@@ -54,6 +61,9 @@ impl AppError {
         match self {
             SiteNotFound => ApiError::new(ErrorCode::SiteNotFound, "No site with this id."),
             NotFound => ApiError::new(ErrorCode::NotFound, "Not found."),
+            MethodNotAllowed => {
+                ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed here; see the Allow header.")
+            }
             Unauthorized => ApiError::new(ErrorCode::Unauthorized, "A valid bearer token is required."),
             BadCredentials => ApiError::new(ErrorCode::Unauthorized, "Wrong e-mail or password."),
             OriginNotAllowed => {
@@ -76,6 +86,11 @@ impl AppError {
                 ErrorCode::ChangeWindowClosed,
                 "This rating can no longer be changed or undone: its change window is over.",
             ),
+            IdempotencyKeyReused => ApiError::new(
+                ErrorCode::IdempotencyKeyReused,
+                "This Idempotency-Key (or client_id) was already used for a request with another body; nothing was stored. Use a new key for a new request.",
+            ),
+            Conflict(message) => ApiError::new(ErrorCode::Conflict, *message),
             RateLimited { .. } => ApiError::new(ErrorCode::RateLimited, "Too many requests; try again later."),
             // Internal details stay in the log; the client learns only that it was our fault.
             Database(_) | Internal(_) => ApiError::new(ErrorCode::Internal, "Internal server error."),
@@ -114,6 +129,10 @@ impl From<crate::store::StoreError> for AppError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Database(e) => AppError::Database(e),
+            crate::store::StoreError::KeyReused => AppError::IdempotencyKeyReused,
+            crate::store::StoreError::ReplayRefused => AppError::Conflict(
+                "A conversation was already started with this message's client_id; repeat the create with its create_key.",
+            ),
             other => AppError::Internal(other.to_string()),
         }
     }

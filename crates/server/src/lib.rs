@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod locales;
+pub mod net;
 pub mod origin;
 pub mod rate_limit;
 pub mod routes;
@@ -28,7 +29,7 @@ pub mod state;
 pub mod store;
 pub mod webhooks;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +66,7 @@ pub struct Server {
     local_addr: SocketAddr,
     state: AppState,
     webhook_delivery: webhooks::DeliveryPolicy,
+    limits: net::ConnectionLimits,
 }
 
 impl Server {
@@ -93,7 +95,7 @@ impl Server {
             settings.clock,
             settings.operator_token.as_ref(),
         );
-        Ok(Server { listener, local_addr, state, webhook_delivery: settings.webhook_delivery })
+        Ok(Server { listener, local_addr, state, webhook_delivery: settings.webhook_delivery, limits: settings.limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -117,33 +119,20 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
     /// (up to [`DRAIN_TIMEOUT`]) and closes the database.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let app = app(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = app(self.state.clone());
         // Delivers queued webhook events, including those a previous run left undelivered.
         let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
             // Event streams never end by themselves: end them so the drain can finish.
             state.events().shut_down();
             tracing::info!("shutting down: draining in-flight requests");
-            let _ = started_tx.send(());
         };
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(signal);
-        let deadline = async {
-            if started_rx.await.is_ok() {
-                tokio::time::sleep(DRAIN_TIMEOUT).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
-        };
-        let result = tokio::select! {
-            result = serve.into_future() => result,
-            () = deadline => {
-                tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing anyway");
-                Ok(())
-            }
-        };
+        if !net::serve(self.listener, app, self.limits, signal, DRAIN_TIMEOUT).await {
+            tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing anyway");
+        }
+        let result = Ok(());
         webhook_worker.stop().await;
         self.state.store().close().await;
         tracing::info!("stopped");

@@ -49,6 +49,12 @@ pub enum StoreError {
     /// A freshly generated callback reference is already taken; generate another and retry.
     #[error("callback reference already taken")]
     ReferenceTaken,
+    /// The idempotency key (or client id) is stored with another request body.
+    #[error("idempotency key reused with another body")]
+    KeyReused,
+    /// A repeated conversation create without the create key of the first.
+    #[error("repeated create without its create key")]
+    ReplayRefused,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -70,6 +76,8 @@ pub struct NewCallbackRow<'a> {
     pub due_ms: i64,
     pub token_hash: &'a TokenHash,
     pub now_ms: i64,
+    /// [`crate::domain::request_fingerprint`] of the request.
+    pub request_hash: &'a str,
 }
 
 /// What a new rating row needs besides the visitor's input.
@@ -80,6 +88,8 @@ pub struct NewRatingRow<'a> {
     pub token_hash: &'a TokenHash,
     pub changeable_until_ms: i64,
     pub now_ms: i64,
+    /// [`crate::domain::request_fingerprint`] of the request.
+    pub request_hash: &'a str,
 }
 
 /// The outcome of a visitor's change or undo.
@@ -472,6 +482,13 @@ fn rating_receipt(row: &sqlx::sqlite::SqliteRow) -> Result<RatingReceipt, sqlx::
     })
 }
 
+/// Whether a stored row's `request_hash` matches this request (rows from before the column
+/// have none and are trusted, as before).
+fn same_request(row: &sqlx::sqlite::SqliteRow, request_hash: &str) -> Result<bool, sqlx::Error> {
+    let stored: Option<String> = row.try_get("request_hash")?;
+    Ok(stored.is_none_or(|h| h == request_hash))
+}
+
 fn created_or_existing<T>(created: bool, value: T) -> Stored<T> {
     if created {
         Stored::Created(value)
@@ -493,8 +510,8 @@ impl Store for SqliteStore {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
             "INSERT INTO ratings (id, site, idempotency_key, value, page_path, page_title, comment, created_ms,
-                                  token_hash, changeable_until_ms, context_kind, context_ref)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  token_hash, changeable_until_ms, context_kind, context_ref, request_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (site, idempotency_key) DO NOTHING",
         )
         .bind(row.id)
@@ -509,12 +526,16 @@ impl Store for SqliteStore {
         .bind(row.changeable_until_ms)
         .bind(rating.context_kind.as_str())
         .bind(&rating.context_ref)
+        .bind(row.request_hash)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
-        let query = format!("SELECT {RECEIPT_COLUMNS} FROM ratings WHERE site = ? AND idempotency_key = ?");
+        let query = format!("SELECT {RECEIPT_COLUMNS}, request_hash FROM ratings WHERE site = ? AND idempotency_key = ?");
         let found = sqlx::query(&query).bind(site.as_str()).bind(key.as_str()).fetch_one(&mut *tx).await?;
+        if !inserted && !same_request(&found, row.request_hash)? {
+            return Err(StoreError::KeyReused);
+        }
         if inserted {
             let data = json!({
                 "id": row.id, "value": rating.value, "created_ms": row.now_ms,
@@ -631,8 +652,8 @@ impl Store for SqliteStore {
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "INSERT INTO callbacks (id, site, idempotency_key, reference, name, phone, preferred_ms, note,
-                                    status, due_ms, token_hash, created_ms, topic, consent_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?)
+                                    status, due_ms, token_hash, created_ms, topic, consent_ms, request_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'received', ?, ?, ?, ?, ?, ?)
              ON CONFLICT (site, idempotency_key) DO NOTHING",
         )
         .bind(row.id)
@@ -648,6 +669,7 @@ impl Store for SqliteStore {
         .bind(row.now_ms)
         .bind(&row.callback.topic)
         .bind(row.callback.consented.then_some(row.now_ms))
+        .bind(row.request_hash)
         .execute(&mut *tx)
         .await;
         let inserted = match result {
@@ -657,11 +679,15 @@ impl Store for SqliteStore {
             Err(e) => return Err(e.into()),
         };
         let found =
-            sqlx::query("SELECT reference, status, due_ms FROM callbacks WHERE site = ? AND idempotency_key = ?")
+            sqlx::query("SELECT reference, status, due_ms, request_hash FROM callbacks WHERE site = ? AND idempotency_key = ?")
                 .bind(site.as_str())
                 .bind(key.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
+        // Another person's name and phone under a reused key must not vanish behind a receipt.
+        if !inserted && !same_request(&found, row.request_hash)? {
+            return Err(StoreError::KeyReused);
+        }
         if inserted {
             let c = row.callback;
             let data = json!({
@@ -827,8 +853,8 @@ impl Store for SqliteStore {
     ) -> Result<Stored<ConversationStart>, StoreError> {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
-            "INSERT INTO conversations (id, site, first_client_id, token_hash, page_path, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO conversations (id, site, first_client_id, token_hash, page_path, created_ms, create_key_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (site, first_client_id) DO NOTHING",
         )
         .bind(id)
@@ -837,16 +863,35 @@ impl Store for SqliteStore {
         .bind(token_hash.as_str())
         .bind(&conversation.page_path)
         .bind(now_ms)
+        .bind(conversation.create_key_hash.as_ref().map(TokenHash::as_str))
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
-        let conversation_id: String =
-            sqlx::query_scalar("SELECT id FROM conversations WHERE site = ? AND first_client_id = ?")
+        let (conversation_id, create_key_hash): (String, Option<String>) =
+            sqlx::query_as("SELECT id, create_key_hash FROM conversations WHERE site = ? AND first_client_id = ?")
                 .bind(site.as_str())
                 .bind(&conversation.first.client_id)
                 .fetch_one(&mut *tx)
                 .await?;
+        if !inserted {
+            // The client id is public (lists, console, webhooks): only the create key, which
+            // never leaves the visitor's browser, proves the repeat is theirs.
+            let proven = matches!((&create_key_hash, &conversation.create_key_hash),
+                (Some(stored), Some(given)) if stored == given.as_str());
+            if !proven {
+                return Err(StoreError::ReplayRefused);
+            }
+            let first_body: Option<String> =
+                sqlx::query_scalar("SELECT body FROM messages WHERE conversation_id = ? AND client_id = ?")
+                    .bind(&conversation_id)
+                    .bind(&conversation.first.client_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if first_body.is_some_and(|b| b != conversation.first.body) {
+                return Err(StoreError::KeyReused);
+            }
+        }
         if inserted {
             sqlx::query(
                 "INSERT INTO messages (conversation_id, client_id, author, body, created_ms)
@@ -942,7 +987,18 @@ impl Store for SqliteStore {
             created_ms: now_ms,
             outbox: outbox.clone(),
         };
-        Ok(self.writer.append_message(append).await?)
+        let stored = self.writer.append_message(append).await?;
+        if let Stored::Existing(ack) = &stored {
+            // A repeat (rare): the same client id must carry the same text.
+            let body: Option<String> = sqlx::query_scalar("SELECT body FROM messages WHERE id = ?")
+                .bind(ack.id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if body.is_some_and(|b| b != message.body) {
+                return Err(StoreError::KeyReused);
+            }
+        }
+        Ok(stored)
     }
 
     async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError> {

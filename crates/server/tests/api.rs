@@ -37,9 +37,10 @@ async fn unknown_v1_route_is_a_404_json_error() {
     let (server, _dir) = TestServer::with_defaults().await;
     let response = server.client.get(server.url("/v1/nothing/here")).send().await.unwrap();
     api_error(response, 404, "not_found").await;
-    // A known path with the wrong method is, to an API client, a route that does not exist.
+    // A known path with the wrong method is 405 with `Allow` (the security issue's finding).
     let response = server.client.get(server.url("/v1/sites/demo/ratings")).send().await.unwrap();
-    api_error(response, 404, "not_found").await;
+    assert_eq!(header(response.headers(), "allow"), "POST");
+    api_error(response, 405, "method_not_allowed").await;
     server.assert_alive().await;
 }
 
@@ -380,7 +381,7 @@ async fn honeypot_callback_gets_a_201_but_nothing_is_stored_and_the_drop_is_coun
 async fn conversation_start_message_replay_auth_and_listing() {
     let (server, _dir) = TestServer::with_defaults().await;
     let start = json!({"message": {"client_id": "first-msg-01", "body": "Hello, is the lantern in stock?"},
-                       "page": {"path": "/lanterns"}});
+                       "page": {"path": "/lanterns"}, "create_key": "create-key-of-the-visitor-0001"});
     let response = server.post_json("/v1/sites/demo/conversations", None, &start).await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
@@ -407,7 +408,8 @@ async fn conversation_start_message_replay_auth_and_listing() {
     assert_eq!(replay.status(), 200);
     assert_eq!(replay.json::<Value>().await.unwrap(), ack);
 
-    api_error(send(Some("wrong".into()), "third-msg-03", "x").await.unwrap(), 401, "unauthorized").await;
+    // A wrong token answers as an unknown id would: nobody learns which ids exist.
+    api_error(send(Some("wrong".into()), "third-msg-03", "x").await.unwrap(), 404, "not_found").await;
     api_error(send(None, "third-msg-03", "x").await.unwrap(), 401, "unauthorized").await;
     let unknown = server
         .client
@@ -454,6 +456,24 @@ async fn conversation_start_message_replay_auth_and_listing() {
     let new_token = again["token"].as_str().unwrap().to_owned();
     assert_eq!(send(Some(new_token), "fourth-msg-04", "Still there?").await.unwrap().status(), 201);
     assert_eq!(send(Some(token.clone()), "fifth-msg-05", "Thanks").await.unwrap().status(), 201);
+
+    // The client id is public (lists, console, webhooks): a replay without the create key, or
+    // with another one, gets no token.
+    let mut stolen = start.clone();
+    stolen.as_object_mut().unwrap().remove("create_key");
+    let refused = server.post_json("/v1/sites/demo/conversations", None, &stolen).await;
+    let refused = api_error(refused, 409, "conflict").await;
+    assert!(refused.get("token").is_none() && !refused.to_string().contains(&id), "{refused}");
+    stolen["create_key"] = json!("guessed-create-key-000000");
+    api_error(server.post_json("/v1/sites/demo/conversations", None, &stolen).await, 409, "conflict").await;
+    // The right key with another first message: the client id was reused, nothing stored.
+    let mut other_text = start.clone();
+    other_text["message"]["body"] = json!("Something else");
+    let reused = server.post_json("/v1/sites/demo/conversations", None, &other_text).await;
+    api_error(reused, 422, "idempotency_key_reused").await;
+    // A message's client id with another text is refused the same way.
+    let reused = send(Some(token.clone()), "second-msg-02", "I need three.").await.unwrap();
+    api_error(reused, 422, "idempotency_key_reused").await;
 
     assert_eq!(server.count("SELECT COUNT(*) FROM conversations").await, 1);
     assert_eq!(server.count("SELECT COUNT(*) FROM messages").await, 4);
@@ -706,4 +726,20 @@ async fn openapi_documents_the_config_locale_and_theme() {
     let theme = &doc["components"]["schemas"]["Theme"];
     assert_eq!(theme["required"], json!(["color", "text_color"]));
     assert!(theme["properties"].get("dark_color").is_some());
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow_in_the_json_shape() {
+    let (server, _dir) = TestServer::with_defaults().await;
+    for method in ["TRACE", "DELETE", "PATCH"] {
+        let response = server
+            .client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url("/v1/sites/demo/conversations"))
+            .send()
+            .await
+            .unwrap();
+        let allow = header(response.headers(), "allow");
+        assert!(allow.contains("POST"), "{method}: Allow {allow:?}");
+        api_error(response, 405, "method_not_allowed").await;
+    }
 }

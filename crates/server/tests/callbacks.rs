@@ -186,10 +186,11 @@ async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
     assert_eq!(header(response.headers(), "cache-control"), "no-store");
     let follow: CallbackFollowUp = response.json().await.unwrap();
     assert_eq!((follow.status, follow.due_ms), (CallbackStatus::Received, tuesday_ten() + 2 * H));
-    api_error(server.client.get(&url).bearer_auth("wrong").send().await.unwrap(), 401, "unauthorized").await;
+    // A wrong token answers like an unknown reference: a guessed reference learns nothing.
+    api_error(server.client.get(&url).bearer_auth("wrong").send().await.unwrap(), 404, "not_found").await;
     api_error(server.client.get(&url).send().await.unwrap(), 401, "unauthorized").await;
     let other = receipts[1]["token"].as_str().unwrap();
-    api_error(server.client.get(&url).bearer_auth(other).send().await.unwrap(), 401, "unauthorized").await;
+    api_error(server.client.get(&url).bearer_auth(other).send().await.unwrap(), 404, "not_found").await;
     let unknown = server.client.get(server.url("/v1/sites/demo/callbacks/PL-ZZZZZZ")).bearer_auth(&token).send();
     api_error(unknown.await.unwrap(), 404, "not_found").await;
 
@@ -242,4 +243,17 @@ async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
         .await
         .unwrap();
     api_error(missing, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_second_persons_request_under_a_reused_key_is_refused_not_dropped() {
+    let (server, _clock, _dir) = start(tuesday_ten()).await;
+    let first = server.post_json("/v1/sites/demo/callbacks", Some("cb-key-reuse-01"), &request("+37120000001")).await;
+    assert_eq!(first.status(), 201);
+    let again = server.post_json("/v1/sites/demo/callbacks", Some("cb-key-reuse-01"), &request("+37120000001")).await;
+    assert_eq!(again.status(), 200, "a true replay gets the stored receipt");
+    let other = server.post_json("/v1/sites/demo/callbacks", Some("cb-key-reuse-01"), &request("+37120000002")).await;
+    let error = api_error(other, 422, "idempotency_key_reused").await;
+    assert!(!error.to_string().contains("PL-"), "no receipt of the first request: {error}");
+    assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 1);
 }

@@ -146,7 +146,7 @@ impl Client {
             Kind::Conversation => self
                 .http
                 .post(format!("{base}/v1/sites/demo/conversations"))
-                .json(&json!({"message": {"client_id": item.key, "body": "Hello"}})),
+                .json(&json!({"message": {"client_id": item.key, "body": "Hello"}, "create_key": format!("create-key-{}", item.key)})),
             Kind::Message => {
                 let (id, token) = item.conversation.as_ref().expect("messages belong to a conversation");
                 self.http

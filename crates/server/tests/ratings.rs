@@ -210,8 +210,9 @@ async fn changes_need_the_ratings_own_token_on_its_own_site() {
     let b = rate(&server, "demo", "rate-key-0007", json!({"value": "bad"})).await;
     let (id, token) = (str_of(&a, "id"), str_of(&a, "token"));
     let good = json!({"value": "good"});
-    api_error(change(&server, "demo", id, str_of(&b, "token"), good.clone()).await, 401, "unauthorized").await;
-    api_error(undo(&server, "demo", id, "not-the-token").await, 401, "unauthorized").await;
+    // Another rating's token answers as an unknown id would.
+    api_error(change(&server, "demo", id, str_of(&b, "token"), good.clone()).await, 404, "not_found").await;
+    api_error(undo(&server, "demo", id, "not-the-token").await, 404, "not_found").await;
     let no_auth = server.client.put(server.url(&format!("/v1/sites/demo/ratings/{id}"))).json(&good).send().await;
     api_error(no_auth.unwrap(), 401, "unauthorized").await;
     api_error(change(&server, "demo", "rt_nope", token, good.clone()).await, 404, "not_found").await;
@@ -454,4 +455,17 @@ async fn csv_export_is_escaped_and_safe_for_spreadsheets() {
 
     let recent = operator_get(&server, "/v1/sites/demo/ratings.csv?days=1", Some(OPERATOR)).await.text().await.unwrap();
     assert_eq!(recent.split("\r\n").count(), 5, "header, three ratings of today and the final empty string");
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_with_another_body_is_refused_and_stores_nothing() {
+    let (server, _clock, _dir) = start(tuesday_noon()).await;
+    let first = rate(&server, "demo", "rate-key-reuse-01", json!({"value": "good"})).await;
+    // The same body again (whitespace and key order do not matter): the stored answer.
+    let same = server.post_json("/v1/sites/demo/ratings", Some("rate-key-reuse-01"), &json!({"value": "good"})).await;
+    assert_eq!(same.status(), 200);
+    let other = server.post_json("/v1/sites/demo/ratings", Some("rate-key-reuse-01"), &json!({"value": "bad"})).await;
+    api_error(other, 422, "idempotency_key_reused").await;
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings").await, 1);
+    assert_eq!(server.count("SELECT COUNT(*) FROM ratings WHERE value = 'good'").await, 1, "{first}");
 }

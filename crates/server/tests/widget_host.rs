@@ -30,10 +30,19 @@ async fn frame_csp_allows_only_the_sites_origins_as_ancestors() {
     assert!(header(&h, "x-frame-options").is_empty(), "the frame must stay embeddable by its sites");
     assert_eq!(response.text().await.unwrap(), common::FRAME_HTML);
 
-    // An endpoint that is not an http(s) URL adds nothing.
-    let url = format!("{}/frame?site=demo&origin={}&endpoint=javascript:alert(1)", server.base, SHOP);
+    // An endpoint the site does not list, or not an http(s) URL, gets no frame at all.
+    for endpoint in ["javascript:alert(1)", "https%3A%2F%2Fother.example", "http%3A%2F%2Fa%3Bscript-src"] {
+        let url = format!("{}/frame?site=demo&origin={}&endpoint={endpoint}", server.base, SHOP);
+        let response = server.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 403, "{endpoint}");
+        let csp = header(response.headers(), "content-security-policy");
+        assert!(!csp.contains("connect-src") && !csp.contains("script-src"), "{csp}");
+        assert!(response.text().await.unwrap().contains("not set up for that endpoint"));
+    }
+    // The widget host itself is always allowed.
+    let url = format!("{}/frame?site=demo&origin={}&endpoint={}", server.base, SHOP, server.base);
     let csp = header(server.client.get(url).send().await.unwrap().headers(), "content-security-policy");
-    assert_eq!(csp_directive(&csp, "connect-src"), "connect-src 'self'");
+    assert_eq!(csp_directive(&csp, "connect-src"), format!("connect-src 'self' {}", server.base));
 }
 
 #[tokio::test]

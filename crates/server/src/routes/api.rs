@@ -77,7 +77,7 @@ async fn start_conversation(
     Ok(respond(created, body))
 }
 
-/// 401 without a valid token for this conversation, 404 if it does not exist on this site.
+/// 404 for a wrong token as for a conversation that does not exist on this site.
 async fn authorize(
     state: &AppState,
     site: &porchlight_protocol::SiteId,
@@ -86,8 +86,8 @@ async fn authorize(
 ) -> Result<(), AppError> {
     match state.store().check_conversation_token(site, id, &token.hash()).await? {
         Some(true) => Ok(()),
-        Some(false) => Err(AppError::Unauthorized),
-        None => Err(AppError::NotFound),
+        // A wrong token answers like an unknown id: ids cannot be tested for existence.
+        Some(false) | None => Err(AppError::NotFound),
     }
 }
 

@@ -14,7 +14,8 @@ use tower_http::services::{ServeDir, ServeFile};
 use url::Url;
 
 use crate::locales::Language;
-use crate::origin::Origin;
+use crate::domain::Site;
+use crate::origin::{is_own_origin, Origin};
 use crate::state::AppState;
 
 const NOT_BUILT: &str = "widget not built: run `cargo xtask run` (or point --assets at the build output)\n";
@@ -148,11 +149,17 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
             }
         };
 
-    // Only a parsed origin goes into the header, so a crafted parameter cannot add directives.
-    let endpoint = param(query::ENDPOINT).and_then(|e| Url::parse(e).ok()).and_then(|u| Origin::of_url(&u));
-    let connect = match endpoint {
-        Some(origin) => format!("'self' {origin}"),
+    // The endpoint must be this server or one the site lists (`endpoints`): a parsed, allowed
+    // origin is all that reaches the header, so a crafted parameter cannot add directives.
+    let connect = match param(query::ENDPOINT).filter(|e| !e.is_empty()) {
         None => "'self'".to_owned(),
+        Some(raw) => match allowed_endpoint(&state, &site, raw, &request_headers) {
+            Some(origin) => format!("'self' {origin}"),
+            None => {
+                tracing::warn!(site = %site.id, "frame refused: its endpoint is not in the site's endpoints");
+                return endpoint_refused();
+            }
+        },
     };
     let ancestors = site.origins.iter().map(Origin::as_str).collect::<Vec<_>>().join(" ");
     let csp = format!(
@@ -174,6 +181,35 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
         }
         Err(_) => return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot build the frame policy\n"),
     }
+    response
+}
+
+/// `raw` as a clean origin (scheme, host, port) when the site may use it: this server itself or
+/// one of the site's `endpoints`. A host must be a plain DNS name or IP (no `;`, spaces or
+/// quotes), whatever a URL parser lets through.
+fn allowed_endpoint(state: &AppState, site: &Site, raw: &str, headers: &HeaderMap) -> Option<Origin> {
+    let url = Url::parse(raw).ok()?;
+    let host = url.host_str()?;
+    if !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':')) {
+        return None;
+    }
+    let origin = Origin::of_url(&url)?;
+    (is_own_origin(state, &origin, headers) || site.endpoints.contains(&origin)).then_some(origin)
+}
+
+/// The frame's own page when its endpoint is not allowed: visible inside the widget's frame,
+/// with nothing to run.
+fn endpoint_refused() -> Response {
+    let body = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Porchlight</title>\
+                <p style=\"font:14px system-ui;margin:12px\">This site's widget is not set up for that endpoint.</p></html>";
+    let mut response = (StatusCode::FORBIDDEN, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -13,7 +13,7 @@ use porchlight_protocol::{
 
 use crate::domain::availability::callback_due_ms;
 use crate::domain::callbacks::slots;
-use crate::domain::{new_id, IdempotencyKey, Reference, Token, ValidCallback};
+use crate::domain::{new_id, request_fingerprint, IdempotencyKey, Reference, Token, ValidCallback};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
 use crate::routes::console::ConsoleOperator;
@@ -57,6 +57,7 @@ async fn create_callback(
         return Ok(respond(true, receipt));
     }
     let callback = ValidCallback::parse(&new, &site, now)?;
+    let request_hash = request_fingerprint(&new);
     // A chosen slot is due at its end; "as soon as possible" within the promised business hours.
     let due_ms = match callback.preferred_ms {
         Some(preferred) => preferred + i64::from(site.callback_slot_minutes) * 60_000,
@@ -77,6 +78,7 @@ async fn create_callback(
             due_ms,
             token_hash: &token_hash,
             now_ms: now,
+            request_hash: &request_hash,
         };
         match state.store().insert_callback(&site.id, &key, row, &outbox).await {
             Err(StoreError::ReferenceTaken) if attempts < 5 => attempts += 1,
@@ -110,7 +112,8 @@ async fn callback_slots(State(state): State<AppState>, CurrentSite(site): Curren
     Ok(response)
 }
 
-/// The visitor's follow-up: 401 without the receipt's token, 404 for an unknown reference.
+/// The visitor's follow-up: 401 without a token; 404 alike for an unknown reference and a
+/// wrong token, so a guessed reference (`PL-` + 6 characters) learns nothing.
 async fn follow_up(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
@@ -119,7 +122,7 @@ async fn follow_up(
 ) -> Result<Response, AppError> {
     let (token_hash, follow_up) = state.store().callback(&site.id, &reference).await?.ok_or(AppError::NotFound)?;
     if token.hash().as_str() != token_hash {
-        return Err(AppError::Unauthorized);
+        return Err(AppError::NotFound);
     }
     Ok(no_store(Json(follow_up).into_response()))
 }

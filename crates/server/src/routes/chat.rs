@@ -117,8 +117,8 @@ pub(crate) async fn authorize_visitor(
 ) -> Result<(), AppError> {
     match state.store().check_conversation_token(&site.id, conversation_id, &token.hash()).await? {
         Some(true) => Ok(()),
-        Some(false) => Err(AppError::Unauthorized),
-        None => Err(AppError::NotFound),
+        // A wrong token answers like an unknown id: ids cannot be tested for existence.
+        Some(false) | None => Err(AppError::NotFound),
     }
 }
 

@@ -71,11 +71,11 @@ async fn not_found(uri: Uri) -> Response {
     }
 }
 
-/// The protocol has no "method not allowed" code, and to an API client a wrong method on a
-/// known path is just a route that does not exist, so `/v1` answers 404 `not_found`.
+/// A wrong method on a known path: 405 (axum adds the `Allow` header listing the right ones),
+/// in the API's JSON error shape under `/v1`.
 async fn method_not_allowed(uri: Uri) -> Response {
     if uri.path().starts_with("/v1/") {
-        AppError::NotFound.into_response()
+        AppError::MethodNotAllowed.into_response()
     } else {
         (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response()
     }

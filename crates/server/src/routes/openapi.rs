@@ -203,7 +203,9 @@ fn operations() -> Vec<Op> {
             Some("NewConversation"),
             &[
                 (201, "Started.", "ConversationCreated"),
-                (200, "A replay: the same conversation and a fresh token.", "ConversationCreated"),
+                (200, "A replay with the same create_key: the same conversation and a fresh token.", "ConversationCreated"),
+                (409, "conflict: a replay without the first request's create_key (no token is given).", "ApiError"),
+                (422, "validation_failed, or idempotency_key_reused (same client_id, another first message).", "ApiError"),
             ],
             &[],
         ),
@@ -448,8 +450,9 @@ fn schemas() -> Value {
     json!({
         "ApiError": object(&["error"], json!({"error": object(&["code", "message"], json!({
             "code": {"type": "string", "enum": ["malformed_json", "missing_idempotency_key", "unauthorized",
-                "origin_not_allowed", "site_not_found", "not_found", "payload_too_large", "unsupported_media_type",
-                "validation_failed", "change_window_closed", "rate_limited", "internal"]},
+                "origin_not_allowed", "site_not_found", "not_found", "method_not_allowed", "payload_too_large",
+                "unsupported_media_type", "validation_failed", "change_window_closed", "idempotency_key_reused",
+                "conflict", "rate_limited", "internal"]},
             "message": s(),
             "fields": {"type": "array", "items": object(&["field", "code", "message"], json!({
                 "field": s(), "code": {"type": "string", "enum": ["required", "too_short", "too_long", "invalid",
@@ -509,7 +512,8 @@ fn schemas() -> Value {
             "note": ns(), "created_ms": n(), "updated_ms": nn()}))}})),
         "NewMessage": object(&["client_id", "body"], json!({"client_id": s(), "body": s()})),
         "NewConversation": object(&["message"], json!({"message": schema_ref("NewMessage"),
-            "page": object(&["path"], json!({"path": s(), "title": ns()}))})),
+            "page": object(&["path"], json!({"path": s(), "title": ns()})),
+            "create_key": {"type": "string", "minLength": 16, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}})),
         "MessageAck": object(&["id", "client_id", "created_ms"], json!({"id": n(), "client_id": s(),
             "created_ms": n()})),
         "ConversationCreated": object(&["conversation_id", "token", "message"], json!({"conversation_id": s(),

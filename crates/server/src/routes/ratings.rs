@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use porchlight_protocol::{FieldErrorCode, NewRating, RatingChange};
 
 use crate::domain::ratings::{self, DEFAULT_SUMMARY_DAYS, MAX_REPORT_DAYS};
-use crate::domain::{new_id, IdempotencyKey, RatingUpdate, Site, Token, ValidRating};
+use crate::domain::{new_id, request_fingerprint, IdempotencyKey, RatingUpdate, Site, Token, ValidRating};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
 use crate::routes::console::ConsoleOperator;
@@ -34,6 +34,7 @@ async fn create_rating(
     key: IdempotencyKey,
     ApiJson(new): ApiJson<NewRating>,
 ) -> Result<Response, AppError> {
+    let request_hash = request_fingerprint(&new);
     let rating = ValidRating::parse(new, &site)?;
     let now_ms = state.clock().now_ms();
     let token = Token::generate();
@@ -43,6 +44,7 @@ async fn create_rating(
         token_hash: &token.hash(),
         changeable_until_ms: now_ms + i64::from(site.rating_change_window_secs) * 1000,
         now_ms,
+        request_hash: &request_hash,
     };
     let stored = state.store().insert_rating(&site.id, &key, row, &Outbox::for_site(&site)).await?;
     let created = stored.is_created();
@@ -69,7 +71,8 @@ async fn apply(
         RatingChangeOutcome::Changed(_) if update == RatingUpdate::Undo => Ok(StatusCode::NO_CONTENT.into_response()),
         RatingChangeOutcome::Changed(receipt) => Ok(Json(receipt).into_response()),
         RatingChangeOutcome::NotFound => Err(AppError::NotFound),
-        RatingChangeOutcome::WrongToken => Err(AppError::Unauthorized),
+        // The same answer as for an unknown id: a wrong token must not confirm that an id exists.
+        RatingChangeOutcome::WrongToken => Err(AppError::NotFound),
         RatingChangeOutcome::WindowClosed => Err(AppError::ChangeWindowClosed),
     }
 }

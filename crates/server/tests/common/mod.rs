@@ -30,6 +30,7 @@ writes_per_minute = {writes_per_minute}
 id = "demo"
 name = "Demo Shop"
 origins = ["{SHOP}", "http://localhost:8080"]
+endpoints = ["https://api.example:8443"]
 timezone = "Europe/Riga"
 greeting = "Hi! How can we help?"
 
