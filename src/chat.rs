@@ -586,6 +586,7 @@ mod tests {
             author,
             body: body.into(),
             created_ms: 1,
+            author_name: None,
         };
         let read = vec![message(1, Author::Visitor, "Hello"), message(2, Author::Operator, "Hi! Checking.")];
         assert_eq!(log.receive(read.clone()), 1);
@@ -598,7 +599,7 @@ mod tests {
     }
 
     fn msg(id: i64, author: Author, client_id: &str, body: &str) -> ChatMessage {
-        ChatMessage { id, client_id: client_id.into(), author, body: body.into(), created_ms: id }
+        ChatMessage { id, client_id: client_id.into(), author, body: body.into(), created_ms: id, author_name: None }
     }
 
     /// A log with a started conversation whose first message ("Hello", client-0001) has id 1.

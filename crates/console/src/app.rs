@@ -564,6 +564,7 @@ fn ConversationPanel() -> impl IntoView {
                         author: Author::Operator,
                         body: message.body,
                         created_ms: ack.created_ms,
+                        author_name: None,
                     };
                     shared.add_messages(&id, vec![mine]);
                     shared.reload_inbox();

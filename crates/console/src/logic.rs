@@ -185,7 +185,7 @@ mod tests {
     }
 
     fn message(id: i64) -> ChatMessage {
-        ChatMessage { id, client_id: format!("c-{id:08}"), author: Author::Visitor, body: "x".into(), created_ms: id }
+        ChatMessage { id, client_id: format!("c-{id:08}"), author: Author::Visitor, body: "x".into(), created_ms: id, author_name: None }
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub struct ChatMessage {
     pub author: Author,
     pub body: String,
     pub created_ms: i64,
+    /// The operator's display name on an operator's reply (what the visitor sees beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
 }
 
 /// `GET /v1/sites/{site}/conversations/{id}/messages` (Bearer token) → [`MessageList`], oldest

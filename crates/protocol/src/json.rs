@@ -607,6 +607,11 @@ impl FromJson for ChatMessage {
             author: Author::from_json(v.get("author"))?,
             body: v.get("body").string()?,
             created_ms: v.get("created_ms").int()?,
+            // Absent or null for visitors' messages and from older servers.
+            author_name: match v.get("author_name") {
+                Json::Null => None,
+                name => Some(name.string()?),
+            },
         })
     }
 }
@@ -919,6 +924,7 @@ mod tests {
                     author,
                     body: AWKWARD.into(),
                     created_ms: 1_790_000_000_000 + i as i64,
+                    author_name: None,
                 })
                 .collect(),
         });

@@ -189,6 +189,7 @@ mod tests {
                 author: Author::Operator,
                 body: "hi".into(),
                 created_ms: 0,
+                author_name: None,
             }),
         }
     }

@@ -23,6 +23,7 @@ pub mod extract;
 pub mod locales;
 pub mod net;
 pub mod origin;
+pub mod presence;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;

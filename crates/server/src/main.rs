@@ -47,9 +47,27 @@ enum OperatorCommand {
         /// Log-in e-mail (stored lower-cased, unique).
         #[arg(long)]
         email: String,
-        /// Name shown in the console.
+        /// Name shown in the console and to visitors on replies.
         #[arg(long)]
         name: String,
+        /// The sites they work on, comma-separated (e.g. `shop,help`). Without it (or with
+        /// --admin) every site.
+        #[arg(long, value_delimiter = ',')]
+        sites: Option<Vec<String>>,
+        /// Administrator: every site.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List operators: id, e-mail, name, sites.
+    List,
+    /// Set the sites an operator works on (comma-separated), or every site with --all.
+    Sites {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_delimiter = ',', required_unless_present = "all")]
+        sites: Option<Vec<String>>,
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -68,13 +86,64 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Serve => runtime.block_on(serve(&cli.serve)),
-        Command::Operator { command: OperatorCommand::Add { email, name } } => {
-            runtime.block_on(add_operator(&cli.serve, &email, &name))
+        Command::Operator { command: OperatorCommand::Add { email, name, sites, admin } } => {
+            let sites = if admin { None } else { sites };
+            runtime.block_on(add_operator(&cli.serve, &email, &name, sites, admin))
+        }
+        Command::Operator { command: OperatorCommand::List } => runtime.block_on(list_operators(&cli.serve)),
+        Command::Operator { command: OperatorCommand::Sites { email, sites, all } } => {
+            runtime.block_on(set_sites(&cli.serve, &email, if all { None } else { sites }))
         }
     }
 }
 
-async fn add_operator(args: &ServeArgs, email: &str, name: &str) -> ExitCode {
+async fn list_operators(args: &ServeArgs) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match porchlight_server::admin::list_operators(&settings.database).await {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn set_sites(args: &ServeArgs, email: &str, sites: Option<Vec<String>>) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Err(e) = check_sites(&settings, sites.as_deref()) {
+        return fail(&e);
+    }
+    match porchlight_server::admin::set_operator_sites(&settings.database, email, sites.as_deref()).await {
+        Ok(()) => {
+            println!("operator {email}: {}", sites.map_or("every site".into(), |s| s.join(",")));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// Site ids must be configured ones (a typo would give an operator an empty inbox).
+fn check_sites(settings: &Settings, sites: Option<&[String]>) -> Result<(), String> {
+    if settings.sites.is_empty() {
+        return Ok(()); // the built-in demo site
+    }
+    for site in sites.unwrap_or_default() {
+        if !settings.sites.iter().any(|s| s.id.as_str() == site) {
+            return Err(format!("no site {site:?} in the configuration"));
+        }
+    }
+    Ok(())
+}
+
+async fn add_operator(args: &ServeArgs, email: &str, name: &str, sites: Option<Vec<String>>, admin: bool) -> ExitCode {
     let settings = match Settings::load(args) {
         Ok(settings) => settings,
         Err(e) => return fail(&e.to_string()),
@@ -89,7 +158,12 @@ async fn add_operator(args: &ServeArgs, email: &str, name: &str) -> ExitCode {
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    match porchlight_server::admin::add_operator(&settings.database, email, name, &password).await {
+    if let Err(e) = check_sites(&settings, sites.as_deref()) {
+        return fail(&e);
+    }
+    match porchlight_server::admin::add_operator(&settings.database, email, name, &password, sites.as_deref(), admin)
+        .await
+    {
         Ok(id) => {
             println!("operator {id} added");
             ExitCode::SUCCESS

@@ -41,6 +41,8 @@ struct Inner {
     login_limiter: RateLimiter,
     /// Typing signals per conversation.
     typing_limiter: RateLimiter,
+    /// When each operator's console was last heard from.
+    liveness: crate::presence::Liveness,
 }
 
 /// Visitor messages per conversation per minute (a burst of this many, refilled evenly).
@@ -82,6 +84,7 @@ impl AppState {
             conversation_limiter: RateLimiter::new(CONVERSATION_MESSAGES_PER_MINUTE),
             login_limiter: RateLimiter::new(LOGINS_PER_MINUTE),
             typing_limiter: RateLimiter::new(TYPING_PER_MINUTE),
+            liveness: crate::presence::Liveness::default(),
         }))
     }
 
@@ -150,6 +153,10 @@ impl AppState {
     }
 
     /// Every configured site id, sorted.
+    pub fn liveness(&self) -> &crate::presence::Liveness {
+        &self.0.liveness
+    }
+
     pub fn site_ids(&self) -> Vec<SiteId> {
         let mut ids: Vec<SiteId> = self.0.sites.keys().cloned().collect();
         ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));

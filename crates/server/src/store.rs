@@ -132,6 +132,17 @@ pub struct ConversationRow {
     pub page_path: Option<String>,
 }
 
+/// An operator account as `porchlight operator list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorListing {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// `None`: every site.
+    pub sites: Option<Vec<String>>,
+    pub admin: bool,
+}
+
 /// An open conversation as the inbox needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxRow {
@@ -230,6 +241,7 @@ pub trait Store: Send + Sync + 'static {
         conversation_id: &str,
         message: &ValidMessage,
         author: Author,
+        author_name: Option<&str>,
         now_ms: i64,
         outbox: &Outbox,
     ) -> Result<Stored<MessageAck>, StoreError>;
@@ -238,6 +250,33 @@ pub trait Store: Send + Sync + 'static {
     async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError>;
 
     /// The presence an operator last set for the site, with when; `None` if never set.
+    /// Each operator's own choice for `site` (the console's presence button).
+    async fn operator_presence(&self, site: &SiteId) -> Result<Vec<(String, OperatorStatus)>, StoreError>;
+
+    /// One operator's choice for `site`, and when it was made.
+    async fn operator_status(&self, operator_id: &str, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
+
+    async fn set_operator_presence(
+        &self,
+        operator_id: &str,
+        site: &SiteId,
+        status: OperatorStatus,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The sites an operator works on: `None` for every site.
+    async fn operator_sites(&self, operator_id: &str) -> Result<Option<Vec<String>>, StoreError>;
+
+    /// Gives an operator these sites (`None`: every site), replacing what they had.
+    async fn set_operator_sites(&self, operator_id: &str, sites: Option<&[String]>, admin: bool) -> Result<(), StoreError>;
+
+    /// Every operator: id, e-mail, name, sites (`None`: all), admin.
+    async fn operators(&self) -> Result<Vec<OperatorListing>, StoreError>;
+
+    /// Opens a closed conversation again (a visitor wrote after the close). Returns whether it
+    /// was closed.
+    async fn reopen_conversation(&self, conversation_id: &str) -> Result<bool, StoreError>;
+
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
 
     async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError>;
@@ -974,6 +1013,7 @@ impl Store for SqliteStore {
         conversation_id: &str,
         message: &ValidMessage,
         author: Author,
+        author_name: Option<&str>,
         now_ms: i64,
         outbox: &Outbox,
     ) -> Result<Stored<MessageAck>, StoreError> {
@@ -983,6 +1023,7 @@ impl Store for SqliteStore {
             conversation_id: conversation_id.to_owned(),
             client_id: message.client_id.clone(),
             author: author_str(author),
+            author_name: author_name.map(str::to_owned),
             body: message.body.clone(),
             created_ms: now_ms,
             outbox: outbox.clone(),
@@ -1003,7 +1044,7 @@ impl Store for SqliteStore {
 
     async fn messages(&self, conversation_id: &str, after: i64) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, client_id, author, body, created_ms FROM messages
+            "SELECT id, client_id, author, body, created_ms, author_name FROM messages
              WHERE conversation_id = ? AND id > ? ORDER BY id LIMIT 1000",
         )
         .bind(conversation_id)
@@ -1019,10 +1060,116 @@ impl Store for SqliteStore {
                     author: parse_author(&author),
                     body: row.try_get("body")?,
                     created_ms: row.try_get("created_ms")?,
+                    author_name: row.try_get("author_name")?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    async fn operator_presence(&self, site: &SiteId) -> Result<Vec<(String, OperatorStatus)>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT operator_id, status FROM operator_presence WHERE site = ?")
+                .bind(site.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(op, status)| (op, OperatorStatus::parse(&status).unwrap_or(OperatorStatus::Away)))
+            .collect())
+    }
+
+    async fn operator_status(&self, operator_id: &str, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT status, updated_ms FROM operator_presence WHERE operator_id = ? AND site = ?")
+                .bind(operator_id)
+                .bind(site.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(status, at)| (OperatorStatus::parse(&status).unwrap_or(OperatorStatus::Away), at)))
+    }
+
+    async fn set_operator_presence(
+        &self,
+        operator_id: &str,
+        site: &SiteId,
+        status: OperatorStatus,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO operator_presence (operator_id, site, status, updated_ms) VALUES (?, ?, ?, ?)
+             ON CONFLICT (operator_id, site) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms",
+        )
+        .bind(operator_id)
+        .bind(site.as_str())
+        .bind(status.as_str())
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn operator_sites(&self, operator_id: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let all: Option<i64> = sqlx::query_scalar("SELECT all_sites FROM operators WHERE id = ?")
+            .bind(operator_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if all.unwrap_or(0) != 0 {
+            return Ok(None);
+        }
+        let sites: Vec<String> =
+            sqlx::query_scalar("SELECT site FROM operator_sites WHERE operator_id = ? ORDER BY site")
+                .bind(operator_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(Some(sites))
+    }
+
+    async fn set_operator_sites(&self, operator_id: &str, sites: Option<&[String]>, admin: bool) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE operators SET all_sites = ?, admin = ? WHERE id = ?")
+            .bind(i64::from(sites.is_none()))
+            .bind(i64::from(admin))
+            .bind(operator_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM operator_sites WHERE operator_id = ?").bind(operator_id).execute(&mut *tx).await?;
+        for site in sites.unwrap_or_default() {
+            sqlx::query("INSERT INTO operator_sites (operator_id, site) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(operator_id)
+                .bind(site)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn operators(&self) -> Result<Vec<OperatorListing>, StoreError> {
+        let rows: Vec<(String, String, String, i64, i64)> =
+            sqlx::query_as("SELECT id, email, name, all_sites, admin FROM operators ORDER BY email")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, email, name, all_sites, admin) in rows {
+            let sites = if all_sites != 0 { None } else { self.operator_sites(&id).await? };
+            out.push(OperatorListing { id, email, name, sites, admin: admin != 0 });
+        }
+        Ok(out)
+    }
+
+    async fn reopen_conversation(&self, conversation_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let reopened = sqlx::query("UPDATE conversations SET closed_ms = NULL WHERE id = ? AND closed_ms IS NOT NULL")
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(reopened)
     }
 
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {
@@ -1143,6 +1290,7 @@ impl Store for SqliteStore {
                             author: parse_author(&author),
                             body: row.try_get("last_body")?,
                             created_ms: row.try_get("last_created_ms")?,
+                            author_name: None,
                         })
                     }
                 };
@@ -1326,6 +1474,7 @@ mod tests {
             conversation_id: "c".into(),
             client_id,
             author: "visitor",
+            author_name: None,
             body: "x".repeat(body_len),
             created_ms: 1_000,
             outbox: crate::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },

@@ -66,6 +66,7 @@ async fn start_conversation(
             &start.conversation_id,
             first,
             Author::Visitor,
+            None,
             &start.first_message,
         );
     }
@@ -105,7 +106,7 @@ async fn add_message(
         let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         return Err(AppError::RateLimited { retry_after_secs: retry_after_secs.max(1) });
     }
-    let stored = crate::routes::chat::post_message(&state, &site, &id, &message, Author::Visitor).await?;
+    let stored = crate::routes::chat::post_message(&state, &site, &id, &message, Author::Visitor, None).await?;
     Ok(respond(stored.is_created(), stored.into_inner()))
 }
 

@@ -32,7 +32,7 @@ async fn get_availability(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let now_ms = floor_to_minute(state.clock().now_ms());
-    let presence = state.store().presence(&site.id).await?.map_or(site.presence_default, |(status, _)| status);
+    let presence = crate::presence::site_presence(&state, &site).await?;
     let timings = state.store().conversation_timings(&site.id, now_ms - HISTORY_WINDOW_MS).await?;
     let body = availability(&AvailabilityInputs {
         now_ms,

@@ -41,15 +41,24 @@ pub(crate) async fn post_message(
     conversation_id: &str,
     message: &ValidMessage,
     author: Author,
+    author_name: Option<&str>,
 ) -> Result<Stored<MessageAck>, AppError> {
     let lock = state.events().conversation_lock(conversation_id);
     let _serialised = lock.lock().await;
+    if author == Author::Visitor {
+        // A visitor who writes after the close gets the same conversation back, history and
+        // all, and it is back in the inbox, instead of a blank new one.
+        let closed = state.store().conversation(conversation_id).await?.is_some_and(|c| c.closed_ms.is_some());
+        if closed && state.store().reopen_conversation(conversation_id).await? {
+            tracing::info!(conversation = %conversation_id, "conversation reopened by the visitor");
+        }
+    }
     let stored = state
         .store()
-        .add_message(conversation_id, message, author, state.clock().now_ms(), &Outbox::for_site(site))
+        .add_message(conversation_id, message, author, author_name, state.clock().now_ms(), &Outbox::for_site(site))
         .await?;
     if let Stored::Created(ack) = &stored {
-        publish_message(state, site, conversation_id, message, author, ack);
+        publish_message(state, site, conversation_id, message, author, author_name, ack);
     }
     Ok(stored)
 }
@@ -60,6 +69,7 @@ pub(crate) fn publish_message(
     conversation_id: &str,
     message: &ValidMessage,
     author: Author,
+    author_name: Option<&str>,
     ack: &MessageAck,
 ) {
     state.events().publish(LiveEvent {
@@ -71,6 +81,7 @@ pub(crate) fn publish_message(
             author,
             body: message.body.clone(),
             created_ms: ack.created_ms,
+            author_name: author_name.map(str::to_owned),
         }),
     });
 }

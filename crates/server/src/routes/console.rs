@@ -7,7 +7,9 @@
 //! [`crate::auth`]). These routes are not under `/v1/sites/`, so no CORS headers are ever added:
 //! other origins cannot read the answers.
 //!
-//! Every operator sees every configured site (per-operator site lists are not modelled yet).
+//! An operator sees only their sites (`porchlight operator add --sites`); a conversation of
+//! another site answers 404, as one that does not exist. Every console request, and the
+//! console's heartbeat, keeps the operator's presence alive ([`crate::presence`]).
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -48,7 +50,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/login", post(login))
         .route("/v1/console/logout", post(logout))
         .route("/v1/console/me", get(me))
-        .route("/v1/console/presence", put(set_presence))
+        .route("/v1/console/presence", put(set_presence).get(get_presence))
+        .route("/v1/console/heartbeat", post(heartbeat))
         .route("/v1/console/inbox", get(inbox))
         .route("/v1/console/events", get(operator_events))
         .route("/v1/console/conversations/{id}", get(conversation))
@@ -63,6 +66,23 @@ pub struct ConsoleOperator {
     pub id: String,
     pub email: Option<String>,
     pub name: String,
+    /// The sites they work on; `None`: every site.
+    pub sites: Option<Vec<String>>,
+}
+
+impl ConsoleOperator {
+    pub fn can_see(&self, site: &str) -> bool {
+        self.sites.as_ref().is_none_or(|sites| sites.iter().any(|s| s == site))
+    }
+
+    /// 404 for a site that is not theirs, as for one that does not exist.
+    pub fn check_site(&self, site: &str) -> Result<(), AppError> {
+        if self.can_see(site) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ConsoleOperator {
@@ -73,7 +93,12 @@ impl FromRequestParts<AppState> for ConsoleOperator {
             let value = value.to_str().map_err(|_| AppError::Unauthorized)?;
             let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
             if scheme.eq_ignore_ascii_case("bearer") && state.is_operator(token.trim()) {
-                return Ok(ConsoleOperator { id: "operator-token".into(), email: None, name: "Operator token".into() });
+                return Ok(ConsoleOperator {
+                    id: "operator-token".into(),
+                    email: None,
+                    name: "Operator token".into(),
+                    sites: None,
+                });
             }
             return Err(AppError::Unauthorized);
         }
@@ -86,7 +111,9 @@ impl FromRequestParts<AppState> for ConsoleOperator {
         if !matches!(parts.method, Method::GET | Method::HEAD) {
             check_csrf(state, &parts.headers)?;
         }
-        Ok(ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name })
+        state.liveness().touch(&operator.id, state.clock().now_ms());
+        let sites = state.store().operator_sites(&operator.id).await?;
+        Ok(ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites })
     }
 }
 
@@ -141,7 +168,7 @@ fn me_of(state: &AppState, operator: &ConsoleOperator) -> OperatorMe {
         id: operator.id.clone(),
         email: operator.email.clone(),
         name: operator.name.clone(),
-        sites: state.site_ids().iter().map(|s| s.as_str().to_owned()).collect(),
+        sites: state.site_ids().iter().map(|s| s.as_str().to_owned()).filter(|s| operator.can_see(s)).collect(),
     }
 }
 
@@ -183,7 +210,9 @@ async fn login(
     let now_ms = state.clock().now_ms();
     state.store().create_session(&token.hash(), &operator.id, now_ms, now_ms + SESSION_TTL_MS).await?;
     tracing::info!(operator = %operator.id, "operator logged in");
-    let me = me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name });
+    state.liveness().touch(&operator.id, now_ms);
+    let sites = state.store().operator_sites(&operator.id).await?;
+    let me = me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites });
     let mut response = no_store(Json(me).into_response());
     let cookie = HeaderValue::from_str(&session_cookie(&token, secure(&state, &headers)))
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -194,7 +223,12 @@ async fn login(
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = session_token(&headers) {
         check_csrf(&state, &headers)?;
-        state.store().delete_session(&token.hash(), state.clock().now_ms()).await?;
+        let now_ms = state.clock().now_ms();
+        // Logging out is leaving: away at once, not after the expiry.
+        if let Some(operator) = state.store().session_operator(&token.hash(), now_ms).await? {
+            state.liveness().forget(&operator.id);
+        }
+        state.store().delete_session(&token.hash(), now_ms).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let cookie = HeaderValue::from_str(&cleared_cookie(secure(&state, &headers)))
@@ -212,31 +246,70 @@ async fn set_presence(
     operator: ConsoleOperator,
     ApiJson(update): ApiJson<ConsolePresenceUpdate>,
 ) -> Result<Response, AppError> {
-    let site = state
-        .site(&update.site)
-        .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))?;
+    let site = your_site(&state, &operator, &update.site)?;
     let status = OperatorStatus::from_wire(update.status).ok_or_else(|| {
         AppError::field("status", FieldErrorCode::Unsupported, "status must be \"online\" or \"away\".")
     })?;
     let now_ms = state.clock().now_ms();
-    state.store().set_presence(&site.id, status, now_ms).await?;
+    if operator.id == "operator-token" {
+        // Automation speaks for the site as a whole, as `PUT /v1/sites/{site}/presence`.
+        state.store().set_presence(&site.id, status, now_ms).await?;
+    } else {
+        state.store().set_operator_presence(&operator.id, &site.id, status, now_ms).await?;
+    }
     tracing::info!(site = %site.id, operator = %operator.id, status = status.as_str(), "operator presence set");
     Ok(no_store(Json(Presence { status: status.to_wire(), updated_ms: now_ms }).into_response()))
 }
 
+/// One of the operator's sites by id, or a field error.
+fn your_site(state: &AppState, operator: &ConsoleOperator, id: &str) -> Result<std::sync::Arc<Site>, AppError> {
+    state
+        .site(id)
+        .filter(|site| operator.can_see(site.id.as_str()))
+        .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))
+}
+
+/// `GET /v1/console/presence?site=S`: the operator's own choice for the site (`away` until they
+/// choose), so the console shows the truth after every reload and log-in.
+async fn get_presence(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let wanted = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "site")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let site = your_site(&state, &operator, &wanted)?;
+    let (status, updated_ms) = state
+        .store()
+        .operator_status(&operator.id, &site.id)
+        .await?
+        .unwrap_or((OperatorStatus::Away, 0));
+    Ok(no_store(Json(Presence { status: status.to_wire(), updated_ms }).into_response()))
+}
+
+/// The console is alive (sent every [`crate::presence::HEARTBEAT_MS`]); the extractor did the work.
+async fn heartbeat(_operator: ConsoleOperator) -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
 async fn inbox(
     State(state): State<AppState>,
-    _operator: ConsoleOperator,
+    operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let wanted = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "site")
         .map(|(_, v)| v.into_owned());
     let sites: Vec<std::sync::Arc<Site>> = match wanted {
-        Some(id) => vec![state
-            .site(&id)
-            .ok_or_else(|| AppError::field("site", FieldErrorCode::Unsupported, "site must be one of your sites."))?],
-        None => state.site_ids().iter().filter_map(|id| state.site(id.as_str())).collect(),
+        Some(id) => vec![your_site(&state, &operator, &id)?],
+        None => state
+            .site_ids()
+            .iter()
+            .filter(|id| operator.can_see(id.as_str()))
+            .filter_map(|id| state.site(id.as_str()))
+            .collect(),
     };
     let now_ms = state.clock().now_ms();
     let mut items = Vec::new();
@@ -271,26 +344,33 @@ fn sort_inbox(items: &mut [InboxItem]) {
     });
 }
 
-/// The conversation and its site, or 404 (also for a site no longer configured).
-async fn find(state: &AppState, id: &str) -> Result<(ConversationRow, std::sync::Arc<Site>), AppError> {
+/// The conversation and its site, or 404 (also for a site no longer configured, and for one
+/// that is not the operator's).
+async fn find(
+    state: &AppState,
+    operator: &ConsoleOperator,
+    id: &str,
+) -> Result<(ConversationRow, std::sync::Arc<Site>), AppError> {
     let row = state.store().conversation(id).await?.ok_or(AppError::NotFound)?;
+    operator.check_site(&row.site)?;
     let site = state.site(&row.site).ok_or(AppError::NotFound)?;
     Ok((row, site))
 }
 
 /// The conversation's site, for the routes that need nothing else of it (a reply, typing): the
 /// store remembers it, so the busiest route reads nothing before it writes.
-async fn site_of(state: &AppState, id: &str) -> Result<std::sync::Arc<Site>, AppError> {
+async fn site_of(state: &AppState, operator: &ConsoleOperator, id: &str) -> Result<std::sync::Arc<Site>, AppError> {
     let site = state.store().conversation_site(id).await?.ok_or(AppError::NotFound)?;
+    operator.check_site(&site)?;
     state.site(&site).ok_or(AppError::NotFound)
 }
 
 async fn conversation(
     State(state): State<AppState>,
-    _operator: ConsoleOperator,
+    operator: ConsoleOperator,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (row, _site) = find(&state, &id).await?;
+    let (row, _site) = find(&state, &operator, &id).await?;
     let mut messages = Vec::new();
     loop {
         let after = messages.last().map_or(0, |m: &porchlight_protocol::ChatMessage| m.id);
@@ -319,8 +399,10 @@ async fn reply(
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<Response, AppError> {
     let message = ValidMessage::parse(new)?;
-    let site = site_of(&state, &id).await?;
-    let stored = post_message(&state, &site, &id, &message, Author::Operator).await?;
+    let site = site_of(&state, &operator, &id).await?;
+    // Visitors see who answers them: the operator's display name on every reply.
+    let name = (operator.id != "operator-token").then_some(operator.name.as_str());
+    let stored = post_message(&state, &site, &id, &message, Author::Operator, name).await?;
     if stored.is_created() {
         tracing::debug!(operator = %operator.id, conversation = %id, "operator replied");
     }
@@ -329,10 +411,10 @@ async fn reply(
 
 async fn operator_typing(
     State(state): State<AppState>,
-    _operator: ConsoleOperator,
+    operator: ConsoleOperator,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let site = site_of(&state, &id).await?;
+    let site = site_of(&state, &operator, &id).await?;
     state.events().publish(LiveEvent {
         site: site.id.as_str().to_owned(),
         conversation_id: id,
@@ -346,7 +428,7 @@ async fn close(
     operator: ConsoleOperator,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (_row, site) = find(&state, &id).await?;
+    let (_row, site) = find(&state, &operator, &id).await?;
     let closed_ms = state.store().close_conversation(&id, state.clock().now_ms()).await?.ok_or(AppError::NotFound)?;
     tracing::info!(operator = %operator.id, conversation = %id, "conversation closed");
     state.events().publish(LiveEvent {
@@ -359,8 +441,9 @@ async fn close(
 
 /// Every new message, typing signal and close on the operator's sites. Notifications only (no
 /// ids, no resume): after a reconnect the console reloads the inbox.
-async fn operator_events(State(state): State<AppState>, _operator: ConsoleOperator) -> Response {
-    let sites: HashSet<String> = state.site_ids().iter().map(|s| s.as_str().to_owned()).collect();
+async fn operator_events(State(state): State<AppState>, operator: ConsoleOperator) -> Response {
+    let sites: HashSet<String> =
+        state.site_ids().iter().map(|s| s.as_str().to_owned()).filter(|s| operator.can_see(s)).collect();
     let receiver = state.events().subscribe_operators();
     let shutdown = state.events().shutdown_signal();
     let events = stream::unfold((receiver, shutdown, sites), |(mut receiver, mut shutdown, sites)| async move {

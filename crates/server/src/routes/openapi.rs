@@ -284,10 +284,29 @@ fn operations() -> Vec<Op> {
         op(
             "put",
             "/v1/console/presence",
-            "Set presence (online / away) for one of the operator's sites; feeds availability.",
+            "Set the operator's own presence (online / away) for one of their sites. It counts toward the site's \
+             availability only while their console is alive (a heartbeat within 60 s).",
             Console,
             Some("ConsolePresenceUpdate"),
             &[(200, "The stored presence.", "Presence")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/console/presence",
+            "The operator's own presence choice for a site (away until chosen).",
+            Console,
+            None,
+            &[(200, "The operator's presence.", "Presence")],
+            &[("site", "One of the operator's sites.")],
+        ),
+        op(
+            "post",
+            "/v1/console/heartbeat",
+            "The console is alive: sent every 20 s. Without one for 60 s the operator counts as away.",
+            Console,
+            None,
+            &[(204, "Noted.", "")],
             &[],
         ),
         op(

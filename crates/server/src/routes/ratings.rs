@@ -123,9 +123,11 @@ fn no_store(mut response: Response) -> Response {
 async fn summary(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    _operator: ConsoleOperator,
+    operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
+    // Only their own sites: another site answers as if it did not exist.
+    operator.check_site(site.id.as_str())?;
     let days = days_param(query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?.unwrap_or(DEFAULT_SUMMARY_DAYS);
     let now_ms = state.clock().now_ms();
     let tz = site.hours.timezone();
@@ -140,9 +142,11 @@ async fn summary(
 async fn export_csv(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    _operator: ConsoleOperator,
+    operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
+    // Only their own sites: another site answers as if it did not exist.
+    operator.check_site(site.id.as_str())?;
     let tz = site.hours.timezone();
     let since_ms = match days_param(query.as_deref(), None)? {
         Some(days) => ratings::window_start_ms(tz, state.clock().now_ms(), days)

@@ -534,6 +534,7 @@ mod tests {
             conversation_id: conversation.into(),
             client_id: client_id.into(),
             author: "visitor",
+            author_name: None,
             body: "hi".into(),
             created_ms: 5,
             outbox: Default::default(),

@@ -30,6 +30,8 @@ pub(crate) struct MessageAppend {
     pub conversation_id: String,
     pub client_id: String,
     pub author: &'static str,
+    /// The operator's display name on a reply.
+    pub author_name: Option<String>,
     pub body: String,
     pub created_ms: i64,
     pub outbox: Outbox,
@@ -98,13 +100,14 @@ fn created(messages: &[MessageAppend], ids: &[i64]) -> Vec<Stored<MessageAck>> {
 /// after another in `VALUES` order, so they end at the statement's last rowid.
 async fn insert_all_new(conn: &mut SqliteConnection, messages: &[MessageAppend]) -> Result<Vec<i64>, sqlx::Error> {
     let mut insert: QueryBuilder<Sqlite> =
-        QueryBuilder::new("INSERT INTO messages (conversation_id, client_id, author, body, created_ms) ");
+        QueryBuilder::new("INSERT INTO messages (conversation_id, client_id, author, body, created_ms, author_name) ");
     insert.push_values(messages, |mut row, m| {
         row.push_bind(&m.conversation_id)
             .push_bind(&m.client_id)
             .push_bind(m.author)
             .push_bind(&m.body)
-            .push_bind(m.created_ms);
+            .push_bind(m.created_ms)
+            .push_bind(&m.author_name);
     });
     let done = insert.build().execute(&mut *conn).await?;
     let stored = messages.len() as i64;
@@ -169,14 +172,15 @@ async fn insert_checked<'m>(
         return Ok((results, new_rows));
     }
     let mut insert: QueryBuilder<Sqlite> =
-        QueryBuilder::new("INSERT INTO messages (id, conversation_id, client_id, author, body, created_ms) ");
+        QueryBuilder::new("INSERT INTO messages (id, conversation_id, client_id, author, body, created_ms, author_name) ");
     insert.push_values(&new_rows, |mut row, (id, m)| {
         row.push_bind(*id)
             .push_bind(&m.conversation_id)
             .push_bind(&m.client_id)
             .push_bind(m.author)
             .push_bind(&m.body)
-            .push_bind(m.created_ms);
+            .push_bind(m.created_ms)
+            .push_bind(&m.author_name);
     });
     insert.build().execute(&mut *conn).await?;
     Ok((results, new_rows))
@@ -190,7 +194,7 @@ async fn queue_message_events(conn: &mut SqliteConnection, new_rows: &[(i64, &Me
         .map(|(id, m)| {
             let data = json!({
                 "conversation_id": m.conversation_id, "id": id, "client_id": m.client_id,
-                "author": m.author, "body": m.body, "created_ms": m.created_ms,
+                "author": m.author, "author_name": m.author_name, "body": m.body, "created_ms": m.created_ms,
             });
             let event_id = crate::domain::new_id("ev");
             let body = envelope(&event_id, event::MESSAGE_CREATED, &m.outbox.site, m.created_ms, data);
@@ -214,6 +218,7 @@ mod tests {
             conversation_id: conversation.into(),
             client_id: client_id.into(),
             author: "operator",
+            author_name: None,
             body: format!("body of {client_id}"),
             created_ms: 1_000,
             outbox: Outbox { site: "demo".into(), endpoints: endpoints.iter().map(|e| e.to_string()).collect() },

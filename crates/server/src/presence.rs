@@ -1,0 +1,97 @@
+//! Whether anyone is really there: a site is staffed when one of its operators chose "online"
+//! for it *and* their console is alive. A console proves it is alive by a heartbeat (every
+//! [`HEARTBEAT_MS`], and any console request); one that stops (closed tab, sleeping laptop,
+//! lost network) is away after [`EXPIRY_MS`] without anyone doing anything. An explicit
+//! "away" stays away. The choice is stored; liveness is kept in memory, so after a restart
+//! everyone is away until their console's next heartbeat, which is the honest default.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::domain::availability::OperatorStatus;
+use crate::domain::Site;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How often the console says it is alive.
+pub const HEARTBEAT_MS: i64 = 20_000;
+/// An operator whose console has not been heard from for this long is away.
+pub const EXPIRY_MS: i64 = 60_000;
+
+/// When each operator's console was last heard from (server clock, ms).
+#[derive(Debug, Default)]
+pub struct Liveness {
+    last_seen: Mutex<HashMap<String, i64>>,
+}
+
+impl Liveness {
+    pub fn touch(&self, operator_id: &str, now_ms: i64) {
+        let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded by the number of operator accounts; drop the long-gone now and then.
+        if seen.len() > 10_000 {
+            seen.retain(|_, at| now_ms - *at <= EXPIRY_MS);
+        }
+        seen.insert(operator_id.to_owned(), now_ms);
+    }
+
+    /// The operator's console has gone quiet (it logged out): away at once.
+    pub fn forget(&self, operator_id: &str) {
+        self.last_seen.lock().unwrap_or_else(|p| p.into_inner()).remove(operator_id);
+    }
+
+    pub fn is_live(&self, operator_id: &str, now_ms: i64) -> bool {
+        let seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(operator_id).is_some_and(|at| now_ms - at <= EXPIRY_MS)
+    }
+}
+
+/// The rule, without I/O: staffed when a live operator chose online; else what automation set
+/// with the operator token (`PUT /v1/sites/{site}/presence`); else the site's
+/// `presence_default` (`"online"` for sites that only take callbacks and messages).
+pub fn site_status(
+    choices: &[(String, OperatorStatus)],
+    is_live: impl Fn(&str) -> bool,
+    automation: Option<OperatorStatus>,
+    default: OperatorStatus,
+) -> OperatorStatus {
+    if choices.iter().any(|(operator, status)| *status == OperatorStatus::Online && is_live(operator)) {
+        return OperatorStatus::Online;
+    }
+    automation.unwrap_or(default)
+}
+
+/// The site's presence now, as visitors are told it.
+pub async fn site_presence(state: &AppState, site: &Site) -> Result<OperatorStatus, AppError> {
+    let now_ms = state.clock().now_ms();
+    let choices = state.store().operator_presence(&site.id).await?;
+    let automation = state.store().presence(&site.id).await?.map(|(status, _)| status);
+    Ok(site_status(&choices, |op| state.liveness().is_live(op, now_ms), automation, site.presence_default))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OperatorStatus::{Away, Online};
+
+    #[test]
+    fn a_console_that_stops_is_away_after_the_expiry() {
+        let live = Liveness::default();
+        live.touch("op-a", 1_000);
+        assert!(live.is_live("op-a", 1_000 + EXPIRY_MS));
+        assert!(!live.is_live("op-a", 1_001 + EXPIRY_MS));
+        assert!(!live.is_live("op-b", 1_000));
+        live.touch("op-a", 100_000);
+        live.forget("op-a");
+        assert!(!live.is_live("op-a", 100_000));
+    }
+
+    #[test]
+    fn only_a_live_operator_who_chose_online_staffs_a_site() {
+        let choices = vec![("op-a".to_owned(), Online), ("op-b".to_owned(), Away)];
+        assert_eq!(site_status(&choices, |op| op == "op-a", None, Away), Online);
+        assert_eq!(site_status(&choices, |_| false, None, Away), Away, "online but gone quiet");
+        assert_eq!(site_status(&choices, |op| op == "op-b", None, Away), Away, "live but chose away");
+        assert_eq!(site_status(&[], |_| true, None, Online), Online, "presence_default = online");
+        assert_eq!(site_status(&[], |_| true, Some(Online), Away), Online, "automation");
+    }
+}

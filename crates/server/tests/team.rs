@@ -1,0 +1,220 @@
+//! A team behind the promise: presence that expires with the console, operators who see only
+//! their sites, names on replies, and a closed conversation that a visitor's message reopens.
+//! The real server, the real CLI binary for accounts, a manual clock for the expiry.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{api_error, header, local_ms, TestServer};
+use porchlight_server::clock::ManualClock;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn config() -> String {
+    common::config(0)
+}
+
+fn add_operator(dir: &std::path::Path, email: &str, name: &str, sites: Option<&str>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
+    for var in ["PORCHLIGHT_CONFIG", "PORCHLIGHT_DB"] {
+        command.env_remove(var);
+    }
+    command.env("PORCHLIGHT_OPERATOR_PASSWORD", PASSWORD);
+    command.args(["operator", "add", "--email", email, "--name", name, "--db"]).arg(dir.join("porchlight.db"));
+    if let Some(sites) = sites {
+        command.args(["--sites", sites]);
+    }
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+struct Console {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Console {
+    async fn login(server: &TestServer, email: &str) -> Console {
+        let client = reqwest::Client::new();
+        let response = client
+            .post(format!("{}/v1/console/login", server.base))
+            .header("Origin", &server.base)
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let cookie = header(response.headers(), "set-cookie").split(';').next().unwrap().to_owned();
+        Console { client, base: server.base.clone(), cookie }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base)).header("Origin", &self.base).header("Cookie", &self.cookie)
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
+        self.request(method, path).json(&body).send().await.unwrap()
+    }
+}
+
+async fn availability_state(server: &TestServer, site: &str) -> String {
+    let response = server.client.get(server.url(&format!("/v1/sites/{site}/availability"))).send().await.unwrap();
+    let body: Value = response.json().await.unwrap();
+    body["state"].as_str().unwrap().to_owned()
+}
+
+async fn start() -> (TestServer, std::sync::Arc<ManualClock>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_fake_assets(&dir.path().join("dist"));
+    add_operator(dir.path(), "ann@shop.example", "Ann", Some("demo"));
+    add_operator(dir.path(), "bob@shop.example", "Bob", Some("stars"));
+    // Tuesday 10:00 in Riga: inside the demo site's business hours.
+    let clock = ManualClock::at(local_ms("Europe/Riga", (2026, 3, 10), (10, 0)));
+    let server = TestServer::start_at(&config(), dir.path(), clock.clone()).await;
+    (server, clock, dir)
+}
+
+#[tokio::test]
+async fn online_lasts_only_while_the_console_is_alive_and_away_stays_away() {
+    let (server, clock, _dir) = start().await;
+    assert_eq!(availability_state(&server, "demo").await, "nobody_online");
+    let ann = Console::login(&server, "ann@shop.example").await;
+    // After log-in the console shows the truth: away until she chooses.
+    let presence: Value = ann.get("/v1/console/presence?site=demo").await.json().await.unwrap();
+    assert_eq!(presence["status"], "away");
+    let set = ann.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(availability_state(&server, "demo").await, "open");
+
+    // Her console keeps beating: still open well past the expiry.
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(20));
+        assert_eq!(ann.send(reqwest::Method::POST, "/v1/console/heartbeat", json!({})).await.status(), 204);
+    }
+    assert_eq!(availability_state(&server, "demo").await, "open");
+
+    // The laptop closes: nothing more is heard, and within 60 s visitors are told nobody is there.
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(availability_state(&server, "demo").await, "open");
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(availability_state(&server, "demo").await, "nobody_online");
+    // Her choice is kept: the console after a reload says online, and being back makes it true.
+    let presence: Value = ann.get("/v1/console/presence?site=demo").await.json().await.unwrap();
+    assert_eq!(presence["status"], "online");
+    assert_eq!(availability_state(&server, "demo").await, "open");
+
+    // An explicit away stays away however alive the console is.
+    ann.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "away"})).await;
+    ann.send(reqwest::Method::POST, "/v1/console/heartbeat", json!({})).await;
+    assert_eq!(availability_state(&server, "demo").await, "nobody_online");
+
+    // Logging out is leaving at once.
+    ann.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    assert_eq!(availability_state(&server, "demo").await, "open");
+    ann.send(reqwest::Method::POST, "/v1/console/logout", json!({})).await;
+    assert_eq!(availability_state(&server, "demo").await, "nobody_online");
+}
+
+#[tokio::test]
+async fn operators_see_only_their_sites_and_visitors_see_who_answers() {
+    let (server, _clock, _dir) = start().await;
+    let ann = Console::login(&server, "ann@shop.example").await;
+    let bob = Console::login(&server, "bob@shop.example").await;
+    let me: Value = bob.get("/v1/console/me").await.json().await.unwrap();
+    assert_eq!(me["sites"], json!(["stars"]));
+
+    let start = json!({"message": {"client_id": "team-msg-0001", "body": "Hello?"}, "create_key": "team-create-key-000001"});
+    let created: Value = server.post_json("/v1/sites/demo/conversations", None, &start).await.json().await.unwrap();
+    let id = created["conversation_id"].as_str().unwrap();
+    let token = created["token"].as_str().unwrap();
+
+    // Bob works on another site: demo's conversation does not exist for him.
+    api_error(bob.get(&format!("/v1/console/conversations/{id}")).await, 404, "not_found").await;
+    let reply = json!({"client_id": "bob-reply-0001", "body": "Hi from Bob"});
+    api_error(bob.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/messages"), reply).await, 404, "not_found").await;
+    api_error(bob.get("/v1/console/inbox?site=demo").await, 422, "validation_failed").await;
+    let inbox: Value = bob.get("/v1/console/inbox").await.json().await.unwrap();
+    assert_eq!(inbox["conversations"], json!([]));
+    api_error(bob.get("/v1/sites/demo/callbacks").await, 404, "not_found").await;
+    let presence = bob.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    api_error(presence, 422, "validation_failed").await;
+
+    // Ann answers; the visitor's copy carries her name.
+    let inbox: Value = ann.get("/v1/console/inbox").await.json().await.unwrap();
+    assert_eq!(inbox["conversations"][0]["conversation_id"], id);
+    let reply = json!({"client_id": "ann-reply-0001", "body": "Hi, Ann here"});
+    assert_eq!(ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/messages"), reply).await.status(), 201);
+    let list: Value = server
+        .client
+        .get(server.url(&format!("/v1/sites/demo/conversations/{id}/messages")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["messages"][1]["author_name"], "Ann");
+    assert!(list["messages"][0].get("author_name").is_none(), "visitors' messages carry no name");
+}
+
+#[tokio::test]
+async fn a_message_after_close_reopens_the_same_conversation_with_its_history() {
+    let (server, _clock, _dir) = start().await;
+    let ann = Console::login(&server, "ann@shop.example").await;
+    let start = json!({"message": {"client_id": "reopen-msg-0001", "body": "First question"}, "create_key": "reopen-create-key-0001"});
+    let created: Value = server.post_json("/v1/sites/demo/conversations", None, &start).await.json().await.unwrap();
+    let id = created["conversation_id"].as_str().unwrap();
+    let token = created["token"].as_str().unwrap();
+    assert_eq!(ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/close"), json!({})).await.status(), 200);
+    let inbox: Value = ann.get("/v1/console/inbox").await.json().await.unwrap();
+    assert_eq!(inbox["conversations"], json!([]), "closed: out of the inbox");
+
+    let later = server
+        .client
+        .post(server.url(&format!("/v1/sites/demo/conversations/{id}/messages")))
+        .bearer_auth(token)
+        .json(&json!({"client_id": "reopen-msg-0002", "body": "One more thing"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later.status(), 201);
+    let inbox: Value = ann.get("/v1/console/inbox").await.json().await.unwrap();
+    assert_eq!(inbox["conversations"][0]["conversation_id"], id, "back in the inbox");
+    let conversation: Value = ann.get(&format!("/v1/console/conversations/{id}")).await.json().await.unwrap();
+    assert!(conversation["closed_ms"].is_null());
+    let bodies: Vec<&str> = conversation["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["First question", "One more thing"]);
+    assert_eq!(server.count("SELECT COUNT(*) FROM conversations").await, 1);
+}
+
+#[test]
+fn operator_sites_and_list_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    add_operator(dir.path(), "ann@shop.example", "Ann", Some("demo,stars"));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_porchlight"))
+            .env_remove("PORCHLIGHT_CONFIG")
+            .env_remove("PORCHLIGHT_DB")
+            .args(args)
+            .arg("--db")
+            .arg(dir.path().join("porchlight.db"))
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, listed) = run(&["operator", "list"]);
+    assert!(ok && listed.contains("ann@shop.example\tAnn\tdemo,stars"), "{listed}");
+    let (ok, _) = run(&["operator", "sites", "--email", "ann@shop.example", "--all"]);
+    assert!(ok);
+    let (_, listed) = run(&["operator", "list"]);
+    assert!(listed.contains("ann@shop.example\tAnn\t*"), "{listed}");
+}
