@@ -71,6 +71,9 @@ pub struct Live {
     pub now: RwSignal<i64>,
     /// The host page the visitor opened the panel on (context for ratings and chats).
     pub page: RwSignal<HostPage>,
+    /// Who answers this visitor's open chat (set by the chat once an operator has replied): the
+    /// header then names them instead of promising a wait. `Some("")` for an unnamed operator.
+    pub talking_to: RwSignal<Option<String>>,
 }
 
 /// The host page's path (no query or fragment) and title, as the loader reported them on open.
@@ -82,7 +85,7 @@ pub struct HostPage {
 
 pub const TICK_MS: u64 = 5_000;
 /// Availability is refreshed every 30 s while the panel is open.
-pub const REFRESH_TICKS: u32 = 6;
+pub const REFRESH_TICKS: u32 = 2;
 
 /// The selected tab; parts of the panel can send the visitor to another tab.
 #[derive(Debug, Clone, Copy)]
@@ -196,6 +199,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
         open: RwSignal::new(false),
         now: RwSignal::new(now_ms()),
         page: RwSignal::new(HostPage::default()),
+        talking_to: RwSignal::new(None),
     };
     let etag = StoredValue::new(None::<String>);
     let refresh = {
@@ -292,9 +296,17 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     };
     // A memo, so the live region below changes (and is announced) only when the words do, not
     // on every tick.
-    let wait = Memo::new(move |_| line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale))));
+    // Once a person has answered in this conversation, the header says who is talking and nothing
+    // about waiting: a wait line above a live chat would be untrue.
+    let wait = Memo::new(move |_| match live.talking_to.get() {
+        Some(who) => {
+            let who = if who.trim().is_empty() { name() } else { who };
+            Some(locale.format(Key::ChatWith, &[("name", &who)]))
+        }
+        None => line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale))),
+    });
     let call_me = move || {
-        line().is_some_and(Line::offers_callback).then(|| {
+        (live.talking_to.get().is_none() && line().is_some_and(Line::offers_callback)).then(|| {
             view! {
                 <button type="button" class="pl-button pl-wait-action" data-testid="pl-wait-callback"
                     on:click=move |_| tabs.go_to(Tab::Callback)>
@@ -310,7 +322,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             <header class="pl-header">
                 <div class="pl-heading">
                     <h1 class="pl-title" id="pl-title" tabindex="-1" node_ref=heading>{name}</h1>
-                    <p class="pl-wait" data-testid="pl-wait-line" aria-live="polite" data-state=move || line().map(Line::state)>{wait}</p>
+                    <p class="pl-wait" data-testid="pl-wait-line" aria-live="polite" data-state=move || if live.talking_to.get().is_some() { Some("talking") } else { line().map(Line::state) }>{wait}</p>
                     {call_me}
                 </div>
                 <button type="button" class="pl-close" data-testid="pl-close" aria-label=locale.text(Key::Close) on:click=move |_| close()>

@@ -58,6 +58,10 @@ pub struct Entry {
     pub server_id: Option<i64>,
     /// Written by an operator (read back from the server), not by the visitor.
     pub operator: bool,
+    /// The operator's display name on a reply.
+    pub author_name: Option<String>,
+    /// When the server stored it (server clock), once known.
+    pub created_ms: Option<i64>,
 }
 
 /// The conversation, once the server has created it.
@@ -65,7 +69,7 @@ pub struct Entry {
 pub struct Session {
     pub conversation_id: String,
     pub token: String,
-    /// When the operator closed it (server clock). The next message starts a new one.
+    /// When the operator closed it (server clock). The visitor's next message reopens it.
     pub closed_ms: Option<i64>,
 }
 
@@ -159,7 +163,15 @@ impl ChatLog {
                 Submitted::AlreadySending
             });
         }
-        self.entries.push(Entry { client_id, body: body.to_owned(), status: Status::Queued, server_id: None, operator: false });
+        self.entries.push(Entry {
+            client_id,
+            body: body.to_owned(),
+            status: Status::Queued,
+            server_id: None,
+            operator: false,
+            author_name: None,
+            created_ms: None,
+        });
         Ok(Submitted::Queued)
     }
 
@@ -185,10 +197,19 @@ impl ChatLog {
             {
                 own.server_id = Some(m.id);
                 own.status = Status::Sent;
+                own.created_ms = Some(m.created_ms);
                 continue;
             }
             let at = self.entries.iter().position(|e| e.server_id.is_none_or(|id| id > m.id)).unwrap_or(self.entries.len());
-            let entry = Entry { client_id: m.client_id, body: m.body, status: Status::Sent, server_id: Some(m.id), operator };
+            let entry = Entry {
+                client_id: m.client_id,
+                body: m.body,
+                status: Status::Sent,
+                server_id: Some(m.id),
+                operator,
+                author_name: m.author_name,
+                created_ms: Some(m.created_ms),
+            };
             self.entries.insert(at, entry);
             replies += usize::from(operator);
         }
@@ -232,6 +253,13 @@ impl ChatLog {
     }
 
     /// The open conversation, for the typing signal.
+    /// Who is answering: the name on the latest operator reply of an open conversation. The
+    /// header then says who the visitor is talking to instead of how long they may wait.
+    pub fn answered_by(&self) -> Option<&str> {
+        self.open_session()?;
+        self.entries.iter().rev().find(|e| e.operator).map(|e| e.author_name.as_deref().unwrap_or(""))
+    }
+
     pub fn open_session(&self) -> Option<&Session> {
         self.session.as_ref().filter(|s| s.closed_ms.is_none())
     }
@@ -301,6 +329,8 @@ impl ChatLog {
                 status: Status::Queued,
                 server_id: None,
                 operator: false,
+                author_name: None,
+                created_ms: None,
             });
         }
         if id.is_empty() || token.is_empty() {
@@ -362,7 +392,9 @@ impl ChatLog {
         entry.status = Status::InFlight;
         self.busy = true;
         let message = NewMessage { client_id: entry.client_id.clone(), body: entry.body.clone() };
-        Some(match self.open_session() {
+        // A closed conversation is written to again, not replaced: the server reopens it with its
+        // history (and the operator sees who came back).
+        Some(match &self.session {
             None => Job::Start(NewConversation { message, page: None, create_key: self.create_key.clone() }),
             Some(s) => Job::Append { conversation_id: s.conversation_id.clone(), token: s.token.clone(), message },
         })
@@ -383,7 +415,12 @@ impl ChatLog {
                         self.read_up_to = 0;
                         created.message
                     }
-                    Done::Appended(ack) => ack,
+                    Done::Appended(ack) => {
+                        if let Some(session) = &mut self.session {
+                            session.closed_ms = None;
+                        }
+                        ack
+                    }
                 };
                 entry.status = Status::Sent;
                 entry.server_id = Some(ack.id);
@@ -418,6 +455,20 @@ mod tests {
     use porchlight_protocol::FieldErrorCode;
 
     use super::*;
+
+    #[test]
+    fn once_an_operator_answers_the_log_knows_who_is_talking() {
+        let mut log = started();
+        assert_eq!(log.answered_by(), None, "nobody has answered yet: the wait line stays");
+        let mut reply = msg(7, Author::Operator, "op-00000007", "Hi, Ann here");
+        reply.author_name = Some("Ann".into());
+        log.receive(vec![reply]);
+        assert_eq!(log.answered_by(), Some("Ann"));
+        let entry = log.entries().iter().find(|e| e.operator).unwrap();
+        assert_eq!((entry.author_name.as_deref(), entry.created_ms), (Some("Ann"), Some(7)));
+        log.close("conv-1", 9);
+        assert_eq!(log.answered_by(), None, "closed: nobody is talking");
+    }
 
     #[test]
     fn the_create_key_survives_a_reload_and_goes_with_every_try_of_the_first_message() {
@@ -689,7 +740,7 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_conversation_is_saved_rated_and_the_next_message_starts_a_new_one() {
+    fn a_closed_conversation_is_saved_rated_and_the_next_message_reopens_it() {
         let mut log = started();
         assert!(!log.close("conv-other", 9));
         assert!(log.close("conv-1", 9));
@@ -703,16 +754,12 @@ mod tests {
         assert_eq!(ChatLog::restore("nonsense", 0), None);
 
         log.submit("client-0002".into(), "One more thing").unwrap();
-        assert!(matches!(log.start_next(), Some(Job::Start(_))));
-        let next = ConversationCreated {
-            conversation_id: "conv-2".into(),
-            token: "secret-2".into(),
-            message: MessageAck { id: 11, client_id: "client-0002".into(), created_ms: 11 },
-        };
-        log.finish("client-0002", Ok(Done::Started(next)));
-        assert_eq!(log.closed_conversation(), None);
-        assert_eq!(log.open_session().unwrap().conversation_id, "conv-2");
-        assert_eq!(log.read_up_to(), 0, "the new conversation is read from its start");
+        let Some(Job::Append { conversation_id, .. }) = log.start_next() else { panic!("appended to the same one") };
+        assert_eq!(conversation_id, "conv-1");
+        let ack = MessageAck { id: 11, client_id: "client-0002".into(), created_ms: 11 };
+        log.finish("client-0002", Ok(Done::Appended(ack)));
+        assert_eq!(log.closed_conversation(), None, "reopened");
+        assert_eq!(log.open_session().unwrap().conversation_id, "conv-1");
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub fn ChatView() -> impl IntoView {
         let json = log.with_untracked(ChatLog::saved);
         saved_key.with_value(|k| outbox::store(k, json.as_deref()));
     };
+    // The header names whoever answers the open conversation.
+    Effect::new(move || {
+        let who = log.with(|l| l.answered_by().map(str::to_owned));
+        if live.talking_to.get_untracked() != who {
+            live.talking_to.set(who);
+        }
+    });
     let draft = RwSignal::new(String::new());
     // A problem with the text itself (empty, too long), found before sending.
     let input_error = RwSignal::new(None::<&'static str>);
@@ -364,6 +371,19 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
         Status::Failed | Status::Waiting => Key::ChatFailed,
     };
     let (id, operator) = (entry.client_id, entry.operator);
+    // Who answered and when: the operator's name (initials as the avatar) and the time.
+    let who = operator.then(|| {
+        let name = entry.author_name.clone().filter(|n| !n.trim().is_empty());
+        let initials = name.as_deref().map(initials).unwrap_or_default();
+        let time = entry.created_ms.map(|ms| crate::clock::format_time(ms, locale)).unwrap_or_default();
+        view! {
+            <p class="pl-msg-meta pl-msg-who" data-testid="pl-chat-author">
+                {name.clone().map(|_| view! { <span class="pl-avatar" aria-hidden="true">{initials}</span> })}
+                {name.map(|n| view! { <bdi class="pl-msg-name">{n}</bdi> })}
+                <time class="pl-msg-time">{time}</time>
+            </p>
+        }
+    });
     view! {
         <li class="pl-msg" class:pl-msg-operator=operator data-testid="pl-chat-message" data-status=status.as_str()
             data-author=if operator { "operator" } else { "visitor" }>
@@ -371,6 +391,7 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
                 {operator.then(|| view! { <span class="pl-sr-only">{locale.text(Key::ChatReply)}" "</span> })}
                 {entry.body}
             </p>
+            {who}
             <p class="pl-msg-meta" hidden=operator>
                 <span class="pl-msg-status" class:pl-msg-failed=status.is_failed()>
                     {(status == Status::Sent).then(|| view! { <span aria-hidden="true">"✓ "</span> })}
@@ -384,6 +405,11 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
             </p>
         </li>
     }
+}
+
+/// Up to two initials of a display name ("Ann Lee" → "AL"), for the reply's avatar.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
 }
 
 /// Sends queued messages one after another until none is left. Returns at once if a request is

@@ -40,6 +40,11 @@ pub fn format_when(ms: i64, locale: Locale) -> String {
     }
 }
 
+/// A time of day in the visitor's zone and language ("14:30"), for a message.
+pub fn format_time(ms: i64, locale: Locale) -> String {
+    intl(ms, locale, &[("timeStyle", "short")])
+}
+
 /// `Intl.DateTimeFormat` with `options`, in the visitor's zone (no tz data in the WASM).
 fn intl(ms: i64, locale: Locale, options: &[(&str, &str)]) -> String {
     let browser_language = web_sys::window().and_then(|w| w.navigator().language());

@@ -96,6 +96,8 @@ porchlight_i18n::keys! {
     ChatTooLong,
     /// Screen-reader prefix of an operator's message.
     ChatReply,
+    /// The header once an operator has answered in this conversation: `{name}`.
+    ChatWith,
     /// Shown while the operator is typing.
     ChatOperatorTyping,
     /// The opt-in chime for new replies (a checkbox).

@@ -537,6 +537,10 @@ test('the operator closes the conversation: one click rates it, stored with the 
   const conversation = latestConversation();
   await operatorSays(conversation, 'Glad to help!');
   await showsExactly(w, ['Thanks, that was all', 'Glad to help!']);
+  // Someone answered: the header says who the visitor is talking to, not how long to wait.
+  await eventually(async () => (await w.byTestId('pl-wait-line').getAttribute('data-state')) === 'talking', 5000, 'header names the chat');
+  assert.match(await w.byTestId('pl-wait-line').innerText(), /^Chatting with /);
+  assert.equal(await w.byTestId('pl-wait-callback').count(), 0, 'no "prefer a callback?" under a live chat');
   assert.equal(await w.byTestId('pl-chat-ended').count(), 0);
 
   const closed = await stack.operator('POST', `/v1/console/conversations/${conversation}/close`);
@@ -560,10 +564,12 @@ test('the operator closes the conversation: one click rates it, stored with the 
   await w.byTestId('pl-chat-ended').waitFor({ timeout: 10000 });
   assert.equal(await w.byTestId('pl-chat-rating-good').isChecked(), true);
 
-  // Writing again starts a new conversation; the old one's prompt goes.
+  // Writing again reopens the same conversation (history intact, back in the inbox); the ended
+  // prompt goes.
   await send(w, 'Actually, one more thing');
   const next = latestConversation();
-  assert.notEqual(next, conversation);
+  assert.equal(next, conversation);
+  await eventually(async () => stack.query(`select closed_ms from conversations where id = '${conversation}'`)[0].closed_ms === null, 5000, 'reopened');
   await eventually(async () => (await w.byTestId('pl-chat-ended').count()) === 0, 5000, 'the prompt is gone');
   assert.equal(stack.query(`select count(*) as n from ratings where context_ref = '${conversation}'`)[0].n, 1);
   assert.deepEqual(v.errors, []);

@@ -130,7 +130,9 @@ for (const tag of ['en', 'ar']) {
     const waitText = await item.getByTestId('co-inbox-wait').innerText();
     assert.ok(waitText.startsWith(strings.InboxWaiting.split('{')[0]), `wait line ${waitText}`);
     assert.equal((await page.locator('.co-conversation .co-empty').innerText()).trim(), strings.ConversationPick);
-    assert.equal((await by('co-presence').innerText()).trim(), strings.PresenceUnset);
+    // After log-in the console shows the operator's real presence (away until chosen).
+    await eventually(async () => (await by('co-presence').getAttribute('data-status')) === 'away', 5000, 'away');
+    assert.equal((await by('co-presence').innerText()).trim(), strings.PresenceAway);
     states.push(await axe(page, 'inbox'));
 
     // Mirrored: the inbox is the first column, at the inline start (right in Arabic); its rows'

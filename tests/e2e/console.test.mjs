@@ -144,7 +144,7 @@ test('visitor and operator exchange messages in two browser contexts', async () 
   await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'online', 5000, 'online');
   await c.by('co-presence').click();
   await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'away', 5000, 'away');
-  assert.equal(stack.query(`select status from presence where site = 'e2e'`)[0].status, 'away');
+  assert.equal(stack.query(`select status from operator_presence where site = 'e2e'`)[0].status, 'away');
   await c.by('co-presence').click();
   await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'online', 5000, 'online again');
 

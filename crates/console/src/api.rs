@@ -81,6 +81,14 @@ pub async fn set_presence(site: String, status: PresenceStatus) -> Result<Presen
     json("PUT", "/v1/console/presence", Some(to_json(&ConsolePresenceUpdate { site, status }))).await
 }
 
+pub async fn presence(site: &str) -> Result<Presence, Failure> {
+    json("GET", &format!("/v1/console/presence?site={}", encode_segment(site)), None).await
+}
+
+pub async fn heartbeat() -> Result<(), Failure> {
+    empty("POST", "/v1/console/heartbeat", Some("{}".into())).await
+}
+
 pub async fn inbox(site: &str) -> Result<Inbox, Failure> {
     json("GET", &format!("/v1/console/inbox?site={}", encode_segment(site)), None).await
 }

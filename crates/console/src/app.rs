@@ -25,6 +25,8 @@ const TICK_MS: u64 = 1000;
 /// (a safety net for anything the notifications missed).
 const POLL_TICKS_OFFLINE: u32 = 4;
 const POLL_TICKS_LIVE: u32 = 30;
+/// Ticks between heartbeats (the server expires presence after 60 s without one or an open event stream).
+const HEARTBEAT_TICKS: u32 = 20;
 
 pub fn mount(root: web_sys::HtmlElement, locale: Locale) {
     leptos::mount::mount_to(root, move || view! { <App locale/> }).forget();
@@ -330,6 +332,13 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
         let n = ticks.with_value(|n| n + 1);
         ticks.set_value(n);
         let every = if shared.live.get_untracked() { POLL_TICKS_LIVE } else { POLL_TICKS_OFFLINE };
+        // The heartbeat that keeps this operator's "online" true (the server expires it after
+        // 60 s of silence: a closed laptop goes away by itself).
+        if n % HEARTBEAT_TICKS == 0 {
+            spawn_local(async {
+                let _ = api::heartbeat().await;
+            });
+        }
         if n % every == 0 {
             shared.reload_inbox();
             if let Some(id) = shared.selected.get_untracked() {
@@ -402,9 +411,17 @@ fn PresenceToggle() -> impl IntoView {
     let t = shared.locale;
     let status = RwSignal::new(None::<PresenceStatus>);
     let error = RwSignal::new(None::<String>);
+    // The operator's real presence for the site, after every log-in, reload and site switch.
     Effect::new(move || {
-        shared.site.track();
+        let site = shared.site.get();
         status.set(None);
+        spawn_local(async move {
+            if let Ok(presence) = api::presence(&site).await {
+                if shared.site.get_untracked() == site {
+                    status.set(Some(presence.status));
+                }
+            }
+        });
     });
     let toggle = move |_| {
         let next = if status.get_untracked() == Some(PresenceStatus::Online) {

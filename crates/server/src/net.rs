@@ -173,6 +173,14 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        // A peer that vanished (a laptop put to sleep, a cable pulled) is noticed in about 50 s
+        // instead of the ~15 minutes of TCP retransmission, so its event stream ends and an
+        // operator behind it is away within the minute.
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(20))
+            .with_interval(Duration::from_secs(10))
+            .with_retries(3);
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
         let app = app.clone();
         let trusted = trusted.clone();
         let service = tower::service_fn(move |mut request: axum::http::Request<Incoming>| {

@@ -1,7 +1,9 @@
 //! Whether anyone is really there: a site is staffed when one of its operators chose "online"
-//! for it *and* their console is alive. A console proves it is alive by a heartbeat (every
-//! [`HEARTBEAT_MS`], and any console request); one that stops (closed tab, sleeping laptop,
-//! lost network) is away after [`EXPIRY_MS`] without anyone doing anything. An explicit
+//! for it *and* their console is alive. A console is alive while its event stream is open (TCP
+//! keep-alive ends the stream of a vanished peer within ~50 s, see [`crate::net`]) or while it
+//! sends heartbeats (every [`HEARTBEAT_MS`], and any console request; a background tab's timers
+//! may be throttled to one a minute, which the open stream covers). A console that stops (closed
+//! tab, sleeping laptop, lost network) is away after [`EXPIRY_MS`] without anyone doing anything. An explicit
 //! "away" stays away. The choice is stored; liveness is kept in memory, so after a restart
 //! everyone is away until their console's next heartbeat, which is the honest default.
 
@@ -22,6 +24,30 @@ pub const EXPIRY_MS: i64 = 60_000;
 #[derive(Debug, Default)]
 pub struct Liveness {
     last_seen: Mutex<HashMap<String, i64>>,
+    /// Open console event streams per operator.
+    streams: Mutex<HashMap<String, usize>>,
+}
+
+/// An open console event stream; the operator counts as live while one is held.
+pub struct StreamGuard {
+    state: crate::state::AppState,
+    operator_id: String,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let liveness = self.state.liveness();
+        let mut streams = liveness.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = streams.get_mut(&self.operator_id) {
+            *n -= 1;
+            if *n == 0 {
+                streams.remove(&self.operator_id);
+            }
+        }
+        drop(streams);
+        // The stream ending is the last sign of life: the expiry counts from now.
+        liveness.touch(&self.operator_id, self.state.clock().now_ms());
+    }
 }
 
 impl Liveness {
@@ -40,8 +66,18 @@ impl Liveness {
     }
 
     pub fn is_live(&self, operator_id: &str, now_ms: i64) -> bool {
+        if self.streams.lock().unwrap_or_else(|p| p.into_inner()).contains_key(operator_id) {
+            return true;
+        }
         let seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.get(operator_id).is_some_and(|at| now_ms - at <= EXPIRY_MS)
+    }
+
+    /// Notes an open console event stream of `operator_id` until the guard is dropped.
+    pub fn stream_opened(state: &crate::state::AppState, operator_id: &str) -> StreamGuard {
+        *state.liveness().streams.lock().unwrap_or_else(|p| p.into_inner()).entry(operator_id.to_owned()).or_insert(0) +=
+            1;
+        StreamGuard { state: state.clone(), operator_id: operator_id.to_owned() }
     }
 }
 

@@ -124,6 +124,41 @@ async fn online_lasts_only_while_the_console_is_alive_and_away_stays_away() {
 }
 
 #[tokio::test]
+async fn an_open_console_stream_keeps_the_operator_live_and_its_end_starts_the_expiry() {
+    let (server, clock, _dir) = start().await;
+    let ann = Console::login(&server, "ann@shop.example").await;
+    ann.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    let mut stream = ann.get("/v1/console/events").await;
+    assert_eq!(stream.status(), 200);
+    // A background tab whose timers are throttled: no heartbeat for minutes, the stream is open.
+    clock.advance(Duration::from_secs(300));
+    assert_eq!(availability_state(&server, "demo").await, "open");
+    // The tab closes: the stream ends, and a minute later nobody is there.
+    let _ = tokio::time::timeout(Duration::from_millis(50), stream.chunk()).await;
+    drop(stream);
+    let mut state = String::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        clock.advance(Duration::from_millis(0));
+        state = availability_state(&server, "demo").await;
+        if state == "open" {
+            break;
+        }
+    }
+    assert_eq!(state, "open", "within the expiry after the stream ended");
+    clock.advance(Duration::from_secs(61));
+    let mut away = false;
+    for _ in 0..100 {
+        if availability_state(&server, "demo").await == "nobody_online" {
+            away = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(away, "away once the stream is gone and the expiry passed");
+}
+
+#[tokio::test]
 async fn operators_see_only_their_sites_and_visitors_see_who_answers() {
     let (server, _clock, _dir) = start().await;
     let ann = Console::login(&server, "ann@shop.example").await;

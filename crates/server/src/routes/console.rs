@@ -446,7 +446,9 @@ async fn operator_events(State(state): State<AppState>, operator: ConsoleOperato
         state.site_ids().iter().map(|s| s.as_str().to_owned()).filter(|s| operator.can_see(s)).collect();
     let receiver = state.events().subscribe_operators();
     let shutdown = state.events().shutdown_signal();
-    let events = stream::unfold((receiver, shutdown, sites), |(mut receiver, mut shutdown, sites)| async move {
+    // Held by the stream: the operator is live while it is open (and read).
+    let alive = crate::presence::Liveness::stream_opened(&state, &operator.id);
+    let events = stream::unfold((receiver, shutdown, sites, alive), |(mut receiver, mut shutdown, sites, alive)| async move {
         loop {
             let received = tokio::select! {
                 received = receiver.recv() => received,
@@ -460,7 +462,7 @@ async fn operator_events(State(state): State<AppState>, operator: ConsoleOperato
                 continue;
             }
             let out: Result<Event, Infallible> = Ok(console_event(&event));
-            return Some((out, (receiver, shutdown, sites)));
+            return Some((out, (receiver, shutdown, sites, alive)));
         }
     });
     sse_response(events)
