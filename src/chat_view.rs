@@ -409,7 +409,9 @@ fn message_view(entry: Entry, locale: Locale, retry: Callback<String>) -> impl I
 
 /// Up to two initials of a display name ("Ann Lee" → "AL"), for the reply's avatar.
 pub fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+    // ASCII upper-casing only: `char::to_uppercase` links Unicode's case tables (kilobytes of
+    // WASM), and a name's first letters are usually capitals already.
+    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 /// Sends queued messages one after another until none is left. Returns at once if a request is
