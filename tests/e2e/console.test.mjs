@@ -356,3 +356,36 @@ test('keyboard only: log in, go online, answer and close a conversation, change 
   assert.deepEqual(c.record.errors, []);
   await c.context.close();
 });
+
+test('a visitor message the operator is not looking at: a count in the tab title and a desktop notification', async () => {
+  const c = await openConsole();
+  await c.context.grantPermissions(['notifications'], { origin: stack.widget });
+  await logIn(c);
+  await c.by('co-logout').waitFor({ state: 'visible' });
+  // Record the notifications the console creates (they still reach the real constructor).
+  await c.page.evaluate(() => {
+    window.__notes = [];
+    const Real = window.Notification;
+    window.Notification = new Proxy(Real, {
+      construct(target, args) {
+        window.__notes.push({ title: args[0], body: args[1] && args[1].body });
+        return new target(...args);
+      },
+    });
+  });
+  // Permission granted: no button asking for it.
+  assert.equal(await c.by('co-notify').count(), 0);
+  const base = await c.page.title();
+  const text = `Is the blue lantern back? ${Math.random().toString(36).slice(2, 8)}`;
+  await apiConversation(text);
+  await eventually(async () => (await c.page.title()) === `(1) ${base}`, 10000, 'count in the tab title');
+  const notes = await c.page.evaluate(() => window.__notes);
+  assert.equal(notes.length, 1);
+  assert.equal(notes[0].title, 'New message from a visitor');
+  assert.equal(notes[0].body, text);
+  // Opening the conversation is seeing it.
+  await c.by('co-inbox-item').filter({ hasText: text }).click();
+  await eventually(async () => (await c.page.title()) === base, 5000, 'title back to normal');
+  assert.deepEqual(c.record.errors, []);
+  await c.context.close();
+});

@@ -13,6 +13,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, Failure};
+use crate::alerts::{self, Unseen};
 use crate::i18n::{Key, Locale};
 use crate::logic::{
     author_label, format_promise, is_breached, merge_messages, order_inbox, rating_label, reply_problem, share_label,
@@ -153,6 +154,10 @@ struct Shared {
     conversation: RwSignal<Option<ConsoleConversation>>,
     visitor_typing_until: RwSignal<f64>,
     live: RwSignal<bool>,
+    /// Visitor messages not seen yet (the count in the tab title).
+    unseen: RwSignal<Unseen>,
+    /// The document's own title, before any count.
+    base_title: StoredValue<String>,
 }
 
 impl Shared {
@@ -230,6 +235,13 @@ impl Shared {
         let open = self.selected.get_untracked().as_deref() == Some(event.conversation_id.as_str());
         match name {
             "message" => {
+                if let Some(message) = &event.message {
+                    let from_visitor = message.author == Author::Visitor;
+                    let hidden = alerts::tab_hidden();
+                    if self.unseen.try_update(|u| u.arrived(from_visitor, open, hidden)) == Some(true) {
+                        alerts::notify(&self.locale.text(Key::AlertNewMessage), &message.body);
+                    }
+                }
                 if let Some(message) = event.message {
                     if open {
                         if message.author == Author::Visitor {
@@ -247,6 +259,8 @@ impl Shared {
                     self.visitor_typing_until.set(now_ms() + TYPING_SHOWN_MS);
                 }
             }
+            // A promise broke: the inbox shows it as breached at once.
+            "promise_broken" => self.reload_inbox(),
             "closed" => {
                 if let (true, Some(closed)) = (open, event.closed) {
                     self.conversation.update(|c| {
@@ -279,7 +293,7 @@ impl Drop for LiveStream {
 fn connect(shared: Shared) -> Option<LiveStream> {
     let source = web_sys::EventSource::new("/v1/console/events").ok()?;
     let mut listeners = Vec::new();
-    for name in ["message", "typing", "closed"] {
+    for name in ["message", "typing", "closed", "promise_broken"] {
         let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
             if let Ok(event) = serde_json::from_str::<ConsoleEvent>(&data) {
@@ -322,13 +336,29 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
         conversation: RwSignal::new(None),
         visitor_typing_until: RwSignal::new(0.0),
         live: RwSignal::new(false),
+        unseen: RwSignal::new(Unseen::default()),
+        base_title: StoredValue::new(
+            web_sys::window().and_then(|w| w.document()).map(|d| d.title()).unwrap_or_default(),
+        ),
     };
     provide_context(shared);
+    // The count follows the signal; the title goes back to normal once everything is seen.
+    Effect::new(move || {
+        let title = shared.unseen.get().title(&shared.base_title.get_value());
+        alerts::show(&title);
+    });
 
     let stream = StoredValue::new_local(connect(shared));
     let ticks = StoredValue::new(0u32);
+    let was_hidden = StoredValue::new(false);
     let tick = move || {
         shared.now.set((now_ms() + shared.offset.get_untracked()) as i64);
+        // Coming back to a hidden tab is seeing what is on it; otherwise opening the conversation is.
+        let hidden = alerts::tab_hidden();
+        if was_hidden.get_value() && !hidden {
+            shared.unseen.update(Unseen::seen);
+        }
+        was_hidden.set_value(hidden);
         let n = ticks.with_value(|n| n + 1);
         ticks.set_value(n);
         let every = if shared.live.get_untracked() { POLL_TICKS_LIVE } else { POLL_TICKS_OFFLINE };
@@ -387,6 +417,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                     </label>
                 </Show>
                 <PresenceToggle/>
+                <NotifyButton/>
                 <span class="co-live" data-testid="co-live" data-live=move || shared.live.get().to_string()>
                     {move || t.text(if shared.live.get() { Key::LiveOn } else { Key::LiveOff })}
                 </span>
@@ -405,6 +436,22 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
     }
 }
 
+/// Desktop alerts: the browser asks for permission only after this click.
+#[component]
+fn NotifyButton() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let t = shared.locale;
+    let permission = RwSignal::new(alerts::permission());
+    let ask = move |_| alerts::ask(move |answer| permission.set(Some(answer)));
+    view! {
+        <Show when=move || permission.get().as_deref() == Some("default")>
+            <button type="button" class="co-notify" data-testid="co-notify" on:click=ask>
+                {t.text(Key::AlertEnable)}
+            </button>
+        </Show>
+    }
+}
+
 #[component]
 fn PresenceToggle() -> impl IntoView {
     let shared = expect_context::<Shared>();
@@ -417,7 +464,8 @@ fn PresenceToggle() -> impl IntoView {
         status.set(None);
         spawn_local(async move {
             if let Ok(presence) = api::presence(&site).await {
-                if shared.site.get_untracked() == site {
+                // Unless the operator toggled meanwhile: their click is newer than this answer.
+                if shared.site.get_untracked() == site && status.get_untracked().is_none() {
                     status.set(Some(presence.status));
                 }
             }
@@ -478,6 +526,7 @@ fn InboxPanel() -> impl IntoView {
         }
         shared.conversation.set(None);
         shared.visitor_typing_until.set(0.0);
+        shared.unseen.update(Unseen::seen);
         shared.selected.set(Some(id.clone()));
         shared.load_conversation(id);
     };

@@ -33,6 +33,10 @@ porchlight_i18n::keys! {
     PresenceUnset,
     /// Tooltip of the presence button.
     PresenceHint,
+    /// The button that asks the browser for desktop notifications.
+    AlertEnable,
+    /// A desktop notification's title; its body is the visitor's message.
+    AlertNewMessage,
     InboxTitle,
     InboxEmpty,
     InboxNoMessages,

@@ -6,6 +6,7 @@
 //! components (`app`): log-in, presence, inbox, conversation with live replies, callback queue,
 //! ratings.
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod i18n;

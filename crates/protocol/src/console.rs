@@ -109,6 +109,17 @@ pub struct ConsoleEvent {
     pub typing: Option<TypingEvent>,
     #[serde(default)]
     pub closed: Option<ConversationClosed>,
+    /// Event `promise_broken`: a promise on this conversation (or callback reference) broke.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promise_broken: Option<PromiseBrokenEvent>,
+}
+
+/// A promise whose deadline passed unanswered (see the promise ledger).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromiseBrokenEvent {
+    /// `chat_first_reply`, `callback` or `message_reply`.
+    pub kind: String,
+    pub due_ms: i64,
 }
 
 #[cfg(test)]

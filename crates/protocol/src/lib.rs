@@ -18,6 +18,7 @@ pub mod console;
 pub mod error;
 pub mod frame;
 pub mod json;
+pub mod promise;
 pub mod rating;
 pub mod site;
 pub mod validate;
@@ -32,6 +33,7 @@ pub use callback::{
 };
 pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
 pub use console::{
+    PromiseBrokenEvent,
     ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem, OperatorLogin,
     OperatorMe, TypingEvent,
 };
@@ -40,6 +42,7 @@ pub use rating::{
     DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
     RatingScale, RatingSummary, RatingValue, ValueCount,
 };
+pub use promise::{PromiseBreak, PromiseKindSummary, PromiseSummary};
 pub use site::{Promises, SiteConfig, SiteId, Theme};
 
 /// Path prefix of every API route.

@@ -17,7 +17,7 @@ use crate::clock::{SharedClock, ShiftedClock, SystemClock};
 use crate::domain::availability::OperatorStatus;
 use crate::domain::callbacks::{parse_country, DEFAULT_SLOT_MINUTES};
 use crate::domain::hours::{BusinessHours, Closure, DayRange, DAY_NAMES};
-use crate::domain::{Site, SiteTexts, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS};
+use crate::domain::{Site, SiteTexts, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS, DEFAULT_TARGET_KEPT_PERMILLE};
 use crate::locales::Language;
 use crate::net::ConnectionLimits;
 use crate::origin::Origin;
@@ -282,6 +282,8 @@ struct PromisesFile {
     chat_first_reply_secs: Option<u32>,
     callback_business_hours: Option<u32>,
     message_reply_business_days: Option<u32>,
+    /// The promise ledger's target: below this share of kept chat promises, the posted wait rises.
+    target_kept_rate: Option<f64>,
 }
 
 impl Settings {
@@ -445,6 +447,11 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
         presence_default: match file.presence_default {
             Some(PresenceFile::Online) => OperatorStatus::Online,
             Some(PresenceFile::Away) | None => OperatorStatus::Away,
+        },
+        target_kept_permille: match file.promises.target_kept_rate {
+            None => DEFAULT_TARGET_KEPT_PERMILLE,
+            Some(rate) if (0.5..=1.0).contains(&rate) => (rate * 1000.0).round() as u16,
+            Some(_) => return Err(bad("promises.target_kept_rate must be between 0.5 and 1.0 (e.g. 0.9)")),
         },
         rating_change_window_secs: file.rating_change_window_secs.unwrap_or(DEFAULT_RATING_CHANGE_WINDOW_SECS),
         default_country: match file.default_country.as_deref().map(str::trim) {

@@ -4,6 +4,7 @@
 pub mod availability;
 pub mod callbacks;
 pub mod hours;
+pub mod promises;
 pub mod ratings;
 
 use porchlight_protocol::validate::is_valid_key;
@@ -18,6 +19,9 @@ use self::availability::OperatorStatus;
 use self::hours::BusinessHours;
 use crate::error::AppError;
 use crate::origin::Origin;
+
+/// Default target kept rate of the promise ledger: 90%.
+pub const DEFAULT_TARGET_KEPT_PERMILLE: u16 = 900;
 
 /// A configured site: who may embed it and what its widget shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +41,8 @@ pub struct Site {
     /// Presence until an operator sets it: `Away` for configured sites unless they say
     /// otherwise, so nobody is claimed to be there when nobody is.
     pub presence_default: OperatorStatus,
+    /// The kept rate the promise ledger holds the posted chat wait to, in thousandths (900: 90%).
+    pub target_kept_permille: u16,
     /// How long after a rating the visitor may change or undo it, in seconds.
     pub rating_change_window_secs: u32,
     /// ISO 3166 alpha-2 country for phone numbers in national format, e.g. `"LV"`.
@@ -110,6 +116,7 @@ impl Site {
             ),
             // The demo has no operator console; it shows "open" during business hours.
             presence_default: OperatorStatus::Online,
+            target_kept_permille: DEFAULT_TARGET_KEPT_PERMILLE,
             rating_change_window_secs: DEFAULT_RATING_CHANGE_WINDOW_SECS,
             default_country: Some("LV".into()),
             callback_topics: Vec::new(),

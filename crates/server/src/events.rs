@@ -34,6 +34,9 @@ pub enum LiveEventKind {
     Message(ChatMessage),
     Typing(Author),
     Closed { closed_ms: i64 },
+    /// A promise's deadline passed unanswered (`conversation_id` holds its subject: a
+    /// conversation id or a callback reference). Operators only.
+    PromiseBroken { kind: &'static str, due_ms: i64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,6 +13,8 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use porchlight_protocol::FieldErrorCode;
+
 use crate::domain::{IdempotencyKey, Site, Token};
 use crate::error::AppError;
 use crate::origin::site_segment;
@@ -148,3 +150,19 @@ impl FromRequestParts<AppState> for Operator {
         }
     }
 }
+
+/// `?days=N`, 1 to [`crate::domain::ratings::MAX_REPORT_DAYS`]; absent gives `default`.
+pub fn days_param(query: Option<&str>, default: Option<u32>) -> Result<Option<u32>, AppError> {
+    match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "days") {
+        None => Ok(default),
+        Some((_, v)) => match v.parse::<u32>() {
+            Ok(days) if (1..=crate::domain::ratings::MAX_REPORT_DAYS).contains(&days) => Ok(Some(days)),
+            _ => Err(AppError::field(
+                "days",
+                FieldErrorCode::Invalid,
+                format!("days must be a whole number from 1 to {}.", crate::domain::ratings::MAX_REPORT_DAYS),
+            )),
+        },
+    }
+}
+

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod ledger;
 pub mod locales;
 pub mod net;
 pub mod origin;
@@ -123,6 +124,8 @@ impl Server {
         let app = app(self.state.clone());
         // Delivers queued webhook events, including those a previous run left undelivered.
         let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
+        // Breaks overdue promises as their deadlines pass.
+        let sweeper = ledger::Sweeper::spawn(self.state.clone());
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
@@ -135,6 +138,7 @@ impl Server {
         }
         let result = Ok(());
         webhook_worker.stop().await;
+        sweeper.stop().await;
         self.state.store().close().await;
         tracing::info!("stopped");
         result

@@ -32,6 +32,8 @@ pub mod event {
     pub const CALLBACK_CREATED: &str = "callback.created";
     pub const CALLBACK_UPDATED: &str = "callback.updated";
     pub const MESSAGE_CREATED: &str = "message.created";
+    /// A promise's deadline passed unanswered (the promise ledger).
+    pub const PROMISE_BROKEN: &str = "promise.broken";
 }
 
 /// How the worker retries. Tests shorten everything.

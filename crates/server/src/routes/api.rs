@@ -52,6 +52,9 @@ async fn start_conversation(
     // the original, so the visitor can continue and any earlier tab keeps working. Only hashes
     // are stored.
     let token = Token::generate();
+    // What the visitor was shown before writing: the promise they acted on.
+    let now_ms = state.clock().now_ms();
+    let shown = crate::ledger::current_availability(&state, &site, now_ms).await?;
     let stored = state
         .store()
         .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), state.clock().now_ms(), &outbox)
@@ -59,6 +62,11 @@ async fn start_conversation(
     let created = stored.is_created();
     let start = stored.into_inner();
     if created {
+        // The promise the visitor acted on goes into the ledger; a failure there must not undo
+        // the stored message.
+        if let Err(e) = crate::ledger::conversation_started(&state, &site, &start.conversation_id, &shown, now_ms).await {
+            tracing::warn!(error = %e, "cannot record the conversation's promise");
+        }
         let first = &conversation.first;
         crate::routes::chat::publish_message(
             &state,

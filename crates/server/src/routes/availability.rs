@@ -11,7 +11,7 @@ use porchlight_protocol::{FieldErrorCode, Presence, PresenceUpdate};
 use sha2::{Digest, Sha256};
 
 use crate::domain::availability::{
-    availability, floor_to_minute, AvailabilityInputs, OperatorStatus, HISTORY_WINDOW_MS,
+    floor_to_minute, OperatorStatus,
 };
 use crate::domain::hex;
 use crate::error::AppError;
@@ -32,15 +32,7 @@ async fn get_availability(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let now_ms = floor_to_minute(state.clock().now_ms());
-    let presence = crate::presence::site_presence(&state, &site).await?;
-    let timings = state.store().conversation_timings(&site.id, now_ms - HISTORY_WINDOW_MS).await?;
-    let body = availability(&AvailabilityInputs {
-        now_ms,
-        hours: &site.hours,
-        promises: &site.promises,
-        presence,
-        timings: &timings,
-    });
+    let body = crate::ledger::current_availability(&state, &site, now_ms).await?;
     let bytes = serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.to_string()))?;
     let etag = format!("\"{}\"", &hex(&Sha256::digest(&bytes))[..32]);
     let etag_value = HeaderValue::from_str(&etag).map_err(|e| AppError::Internal(e.to_string()))?;

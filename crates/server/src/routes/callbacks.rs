@@ -87,6 +87,11 @@ async fn create_callback(
     };
     let created = stored.is_created();
     let record = stored.into_inner();
+    if created {
+        if let Err(e) = crate::ledger::callback_booked(&state, &site, &record.reference, record.due_ms).await {
+            tracing::warn!(error = %e, "cannot record the callback's promise");
+        }
+    }
     let receipt = CallbackReceipt {
         reference: record.reference,
         status: CallbackStatus::parse(&record.status),
@@ -186,5 +191,11 @@ async fn set_status(
         .await?
         .ok_or(AppError::NotFound)?;
     tracing::info!(site = %site.id, status = update.status.as_str(), "callback status set");
+    if matches!(update.status, CallbackStatus::Done | CallbackStatus::Unreachable) {
+        // Called (answered or not): the callback promise is decided by when.
+        if let Err(e) = crate::ledger::called_back(&state, &reference, Some(&operator.id)).await {
+            tracing::warn!(error = %e, "cannot resolve the callback's promise");
+        }
+    }
     Ok(no_store(Json(updated).into_response()))
 }

@@ -224,6 +224,7 @@ async fn next_live(mut live: Live) -> Option<(Result<Event, Infallible>, Live)> 
             LiveEventKind::Typing(Author::Operator) => typing_event(Author::Operator),
             LiveEventKind::Typing(_) => continue,
             LiveEventKind::Closed { closed_ms } => closed_event(*closed_ms),
+            LiveEventKind::PromiseBroken { .. } => continue,
         };
         return Some((Ok(out), live));
     }

@@ -25,7 +25,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::stream;
 use porchlight_protocol::{
-    Author, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
+    Author, ConsoleConversation, ConsoleEvent, PromiseBrokenEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
     InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, TypingEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
@@ -404,6 +404,11 @@ async fn reply(
     let name = (operator.id != "operator-token").then_some(operator.name.as_str());
     let stored = post_message(&state, &site, &id, &message, Author::Operator, name).await?;
     if stored.is_created() {
+        if let Err(e) = crate::ledger::replied(&state, &id, Some(&operator.id)).await {
+            tracing::warn!(error = %e, "cannot resolve the conversation's promise");
+        }
+    }
+    if stored.is_created() {
         tracing::debug!(operator = %operator.id, conversation = %id, "operator replied");
     }
     Ok(respond(stored.is_created(), stored.into_inner()))
@@ -431,6 +436,9 @@ async fn close(
     let (_row, site) = find(&state, &operator, &id).await?;
     let closed_ms = state.store().close_conversation(&id, state.clock().now_ms()).await?.ok_or(AppError::NotFound)?;
     tracing::info!(operator = %operator.id, conversation = %id, "conversation closed");
+    if let Err(e) = crate::ledger::closed(&state, &id).await {
+        tracing::warn!(error = %e, "cannot void the conversation's promise");
+    }
     state.events().publish(LiveEvent {
         site: site.id.as_str().to_owned(),
         conversation_id: id,
@@ -475,6 +483,7 @@ fn console_event(event: &LiveEvent) -> Event {
         message: None,
         typing: None,
         closed: None,
+        promise_broken: None,
     };
     let name = match &event.kind {
         LiveEventKind::Message(m) => {
@@ -488,6 +497,10 @@ fn console_event(event: &LiveEvent) -> Event {
         LiveEventKind::Closed { closed_ms } => {
             body.closed = Some(ConversationClosed { closed_ms: *closed_ms });
             "closed"
+        }
+        LiveEventKind::PromiseBroken { kind, due_ms } => {
+            body.promise_broken = Some(PromiseBrokenEvent { kind: (*kind).to_owned(), due_ms: *due_ms });
+            "promise_broken"
         }
     };
     Event::default().event(name).data(serde_json::to_string(&body).unwrap_or_default())

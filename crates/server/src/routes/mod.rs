@@ -9,6 +9,7 @@ pub mod console;
 pub mod demo;
 pub mod noop;
 pub mod openapi;
+pub mod promises;
 pub mod ratings;
 
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .merge(chat::router())
         .merge(console::router())
         .merge(openapi::router())
+        .merge(promises::router())
         .merge(availability::router())
         .merge(assets::router(&state))
         .merge(demo::router())

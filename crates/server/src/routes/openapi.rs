@@ -144,6 +144,25 @@ fn operations() -> Vec<Op> {
             &[(200, "text/csv; formula-like cells are prefixed with '.", "csv")],
             &[("days", "Only the last N site-local days, 1-366 (default: all).")],
         ),
+        op(
+            "get",
+            "/v1/sites/{site}/promises/summary",
+            "The promise ledger: kept, broken and void promises per kind (chat_first_reply, callback, \
+             message_reply), the kept rate, the median margin and the worst breaks.",
+            Operator,
+            None,
+            &[(200, "The summary.", "PromiseSummary")],
+            &[("days", "Site-local days ending today, 1-366 (default 30).")],
+        ),
+        op(
+            "get",
+            "/v1/sites/{site}/promises.csv",
+            "Every promise of the window: kind, subject, promised, due, outcome, answered, margin.",
+            Operator,
+            None,
+            &[(200, "text/csv.", "csv")],
+            &[("days", "Only the last N site-local days, 1-366 (default: all).")],
+        ),
         Op {
             idempotent: true,
             ..op(
@@ -503,6 +522,15 @@ fn schemas() -> Value {
                 "description": "Absent: keep the stored comment; empty: remove it."}})),
         "RatingReceipt": object(&["id", "value", "created_ms"], json!({"id": s(), "value": rating_value,
             "created_ms": n(), "token": ns(), "changeable_until_ms": nn(), "undone": {"type": "boolean"}})),
+        "PromiseSummary": object(&["site", "days", "from_ms", "now_ms", "kinds"], json!({
+            "site": s(), "days": n(), "from_ms": n(), "now_ms": n(),
+            "kinds": {"type": "array", "items": object(&["kind", "total", "open", "kept", "broken", "void", "worst"], json!({
+                "kind": {"type": "string", "enum": ["chat_first_reply", "callback", "message_reply"]},
+                "total": n(), "open": n(), "kept": n(), "broken": n(), "void": n(),
+                "kept_rate": {"type": ["number", "null"]}, "median_margin_secs": {"type": ["integer", "null"]},
+                "worst": {"type": "array", "items": object(&["subject_id", "due_ms"], json!({
+                    "subject_id": s(), "due_ms": n(), "answered_ms": {"type": ["integer", "null"]},
+                    "late_secs": {"type": ["integer", "null"]}}))}}))}})),
         "RatingSummary": object(&["site", "days", "total", "positive", "counts", "per_day", "per_page"], json!({
             "site": s(), "scale": s(), "days": n(), "from_ms": n(), "to_ms": n(), "total": n(), "positive": n(),
             "share_positive": {"type": ["number", "null"]},

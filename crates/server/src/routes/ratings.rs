@@ -6,12 +6,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use porchlight_protocol::{FieldErrorCode, NewRating, RatingChange};
+use porchlight_protocol::{NewRating, RatingChange};
 
-use crate::domain::ratings::{self, DEFAULT_SUMMARY_DAYS, MAX_REPORT_DAYS};
+use crate::domain::ratings::{self, DEFAULT_SUMMARY_DAYS};
 use crate::domain::{new_id, request_fingerprint, IdempotencyKey, RatingUpdate, Site, Token, ValidRating};
 use crate::error::AppError;
-use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
+use crate::extract::{days_param, ApiJson, Bearer, CurrentSite, ResourceId};
 use crate::routes::console::ConsoleOperator;
 use crate::routes::api::respond;
 use crate::state::AppState;
@@ -98,21 +98,6 @@ async fn undo_rating(
     Bearer(token): Bearer,
 ) -> Result<Response, AppError> {
     apply(&state, &site, &id, &token, RatingUpdate::Undo).await
-}
-
-/// `?days=N`, 1 to [`MAX_REPORT_DAYS`]; absent gives `default`.
-fn days_param(query: Option<&str>, default: Option<u32>) -> Result<Option<u32>, AppError> {
-    match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "days") {
-        None => Ok(default),
-        Some((_, v)) => match v.parse::<u32>() {
-            Ok(days) if (1..=MAX_REPORT_DAYS).contains(&days) => Ok(Some(days)),
-            _ => Err(AppError::field(
-                "days",
-                FieldErrorCode::Invalid,
-                format!("days must be a whole number from 1 to {MAX_REPORT_DAYS}."),
-            )),
-        },
-    }
 }
 
 fn no_store(mut response: Response) -> Response {

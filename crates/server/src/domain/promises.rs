@@ -1,0 +1,218 @@
+//! The promise ledger's rules, without I/O: what a kept or broken promise is, how the posted chat
+//! estimate learns from breaks, and the summary operators read.
+//!
+//! A promise is recorded when a visitor acts on one (sends a chat message, books a callback,
+//! leaves a message while nobody is online). It resolves *kept* when the answer came by its
+//! deadline, *broken* when the deadline passed first (at once, by the sweeper, so operators and
+//! webhooks hear of it while it can still be mended), or *void* when there was nothing left to
+//! keep (the conversation was closed unanswered before the deadline).
+
+use porchlight_protocol::{PromiseBreak, PromiseKindSummary};
+
+/// The three expectations the widget posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PromiseKind {
+    /// "A person usually answers in about 5 minutes."
+    ChatFirstReply,
+    /// "We'll call you by Tuesday 11:00."
+    Callback,
+    /// "We'll reply by Monday 11:00" (a message left while nobody was online).
+    MessageReply,
+}
+
+impl PromiseKind {
+    pub const ALL: [PromiseKind; 3] = [PromiseKind::ChatFirstReply, PromiseKind::Callback, PromiseKind::MessageReply];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromiseKind::ChatFirstReply => "chat_first_reply",
+            PromiseKind::Callback => "callback",
+            PromiseKind::MessageReply => "message_reply",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<PromiseKind> {
+        PromiseKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Kept,
+    Broken,
+    Void,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Kept => "kept",
+            Outcome::Broken => "broken",
+            Outcome::Void => "void",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Outcome> {
+        [Outcome::Kept, Outcome::Broken, Outcome::Void].into_iter().find(|o| o.as_str() == raw)
+    }
+}
+
+/// The answer came at `answered_ms`: kept when by the deadline. The margin is how much time was
+/// left (negative: how late).
+pub fn resolve(due_ms: i64, answered_ms: i64) -> (Outcome, i64) {
+    let margin = due_ms - answered_ms;
+    (if margin >= 0 { Outcome::Kept } else { Outcome::Broken }, margin)
+}
+
+/// One promise as the ledger holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub kind: PromiseKind,
+    /// The conversation id or the callback reference.
+    pub subject_id: String,
+    pub promised_ms: i64,
+    pub due_ms: i64,
+    pub outcome: Option<Outcome>,
+    /// When the answer came (also after a break).
+    pub resolved_ms: Option<i64>,
+    /// Why a void promise is void (`closed_unanswered`).
+    pub void_reason: Option<String>,
+}
+
+/// The smallest number of resolved chat promises calibration looks at.
+pub const MIN_CALIBRATION_SAMPLES: usize = 10;
+/// How many recent resolved chat promises calibration looks at.
+pub const CALIBRATION_WINDOW: usize = 50;
+
+/// The chat wait to post. While the recent kept rate is at or above `target_kept` the estimate
+/// stands. Below it, the posted figure rises to the wait that `target_kept` of those visitors
+/// actually had (rounded up to a minute), so the promise is kept again; it never goes below
+/// `estimate_secs`, which itself never goes below the site's configured promise. `recent` holds
+/// each resolved promise's actual wait (seconds from the visitor's message to the first reply)
+/// and whether it was kept.
+pub fn calibrated_secs(estimate_secs: u32, recent: &[(i64, bool)], target_kept: f64) -> u32 {
+    if recent.len() < MIN_CALIBRATION_SAMPLES {
+        return estimate_secs;
+    }
+    let kept = recent.iter().filter(|(_, kept)| *kept).count();
+    if kept as f64 / recent.len() as f64 >= target_kept {
+        return estimate_secs;
+    }
+    let mut waits: Vec<i64> = recent.iter().map(|(wait, _)| (*wait).max(0)).collect();
+    waits.sort_unstable();
+    // Nearest rank: the smallest wait that `target_kept` of the visitors had at most.
+    let rank = ((target_kept * waits.len() as f64).ceil() as usize).clamp(1, waits.len());
+    let needed = waits[rank - 1];
+    let minutes = (needed + 59) / 60;
+    let needed = u32::try_from(minutes * 60).unwrap_or(u32::MAX);
+    needed.max(estimate_secs)
+}
+
+/// Per kind: counts, the kept rate among decided promises, the median margin and the five worst
+/// breaks.
+pub fn summarize(rows: &[LedgerRow]) -> Vec<PromiseKindSummary> {
+    PromiseKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let of_kind: Vec<&LedgerRow> = rows.iter().filter(|r| r.kind == kind).collect();
+            let count = |o: Outcome| of_kind.iter().filter(|r| r.outcome == Some(o)).count() as u32;
+            let (kept, broken, void) = (count(Outcome::Kept), count(Outcome::Broken), count(Outcome::Void));
+            let decided = kept + broken;
+            let mut margins: Vec<i64> = of_kind
+                .iter()
+                .filter(|r| matches!(r.outcome, Some(Outcome::Kept | Outcome::Broken)))
+                .filter_map(|r| r.resolved_ms.map(|at| r.due_ms - at))
+                .collect();
+            margins.sort_unstable();
+            let median_margin_secs = (!margins.is_empty()).then(|| margins[(margins.len() - 1) / 2] / 1000);
+            let mut worst: Vec<PromiseBreak> = of_kind
+                .iter()
+                .filter(|r| r.outcome == Some(Outcome::Broken))
+                .map(|r| PromiseBreak {
+                    subject_id: r.subject_id.clone(),
+                    due_ms: r.due_ms,
+                    answered_ms: r.resolved_ms,
+                    late_secs: r.resolved_ms.map(|at| (at - r.due_ms) / 1000),
+                })
+                .collect();
+            // Unanswered breaks first (still open), then the latest answers.
+            worst.sort_by_key(|b| std::cmp::Reverse(b.late_secs.unwrap_or(i64::MAX)));
+            worst.truncate(5);
+            PromiseKindSummary {
+                kind: kind.as_str().to_owned(),
+                total: of_kind.len() as u32,
+                open: of_kind.iter().filter(|r| r.outcome.is_none()).count() as u32,
+                kept,
+                broken,
+                void,
+                kept_rate: (decided > 0).then(|| f64::from(kept) / f64::from(decided)),
+                median_margin_secs,
+                worst,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_by_the_deadline_is_kept_and_a_late_one_broken_by_how_much() {
+        assert_eq!(resolve(1_000, 1_000), (Outcome::Kept, 0));
+        assert_eq!(resolve(1_000, 400), (Outcome::Kept, 600));
+        assert_eq!(resolve(1_000, 61_000), (Outcome::Broken, -60_000));
+    }
+
+    #[test]
+    fn calibration_rises_after_a_run_of_breaks_and_never_goes_below_the_estimate() {
+        let kept_fast: Vec<(i64, bool)> = vec![(60, true); 20];
+        assert_eq!(calibrated_secs(300, &kept_fast, 0.9), 300, "all kept: the estimate stands");
+        assert_eq!(calibrated_secs(300, &kept_fast[..5], 0.9), 300, "too few to learn from");
+        // 15 kept within 5 minutes, 5 broken at 9-13 minutes: 75% kept, target 90%.
+        let mut late: Vec<(i64, bool)> = vec![(240, true); 15];
+        late.extend([(540, false), (600, false), (660, false), (720, false), (780, false)]);
+        // The 90th percentile of 20 waits (rank 18) is 660 s: post 11 minutes.
+        assert_eq!(calibrated_secs(300, &late, 0.9), 660);
+        // Once kept again (the breaks age out), back to the estimate.
+        let mut recovered = late.clone();
+        recovered.drain(15..19);
+        recovered.extend(vec![(100, true); 30]);
+        assert_eq!(calibrated_secs(300, &recovered, 0.9), 300);
+        // Never below the estimate even if the actual waits were short.
+        let short_but_broken: Vec<(i64, bool)> = vec![(10, false); 20];
+        assert_eq!(calibrated_secs(300, &short_but_broken, 0.9), 300);
+    }
+
+    #[test]
+    fn the_summary_counts_honestly_per_kind() {
+        let row = |kind, outcome, due_ms, resolved_ms: Option<i64>| LedgerRow {
+            kind,
+            subject_id: format!("s{due_ms}"),
+            promised_ms: 0,
+            due_ms,
+            outcome,
+            resolved_ms,
+            void_reason: None,
+        };
+        let rows = vec![
+            row(PromiseKind::ChatFirstReply, Some(Outcome::Kept), 300_000, Some(100_000)),
+            row(PromiseKind::ChatFirstReply, Some(Outcome::Kept), 300_000, Some(200_000)),
+            row(PromiseKind::ChatFirstReply, Some(Outcome::Broken), 300_000, Some(420_000)),
+            row(PromiseKind::ChatFirstReply, Some(Outcome::Broken), 310_000, None),
+            row(PromiseKind::ChatFirstReply, Some(Outcome::Void), 320_000, None),
+            row(PromiseKind::ChatFirstReply, None, 330_000, None),
+            row(PromiseKind::Callback, Some(Outcome::Kept), 1_000, Some(1_000)),
+        ];
+        let summary = summarize(&rows);
+        let chat = &summary[0];
+        assert_eq!((chat.total, chat.open, chat.kept, chat.broken, chat.void), (6, 1, 2, 2, 1));
+        assert_eq!(chat.kept_rate, Some(0.5), "void and open promises are not counted as kept");
+        assert_eq!(chat.median_margin_secs, Some(100), "margins 200, 100, -120 s");
+        assert_eq!(chat.worst[0].late_secs, None, "still unanswered comes first");
+        assert_eq!(chat.worst[1].late_secs, Some(120));
+        assert_eq!(summary[1].kept_rate, Some(1.0));
+        assert_eq!(summary[2].total, 0);
+        assert_eq!(summary[2].kept_rate, None);
+    }
+}
