@@ -5,7 +5,7 @@
 //! response types.
 
 use porchlight_protocol::{
-    ApiError, Availability, CallbackFollowUp, CallbackSlots, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
+    ApiError, Availability, CallbackFollowUp, CallbackSlots, ContactSaved, ContactUpdate, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
     NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
 };
 use porchlight_protocol::json::{FromJson, ToJson};
@@ -109,6 +109,12 @@ impl Api {
 
     pub async fn start_conversation(&self, body: &NewConversation) -> Result<ConversationCreated, ApiFailure> {
         fetch_json("POST", &self.url("conversations"), Some(to_json(body)?), &[]).await
+    }
+
+    /// Where the reply should go if the visitor is not here when it comes.
+    pub async fn set_contact(&self, conversation_id: &str, token: &str, body: &ContactUpdate) -> Result<ContactSaved, ApiFailure> {
+        let url = self.url(&format!("conversations/{}/contact", encode_segment(conversation_id)));
+        fetch_json("PUT", &url, Some(to_json(body)?), &[("Authorization", &bearer(token))]).await
     }
 
     pub async fn send_message(

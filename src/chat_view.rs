@@ -6,7 +6,7 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::frame::FrameToLoader;
-use porchlight_protocol::{Author, RatingContext, RatingContextKind};
+use porchlight_protocol::{Author, AvailabilityState, RatingContext, RatingContextKind};
 
 use crate::api::Api;
 use crate::app::{parts, Connectivity, Parts};
@@ -19,6 +19,7 @@ use crate::live::{Incoming, LiveChat, Note, TypingThrottle, TYPING_SHOWN_MS};
 use crate::outbox::{self, storage_key};
 use crate::rating_view::RatingView;
 use crate::sound;
+use crate::contact_view::EmailAsk;
 use crate::tabs::Tab;
 use crate::wait::{reply_due_ms, LateWatch};
 
@@ -281,6 +282,19 @@ pub fn ChatView() -> impl IntoView {
             .unwrap_or_else(|| locale.text(Key::ChatIntro).to_owned())
     };
 
+    // The e-mail field, when it helps: a conversation exists, nobody has answered, and nobody is
+    // online, it is outside hours, or the promise is running late. A memo, so the field keeps what
+    // was typed while messages come and go.
+    let email_ask = Memo::new(move |_| {
+        let session = log.with(|l| {
+            l.answered_by().is_none().then(|| l.open_session().map(|s| (s.conversation_id.clone(), s.token.clone()))).flatten()
+        })?;
+        let nobody = live.availability.with(|a| {
+            a.as_ref().is_some_and(|a| matches!(a.state, AvailabilityState::NobodyOnline | AvailabilityState::Closed))
+        });
+        (nobody || late.get().is_late(live.now.get())).then_some(session)
+    });
+
     // Once per closed conversation (not on every change of the log), so the rating keeps its state.
     let closed = Memo::new(move |_| log.with(|l| l.closed_conversation().map(str::to_owned)));
 
@@ -327,6 +341,7 @@ pub fn ChatView() -> impl IntoView {
                         <RatingView context=RatingContext { kind: RatingContextKind::Chat, ref_id: Some(id) }/>
                     </div>
                 })}
+                {move || email_ask.get().map(|(id, token)| view! { <EmailAsk conversation_id=id token=token/> })}
                 <div class="pl-live" role="status" aria-live="polite">
                     {late_notice}
                     {move || error_text().map(|text| view! { <p class="pl-error" data-testid="pl-chat-error">{text}</p> })}

@@ -98,6 +98,12 @@ porchlight_i18n::keys! {
     ChatReply,
     /// The header once an operator has answered in this conversation: `{name}`.
     ChatWith,
+    /// The optional e-mail field's label (nobody online, closed, or running late).
+    ChatEmailAsk,
+    ChatEmailSave,
+    /// `{email}` (masked), `{when}`.
+    ChatEmailSaved,
+    ChatEmailInvalid,
     /// Shown while the operator is typing.
     ChatOperatorTyping,
     /// The opt-in chime for new replies (a checkbox).

@@ -14,6 +14,7 @@ pub mod callback_view;
 pub mod chat;
 pub mod chat_view;
 pub mod clock;
+pub mod contact_view;
 pub mod i18n;
 pub mod ids;
 pub mod live;

@@ -127,7 +127,8 @@ export const OPERATOR_TOKEN = 'e2e-operator-token-0123456789';
  * `site` is extra TOML for the e2e site (appended after its keys, so it may open sub-tables
  * such as `[sites.hours]`), `siteKeys` extra TOML keys of the site table itself (e.g.
  * `presence_default = "online"`, `topics`, `consent_text`), `chatFirstReplySecs` its posted chat
- * promise, `fakeNow` an RFC 3339 instant the server's clock starts at.
+ * promise, `fakeNow` an RFC 3339 instant the server's clock starts at, `topLevel` extra top-level
+ * TOML (tables such as `[smtp]`).
  */
 export async function startServer({
   dir,
@@ -139,11 +140,13 @@ export async function startServer({
   db: dbPath,
   writesPerMinute = 1000,
   listen = '127.0.0.1:0',
+  topLevel = '',
 }) {
   const config = join(dir, 'porchlight.toml');
   writeFileSync(
     config,
     `operator_token = "${OPERATOR_TOKEN}"
+${topLevel}
 
 [rate_limit]
 writes_per_minute = ${writesPerMinute}

@@ -15,7 +15,17 @@ pub fn run() -> Result {
         // The end-to-end tests read the SQLite file with python3's sqlite3 module.
         apt_install(&["python3"])?;
     }
+    if !python_has("aiosmtpd") {
+        // A real SMTP server for the e-mail tests (started by the tests on loopback).
+        apt_install(&["python3-aiosmtpd"])?;
+    }
     npm_ci("tests/e2e")
+}
+
+/// Whether Debian's python3 can import `module` (not a pyenv one first in `PATH`: apt installs
+/// into Debian's, and the tests run that one).
+fn python_has(module: &str) -> bool {
+    Command::new("/usr/bin/python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
 }
 
 /// What building the widget needs: the wasm target, the standard library's source,

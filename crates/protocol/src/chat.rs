@@ -144,3 +144,20 @@ mod tests {
         assert!(errors.get("message.body").is_some());
     }
 }
+
+/// `PUT /v1/sites/{site}/conversations/{id}/contact` (Bearer token): where the reply should go if
+/// the visitor is not there when it comes. `DELETE` on the same path removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactUpdate {
+    pub email: String,
+    /// The visitor's language (the e-mail is written in it), e.g. `lv`.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+/// The answer: the address as shown back (`a***@example.lv`) and by when the reply is promised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSaved {
+    pub email_masked: String,
+    pub reply_by_ms: i64,
+}

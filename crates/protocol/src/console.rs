@@ -94,6 +94,9 @@ pub struct ConsoleConversation {
     #[serde(default)]
     pub page_path: Option<String>,
     pub messages: Vec<ChatMessage>,
+    /// Where the visitor asked replies to be e-mailed, when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_email: Option<String>,
 }
 
 /// Data of an event on the operator stream `GET /v1/console/events` (`event: message`,

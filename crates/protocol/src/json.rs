@@ -20,7 +20,10 @@ use crate::availability::{
     Availability, AvailabilityState, CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation,
 };
 use crate::callback::{CallbackFollowUp, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus, NewCallback};
-use crate::chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
+use crate::chat::{
+    Author, ChatMessage, ContactSaved, ContactUpdate, ConversationCreated, MessageAck, MessageList, NewConversation,
+    NewMessage,
+};
 use crate::error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 use crate::frame::FrameToLoader;
 use crate::rating::{NewRating, PageContext, RatingChange, RatingContext, RatingReceipt, RatingScale, RatingValue};
@@ -589,6 +592,12 @@ impl FromJson for MessageAck {
     }
 }
 
+impl FromJson for ContactSaved {
+    fn from_json(v: &Json) -> Option<Self> {
+        Some(ContactSaved { email_masked: v.get("email_masked").string()?, reply_by_ms: v.get("reply_by_ms").int()? })
+    }
+}
+
 impl FromJson for ConversationCreated {
     fn from_json(v: &Json) -> Option<Self> {
         Some(ConversationCreated {
@@ -708,6 +717,12 @@ impl FromJson for ApiError {
 impl ToJson for NewMessage {
     fn to_json(&self) -> String {
         JsonObject::default().str("client_id", &self.client_id).str("body", &self.body).finish()
+    }
+}
+
+impl ToJson for ContactUpdate {
+    fn to_json(&self) -> String {
+        JsonObject::default().str("email", &self.email).opt_str("locale", self.locale.as_deref()).finish()
     }
 }
 
@@ -1033,6 +1048,9 @@ mod tests {
         let page = PageContext { path: "/pricing?x=\"1\"".into(), title: Some(AWKWARD.into()) };
         let message = NewMessage { client_id: "c-12345678".into(), body: AWKWARD.into() };
         writes_like_serde(message.clone());
+        writes_like_serde(ContactUpdate { email: "anna@example.lv".into(), locale: Some("lv".into()) });
+        writes_like_serde(ContactUpdate { email: "a\"b@example.lv".into(), locale: None });
+        reads_like_serde(ContactSaved { email_masked: "a***@example.lv".into(), reply_by_ms: 7 });
         writes_like_serde(NewConversation { message: message.clone(), page: Some(page.clone()), create_key: None });
         writes_like_serde(NewConversation {
             message,

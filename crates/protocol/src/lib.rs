@@ -31,7 +31,10 @@ pub use callback::{
     CallbackFollowUp, CallbackList, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus, CallbackStatusUpdate,
     NewCallback, OperatorCallback,
 };
-pub use chat::{Author, ChatMessage, ConversationCreated, MessageAck, MessageList, NewConversation, NewMessage};
+pub use chat::{
+    Author, ChatMessage, ContactSaved, ContactUpdate, ConversationCreated, MessageAck, MessageList, NewConversation,
+    NewMessage,
+};
 pub use console::{
     PromiseBrokenEvent,
     ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem, OperatorLogin,

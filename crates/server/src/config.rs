@@ -129,6 +129,48 @@ pub struct Settings {
     pub webhook_delivery: DeliveryPolicy,
     /// Connection limits and trusted proxies (`[limits]`, `trusted_proxies`).
     pub limits: ConnectionLimits,
+    /// `[smtp]`: without it no e-mail is sent (and the console says e-mail is off).
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// How e-mail is sent: a real SMTP server (`[smtp]`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// `Name <address>` or an address.
+    pub from: String,
+    pub reply_to: Option<String>,
+    /// How long after an operator's reply its e-mail waits (the visitor may still be reading;
+    /// replies within it share one e-mail).
+    pub reply_grace: Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a server on loopback.
+    None,
 }
 
 impl Default for Settings {
@@ -144,6 +186,7 @@ impl Default for Settings {
             clock: Arc::new(SystemClock),
             webhook_delivery: DeliveryPolicy::default(),
             limits: ConnectionLimits::default(),
+            smtp: None,
         }
     }
 }
@@ -162,11 +205,25 @@ struct FileConfig {
     webhook_delivery: WebhookDeliveryFile,
     #[serde(default)]
     limits: LimitsFile,
+    smtp: Option<SmtpFile>,
     /// IPs of reverse proxies whose `X-Forwarded-For` is believed.
     #[serde(default)]
     trusted_proxies: Vec<String>,
     #[serde(default)]
     sites: Vec<SiteFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFile {
+    host: String,
+    port: Option<u16>,
+    tls: Option<SmtpTls>,
+    user: Option<String>,
+    password: Option<String>,
+    from: String,
+    reply_to: Option<String>,
+    reply_grace_secs: Option<u64>,
 }
 
 /// `[limits]`: what one connection and one client may hold open.
@@ -351,8 +408,43 @@ impl Settings {
             clock: defaults.clock,
             webhook_delivery: parse_delivery(file.webhook_delivery, defaults.webhook_delivery)?,
             limits: parse_limits(file.limits, &file.trusted_proxies)?,
+            smtp: file.smtp.map(parse_smtp).transpose()?,
         })
     }
+}
+
+fn parse_smtp(file: SmtpFile) -> Result<SmtpSettings, ConfigError> {
+    let bad = |what: &str| ConfigError::Invalid(format!("smtp: {what}"));
+    let tls = file.tls.unwrap_or(SmtpTls::Starttls);
+    let host = file.host.trim().to_owned();
+    if host.is_empty() {
+        return Err(bad("host must not be empty"));
+    }
+    if tls == SmtpTls::None && !matches!(host.as_str(), "127.0.0.1" | "::1" | "localhost") {
+        return Err(bad("tls = \"none\" is only allowed for a server on loopback (127.0.0.1, ::1, localhost)"));
+    }
+    for (name, value) in [("from", Some(&file.from)), ("reply_to", file.reply_to.as_ref())] {
+        if let Some(value) = value {
+            value.parse::<lettre::message::Mailbox>().map_err(|e| bad(&format!("{name} is not an e-mail address: {e}")))?;
+        }
+    }
+    if file.user.is_some() != file.password.is_some() {
+        return Err(bad("user and password go together"));
+    }
+    Ok(SmtpSettings {
+        host,
+        port: file.port.unwrap_or(match tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        }),
+        tls,
+        user: file.user,
+        password: file.password,
+        from: file.from,
+        reply_to: file.reply_to,
+        reply_grace: Duration::from_secs(file.reply_grace_secs.unwrap_or(60)),
+    })
 }
 
 fn parse_limits(file: LimitsFile, trusted_proxies: &[String]) -> Result<ConnectionLimits, ConfigError> {

@@ -60,6 +60,9 @@ pub trait EventBus: Send + Sync + 'static {
     /// in id order.
     fn conversation_lock(&self, conversation_id: &str) -> Arc<tokio::sync::Mutex<()>>;
 
+    /// Whether a visitor's stream of this conversation is open (they see replies live).
+    fn has_listeners(&self, conversation_id: &str) -> bool;
+
     /// Completes when the server shuts down: open streams end so the drain does not wait for them.
     fn shutdown_signal(&self) -> watch::Receiver<bool>;
 
@@ -126,6 +129,10 @@ impl InProcessBus {
 }
 
 impl EventBus for InProcessBus {
+    fn has_listeners(&self, conversation_id: &str) -> bool {
+        self.conversations.lock().unwrap_or_else(|p| p.into_inner()).contains_key(conversation_id)
+    }
+
     fn publish(&self, event: LiveEvent) {
         // Shared, so a channel slot is one pointer however long the message.
         let event = Arc::new(event);

@@ -55,6 +55,10 @@ pub async fn conversation_started(
     };
     let promise = NewPromise { kind, subject_id: conversation_id, promised_ms: now_ms, due_ms };
     state.store().record_promise(&site.id, promise).await?;
+    if kind == PromiseKind::MessageReply {
+        // Nobody is there: someone must hear of it before the promised time.
+        crate::email::alert_operators(state, &site.id, crate::email::ALERT_MESSAGE_LEFT, conversation_id).await?;
+    }
     Ok(())
 }
 
@@ -102,6 +106,11 @@ pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
             conversation_id: promise.subject_id.clone(),
             kind: LiveEventKind::PromiseBroken { kind: promise.kind.as_str(), due_ms: promise.due_ms },
         });
+        if promise.kind != PromiseKind::Callback {
+            if let Ok(site) = porchlight_protocol::SiteId::parse(&promise.site) {
+                crate::email::alert_operators(state, &site, crate::email::ALERT_PROMISE_BROKEN, &promise.subject_id).await?;
+            }
+        }
     }
     Ok(broken.len())
 }

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -96,7 +97,8 @@ impl Server {
             public_url,
             settings.clock,
             settings.operator_token.as_ref(),
-        );
+        )
+        .with_smtp(settings.smtp);
         Ok(Server { listener, local_addr, state, webhook_delivery: settings.webhook_delivery, limits: settings.limits })
     }
 
@@ -126,6 +128,8 @@ impl Server {
         let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
         // Breaks overdue promises as their deadlines pass.
         let sweeper = ledger::Sweeper::spawn(self.state.clone());
+        // Sends queued e-mails (with `[smtp]`), including those a previous run left unsent.
+        let mailer = email::Worker::spawn(self.state.clone());
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
@@ -139,6 +143,9 @@ impl Server {
         let result = Ok(());
         webhook_worker.stop().await;
         sweeper.stop().await;
+        if let Some(mailer) = mailer {
+            mailer.stop().await;
+        }
         self.state.store().close().await;
         tracing::info!("stopped");
         result

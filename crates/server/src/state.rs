@@ -43,6 +43,8 @@ struct Inner {
     typing_limiter: RateLimiter,
     /// When each operator's console was last heard from.
     liveness: crate::presence::Liveness,
+    /// `[smtp]`, when e-mail is on.
+    smtp: Option<crate::config::SmtpSettings>,
 }
 
 /// Visitor messages per conversation per minute (a burst of this many, refilled evenly).
@@ -85,6 +87,7 @@ impl AppState {
             login_limiter: RateLimiter::new(LOGINS_PER_MINUTE),
             typing_limiter: RateLimiter::new(TYPING_PER_MINUTE),
             liveness: crate::presence::Liveness::default(),
+            smtp: None,
         }))
     }
 
@@ -153,6 +156,21 @@ impl AppState {
     }
 
     /// Every configured site id, sorted.
+    /// The same state with e-mail sent through `smtp` (called once, at start).
+    pub fn with_smtp(self, smtp: Option<crate::config::SmtpSettings>) -> AppState {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.smtp = smtp;
+                AppState(Arc::new(inner))
+            }
+            Err(shared) => AppState(shared),
+        }
+    }
+
+    pub fn smtp(&self) -> Option<&crate::config::SmtpSettings> {
+        self.0.smtp.as_ref()
+    }
+
     pub fn liveness(&self) -> &crate::presence::Liveness {
         &self.0.liveness
     }

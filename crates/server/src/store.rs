@@ -153,7 +153,7 @@ pub struct InboxRow {
 }
 
 #[async_trait]
-pub trait Store: promises::PromiseStore + Send + Sync + 'static {
+pub trait Store: promises::PromiseStore + email::EmailStore + Send + Sync + 'static {
     /// The receipt reports the rating as it is now (a replay sees later changes); its `token`
     /// is always `None` (only the hash is stored).
     async fn insert_rating(
@@ -325,6 +325,7 @@ pub trait Store: promises::PromiseStore + Send + Sync + 'static {
 mod group_commit;
 mod memo;
 mod message_batch;
+pub mod email;
 pub mod promises;
 
 pub use group_commit::WriteTx;

@@ -40,7 +40,7 @@ use crate::origin::{is_own_origin, Origin};
 use crate::routes::api::respond;
 use crate::routes::chat::{post_message, sse_response};
 use crate::state::AppState;
-use crate::store::ConversationRow;
+use crate::store::{ConversationRow, Stored};
 
 /// At most this many open conversations per site in the inbox.
 const INBOX_LIMIT: u32 = 500;
@@ -388,6 +388,7 @@ async fn conversation(
         closed_ms: row.closed_ms,
         page_path: row.page_path,
         messages,
+        visitor_email: state.store().contact(&id).await?.and_then(|c| c.email),
     };
     Ok(no_store(Json(body).into_response()))
 }
@@ -403,9 +404,13 @@ async fn reply(
     // Visitors see who answers them: the operator's display name on every reply.
     let name = (operator.id != "operator-token").then_some(operator.name.as_str());
     let stored = post_message(&state, &site, &id, &message, Author::Operator, name).await?;
-    if stored.is_created() {
+    if let Stored::Created(ack) = &stored {
         if let Err(e) = crate::ledger::replied(&state, &id, Some(&operator.id)).await {
             tracing::warn!(error = %e, "cannot resolve the conversation's promise");
+        }
+        // A visitor who left an e-mail and is not watching gets the reply by e-mail.
+        if let Err(e) = crate::email::reply_posted(&state, &site, &id, ack.id).await {
+            tracing::warn!(error = %e, "cannot queue the reply e-mail");
         }
     }
     if stored.is_created() {

@@ -6,6 +6,7 @@ pub mod availability;
 pub mod callbacks;
 pub mod chat;
 pub mod console;
+pub mod contact;
 pub mod demo;
 pub mod noop;
 pub mod openapi;
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .merge(callbacks::router())
         .merge(chat::router())
         .merge(console::router())
+        .merge(contact::router())
         .merge(openapi::router())
         .merge(promises::router())
         .merge(availability::router())

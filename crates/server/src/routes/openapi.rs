@@ -270,6 +270,47 @@ fn operations() -> Vec<Op> {
             &[],
         ),
         op(
+            "put",
+            "/v1/sites/{site}/conversations/{id}/contact",
+            "Where replies go if the visitor is not there when they come (Bearer: the conversation's token): \
+             an e-mail address, and the visitor's language for the e-mail.",
+            Visitor,
+            Some("ContactUpdate"),
+            &[
+                (200, "Saved: the address as shown back and the promised reply time.", "ContactSaved"),
+                (404, "not_found (also for a wrong token).", "ApiError"),
+                (422, "validation_failed: email required, too long or not an address.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
+            "delete",
+            "/v1/sites/{site}/conversations/{id}/contact",
+            "Forget the visitor's e-mail address for this conversation.",
+            Visitor,
+            None,
+            &[(204, "Removed.", ""), (404, "not_found (also for a wrong token).", "ApiError")],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/email/stop",
+            "The stop link of every e-mail: no more e-mails about that conversation (an HTML page).",
+            Public,
+            None,
+            &[(200, "Stopped.", ""), (404, "Not a valid link.", "")],
+            &[("c", "The conversation id."), ("s", "The link's signature.")],
+        ),
+        op(
+            "post",
+            "/v1/email/stop",
+            "One-click unsubscribe from a mail client (RFC 8058); same as GET.",
+            Public,
+            None,
+            &[(200, "Stopped.", ""), (404, "Not a valid link.", "")],
+            &[("c", "The conversation id."), ("s", "The link's signature.")],
+        ),
+        op(
             "post",
             "/v1/console/login",
             "Operator log-in: sets the HttpOnly, SameSite=Strict porchlight_session cookie. 10 tries a minute per IP.",
@@ -522,6 +563,9 @@ fn schemas() -> Value {
                 "description": "Absent: keep the stored comment; empty: remove it."}})),
         "RatingReceipt": object(&["id", "value", "created_ms"], json!({"id": s(), "value": rating_value,
             "created_ms": n(), "token": ns(), "changeable_until_ms": nn(), "undone": {"type": "boolean"}})),
+        "ContactUpdate": object(&["email"], json!({"email": {"type": "string", "maxLength": 254, "format": "email"},
+            "locale": {"type": ["string", "null"], "maxLength": 35}})),
+        "ContactSaved": object(&["email_masked", "reply_by_ms"], json!({"email_masked": s(), "reply_by_ms": n()})),
         "PromiseSummary": object(&["site", "days", "from_ms", "now_ms", "kinds"], json!({
             "site": s(), "days": n(), "from_ms": n(), "now_ms": n(),
             "kinds": {"type": "array", "items": object(&["kind", "total", "open", "kept", "broken", "void", "worst"], json!({

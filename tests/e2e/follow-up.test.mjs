@@ -1,0 +1,110 @@
+// Nobody is left waiting: a visitor writes while nobody is online, leaves an e-mail address in
+// the chat, closes the page; the operator answers later and the reply reaches the visitor by
+// e-mail through a real SMTP server (Debian's python3-aiosmtpd, started here on loopback).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, openPage, widget, eventually } from './harness.mjs';
+
+let stack;
+let smtp;
+let maildir;
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const listening = (port) =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+/** Fills a field in the cross-origin frame, falling back to an input event when Chromium routes
+ * the keystrokes to the host page (as chat-live's `type` does). */
+async function fill(w, testid, text) {
+  const input = w.byTestId(testid);
+  await input.click();
+  await input.fill(text);
+  if ((await input.inputValue()) === text) return;
+  await input.evaluate((el, t) => {
+    el.value = t;
+    el.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: t }));
+  }, text);
+}
+
+/** The raw e-mails the SMTP server received. */
+function mails() {
+  const dir = join(maildir, 'new');
+  return existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')) : [];
+}
+
+before(async () => {
+  const port = await freePort();
+  maildir = join(mkdtempSync(join(tmpdir(), 'porchlight-mail-')), 'maildir');
+  smtp = spawn('/usr/bin/python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], {
+    stdio: 'ignore',
+  });
+  await eventually(() => listening(port), 10000, 'the SMTP server is up');
+  // No presence: nobody is online (within business hours), so the chat offers the e-mail field.
+  // The grace outlasts the closed tab's stream (noticed at the next 15 s keep-alive).
+  stack = await startStack({
+    fakeNow: '2026-03-10T10:00:00+02:00',
+    topLevel: `[smtp]\nhost = "127.0.0.1"\nport = ${port}\ntls = "none"\nfrom = "E2E Shop <help@e2e.example>"\nreply_grace_secs = 18\n`,
+  });
+});
+after(async () => {
+  await stack?.stop();
+  smtp?.kill();
+});
+
+test('a visitor who leaves an e-mail and closes the page gets the reply by e-mail, once', async () => {
+  const { page, context } = await openPage(stack, '/plain');
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-chat').click();
+  const question = 'Is the blue lantern back in stock?';
+  await fill(w, 'pl-chat-input', question);
+  await w.byTestId('pl-chat-send').click();
+  await eventually(
+    async () => (await w.frame.locator('[data-testid="pl-chat-message"][data-status="sent"]').count()) === 1,
+    10000,
+    'the message acknowledged',
+  );
+  // Nobody online: one optional field, and a confirmation saying exactly what happens.
+  await fill(w, 'pl-email-input', 'not an address');
+  await w.byTestId('pl-email-save').click();
+  await w.byTestId('pl-email-error').waitFor({ timeout: 5000 });
+  assert.match(await w.byTestId('pl-email-error').innerText(), /e-mail address/);
+  await fill(w, 'pl-email-input', 'anna@example.lv');
+  await w.byTestId('pl-email-save').click();
+  await w.byTestId('pl-email-saved').waitFor({ timeout: 5000 });
+  assert.match(await w.byTestId('pl-email-saved').innerText(), /^We'll reply to a\*\*\*@example\.lv by .+\.$/);
+  const [row] = stack.query(`select id, visitor_email from conversations`);
+  assert.equal(row.visitor_email, 'anna@example.lv');
+  await context.close();
+
+  // The operator answers after the visitor left.
+  const answer = 'Yes, it is back: shall we keep one for you?';
+  const res = await stack.operator('POST', `/v1/console/conversations/${row.id}/messages`, { client_id: 'e2e-mail-reply-01', body: answer });
+  assert.equal(res.status, 201);
+  const toVisitor = () => mails().filter((m) => /^To: anna@example\.lv/m.test(m));
+  await eventually(() => toVisitor().length === 1, 40000, 'the reply e-mail arrives');
+  const mail = toVisitor()[0];
+  assert.match(mail, /^Subject: Reply from E2E Shop/m);
+  assert.match(mail.replace(/=\r?\n/g, ''), /> Yes, it is back: shall we keep one for you\?/);
+  assert.match(mail, /^List-Unsubscribe: <.*\/v1\/email\/stop\?c=/m);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(toVisitor().length, 1, 'never the same e-mail twice');
+});
