@@ -161,6 +161,10 @@ porchlight_i18n::keys! {
     RateGood,
     RateThanks,
     RateRecovery,
+    /// The status line of a negative rating (before the recovery offer).
+    RateSorry,
+    /// The recovery offer's chat button when nobody is online.
+    RateLeaveMessage,
     RateChatNow,
     RateCallMe,
     /// `{n}` stars (counted)

@@ -81,6 +81,9 @@ pub enum Status {
     Pending,
     CommentThanks,
     Thanks,
+    /// A negative rating was recorded: the apology comes first, in a neutral tone (never a
+    /// cheerful "thank you" for a complaint).
+    Sorry,
     Undone,
 }
 
@@ -211,6 +214,7 @@ impl RatingState {
             Note::Failed(failure) => Status::Failed(failure.clone()),
             Note::Pending => Status::Pending,
             Note::None if self.comment_saved() => Status::CommentThanks,
+            Note::None if self.offers_recovery() => Status::Sorry,
             Note::None if self.is_recorded() => Status::Thanks,
             Note::None if self.is_undone() => Status::Undone,
             Note::None => return None,
@@ -564,6 +568,7 @@ mod tests {
         assert!(!state.offers_recovery(), "not before it is recorded");
         state.on_report(&create.key, &created("bad"), 0);
         assert!(state.offers_recovery());
+        assert_eq!(state.status(), Some(Status::Sorry), "a complaint is met with an apology, not thanks");
         let mut stars = RatingState::new(RatingScale::Stars5, None);
         assert!(!stars.choose(RatingValue::Good, 0), "not a value of this scale");
         assert!(stars.choose(RatingValue::Star2, 0));

@@ -8,7 +8,7 @@
 //! and test ids start with [`id_prefix`] so it can share the panel with the Rate tab.
 
 use leptos::prelude::*;
-use porchlight_protocol::{RatingContext, RatingContextKind, RatingScale, RatingValue};
+use porchlight_protocol::{AvailabilityState, RatingContext, RatingContextKind, RatingScale, RatingValue};
 
 use crate::app::{parts, Parts};
 use crate::clock::now_ms;
@@ -208,6 +208,7 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
             Status::Pending => ("pending", "pl-hint", locale.text(Key::RatePending).to_owned()),
             Status::CommentThanks => ("comment-thanks", "pl-thanks", locale.text(Key::RateMoreThanks).to_owned()),
             Status::Thanks => ("thanks", "pl-thanks", locale.text(Key::RateThanks).to_owned()),
+            Status::Sorry => ("sorry", "pl-hint", locale.text(Key::RateSorry).to_owned()),
             Status::Undone => ("undone", "pl-hint", locale.text(Key::RateUndone).to_owned()),
         };
         Some(view! { <p class=class data-testid=id(name)>{text}</p> })
@@ -220,6 +221,19 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
             Err(CommentError::TooLong) => locale.format(Key::RateTooLong, &[("max", MAX_COMMENT_TEXT)]),
             _ => locale.count(Key::RateCount, d.chars().count() as u64, &[("max", MAX_COMMENT_TEXT)]),
         })
+    };
+    // A complaint's comment box is cleared when the visitor changes their mind to a good rating.
+    let was_negative = StoredValue::new(false);
+    Effect::new(move || {
+        let chosen = state.with(RatingState::chosen);
+        let negative = chosen.is_some_and(RatingValue::is_negative);
+        if was_negative.get_value() && chosen.is_some() && !negative {
+            draft.set(String::new());
+        }
+        was_negative.set_value(negative);
+    });
+    let someone_there = move || {
+        live.availability.with(|a| a.as_ref().is_some_and(|a| matches!(a.state, AvailabilityState::Open | AvailabilityState::Busy)))
     };
     let send_comment = move |_| {
         let text = draft.get_untracked();
@@ -241,8 +255,10 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
                 <div class="pl-recovery" data-testid=id("recovery")>
                     <p>{locale.text(Key::RateRecovery)}</p>
                     <div class="pl-actions">
-                        <button type="button" class="pl-button pl-primary" on:click=move |_| tabs.go_to(Tab::Chat)>
-                            {locale.text(Key::RateChatNow)}
+                        // Only what can happen now: a chat if someone is there, else a message.
+                        <button type="button" class="pl-button pl-primary" data-testid=id("recovery-chat")
+                            on:click=move |_| tabs.go_to(Tab::Chat)>
+                            {move || locale.text(if someone_there() { Key::RateChatNow } else { Key::RateLeaveMessage })}
                         </button>
                         <button type="button" class="pl-button pl-secondary" on:click=move |_| tabs.go_to(Tab::Callback)>
                             {locale.text(Key::RateCallMe)}
@@ -261,6 +277,7 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
                     rows="3"
                     data-testid=id("comment")
                     aria-describedby=id("count")
+                    prop:value=move || draft.get()
                     on:input=move |e| draft.set(event_target_value(&e))
                 ></textarea>
                 <p class="pl-hint" id=id("count") data-testid=id("count")>{counter}</p>
@@ -268,7 +285,7 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
                     <button type="button" class="pl-button pl-secondary" data-testid=id("comment-send") on:click=send_comment>
                         {locale.text(Key::ChatSend)}
                     </button>
-                    <button type="button" class="pl-button pl-link" data-testid=id("undo")
+                    <button type="button" class="pl-button pl-secondary" data-testid=id("undo")
                         on:click=move |_| rating.act(|s, now| s.undo(now))>
                         {locale.text(Key::RateUndo)}
                     </button>

@@ -40,7 +40,9 @@ test('rating: one click records it, a row reaches the database, a bad rating get
 
   await w.byTestId('pl-rating-bad').check();
   await w.byTestId('pl-rating-recovery').waitFor({ state: 'visible' });
-  assert.match(await w.byTestId('pl-rating-recovery').innerText(), /sorry/i);
+  assert.match(await w.byTestId('pl-rating-sorry').innerText(), /sorry/i);
+  // Someone is online here (presence_default = "online", business hours): chat now is offered.
+  assert.equal((await w.byTestId('pl-rating-recovery-chat').innerText()).trim(), 'Chat now');
   await eventually(() => stack.query(`select 1 from ratings where value = 'bad'`).length === 1);
   await context.close();
 });

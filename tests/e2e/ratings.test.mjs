@@ -143,12 +143,24 @@ test('keyboard only: Tab into the group, arrows choose, the choice is recorded',
   await context.close();
 });
 
-test('a negative rating apologises and offers chat or a callback', async () => {
+test('a negative rating apologises first, offers only what can happen now, and a change of mind clears the complaint', async () => {
   const { context, w } = await ratingTab();
   await w.byTestId('pl-rating-bad').check();
   const recovery = w.byTestId('pl-rating-recovery');
   await recovery.waitFor({ state: 'visible' });
-  assert.match(await recovery.innerText(), /Sorry about that/);
+  // The apology in a neutral tone, no green "Thank you!" for a complaint.
+  assert.equal((await w.byTestId('pl-rating-sorry').innerText()).trim(), "We're sorry it wasn't better.");
+  assert.equal(await w.byTestId('pl-rating-thanks').count(), 0);
+  assert.match(await recovery.innerText(), /Can we help put it right\?/);
+  // Nobody is online on this stack: the offer is to leave a message, not a chat "now".
+  assert.equal((await w.byTestId('pl-rating-recovery-chat').innerText()).trim(), 'Leave a message');
+  // Changing to a good rating clears the complaint box.
+  await w.byTestId('pl-rating-comment').fill('The parcel never came');
+  await w.byTestId('pl-rating-good').check();
+  await w.byTestId('pl-rating-thanks').waitFor({ state: 'visible' });
+  await eventually(async () => (await w.byTestId('pl-rating-comment').inputValue()) === '', 5000, 'complaint box cleared');
+  await w.byTestId('pl-rating-bad').check();
+  await recovery.waitFor({ state: 'visible' });
   await recovery.getByRole('button', { name: 'Call me back' }).click();
   assert.equal(await w.byTestId('pl-tab-callback').getAttribute('aria-selected'), 'true');
   await context.close();
