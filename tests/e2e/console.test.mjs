@@ -389,3 +389,27 @@ test('a visitor message the operator is not looking at: a count in the tab title
   assert.deepEqual(c.record.errors, []);
   await c.context.close();
 });
+
+test('a chat whose promised reply time passes shows up as broken in the console ledger at once', async () => {
+  const c = await openConsole();
+  await logIn(c);
+  await c.by('co-logout').waitFor({ state: 'visible' });
+  const text = `Hello? nobody answers ${Math.random().toString(36).slice(2, 8)}`;
+  const { conversation_id: id } = await apiConversation(text);
+  const [promise] = stack.query(`select kind, due_ms - promised_ms as wait_ms from promises where subject_id = '${id}'`);
+  assert.equal(promise.kind, 'chat_first_reply');
+  // What the panel showed: the posted 3 s, rounded up to the minute the widget speaks in.
+  assert.ok(promise.wait_ms <= 90000, `a short promise on this stack (${promise.wait_ms} ms)`);
+  // Broken by the sweeper when the time passes, and the console hears of it without a reload.
+  const broken = c.by('co-promise-break').filter({ hasText: id });
+  await broken.waitFor({ timeout: promise.wait_ms + 15000 });
+  assert.match(await broken.innerText(), /still unanswered/);
+  assert.equal(stack.query(`select outcome from promises where subject_id = '${id}'`)[0].outcome, 'broken');
+  // Answered late: the ledger says by how much.
+  const res = await stack.operator('POST', `/v1/console/conversations/${id}/messages`, { client_id: `late-${id.slice(3, 15)}`, body: 'Sorry for the wait!' });
+  assert.equal(res.status, 201);
+  await c.page.locator('.co-promises button.co-secondary').click();
+  await eventually(async () => /answered \d+ min late/.test(await broken.innerText()), 10000, 'late by how much');
+  assert.deepEqual(c.record.errors, []);
+  await c.context.close();
+});

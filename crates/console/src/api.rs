@@ -7,7 +7,7 @@
 use porchlight_protocol::{
     CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation,
     ConsolePresenceUpdate, ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence,
-    PresenceStatus, RatingSummary,
+    PresenceStatus, PromiseSummary, RatingSummary,
 };
 use serde::de::DeserializeOwned;
 
@@ -107,6 +107,10 @@ pub async fn typing(id: &str) -> Result<(), Failure> {
 
 pub async fn close(id: &str) -> Result<ConversationClosed, Failure> {
     json("POST", &conversation_path(id, "/close"), Some("{}".into())).await
+}
+
+pub async fn promises(site: &str) -> Result<PromiseSummary, Failure> {
+    json("GET", &format!("/v1/sites/{}/promises/summary?days=30", encode_segment(site)), None).await
 }
 
 pub async fn callbacks(site: &str) -> Result<CallbackList, Failure> {

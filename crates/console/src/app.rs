@@ -158,6 +158,8 @@ struct Shared {
     unseen: RwSignal<Unseen>,
     /// The document's own title, before any count.
     base_title: StoredValue<String>,
+    /// Bumped when a promise breaks: the ledger panel reloads.
+    ledger_version: RwSignal<u32>,
 }
 
 impl Shared {
@@ -260,7 +262,10 @@ impl Shared {
                 }
             }
             // A promise broke: the inbox shows it as breached at once.
-            "promise_broken" => self.reload_inbox(),
+            "promise_broken" => {
+                self.reload_inbox();
+                self.ledger_version.update(|v| *v += 1);
+            }
             "closed" => {
                 if let (true, Some(closed)) = (open, event.closed) {
                     self.conversation.update(|c| {
@@ -337,6 +342,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
         visitor_typing_until: RwSignal::new(0.0),
         live: RwSignal::new(false),
         unseen: RwSignal::new(Unseen::default()),
+        ledger_version: RwSignal::new(0),
         base_title: StoredValue::new(
             web_sys::window().and_then(|w| w.document()).map(|d| d.title()).unwrap_or_default(),
         ),
@@ -430,6 +436,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                 <aside class="co-side">
                     <CallbacksPanel/>
                     <RatingsPanel/>
+                    <PromisesPanel/>
                 </aside>
             </main>
         </div>
@@ -835,6 +842,94 @@ fn CallbacksPanel() -> impl IntoView {
                 <p class="co-empty" data-testid="co-callbacks-empty">{t.text(Key::CallbacksEmpty)}</p>
             </Show>
             <ul class="co-list">{rows}</ul>
+        </section>
+    }
+}
+
+/// The promise ledger: per kind, kept / broken / void and the kept rate, and the worst breaks.
+#[component]
+fn PromisesPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let t = shared.locale;
+    let summary = RwSignal::new(None::<porchlight_protocol::PromiseSummary>);
+    let error = RwSignal::new(None::<String>);
+    let load = move || {
+        let site = shared.site.get_untracked();
+        spawn_local(async move {
+            match api::promises(&site).await {
+                Ok(s) => {
+                    summary.try_set(Some(s));
+                    error.try_set(None);
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure.message(t)));
+                }
+            }
+        });
+    };
+    Effect::new(move || {
+        shared.site.track();
+        shared.ledger_version.track();
+        load();
+    });
+    let kind_label = move |kind: &str| {
+        t.text(match kind {
+            "chat_first_reply" => Key::PromiseKindChat,
+            "callback" => Key::PromiseKindCallback,
+            _ => Key::PromiseKindMessage,
+        })
+    };
+    let body = move || {
+        summary.get().map(|s| {
+            s.kinds
+                .into_iter()
+                .filter(|k| k.total > 0)
+                .map(|k| {
+                    let line = t.format(Key::PromiseLine, &[
+                        ("kind", kind_label(&k.kind)),
+                        ("kept", &t.number(u64::from(k.kept))),
+                        ("broken", &t.number(u64::from(k.broken))),
+                        ("void", &t.number(u64::from(k.void))),
+                    ]);
+                    let rate = k.kept_rate.map(|r| t.format(Key::PromiseRate, &[("rate", &t.number((r * 100.0).round() as u64))]));
+                    let worst = k
+                        .worst
+                        .iter()
+                        .map(|b| {
+                            let what = match b.late_secs {
+                                Some(secs) => t.format(Key::PromiseLate, &[("minutes", &t.number(((secs + 59) / 60).max(0) as u64))]),
+                                None => t.text(Key::PromiseUnanswered).to_owned(),
+                            };
+                            let id = b.subject_id.clone();
+                            let open = move |_| {
+                                if id.starts_with("cv_") {
+                                    shared.selected.set(Some(id.clone()));
+                                    shared.load_conversation(id.clone());
+                                }
+                            };
+                            view! {
+                                <li data-testid="co-promise-break">
+                                    <button type="button" class="co-link" on:click=open>{b.subject_id.clone()}</button>" "{what}
+                                </li>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <li data-testid="co-promise-kind" data-kind=k.kind.clone() data-broken=k.broken.to_string()>
+                            <p>{line}" "{rate}</p>
+                            <ul class="co-breaks">{worst}</ul>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="co-panel co-promises" data-testid="co-promises">
+            <h2>{t.text(Key::PromisesTitle)}</h2>
+            <button type="button" class="co-secondary" on:click=move |_| load()>{t.text(Key::Refresh)}</button>
+            {move || error.get().map(|e| view! { <p class="co-error" role="alert">{e}</p> })}
+            <ul class="co-counts">{body}</ul>
         </section>
     }
 }

@@ -102,6 +102,18 @@ porchlight_i18n::keys! {
     RatingStars,
     /// `{value}`: a Rating* label, `{count}`: how many.
     RatingsCountLine,
+    /// The promise ledger panel.
+    PromisesTitle,
+    PromiseKindChat,
+    PromiseKindCallback,
+    PromiseKindMessage,
+    /// `{kind}`, `{kept}`, `{broken}`, `{void}`.
+    PromiseLine,
+    /// `{rate}`: percent of decided promises kept.
+    PromiseRate,
+    /// `{minutes}`: how late the answer came.
+    PromiseLate,
+    PromiseUnanswered,
     ErrOffline,
     ErrSession,
     ErrTooMany,
