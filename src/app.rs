@@ -74,6 +74,9 @@ pub struct Live {
     /// Who answers this visitor's open chat (set by the chat once an operator has replied): the
     /// header then names them instead of promising a wait. `Some("")` for an unnamed operator.
     pub talking_to: RwSignal<Option<String>>,
+    /// While this visitor waits for a first answer: by when it was promised (their own message's
+    /// time plus the wait shown then). The header counts from it, not from zero.
+    pub answer_due: RwSignal<Option<i64>>,
 }
 
 /// The host page's path (no query or fragment) and title, as the loader reported them on open.
@@ -200,6 +203,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
         now: RwSignal::new(now_ms()),
         page: RwSignal::new(HostPage::default()),
         talking_to: RwSignal::new(None),
+        answer_due: RwSignal::new(None),
     };
     let etag = StoredValue::new(None::<String>);
     let refresh = {
@@ -303,7 +307,15 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             let who = if who.trim().is_empty() { name() } else { who };
             Some(locale.format(Key::ChatWith, &[("name", &who)]))
         }
-        None => line().map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale))),
+        None => match (live.answer_due.get(), line()) {
+            // Someone is there and this visitor is waiting: their own deadline, or an apology.
+            (Some(due), Some(l)) if matches!(l, Line::Open(_) | Line::Busy(_)) => Some(if live.now.get() < due {
+                locale.format(Key::WaitAnswerBy, &[("when", &format_when(due, locale))])
+            } else {
+                locale.text(Key::WaitRunningLate).to_owned()
+            }),
+            (_, l) => l.map(|l| l.text(locale, live.now.get(), |ms| format_when(ms, locale))),
+        },
     });
     let call_me = move || {
         (live.talking_to.get().is_none() && line().is_some_and(Line::offers_callback)).then(|| {

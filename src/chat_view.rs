@@ -36,18 +36,23 @@ pub fn ChatView() -> impl IntoView {
         let json = log.with_untracked(ChatLog::saved);
         saved_key.with_value(|k| outbox::store(k, json.as_deref()));
     };
-    // The header names whoever answers the open conversation.
-    Effect::new(move || {
-        let who = log.with(|l| l.answered_by().map(str::to_owned));
-        if live.talking_to.get_untracked() != who {
-            live.talking_to.set(who);
-        }
-    });
     let draft = RwSignal::new(String::new());
     // A problem with the text itself (empty, too long), found before sending.
     let input_error = RwSignal::new(None::<&'static str>);
     // Running late: the first unanswered message's deadline is the wait shown when it was sent.
     let late = RwSignal::new(LateWatch::default());
+    // The header names whoever answers the open conversation, and until someone does, counts
+    // from this visitor's own first message.
+    Effect::new(move || {
+        let who = log.with(|l| l.answered_by().map(str::to_owned));
+        let due = log.with(|l| l.open_session().is_some()).then(|| late.get().due_ms()).flatten().filter(|_| who.is_none());
+        if live.talking_to.get_untracked() != who {
+            live.talking_to.set(who);
+        }
+        if live.answer_due.get_untracked() != due {
+            live.answer_due.set(due);
+        }
+    });
 
     // The operator is typing: shown until a few seconds after their last signal, or their message.
     let operator_typing = RwSignal::new(false);

@@ -44,6 +44,10 @@ porchlight_i18n::keys! {
     /// `{when}`
     WaitNobody,
     WaitCallMe,
+    /// The header while this visitor waits for a first answer: `{when}` (their own deadline).
+    WaitAnswerBy,
+    /// The header once that deadline has passed unanswered.
+    WaitRunningLate,
     InAMinute,
     /// `{n}` (counted)
     InMinutes,

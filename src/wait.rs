@@ -181,6 +181,11 @@ impl LateWatch {
         self.due_ms = None;
     }
 
+    /// When the first unanswered message should be answered by, while one waits.
+    pub fn due_ms(self) -> Option<i64> {
+        self.due_ms
+    }
+
     pub fn is_late(self, now_ms: i64) -> bool {
         self.due_ms.is_some_and(|due| now_ms >= due)
     }

@@ -388,7 +388,7 @@ async fn chat_messages_are_acknowledged_and_later_ones_use_the_conversation() {
 }
 
 #[wasm_bindgen_test]
-async fn a_bad_rating_is_thanked_offers_help_and_tells_the_host() {
+async fn a_bad_rating_gets_an_apology_offers_help_and_tells_the_host() {
     let receipt = serde_json::json!({ "id": "r-1", "value": "bad", "created_ms": 1 });
     let server = FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, receipt, serde_json::json!({}))]);
     // The test page is its own parent, so the frame's messages come back to this window.
@@ -406,9 +406,10 @@ async fn a_bad_rating_is_thanked_offers_help_and_tells_the_host() {
     sleep(0).await;
     panel.click("pl-tab-rating");
     panel.click("pl-rating-bad");
-    panel.until("thanks", |p| p.find("pl-rating-thanks").is_some()).await;
-    assert_eq!(text(&panel.get("pl-rating-thanks")), "Thank you!");
-    assert!(text(&panel.get("pl-rating-recovery")).contains("Sorry about that. Want to chat now or get a call back?"));
+    panel.until("the apology", |p| p.find("pl-rating-sorry").is_some()).await;
+    assert_eq!(text(&panel.get("pl-rating-sorry")), "We're sorry it wasn't better.");
+    assert!(panel.find("pl-rating-thanks").is_none(), "a complaint is not thanked");
+    assert!(text(&panel.get("pl-rating-recovery")).contains("Can we help put it right?"));
 
     let calls = server.calls_to("POST", "/ratings");
     assert_eq!(calls.len(), 1);

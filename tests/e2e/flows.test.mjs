@@ -134,3 +134,23 @@ test('endpoint unreachable: the launcher still works, the panel says so, and wha
   assert.deepEqual(record.errors, []);
   await context.close();
 });
+
+test('while a visitor waits for a first answer, the header counts from their own message', async () => {
+  const { page, context } = await openPage(stack, '/plain');
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-chat').click();
+  const input = w.byTestId('pl-chat-input');
+  await input.fill('Hello, a question about delivery');
+  if ((await input.inputValue()) !== 'Hello, a question about delivery') {
+    await input.evaluate((el) => {
+      el.value = 'Hello, a question about delivery';
+      el.dispatchEvent(new InputEvent('input', { bubbles: true }));
+    });
+  }
+  await w.byTestId('pl-chat-send').click();
+  await eventually(async () => (await w.frame.locator('[data-testid="pl-chat-message"][data-status="sent"]').count()) === 1, 10000, 'sent');
+  // Someone is online (10:00 on a Tuesday): their deadline, not a generic "about 4 minutes".
+  await eventually(async () => /^A person will answer by .*\d:\d{2}/.test(await w.byTestId('pl-wait-line').innerText()), 10000, 'their own deadline');
+  await context.close();
+});
