@@ -181,6 +181,7 @@ mod tests {
             reply_by_ms: waiting.map(|w| w + 240_000),
             breached: false,
             last_message: None,
+            assignee: None,
         }
     }
 

@@ -73,6 +73,24 @@ pub struct InboxItem {
     pub breached: bool,
     #[serde(default)]
     pub last_message: Option<ChatMessage>,
+    /// The operator working on it (id and display name) while they are online; `None`:
+    /// unassigned (also when the assignee went away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Assignee>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: String,
+    pub name: String,
+}
+
+/// `POST /v1/console/conversations/{id}/assign`: claim (`operator_id` = your own id), transfer
+/// (a colleague's id, who must work on the site) or unassign (`null`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignUpdate {
+    #[serde(default)]
+    pub operator_id: Option<String>,
 }
 
 /// `GET /v1/console/inbox?site=` → open conversations, longest waiting first, then those nobody

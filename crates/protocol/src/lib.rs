@@ -36,7 +36,7 @@ pub use chat::{
     NewMessage,
 };
 pub use console::{
-    PromiseBrokenEvent,
+    AssignUpdate, Assignee, PromiseBrokenEvent,
     ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem, OperatorLogin,
     OperatorMe, TypingEvent,
 };

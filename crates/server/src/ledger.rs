@@ -31,6 +31,10 @@ pub async fn current_availability(state: &AppState, site: &Site, now_ms: i64) ->
         presence,
         timings: &timings,
     });
+    // Everyone online at capacity: busy, whatever the history says.
+    if answer.state == AvailabilityState::Open && crate::assignment::all_full(&crate::assignment::team(state, site).await?) {
+        answer.state = AvailabilityState::Busy;
+    }
     let recent = state.store().recent_chat_waits(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
     answer.chat.expected_wait_secs =
         calibrated_secs(answer.chat.expected_wait_secs, &recent, f64::from(site.target_kept_permille) / 1000.0);

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod admin;
+pub mod assignment;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -150,10 +150,14 @@ pub struct InboxRow {
     pub created_ms: i64,
     pub waiting_since_ms: Option<i64>,
     pub last_message: Option<ChatMessage>,
+    /// The operator it is assigned to (whether or not they are online now).
+    pub assignee: Option<String>,
 }
 
 #[async_trait]
-pub trait Store: promises::PromiseStore + email::EmailStore + Send + Sync + 'static {
+pub trait Store:
+    promises::PromiseStore + email::EmailStore + assignment::AssignmentStore + Send + Sync + 'static
+{
     /// The receipt reports the rating as it is now (a replay sees later changes); its `token`
     /// is always `None` (only the hash is stored).
     async fn insert_rating(
@@ -325,6 +329,7 @@ pub trait Store: promises::PromiseStore + email::EmailStore + Send + Sync + 'sta
 mod group_commit;
 mod memo;
 mod message_batch;
+pub mod assignment;
 pub mod email;
 pub mod promises;
 
@@ -1269,7 +1274,7 @@ impl Store for SqliteStore {
                                             WHERE o.conversation_id = c.id AND o.author = 'operator'), 0))
                         AS waiting_since_ms,
                     l.id AS last_id, l.client_id AS last_client_id, l.author AS last_author, l.body AS last_body,
-                    l.created_ms AS last_created_ms
+                    l.created_ms AS last_created_ms, c.assignee
              FROM conversations c
              LEFT JOIN messages l ON l.id = (SELECT MAX(id) FROM messages WHERE conversation_id = c.id)
              WHERE c.site = ? AND c.closed_ms IS NULL
@@ -1301,6 +1306,7 @@ impl Store for SqliteStore {
                     created_ms: row.try_get("created_ms")?,
                     waiting_since_ms: row.try_get("waiting_since_ms")?,
                     last_message,
+                    assignee: row.try_get("assignee")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()

@@ -253,3 +253,77 @@ fn operator_sites_and_list_from_the_cli() {
     let (_, listed) = run(&["operator", "list"]);
     assert!(listed.contains("ann@shop.example\tAnn\t*"), "{listed}");
 }
+
+async fn my_id(c: &Console) -> String {
+    c.get("/v1/console/me").await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+}
+
+async fn inbox(c: &Console, view: &str) -> Vec<String> {
+    let v: Value = c.get(&format!("/v1/console/inbox?view={view}")).await.json().await.unwrap();
+    v["conversations"].as_array().unwrap().iter().map(|i| i["conversation_id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn new_conversations_go_to_the_least_loaded_online_operator_and_return_when_they_leave() {
+    let (server, clock, dir) = start().await;
+    add_operator(dir.path(), "cara@shop.example", "Cara", Some("demo"));
+    let ann = Console::login(&server, "ann@shop.example").await;
+    let cara = Console::login(&server, "cara@shop.example").await;
+    let (ann_id, cara_id) = (my_id(&ann).await, my_id(&cara).await);
+    for c in [&ann, &cara] {
+        c.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    }
+    let start_one = |n: u32| {
+        let body = json!({"message": {"client_id": format!("assign-msg-{n:04}"), "body": "Hello?"},
+                          "create_key": format!("assign-create-key-{n:06}")});
+        let server = &server;
+        async move {
+            let v: Value = server.post_json("/v1/sites/demo/conversations", None, &body).await.json().await.unwrap();
+            v["conversation_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let first = start_one(1).await;
+    let second = start_one(2).await;
+    // One each: the least loaded gets the next.
+    let (ann_mine, cara_mine) = (inbox(&ann, "mine").await, inbox(&cara, "mine").await);
+    assert_eq!(ann_mine.len() + cara_mine.len(), 2, "{ann_mine:?} {cara_mine:?}");
+    assert_eq!((ann_mine.len(), cara_mine.len()), (1, 1));
+    assert!(inbox(&ann, "unassigned").await.is_empty());
+
+    // Ann transfers hers to Cara; Cara claims nothing new, she has both.
+    let ann_conv = ann_mine[0].clone();
+    let moved = ann
+        .send(reqwest::Method::POST, &format!("/v1/console/conversations/{ann_conv}/assign"), json!({"operator_id": cara_id}))
+        .await;
+    assert_eq!(moved.status(), 204);
+    assert_eq!(inbox(&cara, "mine").await.len(), 2);
+    assert!(inbox(&ann, "mine").await.is_empty());
+    let bad = ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{ann_conv}/assign"), json!({"operator_id": "op_nobody"})).await;
+    api_error(bad, 422, "validation_failed").await;
+
+    // Cara's laptop sleeps: within the expiry her conversations are back in Unassigned.
+    for _ in 0..4 {
+        clock.advance(Duration::from_secs(20));
+        ann.send(reqwest::Method::POST, "/v1/console/heartbeat", json!({})).await;
+    }
+    let unassigned = inbox(&ann, "unassigned").await;
+    assert!(unassigned.contains(&first) && unassigned.contains(&second), "{unassigned:?}");
+    // Ann claims one.
+    let claim = ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{first}/assign"), json!({"operator_id": ann_id})).await;
+    assert_eq!(claim.status(), 204);
+    assert_eq!(inbox(&ann, "mine").await, vec![first.clone()]);
+}
+
+#[tokio::test]
+async fn a_site_is_busy_when_everyone_online_is_at_capacity() {
+    let (server, _clock, _dir) = start().await;
+    let ann = Console::login(&server, "ann@shop.example").await;
+    ann.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    assert_eq!(availability_state(&server, "demo").await, "open");
+    for n in 0..3 {
+        let body = json!({"message": {"client_id": format!("busy-msg-{n:04}"), "body": "Hello?"}});
+        assert_eq!(server.post_json("/v1/sites/demo/conversations", None, &body).await.status(), 201);
+    }
+    // Ann carries three chats, her capacity: visitors are told it is busy.
+    assert_eq!(availability_state(&server, "demo").await, "busy");
+}

@@ -67,6 +67,9 @@ async fn start_conversation(
         if let Err(e) = crate::ledger::conversation_started(&state, &site, &start.conversation_id, &shown, now_ms).await {
             tracing::warn!(error = %e, "cannot record the conversation's promise");
         }
+        if let Err(e) = crate::assignment::assign_new(&state, &site, &start.conversation_id).await {
+            tracing::warn!(error = %e, "cannot assign the conversation");
+        }
         let first = &conversation.first;
         crate::routes::chat::publish_message(
             &state,

@@ -25,7 +25,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::stream;
 use porchlight_protocol::{
-    Author, ConsoleConversation, ConsoleEvent, PromiseBrokenEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
+    AssignUpdate, Assignee, Author, ConsoleConversation, ConsoleEvent, PromiseBrokenEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
     InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, TypingEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/conversations/{id}/messages", post(reply))
         .route("/v1/console/conversations/{id}/typing", post(operator_typing))
         .route("/v1/console/conversations/{id}/close", post(close))
+        .route("/v1/console/conversations/{id}/assign", post(assign))
 }
 
 /// A signed-in operator (session cookie) or automation (operator bearer token).
@@ -299,9 +300,15 @@ async fn inbox(
     operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let wanted = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "site")
-        .map(|(_, v)| v.into_owned());
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let wanted = param("site");
+    // `?view=mine|unassigned|all` (default all open).
+    let view = param("view").unwrap_or_else(|| "all".into());
+    if !matches!(view.as_str(), "mine" | "unassigned" | "all") {
+        return Err(AppError::field("view", FieldErrorCode::Unsupported, "view must be mine, unassigned or all."));
+    }
     let sites: Vec<std::sync::Arc<Site>> = match wanted {
         Some(id) => vec![your_site(&state, &operator, &id)?],
         None => state
@@ -315,8 +322,23 @@ async fn inbox(
     let mut items = Vec::new();
     for site in sites {
         let promise_secs = site.promises.chat_first_reply_secs;
+        let team = crate::assignment::team(&state, &site).await?;
         for row in state.store().open_conversations(&site.id, INBOX_LIMIT).await? {
             let reply_by_ms = row.waiting_since_ms.map(|since| since + i64::from(promise_secs) * 1000);
+            // An assignee who went away no longer holds it: it is back in Unassigned.
+            let assignee = row
+                .assignee
+                .as_deref()
+                .and_then(|id| team.iter().find(|m| m.load.id == id && m.online))
+                .map(|m| Assignee { id: m.load.id.clone(), name: m.load.name.clone() });
+            let shown = match view.as_str() {
+                "mine" => assignee.as_ref().is_some_and(|a| a.id == operator.id),
+                "unassigned" => assignee.is_none(),
+                _ => true,
+            };
+            if !shown {
+                continue;
+            }
             items.push(InboxItem {
                 conversation_id: row.conversation_id,
                 site: site.id.as_str().to_owned(),
@@ -326,6 +348,7 @@ async fn inbox(
                 reply_by_ms,
                 breached: reply_by_ms.is_some_and(|by| now_ms > by),
                 last_message: row.last_message,
+                assignee,
             });
         }
     }
@@ -433,6 +456,25 @@ async fn operator_typing(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Claim (your own id), transfer (a colleague who works on the site) or unassign (`null`).
+async fn assign(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<AssignUpdate>,
+) -> Result<Response, AppError> {
+    let (_row, site) = find(&state, &operator, &id).await?;
+    if let Some(to) = &update.operator_id {
+        let team = crate::assignment::team(&state, &site).await?;
+        if !team.iter().any(|m| &m.load.id == to) {
+            return Err(AppError::field("operator_id", FieldErrorCode::Unsupported, "operator_id must be an operator of this site."));
+        }
+    }
+    state.store().assign(&id, update.operator_id.as_deref()).await?;
+    tracing::info!(operator = %operator.id, conversation = %id, to = ?update.operator_id, "conversation assigned");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn close(
     State(state): State<AppState>,
     operator: ConsoleOperator,
@@ -525,6 +567,7 @@ mod tests {
             reply_by_ms: None,
             breached: false,
             last_message: None,
+            assignee: None,
         }
     }
 

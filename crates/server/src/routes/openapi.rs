@@ -376,7 +376,10 @@ fn operations() -> Vec<Op> {
             Console,
             None,
             &[(200, "The inbox.", "Inbox")],
-            &[("site", "Only this site (default: all the operator's sites).")],
+            &[
+                ("site", "Only this site (default: all the operator's sites)."),
+                ("view", "mine, unassigned (also those whose assignee went away) or all (default)."),
+            ],
         ),
         op(
             "get",
@@ -422,6 +425,16 @@ fn operations() -> Vec<Op> {
             Console,
             None,
             &[(200, "Closed.", "ConversationClosed")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/conversations/{id}/assign",
+            "Claim (your own id), transfer (a colleague of the site) or unassign (null).",
+            Console,
+            Some("AssignUpdate"),
+            &[(204, "Assigned.", ""), (404, "not_found (also another site's).", "ApiError"),
+              (422, "validation_failed: not an operator of this site.", "ApiError")],
             &[],
         ),
         Op {
@@ -563,6 +576,7 @@ fn schemas() -> Value {
                 "description": "Absent: keep the stored comment; empty: remove it."}})),
         "RatingReceipt": object(&["id", "value", "created_ms"], json!({"id": s(), "value": rating_value,
             "created_ms": n(), "token": ns(), "changeable_until_ms": nn(), "undone": {"type": "boolean"}})),
+        "AssignUpdate": object(&[], json!({"operator_id": ns()})),
         "ContactUpdate": object(&["email"], json!({"email": {"type": "string", "maxLength": 254, "format": "email"},
             "locale": {"type": ["string", "null"], "maxLength": 35}})),
         "ContactSaved": object(&["email_masked", "reply_by_ms"], json!({"email_masked": s(), "reply_by_ms": n()})),
