@@ -413,3 +413,31 @@ test('a chat whose promised reply time passes shows up as broken in the console 
   assert.deepEqual(c.record.errors, []);
   await c.context.close();
 });
+
+test('claim a conversation: Mine shows it with who has it; unassigned, it is back in Unassigned', async () => {
+  const c = await openConsole();
+  await logIn(c);
+  await c.by('co-logout').waitFor({ state: 'visible' });
+  await eventually(async () => ['away', 'online'].includes(await c.by('co-presence').getAttribute('data-status')), 5000, 'presence known');
+  if ((await c.by('co-presence').getAttribute('data-status')) !== 'online') await c.by('co-presence').click();
+  await eventually(async () => (await c.by('co-presence').getAttribute('data-status')) === 'online', 5000, 'online');
+  const text = `Assign me ${Math.random().toString(36).slice(2, 8)}`;
+  const { conversation_id: id } = await apiConversation(text);
+  // Olga may be at capacity from earlier tests (then it stays unassigned): she claims it.
+  await c.by('co-view-all').click();
+  await c.by('co-inbox-item').filter({ hasText: text }).click();
+  await c.by('co-claim').click();
+  await c.by('co-view-mine').click();
+  const item = c.by('co-inbox-item').filter({ hasText: text });
+  await item.waitFor({ timeout: 10000 });
+  assert.equal((await item.getByTestId('co-inbox-assignee').innerText()).trim(), 'With Olga Operator');
+  await c.by('co-view-unassigned').click();
+  await eventually(async () => (await c.by('co-inbox-item').filter({ hasText: text }).count()) === 0, 5000, 'not unassigned');
+  const res = await stack.operator('POST', `/v1/console/conversations/${id}/assign`, { operator_id: null });
+  assert.equal(res.status, 204);
+  await c.by('co-view-all').click();
+  await c.by('co-view-unassigned').click();
+  await c.by('co-inbox-item').filter({ hasText: text }).waitFor({ timeout: 10000 });
+  assert.deepEqual(c.record.errors, []);
+  await c.context.close();
+});

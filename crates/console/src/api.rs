@@ -89,8 +89,14 @@ pub async fn heartbeat() -> Result<(), Failure> {
     empty("POST", "/v1/console/heartbeat", Some("{}".into())).await
 }
 
-pub async fn inbox(site: &str) -> Result<Inbox, Failure> {
-    json("GET", &format!("/v1/console/inbox?site={}", encode_segment(site)), None).await
+/// `view`: `mine`, `unassigned` or `all`.
+pub async fn inbox(site: &str, view: &str) -> Result<Inbox, Failure> {
+    json("GET", &format!("/v1/console/inbox?site={}&view={view}", encode_segment(site)), None).await
+}
+
+/// Claim (`Some(my id)`), transfer or unassign (`None`).
+pub async fn assign(id: &str, operator_id: Option<String>) -> Result<(), Failure> {
+    empty("POST", &conversation_path(id, "/assign"), Some(to_json(&porchlight_protocol::AssignUpdate { operator_id }))).await
 }
 
 pub async fn conversation(id: &str) -> Result<ConsoleConversation, Failure> {

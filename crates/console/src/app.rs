@@ -160,6 +160,8 @@ struct Shared {
     base_title: StoredValue<String>,
     /// Bumped when a promise breaks: the ledger panel reloads.
     ledger_version: RwSignal<u32>,
+    /// The inbox view: `all`, `mine` or `unassigned`.
+    view: RwSignal<&'static str>,
 }
 
 impl Shared {
@@ -174,7 +176,7 @@ impl Shared {
         spawn_local(async move {
             loop {
                 let site = self.site.get_untracked();
-                let result = api::inbox(&site).await;
+                let result = api::inbox(&site, self.view.get_untracked()).await;
                 if self.site.try_get_untracked().as_deref() != Some(site.as_str()) {
                     // The operator switched sites meanwhile: load again for the new one.
                 } else {
@@ -343,6 +345,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
         live: RwSignal::new(false),
         unseen: RwSignal::new(Unseen::default()),
         ledger_version: RwSignal::new(0),
+        view: RwSignal::new("all"),
         base_title: StoredValue::new(
             web_sys::window().and_then(|w| w.document()).map(|d| d.title()).unwrap_or_default(),
         ),
@@ -572,6 +575,11 @@ fn InboxPanel() -> impl IntoView {
                         >
                             <span class="co-preview" dir="auto" data-testid="co-inbox-preview">{preview}</span>
                             <span class="co-wait" data-testid="co-inbox-wait">{label}</span>
+                            {item.assignee.as_ref().map(|a| view! {
+                                <span class="co-assignee" data-testid="co-inbox-assignee">
+                                    <bdi>{t.format(Key::AssignedTo, &[("name", &a.name)])}</bdi>
+                                </span>
+                            })}
                             <Show when=move || breached.get()>
                                 <span class="co-badge" data-testid="co-inbox-breach">{t.text(Key::InboxBreached)}</span>
                             </Show>
@@ -584,6 +592,21 @@ fn InboxPanel() -> impl IntoView {
     view! {
         <section class="co-panel co-inbox" data-testid="co-inbox">
             <h2>{t.text(Key::InboxTitle)}</h2>
+            <div class="co-views" role="group" aria-label=t.text(Key::InboxTitle)>
+                {[("all", Key::ViewAll), ("mine", Key::ViewMine), ("unassigned", Key::ViewUnassigned)]
+                    .into_iter()
+                    .map(|(name, key)| view! {
+                        <button type="button" class="co-secondary" data-testid=format!("co-view-{name}")
+                            aria-pressed=move || (shared.view.get() == name).to_string()
+                            on:click=move |_| {
+                                shared.view.set(name);
+                                shared.reload_inbox();
+                            }>
+                            {t.text(key)}
+                        </button>
+                    })
+                    .collect_view()}
+            </div>
             {move || shared.inbox_error.get().map(|e| view! { <p class="co-error" role="alert">{e}</p> })}
             <Show when=move || shared.inbox.with(Vec::is_empty)>
                 <p class="co-empty" data-testid="co-inbox-empty">{t.text(Key::InboxEmpty)}</p>
@@ -606,6 +629,15 @@ fn ConversationPanel() -> impl IntoView {
         shared.conversation.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default())
     };
     let closed = move || shared.conversation.with(|c| c.as_ref().is_some_and(|c| c.closed_ms.is_some()));
+    let claim = move |_| {
+        let (Some(id), Some(me)) = (shared.selected.get_untracked(), shared.me.get_untracked()) else { return };
+        spawn_local(async move {
+            match api::assign(&id, Some(me.id)).await {
+                Ok(()) => shared.reload_inbox(),
+                Err(failure) => error.set(Some(failure.message(t))),
+            }
+        });
+    };
     let visitor_typing = move || shared.now.get() > 0 && now_ms() < shared.visitor_typing_until.get();
 
     let send = move || {
@@ -745,6 +777,9 @@ fn ConversationPanel() -> impl IntoView {
                         ></textarea>
                         <div class="co-actions">
                             <button type="submit" data-testid="co-send" disabled=move || sending.get()>{t.text(Key::ReplySend)}</button>
+                            <button type="button" class="co-secondary" data-testid="co-claim" on:click=claim>
+                                {t.text(Key::Claim)}
+                            </button>
                             <button type="button" class="co-secondary" data-testid="co-close-conversation" on:click=close>
                                 {t.text(Key::ConversationClose)}
                             </button>

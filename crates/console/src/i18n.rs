@@ -38,6 +38,14 @@ porchlight_i18n::keys! {
     /// A desktop notification's title; its body is the visitor's message.
     AlertNewMessage,
     InboxTitle,
+    /// The inbox views: assigned to me, nobody's, every open one.
+    ViewMine,
+    ViewUnassigned,
+    ViewAll,
+    /// `{name}`: who works on the conversation.
+    AssignedTo,
+    /// Take the conversation on (assign it to me).
+    Claim,
     InboxEmpty,
     InboxNoMessages,
     /// `{author}`: one of the Author* strings, `{text}`: the last message.
