@@ -49,7 +49,11 @@ async fn frame_csp_allows_only_the_sites_origins_as_ancestors() {
 async fn frame_for_a_foreign_origin_is_403_and_for_an_unknown_site_404() {
     let (server, _dir) = TestServer::with_defaults().await;
     let get = |query: String| server.client.get(format!("{}/frame?{query}", server.base)).send();
-    assert_eq!(get(format!("site=demo&origin={EVIL}")).await.unwrap().status(), 403);
+    let refused = get(format!("site=demo&origin={EVIL}")).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    // A friendly sentence for the visitor, not the configuration's internals.
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("Support chat is not available on this page.") && !text.contains("origin"), "{text}");
     assert_eq!(get("site=demo".into()).await.unwrap().status(), 403);
     assert_eq!(get(format!("site=nope&origin={SHOP}")).await.unwrap().status(), 404);
     server.assert_alive().await;

@@ -133,8 +133,14 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
         return text(StatusCode::NOT_FOUND, "unknown site\n");
     };
     let host_origin = param(query::HOST_ORIGIN).and_then(|o| Origin::parse(o).ok());
-    if !host_origin.is_some_and(|o| site.allows(&o)) {
-        return text(StatusCode::FORBIDDEN, "this page's origin may not embed this site's widget\n");
+    if !host_origin.as_ref().is_some_and(|o| site.allows(o)) {
+        // The visitor sees a plain apology; the site owner finds the cause in the server's log.
+        tracing::warn!(
+            site = %site.id,
+            origin = host_origin.as_ref().map_or("(none)", Origin::as_str),
+            "frame refused: the page's origin is not in the site's origins (add it to [[sites]] origins)"
+        );
+        return frame_refused("Support chat is not available on this page.");
     }
 
     let language = Language::pick(param(query::LOCALE).unwrap_or_default());
@@ -157,7 +163,7 @@ async fn frame(State(state): State<AppState>, request_headers: HeaderMap, RawQue
             Some(origin) => format!("'self' {origin}"),
             None => {
                 tracing::warn!(site = %site.id, "frame refused: its endpoint is not in the site's endpoints");
-                return endpoint_refused();
+                return frame_refused("This site's widget is not set up for that endpoint.");
             }
         },
     };
@@ -197,11 +203,13 @@ fn allowed_endpoint(state: &AppState, site: &Site, raw: &str, headers: &HeaderMa
     (is_own_origin(state, &origin, headers) || site.endpoints.contains(&origin)).then_some(origin)
 }
 
-/// The frame's own page when its endpoint is not allowed: visible inside the widget's frame,
-/// with nothing to run.
-fn endpoint_refused() -> Response {
-    let body = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Porchlight</title>\
-                <p style=\"font:14px system-ui;margin:12px\">This site's widget is not set up for that endpoint.</p></html>";
+/// The frame's own page when the widget cannot be set up here (a page origin or an endpoint the
+/// site does not list): a sentence for the visitor inside the widget's frame, nothing to run.
+fn frame_refused(sentence: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Porchlight</title>\
+         <p style=\"font:14px system-ui;margin:12px\">{sentence}</p></html>"
+    );
     let mut response = (StatusCode::FORBIDDEN, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
