@@ -167,6 +167,7 @@ mod tests {
             reply_by_ms: Some(300_002),
             breached: false,
             last_message: None,
+            assignee: None,
         };
         assert_eq!(
             serde_json::to_string(&item).unwrap(),
