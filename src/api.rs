@@ -4,11 +4,12 @@
 //! Every failure becomes one [`ApiFailure`]; the components only ever see that and the protocol
 //! response types.
 
-use porchlight_protocol::{
-    ApiError, Availability, CallbackFollowUp, CallbackSlots, ContactSaved, ContactUpdate, ConversationCreated, ErrorCode, FieldErrors, MessageAck, NewConversation,
-    NewMessage, SiteConfig, SiteId, API_PREFIX, IDEMPOTENCY_HEADER,
-};
 use porchlight_protocol::json::{FromJson, ToJson};
+use porchlight_protocol::{
+    ApiError, Availability, CallbackFollowUp, CallbackSlots, ContactSaved, ContactUpdate, ConversationCreated,
+    ErrorCode, FieldErrors, MessageAck, NewConversation, NewMessage, SiteConfig, SiteId, API_PREFIX,
+    IDEMPOTENCY_HEADER,
+};
 
 use crate::i18n::{Key, Locale};
 
@@ -112,7 +113,12 @@ impl Api {
     }
 
     /// Where the reply should go if the visitor is not here when it comes.
-    pub async fn set_contact(&self, conversation_id: &str, token: &str, body: &ContactUpdate) -> Result<ContactSaved, ApiFailure> {
+    pub async fn set_contact(
+        &self,
+        conversation_id: &str,
+        token: &str,
+        body: &ContactUpdate,
+    ) -> Result<ContactSaved, ApiFailure> {
         let url = self.url(&format!("conversations/{}/contact", encode_segment(conversation_id)));
         fetch_json("PUT", &url, Some(to_json(body)?), &[("Authorization", &bearer(token))]).await
     }
@@ -168,8 +174,9 @@ impl Api {
     pub async fn typing(&self, conversation_id: &str, token: &str) -> Result<(), ApiFailure> {
         let url = self.url(&format!("conversations/{}/typing", encode_segment(conversation_id)));
         let auth = bearer(token);
-        let (status, retry_after, _, text) =
-            fetch_text("POST", &url, Some("{}".into()), &[("Authorization", &auth)]).await.ok_or(ApiFailure::Offline)?;
+        let (status, retry_after, _, text) = fetch_text("POST", &url, Some("{}".into()), &[("Authorization", &auth)])
+            .await
+            .ok_or(ApiFailure::Offline)?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
@@ -296,7 +303,8 @@ async fn fetch_text_inner(method: &str, url: &str, body: Option<String>, extra_h
     });
 
     let result = async {
-        let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
+        let response: Response =
+            JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
         let status = response.status();
         let header = |name: &str| response.headers().get(name).ok().flatten();
         let (retry_after, etag) = (header("Retry-After"), header("ETag"));
@@ -359,7 +367,10 @@ mod tests {
     fn everything_else_is_our_fault() {
         assert_eq!(classify(500, None, "oops"), ApiFailure::Server(500));
         assert_eq!(classify(400, None, "not json"), ApiFailure::Server(400));
-        assert_eq!(classify(503, None, "").message(Locale::en()), "Something went wrong on our side. Sorry! Try again.");
+        assert_eq!(
+            classify(503, None, "").message(Locale::en()),
+            "Something went wrong on our side. Sorry! Try again."
+        );
         assert!(ApiFailure::Offline.message(Locale::en()).starts_with("We can't reach our server right now."));
     }
 }

@@ -9,11 +9,11 @@ use porchlight_protocol::{Availability, SiteConfig};
 
 use crate::api::{Api, ApiFailure};
 use crate::bridge::{Bridge, FrameParams, SetupError};
-use crate::outbox::Courier;
 use crate::callback_view::{CallbackFollowUpView, CallbackView};
 use crate::chat_view::ChatView;
 use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
+use crate::outbox::Courier;
 use crate::rating_view::RatingView;
 use crate::tabs::Tab;
 use crate::wait::{Line, WaitWording};
@@ -238,12 +238,12 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
     let heading = NodeRef::<leptos::html::H1>::new();
     // One timer for the panel's life that does nothing while the panel is closed (no clearing
     // and re-arming on every open: simpler, and immune to a fake clock's large timer ids).
-    let ticks = std::cell::Cell::new(0);
+    let ticks = std::cell::Cell::new(0u32);
     let tick = move || {
         if live.open.try_get_untracked() == Some(true) {
             ticks.set(ticks.get() + 1);
             live.now.set(now_ms());
-            if ticks.get() % REFRESH_TICKS == 0 {
+            if ticks.get().is_multiple_of(REFRESH_TICKS) {
                 refresh.run(());
             }
         }
@@ -309,7 +309,7 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
         }
         None => match (live.answer_due.get(), line()) {
             // Someone is there and this visitor is waiting: their own deadline, or an apology.
-            (Some(due), Some(l)) if matches!(l, Line::Open(_) | Line::Busy(_)) => Some(if live.now.get() < due {
+            (Some(due), Some(Line::Open(_) | Line::Busy(_))) => Some(if live.now.get() < due {
                 locale.format(Key::WaitAnswerBy, &[("when", &format_when(due, locale))])
             } else {
                 locale.text(Key::WaitRunningLate).to_owned()

@@ -10,7 +10,6 @@ use porchlight_protocol::frame::{query, FrameToLoader, LoaderToFrame, ENVELOPE_V
 use porchlight_protocol::json::ToJson;
 use porchlight_protocol::SiteId;
 
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameParams {
     pub site: SiteId,
@@ -39,7 +38,10 @@ pub struct SetupError {
 impl FrameParams {
     /// From the query's `(name, value)` pairs (already percent-decoded) and the frame's own
     /// origin, the default endpoint.
-    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, own_origin: &str) -> Result<FrameParams, SetupError> {
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        own_origin: &str,
+    ) -> Result<FrameParams, SetupError> {
         let (mut site, mut origin, mut endpoint) = (None, None, None);
         for (name, value) in pairs {
             let slot = match name {
@@ -88,7 +90,8 @@ pub fn parse_origin(raw: &str) -> Option<String> {
             && !host.ends_with('.')
             && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     };
-    let port_ok = port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
     (host_ok && port_ok).then_some(raw)
 }
 
@@ -99,7 +102,13 @@ pub fn parse_endpoint(raw: &str) -> Option<String> {
     if raw.contains(['?', '#', ' ', '\\']) {
         return None;
     }
-    let scheme_len = if raw.starts_with("https://") { 8 } else if raw.starts_with("http://") { 7 } else { return None };
+    let scheme_len = if raw.starts_with("https://") {
+        8
+    } else if raw.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
     let authority_end = raw[scheme_len..].find('/').map_or(raw.len(), |i| i + scheme_len);
     let origin = parse_origin(&raw[..authority_end])?;
     Some(format!("{origin}{}", &raw[authority_end..]))
@@ -118,7 +127,11 @@ pub const MAX_PAGE_TEXT: usize = 300;
 
 /// An incoming message from its envelope's `porchlight` and `type` fields (and `text` for its
 /// string fields), or `None` for anything that isn't ours (or a type this version doesn't know).
-pub fn parse_incoming(version: Option<f64>, kind: Option<&str>, text: impl Fn(&str) -> Option<String>) -> Option<LoaderToFrame> {
+pub fn parse_incoming(
+    version: Option<f64>,
+    kind: Option<&str>,
+    text: impl Fn(&str) -> Option<String>,
+) -> Option<LoaderToFrame> {
     if version != Some(f64::from(ENVELOPE_VERSION)) {
         return None;
     }
@@ -223,14 +236,24 @@ mod tests {
         assert_eq!(p.host_origin, "https://shop.example");
         assert_eq!(p.endpoint, OWN, "the endpoint defaults to the frame's origin");
 
-        let p = FrameParams::parse([("site", "demo"), ("origin", "http://localhost:3000"), ("endpoint", "https://api.example/pl/")], OWN)
-            .unwrap();
+        let p = FrameParams::parse(
+            [("site", "demo"), ("origin", "http://localhost:3000"), ("endpoint", "https://api.example/pl/")],
+            OWN,
+        )
+        .unwrap();
         assert_eq!(p.endpoint, "https://api.example/pl");
     }
 
     #[test]
     fn a_missing_or_bad_origin_is_a_setup_error_without_an_origin() {
-        for origin in [None, Some("*"), Some("null"), Some("https://shop.example/"), Some("javascript:alert(1)"), Some("https://a b")] {
+        for origin in [
+            None,
+            Some("*"),
+            Some("null"),
+            Some("https://shop.example/"),
+            Some("javascript:alert(1)"),
+            Some("https://a b"),
+        ] {
             let mut pairs = vec![("site", "demo")];
             pairs.extend(origin.map(|o| ("origin", o)));
             let err = FrameParams::parse(pairs, OWN).unwrap_err();
@@ -244,17 +267,31 @@ mod tests {
         let err = FrameParams::parse([("site", "../x"), ("origin", "https://shop.example")], OWN).unwrap_err();
         assert_eq!(err.problem, SetupProblem::Site);
         assert_eq!(err.host_origin.as_deref(), Some("https://shop.example"));
-        let err = FrameParams::parse([("site", "demo"), ("origin", "https://shop.example"), ("endpoint", "ftp://x")], OWN)
-            .unwrap_err();
+        let err =
+            FrameParams::parse([("site", "demo"), ("origin", "https://shop.example"), ("endpoint", "ftp://x")], OWN)
+                .unwrap_err();
         assert_eq!(err.problem, SetupProblem::Endpoint);
     }
 
     #[test]
     fn origins() {
-        for ok in ["https://shop.example", "http://127.0.0.1:8080", "http://[::1]:3000", "http://[::1]", "https://xn--bcher-kva.example"] {
+        for ok in [
+            "https://shop.example",
+            "http://127.0.0.1:8080",
+            "http://[::1]:3000",
+            "http://[::1]",
+            "https://xn--bcher-kva.example",
+        ] {
             assert_eq!(parse_origin(ok).as_deref(), Some(ok));
         }
-        for bad in ["shop.example", "https://", "https://shop.example:", "https://shop.example:0x1", "https://shop.example/path", "https://user@shop.example"] {
+        for bad in [
+            "shop.example",
+            "https://",
+            "https://shop.example:",
+            "https://shop.example:0x1",
+            "https://shop.example/path",
+            "https://user@shop.example",
+        ] {
             assert_eq!(parse_origin(bad), None, "{bad}");
         }
     }
@@ -281,7 +318,10 @@ mod tests {
         };
         let open = LoaderToFrame::Open { path: "/pricing".into(), title: "x".repeat(MAX_PAGE_TEXT) };
         assert_eq!(parse_incoming(Some(1.0), Some("open"), page), Some(open.clone()));
-        assert_eq!(parse_incoming(Some(1.0), Some("open"), none), Some(LoaderToFrame::Open { path: String::new(), title: String::new() }));
+        assert_eq!(
+            parse_incoming(Some(1.0), Some("open"), none),
+            Some(LoaderToFrame::Open { path: String::new(), title: String::new() })
+        );
         assert_eq!(parse_incoming(Some(1.0), Some("closed"), none), Some(LoaderToFrame::Closed));
         assert_eq!(parse_incoming(None, Some("open"), none), None);
         assert_eq!(parse_incoming(Some(2.0), Some("open"), none), None);

@@ -4,7 +4,9 @@
 //! of a submitted request. `callback_view` draws them.
 
 use porchlight_protocol::json::{FromJson, ToJson};
-use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback};
+use porchlight_protocol::{
+    CallbackFollowUp, CallbackReceipt, CallbackStatus, FieldErrorCode, FieldErrors, NewCallback,
+};
 
 use crate::api::ApiFailure;
 use crate::i18n::{Key, Locale};
@@ -191,7 +193,11 @@ impl CallbackForm {
     /// Validates and returns `(idempotency key, body)` to send, or shows the field errors.
     /// `new_key` is called only when this is a new submission. `consent_required`: the site
     /// shows a consent box, which must be ticked.
-    pub fn prepare(&mut self, consent_required: bool, new_key: impl FnOnce() -> String) -> Option<(String, NewCallback)> {
+    pub fn prepare(
+        &mut self,
+        consent_required: bool,
+        new_key: impl FnOnce() -> String,
+    ) -> Option<(String, NewCallback)> {
         let request = self.request();
         let mut errors = request.validate().err().unwrap_or_default();
         if consent_required && !self.consent {
@@ -247,7 +253,10 @@ mod tests {
     fn a_submission_goes_through_the_outbox_as_one_post_with_its_key() {
         let body = filled().request();
         let e = entry("key-00000001".into(), &body);
-        assert_eq!((e.kind.as_str(), e.method.as_str(), e.path.as_str(), e.auth.as_ref()), ("callback", "POST", "callbacks", None));
+        assert_eq!(
+            (e.kind.as_str(), e.method.as_str(), e.path.as_str(), e.auth.as_ref()),
+            ("callback", "POST", "callbacks", None)
+        );
         assert_eq!(e.key, "key-00000001");
         let sent: NewCallback = serde_json::from_str(e.body.as_deref().unwrap()).unwrap();
         assert_eq!(sent, body);
@@ -262,7 +271,10 @@ mod tests {
         assert_eq!(s.on_report("other", &Report::Done(RECEIPT.into())), None, "another entry's answer");
         let outcome = s.on_report("k1", &Report::Done(RECEIPT.into()));
         let Some(Outcome::Delivered(receipt)) = outcome else { panic!("{outcome:?}") };
-        assert_eq!((receipt.reference.as_str(), receipt.due_ms, receipt.token.as_deref()), ("PL-7K3Q9M", 5000, Some("tok")));
+        assert_eq!(
+            (receipt.reference.as_str(), receipt.due_ms, receipt.token.as_deref()),
+            ("PL-7K3Q9M", 5000, Some("tok"))
+        );
         assert!(matches!(s, Submission::Delivered(_)) && !s.shows_form() && !s.can_submit());
         assert_eq!(s.key(), None);
         assert_eq!(s.on_report("k1", &Report::Done(RECEIPT.into())), None, "a late duplicate changes nothing");
@@ -311,8 +323,14 @@ mod tests {
     fn a_receipt_starts_the_follow_up() {
         let receipt: CallbackReceipt = serde_json::from_str(RECEIPT).unwrap();
         let f = follow_up_of(&receipt, 7);
-        assert_eq!((f.reference.as_str(), f.status, f.due_ms, f.created_ms), ("PL-7K3Q9M", CallbackStatus::Received, 5000, 7));
-        assert_eq!(status_text(Locale::en(), &f, |ms| format!("<{ms}>")), "Your callback PL-7K3Q9M is booked: we'll call you by <5000>.");
+        assert_eq!(
+            (f.reference.as_str(), f.status, f.due_ms, f.created_ms),
+            ("PL-7K3Q9M", CallbackStatus::Received, 5000, 7)
+        );
+        assert_eq!(
+            status_text(Locale::en(), &f, |ms| format!("<{ms}>")),
+            "Your callback PL-7K3Q9M is booked: we'll call you by <5000>."
+        );
     }
 
     fn filled() -> CallbackForm {

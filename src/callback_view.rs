@@ -6,10 +6,14 @@
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use porchlight_protocol::{CallbackFollowUp, CallbackReceipt, CallbackSlots, CallbackStatus, RatingContext, RatingContextKind, SiteId};
+use porchlight_protocol::{
+    CallbackFollowUp, CallbackReceipt, CallbackSlots, CallbackStatus, RatingContext, RatingContextKind, SiteId,
+};
 
 use crate::app::{parts, Parts};
-use crate::callback::{entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm, Outcome, Submission, KIND};
+use crate::callback::{
+    entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm, Outcome, Submission, KIND,
+};
 use crate::clock::{format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
@@ -175,7 +179,9 @@ pub fn CallbackView() -> impl IntoView {
                     form.try_update(|f| f.set_errors(errors.clone()));
                 }
                 let other = form
-                    .try_with_untracked(|f| f.other_errors().next().map(|(field, code)| locale.field_error(field, code)))
+                    .try_with_untracked(|f| {
+                        f.other_errors().next().map(|(field, code)| locale.field_error(field, code))
+                    })
                     .flatten();
                 general.try_set(Some(other.map_or_else(|| failure.message(locale), str::to_owned)));
             }
@@ -201,29 +207,33 @@ pub fn CallbackView() -> impl IntoView {
     // Saved while offline (or the server is failing): the outbox keeps trying. A rate limit
     // says how long.
     let queued = move || {
-        submission.with(|s| match s {
-            Submission::Queued(_, failure @ crate::api::ApiFailure::RateLimited { .. }) => Some(failure.message(locale)),
-            Submission::Queued(..) => Some(locale.text(Key::CbQueued).to_owned()),
-            _ => None,
-        })
-        .map(|text| view! { <p class="pl-hint pl-cb-queued" data-testid="pl-cb-queued">{text}</p> })
+        submission
+            .with(|s| match s {
+                Submission::Queued(_, failure @ crate::api::ApiFailure::RateLimited { .. }) => {
+                    Some(failure.message(locale))
+                }
+                Submission::Queued(..) => Some(locale.text(Key::CbQueued).to_owned()),
+                _ => None,
+            })
+            .map(|text| view! { <p class="pl-hint pl-cb-queued" data-testid="pl-cb-queued">{text}</p> })
     };
 
     let confirmation = move || {
-        submission.with(|s| match s {
-            Submission::Delivered(r) => Some(r.clone()),
-            _ => None,
-        })
-        .map(|r| {
-            let thanks = locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
-            let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
-            view! {
-                <div class="pl-confirm" data-testid="pl-cb-confirmation">
-                    <p class="pl-confirm-title">{thanks}</p>
-                    <p class="pl-confirm-ref">{reference}</p>
-                </div>
-            }
-        })
+        submission
+            .with(|s| match s {
+                Submission::Delivered(r) => Some(r.clone()),
+                _ => None,
+            })
+            .map(|r| {
+                let thanks = locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
+                let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
+                view! {
+                    <div class="pl-confirm" data-testid="pl-cb-confirmation">
+                        <p class="pl-confirm-title">{thanks}</p>
+                        <p class="pl-confirm-ref">{reference}</p>
+                    </div>
+                }
+            })
     };
 
     view! {
@@ -388,7 +398,11 @@ fn invalid(form: RwSignal<CallbackForm>, field: &'static str) -> impl Fn() -> Op
     move || form.with(|f| f.error(field).map(|_| "true"))
 }
 
-fn described_by(form: RwSignal<CallbackForm>, field: &'static str, hint: Option<&'static str>) -> impl Fn() -> Option<String> {
+fn described_by(
+    form: RwSignal<CallbackForm>,
+    field: &'static str,
+    hint: Option<&'static str>,
+) -> impl Fn() -> Option<String> {
     move || {
         let error = form.with(|f| f.error(field).map(|_| error_id(field)));
         let ids: Vec<String> = hint.map(str::to_owned).into_iter().chain(error).collect();

@@ -192,15 +192,18 @@ impl ChatLog {
                 continue;
             }
             let operator = m.author == Author::Operator;
-            if let Some(own) =
-                self.entries.iter_mut().find(|e| !operator && !e.operator && e.server_id.is_none() && e.client_id == m.client_id)
+            if let Some(own) = self
+                .entries
+                .iter_mut()
+                .find(|e| !operator && !e.operator && e.server_id.is_none() && e.client_id == m.client_id)
             {
                 own.server_id = Some(m.id);
                 own.status = Status::Sent;
                 own.created_ms = Some(m.created_ms);
                 continue;
             }
-            let at = self.entries.iter().position(|e| e.server_id.is_none_or(|id| id > m.id)).unwrap_or(self.entries.len());
+            let at =
+                self.entries.iter().position(|e| e.server_id.is_none_or(|id| id > m.id)).unwrap_or(self.entries.len());
             let entry = Entry {
                 client_id: m.client_id,
                 body: m.body,
@@ -218,7 +221,8 @@ impl ChatLog {
 
     /// Operator messages the visitor has not seen yet (the launcher's badge).
     pub fn unread(&self) -> u32 {
-        let n = self.entries.iter().filter(|e| e.operator && e.server_id.is_some_and(|id| id > self.seen_up_to)).count();
+        let n =
+            self.entries.iter().filter(|e| e.operator && e.server_id.is_some_and(|id| id > self.seen_up_to)).count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
@@ -499,7 +503,9 @@ mod tests {
         assert!(again.session().is_none());
         assert!(again.has_queued());
         let job = again.start_next().unwrap();
-        assert!(matches!(&job, Job::Start(c) if c.message.client_id == "client-0001" && c.message.body == "Typed offline"));
+        assert!(
+            matches!(&job, Job::Start(c) if c.message.client_id == "client-0001" && c.message.body == "Typed offline")
+        );
         again.finish("client-0001", Ok(created("client-0001")));
         // Acknowledged: only the conversation is kept.
         assert_eq!(from_json_strings(&again.saved().unwrap()).len(), 4);
@@ -556,17 +562,8 @@ mod tests {
         assert_eq!(log.retry_in_ms(0.0), Some(2_000), "the backoff doubles");
         assert!(log.retry_waiting());
         let job = log.start_next().unwrap();
-        log.finish(
-            job.client_id(),
-            Err(ApiFailure::RateLimited {
-                retry_after_secs: Some(30),
-            }),
-        );
-        assert_eq!(
-            log.retry_in_ms(0.0),
-            Some(30_000),
-            "never before Retry-After"
-        );
+        log.finish(job.client_id(), Err(ApiFailure::RateLimited { retry_after_secs: Some(30) }));
+        assert_eq!(log.retry_in_ms(0.0), Some(30_000), "never before Retry-After");
         assert!(log.retry_waiting());
         let job = log.start_next().unwrap();
         log.finish(job.client_id(), Ok(created("client-0001")));
@@ -669,11 +666,15 @@ mod tests {
     #[test]
     fn replays_after_a_reconnect_show_nothing_twice_and_lose_nothing() {
         let mut log = started();
-        let first = vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")];
+        let first =
+            vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")];
         assert_eq!(log.receive(first.clone()), 1);
         // The stream broke after id 2; the resumed stream replays from there, and a poll that
         // overlapped it reads 2 and 3 again.
-        let resumed = vec![msg(3, Author::Operator, "op-00000003", "Order #1?"), msg(4, Author::Operator, "op-00000004", "Found it")];
+        let resumed = vec![
+            msg(3, Author::Operator, "op-00000003", "Order #1?"),
+            msg(4, Author::Operator, "op-00000004", "Found it"),
+        ];
         assert_eq!(log.receive(resumed.clone()), 2);
         assert_eq!(log.receive(vec![first[1].clone(), resumed[0].clone()]), 0);
         assert_eq!(log.receive(first), 0);
@@ -708,7 +709,10 @@ mod tests {
         log.submit("client-0002".into(), "Still queued").unwrap();
         // Sent in another tab (visitor author, a client id we don't know), then a reply; the
         // stream may deliver them out of order when a replay and a relay overlap.
-        log.receive(vec![msg(4, Author::Operator, "op-00000004", "Reply"), msg(3, Author::Visitor, "tab-b-0003", "From tab B")]);
+        log.receive(vec![
+            msg(4, Author::Operator, "op-00000004", "Reply"),
+            msg(3, Author::Visitor, "tab-b-0003", "From tab B"),
+        ]);
         assert_eq!(bodies(&log), vec!["Hello", "From tab B", "Reply", "Still queued"]);
         assert!(!log.entries()[1].operator);
     }
@@ -730,8 +734,14 @@ mod tests {
         let saved = log.saved().unwrap();
         let mut reloaded = ChatLog::restore(&saved, 0).unwrap();
         assert_eq!(reloaded.session().unwrap().conversation_id, "conv-1");
-        reloaded.receive(vec![msg(1, Author::Visitor, "client-0001", "Hello"), msg(2, Author::Operator, "op-00000002", "Hi")]);
-        reloaded.receive(vec![msg(4, Author::Operator, "op-00000004", "There?"), msg(7, Author::Operator, "op-00000007", "New")]);
+        reloaded.receive(vec![
+            msg(1, Author::Visitor, "client-0001", "Hello"),
+            msg(2, Author::Operator, "op-00000002", "Hi"),
+        ]);
+        reloaded.receive(vec![
+            msg(4, Author::Operator, "op-00000004", "There?"),
+            msg(7, Author::Operator, "op-00000007", "New"),
+        ]);
         assert_eq!(reloaded.unread(), 1);
         // Another tab opened its panel.
         assert!(reloaded.note_seen(7));
@@ -768,7 +778,10 @@ mod tests {
         let mut fresh = ChatLog::default();
         assert!(fresh.adopt(other(), 0));
         assert!(!fresh.adopt(other(), 0), "the same one again changes nothing");
-        assert!(matches!(fresh.submit("client-0009".into(), "hi").map(|_| fresh.start_next()), Ok(Some(Job::Append { .. }))));
+        assert!(matches!(
+            fresh.submit("client-0009".into(), "hi").map(|_| fresh.start_next()),
+            Ok(Some(Job::Append { .. }))
+        ));
 
         let mut starting = ChatLog::default();
         starting.submit("client-0001".into(), "Hello").unwrap();

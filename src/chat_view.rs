@@ -13,13 +13,13 @@ use crate::app::{parts, Connectivity, Parts};
 use crate::bridge::Bridge;
 use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Session, Status};
 use crate::clock::{format_when, now_ms};
+use crate::contact_view::EmailAsk;
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
 use crate::live::{Incoming, LiveChat, Note, TypingThrottle, TYPING_SHOWN_MS};
 use crate::outbox::{self, storage_key};
 use crate::rating_view::RatingView;
 use crate::sound;
-use crate::contact_view::EmailAsk;
 use crate::tabs::Tab;
 use crate::wait::{reply_due_ms, LateWatch};
 
@@ -45,7 +45,8 @@ pub fn ChatView() -> impl IntoView {
     // from this visitor's own first message.
     Effect::new(move || {
         let who = log.with(|l| l.answered_by().map(str::to_owned));
-        let due = log.with(|l| l.open_session().is_some()).then(|| late.get().due_ms()).flatten().filter(|_| who.is_none());
+        let due =
+            log.with(|l| l.open_session().is_some()).then(|| late.get().due_ms()).flatten().filter(|_| who.is_none());
         if live.talking_to.get_untracked() != who {
             live.talking_to.set(who);
         }
@@ -180,7 +181,8 @@ pub fn ChatView() -> impl IntoView {
     let late_notice = move || {
         late.get().is_late(live.now.get()).then(|| {
             let offer = live.availability.with(|a| {
-                a.as_ref().map(|a| locale.format(Key::LateOffer, &[("when", &format_when(a.message.reply_by_ms, locale))]))
+                a.as_ref()
+                    .map(|a| locale.format(Key::LateOffer, &[("when", &format_when(a.message.reply_by_ms, locale))]))
             });
             view! {
                 <div class="pl-late" data-testid="pl-late">
@@ -292,7 +294,10 @@ pub fn ChatView() -> impl IntoView {
     // was typed while messages come and go.
     let email_ask = Memo::new(move |_| {
         let session = log.with(|l| {
-            l.answered_by().is_none().then(|| l.open_session().map(|s| (s.conversation_id.clone(), s.token.clone()))).flatten()
+            l.answered_by()
+                .is_none()
+                .then(|| l.open_session().map(|s| (s.conversation_id.clone(), s.token.clone())))
+                .flatten()
         })?;
         let nobody = live.availability.with(|a| {
             a.as_ref().is_some_and(|a| matches!(a.state, AvailabilityState::NobodyOnline | AvailabilityState::Closed))

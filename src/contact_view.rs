@@ -26,7 +26,9 @@ pub fn EmailAsk(conversation_id: String, token: String) -> impl IntoView {
             match api.set_contact(&id, &token, &body).await {
                 Ok(done) => {
                     let when = format_when(done.reply_by_ms, locale);
-                    saved.set(Some(locale.format(Key::ChatEmailSaved, &[("email", &done.email_masked), ("when", &when)])));
+                    saved.set(Some(
+                        locale.format(Key::ChatEmailSaved, &[("email", &done.email_masked), ("when", &when)]),
+                    ));
                 }
                 Err(f) if f.field_errors().is_some() => error.set(Some(locale.text(Key::ChatEmailInvalid).to_owned())),
                 Err(f) => error.set(Some(f.message(locale))),

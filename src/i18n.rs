@@ -338,7 +338,10 @@ mod tests {
 
     #[test]
     fn a_missing_key_shows_nothing_and_a_missing_form_falls_back_to_other() {
-        let partial = Locale::new(Catalog::from_names("lv", [("InDays", Entry::Counted(vec![(Plural::Other, "pēc {n} dienām".into())]))]));
+        let partial = Locale::new(Catalog::from_names(
+            "lv",
+            [("InDays", Entry::Counted(vec![(Plural::Other, "pēc {n} dienām".into())]))],
+        ));
         assert_eq!(partial.count(Key::InDays, 1, &[]), "pēc 1 dienām");
         assert_eq!(partial.text(Key::Close), "");
         assert_eq!(partial.dir(), "ltr");

@@ -255,7 +255,11 @@ impl LiveChat {
     /// Sets up the channel to the other tabs. `deliver` gets every note, from this tab's stream
     /// or polls and from other tabs, and says when to follow another conversation (one that
     /// another tab started); `after` says where reading resumes.
-    pub fn start(api: &Api, after: impl Fn() -> i64 + 'static, deliver: impl Fn(Note) -> Option<Session> + 'static) -> LiveChat {
+    pub fn start(
+        api: &Api,
+        after: impl Fn() -> i64 + 'static,
+        deliver: impl Fn(Note) -> Option<Session> + 'static,
+    ) -> LiveChat {
         let window = web_sys::window();
         let channel = web_sys::BroadcastChannel::new(&storage_key(api, "chat")).ok();
         let locks = window
@@ -354,7 +358,9 @@ impl LiveChat {
 
     fn deliver(self, note: Note) {
         let current = match &note {
-            Note::Event(id, _) | Note::Seen(id, _) => self.0.try_with_value(|i| i.election.is_current(id)).unwrap_or(false),
+            Note::Event(id, _) | Note::Seen(id, _) => {
+                self.0.try_with_value(|i| i.election.is_current(id)).unwrap_or(false)
+            }
             Note::Session(..) => true,
         };
         // Cloned out first: delivering may call back into this handle.
@@ -424,7 +430,8 @@ impl LiveChat {
             self.on_failure(generation, false);
             return;
         };
-        let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| self.on_stream(generation, e));
+        let listener =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| self.on_stream(generation, e));
         for name in ["message", "typing", "closed", "open", "error"] {
             let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
@@ -452,7 +459,9 @@ impl LiveChat {
                 self.on_failure(generation, retrying);
             }
             _ => {
-                let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else { return };
+                let Some(data) = e.dyn_ref::<web_sys::MessageEvent>().and_then(|m| m.data().as_string()) else {
+                    return;
+                };
                 if let Some(event) = parse_event(&kind, &data) {
                     if let Incoming::Closed(_) = event {
                         // The replay is complete by now, and a closed conversation gets no more.
@@ -478,7 +487,9 @@ impl LiveChat {
                 set_timeout(
                     move || {
                         // Unless something else reopened it meanwhile.
-                        if self.0.try_with_value(|i| i.stream_generation == generation && i.election.is_leader()) == Some(true) {
+                        if self.0.try_with_value(|i| i.stream_generation == generation && i.election.is_leader())
+                            == Some(true)
+                        {
                             self.open_stream();
                         }
                     },
@@ -520,7 +531,10 @@ impl LiveChat {
             n => n - 1,
         };
         self.catch_up();
-        set_timeout(move || self.poll_loop(conversation, polls_before_stream), std::time::Duration::from_millis(POLL_MS));
+        set_timeout(
+            move || self.poll_loop(conversation, polls_before_stream),
+            std::time::Duration::from_millis(POLL_MS),
+        );
     }
 
     /// Reads what came after the last id once: a tab's history when another tab holds the
@@ -576,7 +590,8 @@ mod tests {
 
     #[test]
     fn stream_events_and_relays_parse_and_anything_else_is_ignored() {
-        let message = r#"{"id":7,"client_id":"op-00000007","author":"operator","body":"Hi \"there\"]}","created_ms":1}"#;
+        let message =
+            r#"{"id":7,"client_id":"op-00000007","author":"operator","body":"Hi \"there\"]}","created_ms":1}"#;
         let Some(Incoming::Messages(list)) = parse_event("message", message) else { panic!("a message") };
         assert_eq!(list.len(), 1);
         assert_eq!((list[0].id, list[0].author, list[0].body.as_str()), (7, Author::Operator, "Hi \"there\"]}"));
@@ -586,7 +601,10 @@ mod tests {
         assert_eq!(parse_event("typing", r#"{ "author" : "operator" }"#), Some(Incoming::OperatorTyping));
         assert_eq!(parse_event("typing", r#"{"author":"visitor"}"#), None);
         assert_eq!(parse_event("closed", r#"{"closed_ms":5}"#), Some(Incoming::Closed(5)));
-        assert_eq!(parse_event("closed", r#"{"closed_ms": 1775000000000 }"#), Some(Incoming::Closed(1_775_000_000_000)));
+        assert_eq!(
+            parse_event("closed", r#"{"closed_ms": 1775000000000 }"#),
+            Some(Incoming::Closed(1_775_000_000_000))
+        );
         assert_eq!(parse_event("closed", r#"{"closed_ms":"x"}"#), None);
         assert_eq!(parse_event("closed", "{}"), None);
         assert_eq!(parse_event("message", "{"), None);
@@ -594,10 +612,19 @@ mod tests {
         assert_eq!(parse_event("ping", "{}"), None);
 
         let note = |f: &[&str]| parse_note(&f.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(note(&["closed", "cv_1", r#"{"closed_ms":5}"#]), Some(Note::Event("cv_1".into(), Incoming::Closed(5))));
+        assert_eq!(
+            note(&["closed", "cv_1", r#"{"closed_ms":5}"#]),
+            Some(Note::Event("cv_1".into(), Incoming::Closed(5)))
+        );
         assert_eq!(note(&["session", "cv_1", "tok"]), Some(Note::Session("cv_1".into(), "tok".into())));
         assert_eq!(note(&["seen", "cv_1", "12"]), Some(Note::Seen("cv_1".into(), 12)));
-        for bad in [&["seen", "cv_1", "x"][..], &["session", "cv_1", ""], &["session", "", "tok"], &["closed", "cv_1"], &["nope", "cv_1", "{}"]] {
+        for bad in [
+            &["seen", "cv_1", "x"][..],
+            &["session", "cv_1", ""],
+            &["session", "", "tok"],
+            &["closed", "cv_1"],
+            &["nope", "cv_1", "{}"],
+        ] {
             assert_eq!(note(bad), None, "{bad:?}");
         }
     }

@@ -59,7 +59,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(kind: &str, key: String, method: &str, path: String, auth: Option<String>, body: Option<String>) -> Entry {
+    pub fn new(
+        kind: &str,
+        key: String,
+        method: &str,
+        path: String,
+        auth: Option<String>,
+        body: Option<String>,
+    ) -> Entry {
         Entry {
             kind: kind.to_owned(),
             key,
@@ -405,7 +412,9 @@ impl Courier {
         // Cloned out first: a listener may register another listener or queue an entry.
         let listeners: Vec<Listener> = self
             .0
-            .try_with_value(|p| p.listeners.iter().filter(|(_, kind, _)| *kind == entry.kind).map(|(_, _, l)| l.clone()).collect())
+            .try_with_value(|p| {
+                p.listeners.iter().filter(|(_, kind, _)| *kind == entry.kind).map(|(_, _, l)| l.clone()).collect()
+            })
             .unwrap_or_default();
         for listener in listeners {
             listener(&entry.key, report.clone());
@@ -470,7 +479,9 @@ mod tests {
         let mut outbox = Outbox::default();
         outbox.push(entry("rating", "k1"), 0);
         let mut now = 0;
-        for (failure, wait) in [(ApiFailure::Offline, 1_000), (ApiFailure::Server(503), 2_000), (ApiFailure::Offline, 4_000)] {
+        for (failure, wait) in
+            [(ApiFailure::Offline, 1_000), (ApiFailure::Server(503), 2_000), (ApiFailure::Offline, 4_000)]
+        {
             outbox.take_due(now).unwrap();
             assert_eq!(outbox.finish("k1", Some(&failure), now, 0.0), Some(Verdict::Retry(now + wait)));
             assert_eq!(outbox.take_due(now + wait - 1), None, "not before its time");

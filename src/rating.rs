@@ -12,11 +12,11 @@
 //! strings, [`RatingState::to_json`]) once the visitor has clicked, so a reload shows the
 //! rating and finishes what was queued.
 
+use porchlight_protocol::json::{FromJson, ToJson};
 use porchlight_protocol::{
     rating::MAX_COMMENT_CHARS, ErrorCode, NewRating, PageContext, RatingChange, RatingContext, RatingContextKind,
     RatingReceipt, RatingScale, RatingValue,
 };
-use porchlight_protocol::json::{FromJson, ToJson};
 
 use crate::api::ApiFailure;
 use crate::outbox::{from_json_strings, non_empty, to_json_strings, Entry, Report};
@@ -403,7 +403,9 @@ impl RatingState {
     /// A saved state, unless unreadable or older than [`FORGET_AFTER_MS`].
     pub fn from_json(json: &str, now: i64) -> Option<RatingState> {
         let f = from_json_strings(json);
-        let scale = [RatingScale::Faces3, RatingScale::Thumbs2, RatingScale::Stars5].into_iter().find(|s| f.first().map(String::as_str) == Some(s.as_str()))?;
+        let scale = [RatingScale::Faces3, RatingScale::Thumbs2, RatingScale::Stars5]
+            .into_iter()
+            .find(|s| f.first().map(String::as_str) == Some(s.as_str()))?;
         let record = match f.len() {
             5 => None,
             12 => Some(Record {
@@ -463,7 +465,9 @@ mod tests {
     }
 
     fn changed(value: &str) -> Report {
-        Report::Done(format!(r#"{{"id":"rt_1","value":"{value}","created_ms":5000,"token":null,"changeable_until_ms":null,"undone":false}}"#))
+        Report::Done(format!(
+            r#"{{"id":"rt_1","value":"{value}","created_ms":5000,"token":null,"changeable_until_ms":null,"undone":false}}"#
+        ))
     }
 
     fn body(entry: &Entry) -> serde_json::Value {
@@ -510,7 +514,10 @@ mod tests {
         assert!(state.choose(RatingValue::Good, 0));
         let create = state.next(0, &mut key).unwrap();
         assert_eq!((create.method.as_str(), create.path.as_str(), create.auth.as_ref()), ("POST", "ratings", None));
-        assert_eq!(body(&create), serde_json::json!({"value":"good","scale":"faces3","page":null,"comment":null,"context":null}));
+        assert_eq!(
+            body(&create),
+            serde_json::json!({"value":"good","scale":"faces3","page":null,"comment":null,"context":null})
+        );
         assert_eq!(state.next(0, &mut key), None, "one request at a time");
         assert!(!state.is_recorded());
 
@@ -532,12 +539,19 @@ mod tests {
         let mut untitled = RatingState::default();
         untitled.set_page("/help", "  ");
         untitled.choose(RatingValue::Bad, 0);
-        assert_eq!(body(&untitled.next(0, || "k2".into()).unwrap())["page"], serde_json::json!({"path":"/help","title":null}));
+        assert_eq!(
+            body(&untitled.next(0, || "k2".into()).unwrap())["page"],
+            serde_json::json!({"path":"/help","title":null})
+        );
 
         let mut nowhere = RatingState::default();
         nowhere.set_page("", "Shop");
         nowhere.choose(RatingValue::Bad, 0);
-        assert_eq!(body(&nowhere.next(0, || "k3".into()).unwrap())["page"], serde_json::Value::Null, "no path, no page");
+        assert_eq!(
+            body(&nowhere.next(0, || "k3".into()).unwrap())["page"],
+            serde_json::Value::Null,
+            "no path, no page"
+        );
 
         let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some("PL-7K3Q9M".into()) };
         let mut callback = RatingState::new(RatingScale::Faces3, Some(context));
@@ -626,7 +640,11 @@ mod tests {
         assert_eq!(state.set_comment("   ", 2_000), Err(CommentError::Empty));
         let long = "é".repeat(MAX_COMMENT_CHARS + 1);
         assert_eq!(state.set_comment(&long, 2_000), Err(CommentError::TooLong));
-        assert_eq!(check_comment(&"é".repeat(MAX_COMMENT_CHARS)).map(str::len), Ok(MAX_COMMENT_CHARS * 2), "characters, not bytes");
+        assert_eq!(
+            check_comment(&"é".repeat(MAX_COMMENT_CHARS)).map(str::len),
+            Ok(MAX_COMMENT_CHARS * 2),
+            "characters, not bytes"
+        );
         state.set_comment(" The checkout was slow. ", 2_000).unwrap();
         let put = state.next(2_000, || "k2".into()).unwrap();
         assert_eq!(body(&put), serde_json::json!({"value":"neutral","comment":"The checkout was slow."}));
@@ -653,7 +671,10 @@ mod tests {
         let mut state = recorded(RatingValue::Good);
         assert!(state.undo(2_000));
         let delete = state.next(2_000, || "k2".into()).unwrap();
-        assert_eq!((delete.method.as_str(), delete.path.as_str(), delete.body.as_ref()), ("DELETE", "ratings/rt_1", None));
+        assert_eq!(
+            (delete.method.as_str(), delete.path.as_str(), delete.body.as_ref()),
+            ("DELETE", "ratings/rt_1", None)
+        );
         assert_eq!(state.on_report("k2", &Report::Done(String::new()), 2_100), Some(Confirmed::Undone));
         assert!(state.is_undone() && !state.is_recorded());
         assert_eq!(state.next(2_100, || unreachable!()), None);
@@ -711,7 +732,10 @@ mod tests {
         state.choose(RatingValue::Bad, 0);
         state.next(0, || "k1".into());
         state.choose(RatingValue::Good, 1);
-        let replay = Report::Done(r#"{"id":"rt_1","value":"bad","created_ms":5,"token":null,"changeable_until_ms":null,"undone":false}"#.into());
+        let replay = Report::Done(
+            r#"{"id":"rt_1","value":"bad","created_ms":5,"token":null,"changeable_until_ms":null,"undone":false}"#
+                .into(),
+        );
         assert_eq!(state.on_report("k1", &replay, 2), Some(Confirmed::Created));
         assert!(!state.is_open(2));
         assert_eq!(state.chosen(), Some(RatingValue::Bad), "shows what the server has");

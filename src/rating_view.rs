@@ -122,18 +122,11 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
     };
 
     let now = now_ms();
-    let mut saved = outbox::load(&key)
-        .and_then(|json| RatingState::from_json(&json, now))
-        .unwrap_or_default()
-        .in_context(context);
+    let mut saved =
+        outbox::load(&key).and_then(|json| RatingState::from_json(&json, now)).unwrap_or_default().in_context(context);
     saved.resume(|key| courier.contains(key));
     let started = saved.is_started();
-    let rating = Rating {
-        state: RwSignal::new(saved),
-        now: live.now,
-        courier,
-        storage_key: StoredValue::new(key),
-    };
+    let rating = Rating { state: RwSignal::new(saved), now: live.now, courier, storage_key: StoredValue::new(key) };
     let state = rating.state;
     courier.listen(KIND, move |key, report| {
         // Every rating prompt hears every rating report: `on_report` picks this one's keys.
@@ -233,7 +226,8 @@ pub fn RatingView(#[prop(optional)] context: Option<RatingContext>) -> impl Into
         was_negative.set_value(negative);
     });
     let someone_there = move || {
-        live.availability.with(|a| a.as_ref().is_some_and(|a| matches!(a.state, AvailabilityState::Open | AvailabilityState::Busy)))
+        live.availability
+            .with(|a| a.as_ref().is_some_and(|a| matches!(a.state, AvailabilityState::Open | AvailabilityState::Busy)))
     };
     let send_comment = move |_| {
         let text = draft.get_untracked();

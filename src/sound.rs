@@ -47,7 +47,8 @@ pub fn chime() {
         let _ = tone.frequency().linear_ramp_to_value_at_time(880.0, at + 0.2);
         let _ = volume.gain().set_value_at_time(0.12, at);
         let _ = volume.gain().exponential_ramp_to_value_at_time(0.001, at + 0.2);
-        let _ = tone.connect_with_audio_node(&volume).and_then(|_| volume.connect_with_audio_node(&context.destination()));
+        let _ =
+            tone.connect_with_audio_node(&volume).and_then(|_| volume.connect_with_audio_node(&context.destination()));
         let _ = tone.start();
         let _ = tone.stop_with_when(at + 0.2);
     });

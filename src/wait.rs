@@ -101,8 +101,12 @@ pub enum Line {
     Posted(WaitWording),
     Open(WaitWording),
     Busy(WaitWording),
-    Closed { back_ms: Option<i64> },
-    NobodyOnline { reply_by_ms: i64 },
+    Closed {
+        back_ms: Option<i64>,
+    },
+    NobodyOnline {
+        reply_by_ms: i64,
+    },
 }
 
 impl Line {
@@ -139,10 +143,9 @@ impl Line {
         match self {
             Line::Posted(w) | Line::Open(w) => wait(Key::WaitTypical, w),
             Line::Busy(w) => wait(Key::WaitBusy, w),
-            Line::Closed { back_ms: Some(back) } => locale.format(
-                Key::WaitClosedBack,
-                &[("when", &when(back)), ("in", &relative(locale, now_ms, back))],
-            ),
+            Line::Closed { back_ms: Some(back) } => {
+                locale.format(Key::WaitClosedBack, &[("when", &when(back)), ("in", &relative(locale, now_ms, back))])
+            }
             Line::Closed { back_ms: None } => locale.text(Key::WaitClosed).to_owned(),
             Line::NobodyOnline { reply_by_ms } => locale.format(Key::WaitNobody, &[("when", &when(reply_by_ms))]),
         }
@@ -253,14 +256,20 @@ mod tests {
         assert_eq!(Line::of(&availability(Unknown, 60)).state(), "closed");
         let mut never = availability(Closed, 60);
         never.next_open_ms = None;
-        assert_eq!(Line::of(&never).text(Locale::en(), NOW, fake_when), "We're closed. Leave a message or book a callback.");
+        assert_eq!(
+            Line::of(&never).text(Locale::en(), NOW, fake_when),
+            "We're closed. Leave a message or book a callback."
+        );
     }
 
     #[test]
     fn states_and_offers() {
         use AvailabilityState::*;
         let line = |s| Line::of(&availability(s, 60));
-        assert_eq!([Open, Busy, Closed, NobodyOnline].map(|s| line(s).state()), ["open", "busy", "closed", "nobody_online"]);
+        assert_eq!(
+            [Open, Busy, Closed, NobodyOnline].map(|s| line(s).state()),
+            ["open", "busy", "closed", "nobody_online"]
+        );
         assert_eq!([Open, Busy, Closed, NobodyOnline].map(|s| line(s).offers_callback()), [false, true, true, false]);
     }
 

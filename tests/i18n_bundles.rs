@@ -38,14 +38,16 @@ fn every_key_is_used() {
             code.push_str(&std::fs::read_to_string(&path).unwrap());
         }
     }
-    let unused: Vec<&str> = Key::ALL.iter().map(|k| k.name()).filter(|name| !code.contains(&format!("Key::{name}"))).collect();
+    let unused: Vec<&str> =
+        Key::ALL.iter().map(|k| k.name()).filter(|name| !code.contains(&format!("Key::{name}"))).collect();
     assert!(unused.is_empty(), "keys no code uses: {unused:?}");
 }
 
 #[test]
 fn every_bundle_parses_into_a_complete_catalog() {
     for tag in LANGUAGES {
-        let catalog = Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap();
+        let catalog =
+            Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap();
         for key in Key::ALL {
             assert!(catalog.entry(*key).is_some(), "{tag}: {}", key.name());
         }
@@ -55,7 +57,11 @@ fn every_bundle_parses_into_a_complete_catalog() {
 
 #[test]
 fn counts_pick_the_languages_plural_form() {
-    let load = |tag: &str| Locale::new(Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap());
+    let load = |tag: &str| {
+        Locale::new(
+            Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap(),
+        )
+    };
     let en = load("en");
     assert_eq!(en.count(Key::InMinutes, 1, &[]), "in 1 minute");
     assert_eq!(en.count(Key::InMinutes, 5, &[]), "in 5 minutes");

@@ -39,9 +39,8 @@ impl Mounted {
         let root: HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
         let api = Api::new(endpoint, SiteId::parse("demo").unwrap());
-        let handle = leptos::mount::mount_to(root.clone(), move || {
-            view! { <Panel api locale=Locale::en() bridge/> }.into_any()
-        });
+        let handle =
+            leptos::mount::mount_to(root.clone(), move || view! { <Panel api locale=Locale::en() bridge/> }.into_any());
         Mounted { root, _handle: Box::new(handle) }
     }
 
@@ -128,7 +127,11 @@ async fn tabs_switch_by_click_and_arrow_keys() {
     let selected = |testid: &str| panel.get(testid).get_attribute("aria-selected").as_deref() == Some("true");
     assert!(selected("pl-tab-chat"));
     panel.click("pl-tab-rating");
-    panel.until("rating tab selected", |p| p.get("pl-tab-rating").get_attribute("aria-selected").as_deref() == Some("true")).await;
+    panel
+        .until("rating tab selected", |p| {
+            p.get("pl-tab-rating").get_attribute("aria-selected").as_deref() == Some("true")
+        })
+        .await;
     assert!(!selected("pl-tab-chat"));
     let rating_panel = panel.get("pl-rating").closest("[role=tabpanel]").unwrap().unwrap();
     assert!(!rating_panel.has_attribute("hidden"));
@@ -138,7 +141,11 @@ async fn tabs_switch_by_click_and_arrow_keys() {
     init.set_bubbles(true);
     let key = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
     panel.get("pl-tab-rating").dispatch_event(&key).unwrap();
-    panel.until("arrow wraps to chat", |p| p.get("pl-tab-chat").get_attribute("aria-selected").as_deref() == Some("true")).await;
+    panel
+        .until("arrow wraps to chat", |p| {
+            p.get("pl-tab-chat").get_attribute("aria-selected").as_deref() == Some("true")
+        })
+        .await;
     assert!(rating_panel.has_attribute("hidden"));
 }
 
@@ -176,7 +183,9 @@ async fn a_failed_chat_send_keeps_the_text_and_offers_retry() {
     panel.click("pl-chat-send");
     sleep(50).await;
     panel
-        .until("retry failed too", |p| p.get("pl-chat-message").get_attribute("data-status").as_deref() == Some("failed"))
+        .until("retry failed too", |p| {
+            p.get("pl-chat-message").get_attribute("data-status").as_deref() == Some("failed")
+        })
         .await;
     assert_eq!(panel.all("pl-chat-message").len(), 1);
 }
@@ -218,7 +227,12 @@ async fn an_offline_callback_is_kept_in_the_outbox_and_says_so() {
     assert!(panel.get("pl-cb-submit").closest("form").unwrap().unwrap().has_attribute("hidden"), "no second request");
     assert!(panel.find("pl-cb-confirmation").is_none());
     assert!(panel.find("pl-cb-status").is_none(), "the Call me tab says it; the banner is for the other tabs");
-    let saved = window().local_storage().unwrap().unwrap().get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox")).unwrap();
+    let saved = window()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox"))
+        .unwrap();
     assert!(saved.unwrap().starts_with(r#"["callback","#), "the outbox is saved in the frame's storage");
 }
 
@@ -233,7 +247,12 @@ async fn an_offline_rating_is_kept_in_the_outbox_and_says_so() {
     assert!(panel.get("pl-rating-bad").unchecked_into::<HtmlInputElement>().checked());
     assert!(panel.find("pl-rating-thanks").is_none());
     assert!(panel.find("pl-rating-recovery").is_none(), "no recovery offer until the rating is recorded");
-    let saved = window().local_storage().unwrap().unwrap().get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox")).unwrap();
+    let saved = window()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox"))
+        .unwrap();
     assert!(saved.unwrap().contains(r#"\"value\":\"bad\""#), "the outbox is saved in the frame's storage");
 }
 
@@ -291,7 +310,8 @@ impl FakeServer {
         set("__plRoutes", &js_sys::JSON::parse(&serde_json::Value::from(routes).to_string()).unwrap());
         set("__plCalls", &js_sys::Array::new());
         let original = js_sys::Reflect::get(&window(), &"fetch".into()).unwrap();
-        js_sys::Reflect::set(&window(), &"fetch".into(), &js_sys::Function::new_with_args("url, init", FAKE_FETCH)).unwrap();
+        js_sys::Reflect::set(&window(), &"fetch".into(), &js_sys::Function::new_with_args("url, init", FAKE_FETCH))
+            .unwrap();
         FakeServer { original }
     }
 
@@ -318,7 +338,10 @@ fn config_route(reply_secs: u32) -> (&'static str, &'static str, u16, serde_json
     config_route_with_scale(reply_secs, "faces3")
 }
 
-fn config_route_with_scale(reply_secs: u32, scale: &str) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
+fn config_route_with_scale(
+    reply_secs: u32,
+    scale: &str,
+) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
     let config = serde_json::json!({
         "site": "demo", "name": "Demo Shop", "greeting": null, "timezone": "Europe/Riga",
         "promises": { "chat_first_reply_secs": reply_secs, "callback_business_hours": 2, "message_reply_business_days": 1 },
@@ -367,13 +390,21 @@ async fn chat_messages_are_acknowledged_and_later_ones_use_the_conversation() {
     sleep(0).await;
     panel.type_into("pl-chat-input", "Hello!");
     panel.click("pl-chat-send");
-    panel.until("first sent", |p| p.all("pl-chat-message").first().and_then(|m| m.get_attribute("data-status")).as_deref() == Some("sent")).await;
+    panel
+        .until("first sent", |p| {
+            p.all("pl-chat-message").first().and_then(|m| m.get_attribute("data-status")).as_deref() == Some("sent")
+        })
+        .await;
     assert_eq!(panel.get("pl-chat-input").unchecked_into::<HtmlTextAreaElement>().value(), "", "cleared after success");
     assert!(text(&panel.get("pl-chat-message")).contains("Sent"));
 
     panel.type_into("pl-chat-input", "Second one");
     panel.click("pl-chat-send");
-    panel.until("second sent", |p| p.all("pl-chat-message").get(1).and_then(|m| m.get_attribute("data-status")).as_deref() == Some("sent")).await;
+    panel
+        .until("second sent", |p| {
+            p.all("pl-chat-message").get(1).and_then(|m| m.get_attribute("data-status")).as_deref() == Some("sent")
+        })
+        .await;
 
     let start = server.calls_to("POST", "/conversations");
     assert_eq!(start.len(), 1);
@@ -390,7 +421,8 @@ async fn chat_messages_are_acknowledged_and_later_ones_use_the_conversation() {
 #[wasm_bindgen_test]
 async fn a_bad_rating_gets_an_apology_offers_help_and_tells_the_host() {
     let receipt = serde_json::json!({ "id": "r-1", "value": "bad", "created_ms": 1 });
-    let server = FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, receipt, serde_json::json!({}))]);
+    let server =
+        FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, receipt, serde_json::json!({}))]);
     // The test page is its own parent, so the frame's messages come back to this window.
     let origin = window().location().origin().unwrap();
     let received = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
@@ -437,14 +469,19 @@ async fn a_bad_rating_gets_an_apology_offers_help_and_tells_the_host() {
     let recovery = panel.get("pl-rating-recovery");
     let buttons = recovery.query_selector_all("button").unwrap();
     buttons.item(1).unwrap().unchecked_into::<HtmlElement>().click();
-    panel.until("callback tab", |p| p.get("pl-tab-callback").get_attribute("aria-selected").as_deref() == Some("true")).await;
+    panel
+        .until("callback tab", |p| p.get("pl-tab-callback").get_attribute("aria-selected").as_deref() == Some("true"))
+        .await;
 }
 
 #[wasm_bindgen_test]
 async fn a_callback_request_is_confirmed_with_its_reference() {
     let due = js_sys::Date::now() as i64 + 2 * 3_600_000;
     let receipt = serde_json::json!({ "reference": "PL-7K3Q9M", "status": "received", "due_ms": due, "token": "t" });
-    let server = FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/callbacks", 201, receipt, serde_json::json!({}))]);
+    let server = FakeServer::new(&[
+        config_route(300),
+        ("POST", "/v1/sites/demo/callbacks", 201, receipt, serde_json::json!({})),
+    ]);
     let panel = Mounted::panel_at(FAKE, Bridge::default());
     sleep(0).await;
     panel.click("pl-tab-callback");
@@ -472,7 +509,10 @@ async fn a_callback_request_is_confirmed_with_its_reference() {
 async fn server_field_errors_show_next_to_the_field_and_a_retry_reuses_the_key() {
     let rejected = serde_json::json!({ "error": { "code": "validation_failed", "message": "Some fields are invalid.",
         "fields": [{ "field": "phone", "code": "invalid", "message": "phone is not a number we can call." }] } });
-    let server = FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/callbacks", 422, rejected, serde_json::json!({}))]);
+    let server = FakeServer::new(&[
+        config_route(300),
+        ("POST", "/v1/sites/demo/callbacks", 422, rejected, serde_json::json!({})),
+    ]);
     let panel = Mounted::panel_at(FAKE, Bridge::default());
     sleep(0).await;
     panel.click("pl-tab-callback");
@@ -546,7 +586,10 @@ async fn a_frame_opened_with_bad_params_says_so() {
 // ---------------------------------------------------------------------------------------------
 // Live availability (issue 3) and the callback form's site options (issue 5).
 
-fn availability_route(state: &str, wait_secs: u32) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
+fn availability_route(
+    state: &str,
+    wait_secs: u32,
+) -> (&'static str, &'static str, u16, serde_json::Value, serde_json::Value) {
     let now = js_sys::Date::now() as i64;
     let body = serde_json::json!({
         "state": state, "now_ms": now,
@@ -566,16 +609,24 @@ async fn live_availability_words_the_wait_offers_a_callback_and_tells_the_loader
     let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin)));
     panel.until("busy", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("busy")).await;
     assert_eq!(text(&panel.get("pl-wait-line")), "Busy right now: about 25 minutes. Prefer a callback?");
-    panel.until("status posted", |_| js_sys::eval("window.__plStatus.join()").unwrap().as_string().as_deref() == Some("busy")).await;
+    panel
+        .until("status posted", |_| {
+            js_sys::eval("window.__plStatus.join()").unwrap().as_string().as_deref() == Some("busy")
+        })
+        .await;
     panel.click("pl-wait-callback");
-    panel.until("callback tab", |p| p.get("pl-tab-callback").get_attribute("aria-selected").as_deref() == Some("true")).await;
+    panel
+        .until("callback tab", |p| p.get("pl-tab-callback").get_attribute("aria-selected").as_deref() == Some("true"))
+        .await;
 }
 
 #[wasm_bindgen_test]
 async fn nobody_online_is_never_shown_as_open() {
     let _server = FakeServer::new(&[config_route(300), availability_route("nobody_online", 60)]);
     let panel = Mounted::panel_at(FAKE, Bridge::default());
-    panel.until("nobody", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("nobody_online")).await;
+    panel
+        .until("nobody", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("nobody_online"))
+        .await;
     let line = text(&panel.get("pl-wait-line"));
     // The reply-by time is an hour ahead: "today", or a weekday when that crosses midnight.
     assert!(line.starts_with("Nobody is online right now. We'll reply by ") && line.ends_with('.'), "{line}");
@@ -680,7 +731,8 @@ async fn after_the_window_the_choice_stays_but_cannot_change() {
     let now = js_sys::Date::now() as i64;
     let created = serde_json::json!({ "id": "rt_2", "value": "neutral", "created_ms": now, "token": "tok-2",
         "changeable_until_ms": now, "undone": false });
-    let server = FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, created, serde_json::json!({}))]);
+    let server =
+        FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, created, serde_json::json!({}))]);
     let panel = Mounted::panel_at(FAKE, Bridge::default());
     sleep(0).await;
     panel.click("pl-tab-rating");

@@ -153,7 +153,18 @@ impl WasmApp<'_> {
         // A cdylib with LTO (crate-type stays rlib in Cargo.toml: see there why), and the
         // standard library rebuilt for size (see SHIPPED_BUILD).
         sh(cargo()
-            .args(["rustc", "-p", self.package, "--profile", PROFILE, "--target", WASM_TARGET, "--lib", "--crate-type", "cdylib"])
+            .args([
+                "rustc",
+                "-p",
+                self.package,
+                "--profile",
+                PROFILE,
+                "--target",
+                WASM_TARGET,
+                "--lib",
+                "--crate-type",
+                "cdylib",
+            ])
             .args(SHIPPED_BUILD.cargo_args)
             .env("RUSTFLAGS", SHIPPED_BUILD.rustflags)
             .env("RUSTC_BOOTSTRAP", "1"))?;
@@ -235,7 +246,12 @@ impl WasmApp<'_> {
             ),
         )?;
         write(&self.html, html.as_bytes())?;
-        Ok(vec![self.html.clone(), self.out_dir.join(&glue_name), self.out_dir.join(&wasm_name), self.out_dir.join(&css_name)])
+        Ok(vec![
+            self.html.clone(),
+            self.out_dir.join(&glue_name),
+            self.out_dir.join(&wasm_name),
+            self.out_dir.join(&css_name),
+        ])
     }
 }
 
@@ -247,7 +263,16 @@ fn minify_js(root: &Path, input: &Path, output: &Path, module: bool) -> Result {
     if module {
         terser.arg("--module");
     }
-    terser.args(["--compress", "passes=3,unsafe_arrows=true,unsafe=true", "--mangle", "--comments", "false", "--ecma", "2020", "-o"]);
+    terser.args([
+        "--compress",
+        "passes=3,unsafe_arrows=true,unsafe=true",
+        "--mangle",
+        "--comments",
+        "false",
+        "--ecma",
+        "2020",
+        "-o",
+    ]);
     sh(terser.arg(output))
 }
 
@@ -292,7 +317,8 @@ pub fn io(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
 fn language_bundles(root: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(out).map_err(io("create strings folder"))?;
     let mut files = Vec::new();
-    let mut entries: Vec<_> = fs::read_dir(root.join("src/i18n")).map_err(io("list src/i18n"))?.flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> =
+        fs::read_dir(root.join("src/i18n")).map_err(io("list src/i18n"))?.flatten().map(|e| e.path()).collect();
     entries.sort();
     let english = fs::read_to_string(root.join("src/i18n/en.json")).map_err(io("read src/i18n/en.json"))?;
     for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {

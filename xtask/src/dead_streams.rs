@@ -81,8 +81,13 @@ fn reached_by_app(module: &Module, candidates: &HashSet<FunctionId>) -> HashSet<
         })
         .chain(module.start.filter(|id| candidates.contains(id)))
         .collect();
-    let mut to_visit: Vec<FunctionId> =
-        module.funcs.iter_local().map(|(id, _)| id).filter(|id| !candidates.contains(id)).chain(reached.iter().copied()).collect();
+    let mut to_visit: Vec<FunctionId> = module
+        .funcs
+        .iter_local()
+        .map(|(id, _)| id)
+        .filter(|id| !candidates.contains(id))
+        .chain(reached.iter().copied())
+        .collect();
     while let Some(id) = to_visit.pop() {
         let FunctionKind::Local(function) = &module.funcs.get(id).kind else { continue };
         let mut named = NamedFunctions::default();

@@ -25,7 +25,10 @@ pub fn run() -> Result {
 /// Whether Debian's python3 can import `module` (not a pyenv one first in `PATH`: apt installs
 /// into Debian's, and the tests run that one).
 fn python_has(module: &str) -> bool {
-    Command::new("/usr/bin/python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
+    Command::new("/usr/bin/python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// What building the widget needs: the wasm target, the standard library's source,

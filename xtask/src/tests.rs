@@ -41,6 +41,52 @@ pub fn run() -> Result {
     crate::sh(cargo().args(["build", "-p", "porchlight-server"]))?;
 
     let mut failures: Vec<String> = Vec::new();
+
+    // Lints first: formatting, then clippy with warnings as errors, on every target the tests
+    // build. Each counts as one test.
+    let lints: Vec<(&str, Command)> = vec![
+        ("cargo fmt --check", {
+            let mut c = cargo();
+            c.args(["fmt", "--all", "--check"]);
+            c
+        }),
+        ("cargo clippy -D warnings", {
+            let mut c = cargo();
+            c.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+            c
+        }),
+        ("cargo clippy -D warnings (wasm32: widget and console)", {
+            let mut c = cargo();
+            c.args([
+                "clippy",
+                "-p",
+                "porchlight-widget",
+                "-p",
+                "porchlight-console",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ]);
+            c
+        }),
+    ];
+    let (mut lint_passed, mut lint_failed) = (0, 0);
+    for (name, mut cmd) in lints {
+        eprintln!("\n=== lint: {name}\n$ {}", describe(&cmd));
+        let ok = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {name}: {e}"))?.success();
+        if ok {
+            lint_passed += 1;
+        } else {
+            lint_failed += 1;
+            failures.push(format!("lint: {name}"));
+        }
+    }
+    tally.passed += lint_passed;
+    tally.failed += lint_failed;
+    tally.layers.push(format!("lints (fmt, clippy -D warnings): {lint_passed} passed, {lint_failed} failed"));
+
     for (name, mut cmd) in steps {
         eprintln!("\n=== {name}\n$ {}", describe(&cmd));
         let (ok, passed, failed) = stream_and_count(&mut cmd)?;
@@ -144,7 +190,7 @@ fn counts_in(line: &str) -> (u64, u64) {
 }
 
 #[cfg(test)]
-mod tests {
+mod counting {
     use super::counts_in;
 
     #[test]

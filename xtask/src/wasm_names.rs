@@ -36,7 +36,8 @@ struct Mapping {
 
 impl Mapping {
     fn parse(json: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("wasm-opt's name mapping is not JSON: {e}"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| format!("wasm-opt's name mapping is not JSON: {e}"))?;
         let pairs = |key: &str, old: usize, new: usize| -> Result<HashMap<String, String>> {
             let rows = value[key].as_array().ok_or_else(|| format!("wasm-opt's name mapping has no `{key}` list"))?;
             rows.iter()
@@ -120,7 +121,10 @@ fn rename_in_glue(glue: &str, mapping: &Mapping, original_module: &str) -> Resul
         if name.is_empty() {
             continue;
         }
-        let new = mapping.exports.get(name).ok_or_else(|| format!("the glue uses `wasm.{name}`, which the WASM does not export"))?;
+        let new = mapping
+            .exports
+            .get(name)
+            .ok_or_else(|| format!("the glue uses `wasm.{name}`, which the WASM does not export"))?;
         result.push_str(new);
         rest = &rest[name_len..];
     }

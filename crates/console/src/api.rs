@@ -5,9 +5,9 @@
 //! as `{}`): the server's CSRF check wants it next to the browser's own `Origin`.
 
 use porchlight_protocol::{
-    CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation,
-    ConsolePresenceUpdate, ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence,
-    PresenceStatus, PromiseSummary, RatingSummary,
+    CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation, ConsolePresenceUpdate,
+    ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence, PresenceStatus,
+    PromiseSummary, RatingSummary,
 };
 use serde::de::DeserializeOwned;
 
@@ -96,7 +96,8 @@ pub async fn inbox(site: &str, view: &str) -> Result<Inbox, Failure> {
 
 /// Claim (`Some(my id)`), transfer or unassign (`None`).
 pub async fn assign(id: &str, operator_id: Option<String>) -> Result<(), Failure> {
-    empty("POST", &conversation_path(id, "/assign"), Some(to_json(&porchlight_protocol::AssignUpdate { operator_id }))).await
+    empty("POST", &conversation_path(id, "/assign"), Some(to_json(&porchlight_protocol::AssignUpdate { operator_id })))
+        .await
 }
 
 pub async fn conversation(id: &str) -> Result<ConsoleConversation, Failure> {
@@ -123,7 +124,11 @@ pub async fn callbacks(site: &str) -> Result<CallbackList, Failure> {
     json("GET", &format!("/v1/sites/{}/callbacks?status=pending", encode_segment(site)), None).await
 }
 
-pub async fn set_callback_status(site: &str, reference: &str, status: CallbackStatus) -> Result<CallbackFollowUp, Failure> {
+pub async fn set_callback_status(
+    site: &str,
+    reference: &str,
+    status: CallbackStatus,
+) -> Result<CallbackFollowUp, Failure> {
     let path = format!("/v1/sites/{}/callbacks/{}/status", encode_segment(site), encode_segment(reference));
     json("PUT", &path, Some(to_json(&CallbackStatusUpdate { status, due_ms: None }))).await
 }
@@ -158,11 +163,10 @@ const TIMEOUT_MS: i32 = 15_000;
 
 /// One `fetch`: status and body, `None` when no response arrived. Boxed: one state machine for
 /// every request (smaller WASM).
-fn fetch_text<'a>(
-    method: &'a str,
-    path: &'a str,
-    body: Option<String>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<(u16, String)>> + 'a>> {
+/// A request under way: status and body, or `None` when no response arrived.
+type Pending<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Option<(u16, String)>> + 'a>>;
+
+fn fetch_text<'a>(method: &'a str, path: &'a str, body: Option<String>) -> Pending<'a> {
     Box::pin(async move {
         use wasm_bindgen::{closure::Closure, JsCast, JsValue};
         use wasm_bindgen_futures::JsFuture;

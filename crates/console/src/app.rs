@@ -12,8 +12,8 @@ use porchlight_protocol::{
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, Failure};
 use crate::alerts::{self, Unseen};
+use crate::api::{self, Failure};
 use crate::i18n::{Key, Locale};
 use crate::logic::{
     author_label, format_promise, is_breached, merge_messages, order_inbox, rating_label, reply_problem, share_label,
@@ -243,7 +243,7 @@ impl Shared {
                     let from_visitor = message.author == Author::Visitor;
                     let hidden = alerts::tab_hidden();
                     if self.unseen.try_update(|u| u.arrived(from_visitor, open, hidden)) == Some(true) {
-                        alerts::notify(&self.locale.text(Key::AlertNewMessage), &message.body);
+                        alerts::notify(self.locale.text(Key::AlertNewMessage), &message.body);
                     }
                 }
                 if let Some(message) = event.message {
@@ -258,10 +258,8 @@ impl Shared {
                     self.reload_inbox();
                 }
             }
-            "typing" => {
-                if open && event.typing.is_some_and(|t| t.author == Author::Visitor) {
-                    self.visitor_typing_until.set(now_ms() + TYPING_SHOWN_MS);
-                }
+            "typing" if open && event.typing.is_some_and(|t| t.author == Author::Visitor) => {
+                self.visitor_typing_until.set(now_ms() + TYPING_SHOWN_MS);
             }
             // A promise broke: the inbox shows it as breached at once.
             "promise_broken" => {
@@ -625,9 +623,7 @@ fn ConversationPanel() -> impl IntoView {
     let sending = RwSignal::new(false);
     let last_typing = StoredValue::new(None::<f64>);
 
-    let messages = move || {
-        shared.conversation.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default())
-    };
+    let messages = move || shared.conversation.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default());
     let closed = move || shared.conversation.with(|c| c.as_ref().is_some_and(|c| c.closed_ms.is_some()));
     let claim = move |_| {
         let (Some(id), Some(me)) = (shared.selected.get_untracked(), shared.me.get_untracked()) else { return };
@@ -1002,10 +998,10 @@ fn RatingsPanel() -> impl IntoView {
                 .counts
                 .iter()
                 .map(|c| {
-                    let line = t.format(Key::RatingsCountLine, &[
-                        ("value", &rating_label(t, c.value)),
-                        ("count", &t.number(c.count)),
-                    ]);
+                    let line = t.format(
+                        Key::RatingsCountLine,
+                        &[("value", &rating_label(t, c.value)), ("count", &t.number(c.count))],
+                    );
                     view! { <li data-value=c.value.as_str()>{line}</li> }
                 })
                 .collect_view();

@@ -186,7 +186,14 @@ mod tests {
     }
 
     fn message(id: i64) -> ChatMessage {
-        ChatMessage { id, client_id: format!("c-{id:08}"), author: Author::Visitor, body: "x".into(), created_ms: id, author_name: None }
+        ChatMessage {
+            id,
+            client_id: format!("c-{id:08}"),
+            author: Author::Visitor,
+            body: "x".into(),
+            created_ms: id,
+            author_name: None,
+        }
     }
 
     #[test]
@@ -236,8 +243,12 @@ mod tests {
 
     #[test]
     fn inbox_longest_waiting_first() {
-        let mut items =
-            vec![item("answered-old", None, 1), item("new", Some(50), 50), item("old", Some(10), 10), item("answered-new", None, 9)];
+        let mut items = vec![
+            item("answered-old", None, 1),
+            item("new", Some(50), 50),
+            item("old", Some(10), 10),
+            item("answered-new", None, 9),
+        ];
         order_inbox(&mut items);
         let order: Vec<&str> = items.iter().map(|i| i.conversation_id.as_str()).collect();
         assert_eq!(order, ["old", "new", "answered-new", "answered-old"]);

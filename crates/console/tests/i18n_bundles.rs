@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use porchlight_console::i18n::{Catalog, Key, Locale, Plural, PluralRules};
-use porchlight_i18n::check::{all_key_problems, all_translation_problems, brace_problems, parse_bundle, placeholders, LANGUAGES};
+use porchlight_i18n::check::{
+    all_key_problems, all_translation_problems, brace_problems, parse_bundle, placeholders, LANGUAGES,
+};
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -72,7 +74,8 @@ fn the_document_template_names_known_keys() {
 #[test]
 fn every_bundle_parses_into_a_complete_catalog() {
     for tag in LANGUAGES {
-        let catalog = Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap();
+        let catalog =
+            Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap();
         for key in Key::ALL {
             assert!(catalog.entry(*key).is_some(), "{tag}: {}", key.name());
         }
@@ -82,7 +85,11 @@ fn every_bundle_parses_into_a_complete_catalog() {
 
 #[test]
 fn counts_pick_the_languages_plural_form() {
-    let load = |tag: &str| Locale::new(Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap());
+    let load = |tag: &str| {
+        Locale::new(
+            Catalog::from_json(tag, &porchlight_i18n::to_wire(&bundle_text(tag), &bundle_text("en")).unwrap()).unwrap(),
+        )
+    };
     let en = load("en");
     assert_eq!(en.count(Key::RatingsTotal, 1, &[("days", "30")]), "1 rating in the last 30 days");
     assert_eq!(en.count(Key::RatingStars, 3, &[]), "3 stars");

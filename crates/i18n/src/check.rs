@@ -48,7 +48,8 @@ pub fn all_translation_problems(text: impl Fn(&str) -> String) -> Vec<String> {
 pub fn key_problems<K: Keys>(tag: &str, bundle: &Map<String, Value>) -> Vec<String> {
     let names: BTreeSet<&str> = K::ALL.iter().map(|k| k.name()).collect();
     let missing = names.iter().filter(|name| !bundle.contains_key(**name)).map(|name| format!("{tag}: missing {name}"));
-    let unknown = bundle.keys().filter(|name| !names.contains(name.as_str())).map(|name| format!("{tag}: unknown key {name}"));
+    let unknown =
+        bundle.keys().filter(|name| !names.contains(name.as_str())).map(|name| format!("{tag}: unknown key {name}"));
     missing.chain(unknown).collect()
 }
 
@@ -65,7 +66,9 @@ pub fn order_problems<K: Keys>(english: &str) -> Vec<String> {
             "en: key {at} is {} but the Key list has {} there (the bundles must list the keys in the Key list's order)",
             written[at], declared[at]
         )],
-        None if written.len() != declared.len() => vec![format!("en: {} keys, the Key list has {}", written.len(), declared.len())],
+        None if written.len() != declared.len() => {
+            vec![format!("en: {} keys, the Key list has {}", written.len(), declared.len())]
+        }
         None => Vec::new(),
     }
 }
@@ -80,7 +83,11 @@ pub fn translation_problems(tag: &str, bundle: &Map<String, Value>, english: &Ma
         match (en, value) {
             (Value::String(en), Value::String(text)) => {
                 if placeholders(en) != placeholders(text) {
-                    problems.push(format!("{tag}.{name}: placeholders {:?}, English has {:?}", placeholders(text), placeholders(en)));
+                    problems.push(format!(
+                        "{tag}.{name}: placeholders {:?}, English has {:?}",
+                        placeholders(text),
+                        placeholders(en)
+                    ));
                 }
                 if text.trim().is_empty() {
                     problems.push(format!("{tag}.{name}: empty"));
@@ -102,7 +109,8 @@ pub fn translation_problems(tag: &str, bundle: &Map<String, Value>, english: &Ma
                         expected.insert("n".into());
                     }
                     if got != expected {
-                        problems.push(format!("{tag}.{name}.{category}: placeholders {got:?}, English has {expected:?}"));
+                        problems
+                            .push(format!("{tag}.{name}.{category}: placeholders {got:?}, English has {expected:?}"));
                     }
                 }
             }
@@ -158,8 +166,12 @@ mod tests {
 
     #[test]
     fn reports_missing_and_unknown_keys_wrong_categories_dropped_placeholders_and_braces() {
-        let english = parse_bundle("en", r#"{"Hello": "Hi {name}", "Minutes": {"one": "{n} minute", "other": "{n} minutes"}}"#);
-        let latvian = parse_bundle("lv", r#"{"Hello": "Sveiki", "Extra": "x", "Minutes": {"one": "{n} minūte", "other": "}n{ minūtes"}}"#);
+        let english =
+            parse_bundle("en", r#"{"Hello": "Hi {name}", "Minutes": {"one": "{n} minute", "other": "{n} minutes"}}"#);
+        let latvian = parse_bundle(
+            "lv",
+            r#"{"Hello": "Sveiki", "Extra": "x", "Minutes": {"one": "{n} minūte", "other": "}n{ minūtes"}}"#,
+        );
         assert_eq!(key_problems::<Key>("lv", &latvian), ["lv: unknown key Extra"]);
         assert_eq!(key_problems::<Key>("en", &english), Vec::<String>::new());
         let problems = translation_problems("lv", &latvian, &english);

@@ -100,7 +100,9 @@ impl Plural {
     }
 
     pub fn from_name(name: &str) -> Option<Plural> {
-        [Plural::Zero, Plural::One, Plural::Two, Plural::Few, Plural::Many, Plural::Other].into_iter().find(|p| p.name() == name)
+        [Plural::Zero, Plural::One, Plural::Two, Plural::Few, Plural::Many, Plural::Other]
+            .into_iter()
+            .find(|p| p.name() == name)
     }
 }
 
@@ -220,7 +222,8 @@ impl<K: Keys> Catalog<K> {
     pub fn from_json(tag: &str, json: &str) -> Result<Catalog<K>, String> {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
         let values = value.as_array().ok_or("a bundle on the wire is a JSON array")?;
-        let entries = values.iter().enumerate().map(|(at, v)| entry_from_value(&at.to_string(), v)).collect::<Result<_, _>>()?;
+        let entries =
+            values.iter().enumerate().map(|(at, v)| entry_from_value(&at.to_string(), v)).collect::<Result<_, _>>()?;
         Ok(Catalog::new(tag, entries))
     }
 
@@ -284,7 +287,8 @@ fn entry_from_value(name: &str, value: &serde_json::Value) -> Result<Option<Entr
             forms
                 .iter()
                 .map(|(c, t)| {
-                    let category = Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
+                    let category =
+                        Plural::from_name(c).ok_or_else(|| format!("{name}: unknown plural category {c}"))?;
                     Ok((category, t.as_str().ok_or_else(|| format!("{name}.{c} is not a string"))?.to_owned()))
                 })
                 .collect::<Result<_, String>>()?,
@@ -447,7 +451,9 @@ impl<K: Keys> Locale<K> {
         {
             let locales = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(self.tag()));
             let format = js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new()).format();
-            if let Some(s) = format.call1(&wasm_bindgen::JsValue::UNDEFINED, &(n as f64).into()).ok().and_then(|s| s.as_string()) {
+            if let Some(s) =
+                format.call1(&wasm_bindgen::JsValue::UNDEFINED, &(n as f64).into()).ok().and_then(|s| s.as_string())
+            {
                 return s;
             }
         }
@@ -516,7 +522,8 @@ mod tests {
 
     #[test]
     fn the_wire_form_is_the_values_in_english_key_order() {
-        const ENGLISH: &str = r#"{"Hello": "Hi", "Apples": {"one": "{n} apple", "other": "{n} apples"}, "Greeting": "Hi, {who}!"}"#;
+        const ENGLISH: &str =
+            r#"{"Hello": "Hi", "Apples": {"one": "{n} apple", "other": "{n} apples"}, "Greeting": "Hi, {who}!"}"#;
         const LATVIAN: &str = r#"{"Greeting": "Sveiki, {who}!", "Hello": "Sveiki"}"#;
         assert_eq!(key_order(ENGLISH).unwrap(), ["Hello", "Apples", "Greeting"], "the order written, not sorted");
         let wire = to_wire(LATVIAN, ENGLISH).unwrap();
@@ -551,12 +558,14 @@ mod tests {
         let pick = |rules: PluralRules, ns: &[u64]| ns.iter().map(|n| rules.select(*n)).collect::<Vec<_>>();
         assert_eq!(pick(PluralRules::OneOther, &[0, 1, 2, 21]), [Other, One, Other, Other]);
         // Latvian: zero for 0, 10–20, 30…; one for 1, 21, 31 but not 11.
-        assert_eq!(pick(PluralRules::Latvian, &[0, 1, 2, 10, 11, 12, 19, 20, 21, 22, 101, 111]), [
-            Zero, One, Other, Zero, Zero, Zero, Zero, Zero, One, Other, One, Zero
-        ]);
+        assert_eq!(
+            pick(PluralRules::Latvian, &[0, 1, 2, 10, 11, 12, 19, 20, 21, 22, 101, 111]),
+            [Zero, One, Other, Zero, Zero, Zero, Zero, Zero, One, Other, One, Zero]
+        );
         assert_eq!(pick(PluralRules::OtherOnly, &[0, 1, 2]), [Other, Other, Other]);
-        assert_eq!(pick(PluralRules::Arabic, &[0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111]), [
-            Zero, One, Two, Few, Few, Many, Many, Other, Other, Few, Many
-        ]);
+        assert_eq!(
+            pick(PluralRules::Arabic, &[0, 1, 2, 3, 10, 11, 99, 100, 102, 103, 111]),
+            [Zero, One, Two, Few, Few, Many, Many, Other, Other, Few, Many]
+        );
     }
 }

@@ -31,7 +31,11 @@ impl NewMessage {
 
 fn check_client_id(errors: &mut FieldErrors, client_id: &str) {
     if !is_valid_key(client_id) {
-        errors.push("client_id", FieldErrorCode::Invalid, "client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _.");
+        errors.push(
+            "client_id",
+            FieldErrorCode::Invalid,
+            "client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _.",
+        );
     }
 }
 
@@ -68,7 +72,11 @@ impl NewConversation {
         };
         if let Some(key) = &self.create_key {
             if key.len() < MIN_CREATE_KEY || !is_valid_key(key) {
-                errors.push("create_key", FieldErrorCode::Invalid, "create_key must be 16-64 characters of A-Z, a-z, 0-9, - or _.");
+                errors.push(
+                    "create_key",
+                    FieldErrorCode::Invalid,
+                    "create_key must be 16-64 characters of A-Z, a-z, 0-9, - or _.",
+                );
             }
         }
         errors.into_result()
@@ -138,7 +146,11 @@ mod tests {
 
     #[test]
     fn conversation_errors_name_the_nested_field() {
-        let c = NewConversation { message: NewMessage { client_id: "x".into(), body: "".into() }, page: None, create_key: None };
+        let c = NewConversation {
+            message: NewMessage { client_id: "x".into(), body: "".into() },
+            page: None,
+            create_key: None,
+        };
         let errors = c.validate().unwrap_err();
         assert!(errors.get("message.client_id").is_some());
         assert!(errors.get("message.body").is_some());

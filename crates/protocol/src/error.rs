@@ -133,11 +133,7 @@ impl ApiError {
 
     pub fn validation(fields: FieldErrors) -> Self {
         ApiError {
-            error: ErrorBody {
-                code: ErrorCode::ValidationFailed,
-                message: "Some fields are invalid.".into(),
-                fields,
-            },
+            error: ErrorBody { code: ErrorCode::ValidationFailed, message: "Some fields are invalid.".into(), fields },
         }
     }
 }

@@ -792,7 +792,9 @@ impl ToJson for FrameToLoader {
                 .some_str("color", color.as_deref())
                 .some_str("text_color", text_color.as_deref())
                 .some_str("text", text.as_deref()),
-            FrameToLoader::Unread { count, label } => typed("unread").int("count", i64::from(*count)).str("label", label),
+            FrameToLoader::Unread { count, label } => {
+                typed("unread").int("count", i64::from(*count)).str("label", label)
+            }
             FrameToLoader::Close => typed("close"),
             FrameToLoader::Status { state, label } => typed("status").str("state", state.as_str()).str("label", label),
             FrameToLoader::Event { name, detail } => typed("event").str("name", name).raw("detail", &map_json(detail)),
@@ -832,7 +834,8 @@ mod tests {
 
     #[test]
     fn parses_json_values() {
-        let text = r#" { "a" : [1, -2, 0, 3.5, 1e3, -0.0, 99999999999999999999, true, false, null, "x"], "b": {}, "c": [] } "#;
+        let text =
+            r#" { "a" : [1, -2, 0, 3.5, 1e3, -0.0, 99999999999999999999, true, false, null, "x"], "b": {}, "c": [] } "#;
         let value = Json::parse(text).unwrap();
         assert_eq!(
             value.get("a"),
@@ -872,9 +875,32 @@ mod tests {
     #[test]
     fn refuses_what_is_not_json() {
         for bad in [
-            "", " ", "{", "}", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "-", "1.", ".5", "1e", "+1",
-            "tru", "nul", "\"open", "\"bad \\x escape\"", "\"\\ud83d alone\"", "\"\\udc00\"", "\"raw \n newline\"",
-            "[1] [2]", "{\"a\":1}x", "'single'", "NaN",
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "[,1]",
+            "{\"a\":1,}",
+            "{\"a\" 1}",
+            "{a:1}",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "tru",
+            "nul",
+            "\"open",
+            "\"bad \\x escape\"",
+            "\"\\ud83d alone\"",
+            "\"\\udc00\"",
+            "\"raw \n newline\"",
+            "[1] [2]",
+            "{\"a\":1}x",
+            "'single'",
+            "NaN",
         ] {
             assert_eq!(Json::parse(bad), None, "{bad:?} is not JSON");
             assert_eq!(serde_json::from_str::<serde_json::Value>(bad).ok(), None, "serde agrees about {bad:?}");
@@ -895,7 +921,11 @@ mod tests {
             name: AWKWARD.into(),
             greeting: full.then(|| "Sveiki!".into()),
             timezone: "Europe/Riga".into(),
-            promises: Promises { chat_first_reply_secs: 300, callback_business_hours: 2, message_reply_business_days: 1 },
+            promises: Promises {
+                chat_first_reply_secs: 300,
+                callback_business_hours: 2,
+                message_reply_business_days: 1,
+            },
             rating_scale: if full { RatingScale::Stars5 } else { RatingScale::Faces3 },
             callback_topics: if full { vec!["orders".into(), "returns".into()] } else { vec![] },
             consent_text: full.then(|| "We may call you.".into()),
@@ -912,7 +942,12 @@ mod tests {
     fn reads_every_response_the_widget_reads() {
         reads_like_serde(site_config(true));
         reads_like_serde(site_config(false));
-        for state in [AvailabilityState::Open, AvailabilityState::Busy, AvailabilityState::Closed, AvailabilityState::NobodyOnline] {
+        for state in [
+            AvailabilityState::Open,
+            AvailabilityState::Busy,
+            AvailabilityState::Closed,
+            AvailabilityState::NobodyOnline,
+        ] {
             for basis in [EstimateBasis::History, EstimateBasis::Posted] {
                 reads_like_serde(Availability {
                     state,
@@ -949,8 +984,15 @@ mod tests {
             asap_due_ms: 5,
             slots: vec![CallbackSlot { start_ms: 1, end_ms: 2 }, CallbackSlot { start_ms: 3, end_ms: 4 }],
         });
-        for status in [CallbackStatus::Received, CallbackStatus::Scheduled, CallbackStatus::Done, CallbackStatus::Unreachable] {
-            reads_like_serde(CallbackReceipt { reference: "PL-QRZGX6".into(), status, due_ms: 7, token: Some("tok".into()) });
+        for status in
+            [CallbackStatus::Received, CallbackStatus::Scheduled, CallbackStatus::Done, CallbackStatus::Unreachable]
+        {
+            reads_like_serde(CallbackReceipt {
+                reference: "PL-QRZGX6".into(),
+                status,
+                due_ms: 7,
+                token: Some("tok".into()),
+            });
             reads_like_serde(CallbackFollowUp {
                 reference: "PL-QRZGX6".into(),
                 status,
@@ -960,7 +1002,12 @@ mod tests {
                 updated_ms: None,
             });
         }
-        reads_like_serde(CallbackReceipt { reference: "PL-1".into(), status: CallbackStatus::Received, due_ms: 7, token: None });
+        reads_like_serde(CallbackReceipt {
+            reference: "PL-1".into(),
+            status: CallbackStatus::Received,
+            due_ms: 7,
+            token: None,
+        });
         for value in RatingScale::Stars5.values().iter().chain(RatingScale::Faces3.values()) {
             reads_like_serde(RatingReceipt {
                 id: "r_1".into(),
@@ -1090,7 +1137,12 @@ mod tests {
 
     #[test]
     fn writes_every_frame_message_like_serde() {
-        let states = [AvailabilityState::Open, AvailabilityState::Busy, AvailabilityState::Closed, AvailabilityState::NobodyOnline];
+        let states = [
+            AvailabilityState::Open,
+            AvailabilityState::Busy,
+            AvailabilityState::Closed,
+            AvailabilityState::NobodyOnline,
+        ];
         let mut messages = vec![
             FrameToLoader::Ready { text: AWKWARD.into(), label: "Help".into(), frame_title: "Porchlight".into() },
             FrameToLoader::Theme { color: Some("#00bb55".into()), text_color: Some("#000000".into()), text: None },

@@ -36,16 +36,15 @@ pub use chat::{
     NewMessage,
 };
 pub use console::{
-    AssignUpdate, Assignee, PromiseBrokenEvent,
-    ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox, InboxItem, OperatorLogin,
-    OperatorMe, TypingEvent,
+    AssignUpdate, Assignee, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox,
+    InboxItem, OperatorLogin, OperatorMe, PromiseBrokenEvent, TypingEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
+pub use promise::{PromiseBreak, PromiseKindSummary, PromiseSummary};
 pub use rating::{
     DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
     RatingScale, RatingSummary, RatingValue, ValueCount,
 };
-pub use promise::{PromiseBreak, PromiseKindSummary, PromiseSummary};
 pub use site::{Promises, SiteConfig, SiteId, Theme};
 
 /// Path prefix of every API route.

@@ -341,9 +341,16 @@ async fn main() {
     let slow: usize = slow_per_half_second.iter().map(|&(_, n)| n).sum();
     let mut worst = slow_per_half_second;
     worst.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
-    let worst: Vec<String> =
-        worst.iter().take(3).map(|&(w, n)| format!("{n} sent at {:.1}-{:.1} s", w as f64 * 0.5, w as f64 * 0.5 + 0.5)).collect();
-    println!("slower than 50 ms: {slow} ({:.2}%); worst half-seconds: {}", 100.0 * slow as f64 / all.len().max(1) as f64, worst.join(", "));
+    let worst: Vec<String> = worst
+        .iter()
+        .take(3)
+        .map(|&(w, n)| format!("{n} sent at {:.1}-{:.1} s", w as f64 * 0.5, w as f64 * 0.5 + 0.5))
+        .collect();
+    println!(
+        "slower than 50 ms: {slow} ({:.2}%); worst half-seconds: {}",
+        100.0 * slow as f64 / all.len().max(1) as f64,
+        worst.join(", ")
+    );
     // A long run's p99 mixes steady seconds with the writer's rare stops: per 10 s of sending,
     // both show.
     let windows: Vec<String> = by_when_sent(&timed, run_start_us, 10_000_000)
@@ -372,7 +379,10 @@ async fn main() {
     if let Some((stolen, total)) = steal {
         // A shared VM's host may take the cores away for a while; latency then says nothing
         // about the server.
-        println!("CPU time taken by the VM host (steal) during the run: {:.1}%", 100.0 * stolen as f64 / total.max(1) as f64);
+        println!(
+            "CPU time taken by the VM host (steal) during the run: {:.1}%",
+            100.0 * stolen as f64 / total.max(1) as f64
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

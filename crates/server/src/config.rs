@@ -425,7 +425,9 @@ fn parse_smtp(file: SmtpFile) -> Result<SmtpSettings, ConfigError> {
     }
     for (name, value) in [("from", Some(&file.from)), ("reply_to", file.reply_to.as_ref())] {
         if let Some(value) = value {
-            value.parse::<lettre::message::Mailbox>().map_err(|e| bad(&format!("{name} is not an e-mail address: {e}")))?;
+            value
+                .parse::<lettre::message::Mailbox>()
+                .map_err(|e| bad(&format!("{name} is not an e-mail address: {e}")))?;
         }
     }
     if file.user.is_some() != file.password.is_some() {

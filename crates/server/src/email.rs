@@ -43,7 +43,12 @@ pub fn parse_email(raw: &str) -> Result<String, &'static str> {
         return Err("invalid");
     }
     let Some((local, domain)) = email.rsplit_once('@') else { return Err("invalid") };
-    if local.is_empty() || local.contains('@') || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+    if local.is_empty()
+        || local.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
         return Err("invalid");
     }
     // What lettre would send to must parse as the same address.
@@ -139,7 +144,13 @@ fn reply_texts(locale: Option<&str>) -> ReplyTexts {
 }
 
 /// The text of a reply e-mail: the replies not yet e-mailed, quoted with who wrote them.
-pub fn reply_email(site_name: &str, locale: Option<&str>, replies: &[(Option<String>, String)], page_url: &str, stop_url: &str) -> (String, String) {
+pub fn reply_email(
+    site_name: &str,
+    locale: Option<&str>,
+    replies: &[(Option<String>, String)],
+    page_url: &str,
+    stop_url: &str,
+) -> (String, String) {
     let t = reply_texts(locale);
     let subject = t.subject.replace("{site}", site_name);
     let mut body = t.intro.replace("{site}", site_name);
@@ -175,7 +186,12 @@ pub fn enabled(state: &AppState) -> bool {
 /// An operator replied in `conversation_id`: if the visitor gave an e-mail, the reply goes out by
 /// e-mail after the grace period unless their panel is open on it by then (later replies within
 /// the grace join the same e-mail).
-pub async fn reply_posted(state: &AppState, site: &Site, conversation_id: &str, message_id: i64) -> Result<(), AppError> {
+pub async fn reply_posted(
+    state: &AppState,
+    site: &Site,
+    conversation_id: &str,
+    message_id: i64,
+) -> Result<(), AppError> {
     let Some(smtp) = state.smtp() else { return Ok(()) };
     let Some(contact) = state.store().contact(conversation_id).await? else { return Ok(()) };
     let Some(to) = contact.email.filter(|_| !contact.stopped) else { return Ok(()) };
@@ -195,7 +211,12 @@ pub async fn reply_posted(state: &AppState, site: &Site, conversation_id: &str, 
 }
 
 /// Tells the site's operators, once per conversation and kind (`ALERT_*`).
-pub async fn alert_operators(state: &AppState, site: &SiteId, kind: &str, conversation_id: &str) -> Result<(), AppError> {
+pub async fn alert_operators(
+    state: &AppState,
+    site: &SiteId,
+    kind: &str,
+    conversation_id: &str,
+) -> Result<(), AppError> {
     if !enabled(state) {
         return Ok(());
     }
@@ -326,7 +347,9 @@ impl header::Header for ListUnsubscribePost {
 
 fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match smtp.tls {
-        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
+        SmtpTls::Starttls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?
+        }
         SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
         SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
     };
@@ -365,7 +388,10 @@ pub async fn send_due(state: &AppState, mailer: &AsyncSmtpTransport<Tokio1Execut
                     // The error, never the address.
                     tracing::warn!(email = row.id, kind = %row.kind, attempt = attempts, permanent, error = %e, "e-mail not sent");
                     let now = state.clock().now_ms();
-                    state.store().email_failed(row.id, attempts, now + backoff_ms(attempts), permanent, &e.to_string(), now).await
+                    state
+                        .store()
+                        .email_failed(row.id, attempts, now + backoff_ms(attempts), permanent, &e.to_string(), now)
+                        .await
                 }
             },
             Err(why) => {
@@ -427,8 +453,19 @@ mod tests {
     #[test]
     fn addresses_are_checked_and_nothing_can_reach_a_header() {
         assert_eq!(parse_email("  anna@example.lv "), Ok("anna@example.lv".into()));
-        for bad in ["", "anna", "anna@", "@example.lv", "anna@example", "a b@example.lv", "anna@example.lv\r\nBcc: x@y.z",
-                    "anna@example.lv\nSubject: hi", "<anna@example.lv>", "a@b@example.lv", "anna@.lv"] {
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.lv",
+            "anna@example",
+            "a b@example.lv",
+            "anna@example.lv\r\nBcc: x@y.z",
+            "anna@example.lv\nSubject: hi",
+            "<anna@example.lv>",
+            "a@b@example.lv",
+            "anna@.lv",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad:?}");
         }
         assert_eq!(parse_email(&format!("{}@example.lv", "a".repeat(250))), Err("too_long"));
@@ -437,8 +474,12 @@ mod tests {
 
     #[test]
     fn a_reply_email_quotes_every_reply_in_the_visitors_language_with_a_stop_link() {
-        let replies = vec![(Some("Ann".into()), "Yes, in stock.\nShips today.".into()), (Some("Ann".into()), "Anything else?".into())];
-        let (subject, body) = reply_email("Demo Shop", Some("lv-LV"), &replies, "https://shop.example/lanterns", "https://w/stop");
+        let replies = vec![
+            (Some("Ann".into()), "Yes, in stock.\nShips today.".into()),
+            (Some("Ann".into()), "Anything else?".into()),
+        ];
+        let (subject, body) =
+            reply_email("Demo Shop", Some("lv-LV"), &replies, "https://shop.example/lanterns", "https://w/stop");
         assert_eq!(subject, "Atbilde no Demo Shop");
         assert!(body.starts_with("Demo Shop atbildēja uz jūsu ziņu:"), "{body}");
         assert!(body.contains("Ann:\n> Yes, in stock.\n> Ships today.\n"), "{body}");

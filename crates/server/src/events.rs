@@ -33,10 +33,15 @@ const LOCK_STRIPES: usize = 1024;
 pub enum LiveEventKind {
     Message(ChatMessage),
     Typing(Author),
-    Closed { closed_ms: i64 },
+    Closed {
+        closed_ms: i64,
+    },
     /// A promise's deadline passed unanswered (`conversation_id` holds its subject: a
     /// conversation id or a callback reference). Operators only.
-    PromiseBroken { kind: &'static str, due_ms: i64 },
+    PromiseBroken {
+        kind: &'static str,
+        due_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

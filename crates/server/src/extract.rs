@@ -165,4 +165,3 @@ pub fn days_param(query: Option<&str>, default: Option<u32>) -> Result<Option<u3
         },
     }
 }
-

@@ -32,7 +32,9 @@ pub async fn current_availability(state: &AppState, site: &Site, now_ms: i64) ->
         timings: &timings,
     });
     // Everyone online at capacity: busy, whatever the history says.
-    if answer.state == AvailabilityState::Open && crate::assignment::all_full(&crate::assignment::team(state, site).await?) {
+    if answer.state == AvailabilityState::Open
+        && crate::assignment::all_full(&crate::assignment::team(state, site).await?)
+    {
         answer.state = AvailabilityState::Busy;
     }
     let recent = state.store().recent_chat_waits(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
@@ -112,7 +114,8 @@ pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
         });
         if promise.kind != PromiseKind::Callback {
             if let Ok(site) = porchlight_protocol::SiteId::parse(&promise.site) {
-                crate::email::alert_operators(state, &site, crate::email::ALERT_PROMISE_BROKEN, &promise.subject_id).await?;
+                crate::email::alert_operators(state, &site, crate::email::ALERT_PROMISE_BROKEN, &promise.subject_id)
+                    .await?;
             }
         }
     }

@@ -106,7 +106,11 @@ impl Language {
     /// no string can end the block.
     pub fn inline_into(self, frame_html: &str) -> String {
         let json = self.wire().replace("</", "<\\/");
-        let html = frame_html.replacen("<html lang=\"en\">", &format!("<html lang=\"{}\" dir=\"{}\">", self.tag, self.dir()), 1);
+        let html = frame_html.replacen(
+            "<html lang=\"en\">",
+            &format!("<html lang=\"{}\" dir=\"{}\">", self.tag, self.dir()),
+            1,
+        );
         html.replacen(
             "</head>",
             &format!("<script type=\"application/json\" id=\"pl-strings\">{json}</script>\n</head>"),
@@ -141,7 +145,10 @@ impl Language {
 }
 
 /// The first candidate whose primary subtag has a bundle in `table`, else English.
-fn pick_in<'a>(table: &'static [(&'static str, &'static str)], candidates: impl IntoIterator<Item = &'a str>) -> Language {
+fn pick_in<'a>(
+    table: &'static [(&'static str, &'static str)],
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Language {
     candidates
         .into_iter()
         .filter_map(|tag| {
@@ -159,7 +166,6 @@ fn quality(raw: &str) -> Option<u16> {
     let value: f32 = raw.trim().parse().ok()?;
     (0.0..=1.0).contains(&value).then(|| (value * 1000.0).round() as u16)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -188,11 +194,13 @@ mod tests {
     #[test]
     fn every_bundle_is_a_json_object() {
         for language in Language::all() {
-            let value: serde_json::Value = serde_json::from_str(language.bundle).unwrap_or_else(|e| panic!("{}: {e}", language.tag));
+            let value: serde_json::Value =
+                serde_json::from_str(language.bundle).unwrap_or_else(|e| panic!("{}: {e}", language.tag));
             assert!(value.is_object(), "{}", language.tag);
         }
         for (tag, bundle) in CONSOLE_BUNDLES {
-            let value: serde_json::Value = serde_json::from_str(bundle).unwrap_or_else(|e| panic!("console {tag}: {e}"));
+            let value: serde_json::Value =
+                serde_json::from_str(bundle).unwrap_or_else(|e| panic!("console {tag}: {e}"));
             assert!(value.is_object(), "console {tag}");
         }
     }

@@ -65,7 +65,7 @@ pub fn raise_file_limit() -> u64 {
                 limit = raised;
             }
         }
-        limit.rlim_cur as u64
+        limit.rlim_cur
     }
 }
 

@@ -75,8 +75,13 @@ impl Liveness {
 
     /// Notes an open console event stream of `operator_id` until the guard is dropped.
     pub fn stream_opened(state: &crate::state::AppState, operator_id: &str) -> StreamGuard {
-        *state.liveness().streams.lock().unwrap_or_else(|p| p.into_inner()).entry(operator_id.to_owned()).or_insert(0) +=
-            1;
+        *state
+            .liveness()
+            .streams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(operator_id.to_owned())
+            .or_insert(0) += 1;
         StreamGuard { state: state.clone(), operator_id: operator_id.to_owned() }
     }
 }

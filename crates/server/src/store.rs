@@ -258,7 +258,11 @@ pub trait Store:
     async fn operator_presence(&self, site: &SiteId) -> Result<Vec<(String, OperatorStatus)>, StoreError>;
 
     /// One operator's choice for `site`, and when it was made.
-    async fn operator_status(&self, operator_id: &str, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
+    async fn operator_status(
+        &self,
+        operator_id: &str,
+        site: &SiteId,
+    ) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
 
     async fn set_operator_presence(
         &self,
@@ -272,7 +276,12 @@ pub trait Store:
     async fn operator_sites(&self, operator_id: &str) -> Result<Option<Vec<String>>, StoreError>;
 
     /// Gives an operator these sites (`None`: every site), replacing what they had.
-    async fn set_operator_sites(&self, operator_id: &str, sites: Option<&[String]>, admin: bool) -> Result<(), StoreError>;
+    async fn set_operator_sites(
+        &self,
+        operator_id: &str,
+        sites: Option<&[String]>,
+        admin: bool,
+    ) -> Result<(), StoreError>;
 
     /// Every operator: id, e-mail, name, sites (`None`: all), admin.
     async fn operators(&self) -> Result<Vec<OperatorListing>, StoreError>;
@@ -326,11 +335,11 @@ pub trait Store:
     async fn close(&self);
 }
 
+pub mod assignment;
+pub mod email;
 mod group_commit;
 mod memo;
 mod message_batch;
-pub mod assignment;
-pub mod email;
 pub mod promises;
 
 pub use group_commit::WriteTx;
@@ -412,7 +421,8 @@ impl SqliteStore {
             finish_checkpoint.clone(),
         )
         .await?;
-        let checkpointer = tokio::spawn(checkpoint_regularly(pool.clone(), finish_checkpoint, finish_checkpoint_frames));
+        let checkpointer =
+            tokio::spawn(checkpoint_regularly(pool.clone(), finish_checkpoint, finish_checkpoint_frames));
         Ok(SqliteStore {
             pool,
             writer,
@@ -482,8 +492,9 @@ async fn queue_events(conn: &mut sqlx::SqliteConnection, events: &[OutboxEvent<'
     let rows: Vec<(&OutboxEvent, &String)> =
         events.iter().flat_map(|e| e.outbox.endpoints.iter().map(move |endpoint| (e, endpoint))).collect();
     for chunk in rows.chunks(4096) {
-        let mut insert: sqlx::QueryBuilder<sqlx::Sqlite> =
-            sqlx::QueryBuilder::new("INSERT INTO webhook_outbox (event_id, site, endpoint, event_type, body, created_ms) ");
+        let mut insert: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "INSERT INTO webhook_outbox (event_id, site, endpoint, event_type, body, created_ms) ",
+        );
         insert.push_values(chunk, |mut row, (e, endpoint)| {
             row.push_bind(e.event_id.as_str())
                 .push_bind(e.outbox.site.as_str())
@@ -577,7 +588,8 @@ impl Store for SqliteStore {
         .await?
         .rows_affected()
             == 1;
-        let query = format!("SELECT {RECEIPT_COLUMNS}, request_hash FROM ratings WHERE site = ? AND idempotency_key = ?");
+        let query =
+            format!("SELECT {RECEIPT_COLUMNS}, request_hash FROM ratings WHERE site = ? AND idempotency_key = ?");
         let found = sqlx::query(&query).bind(site.as_str()).bind(key.as_str()).fetch_one(&mut *tx).await?;
         if !inserted && !same_request(&found, row.request_hash)? {
             return Err(StoreError::KeyReused);
@@ -724,12 +736,13 @@ impl Store for SqliteStore {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(StoreError::ReferenceTaken),
             Err(e) => return Err(e.into()),
         };
-        let found =
-            sqlx::query("SELECT reference, status, due_ms, request_hash FROM callbacks WHERE site = ? AND idempotency_key = ?")
-                .bind(site.as_str())
-                .bind(key.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
+        let found = sqlx::query(
+            "SELECT reference, status, due_ms, request_hash FROM callbacks WHERE site = ? AND idempotency_key = ?",
+        )
+        .bind(site.as_str())
+        .bind(key.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
         // Another person's name and phone under a reused key must not vanish behind a receipt.
         if !inserted && !same_request(&found, row.request_hash)? {
             return Err(StoreError::KeyReused);
@@ -1086,7 +1099,11 @@ impl Store for SqliteStore {
             .collect())
     }
 
-    async fn operator_status(&self, operator_id: &str, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {
+    async fn operator_status(
+        &self,
+        operator_id: &str,
+        site: &SiteId,
+    ) -> Result<Option<(OperatorStatus, i64)>, StoreError> {
         let row: Option<(String, i64)> =
             sqlx::query_as("SELECT status, updated_ms FROM operator_presence WHERE operator_id = ? AND site = ?")
                 .bind(operator_id)
@@ -1134,7 +1151,12 @@ impl Store for SqliteStore {
         Ok(Some(sites))
     }
 
-    async fn set_operator_sites(&self, operator_id: &str, sites: Option<&[String]>, admin: bool) -> Result<(), StoreError> {
+    async fn set_operator_sites(
+        &self,
+        operator_id: &str,
+        sites: Option<&[String]>,
+        admin: bool,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE operators SET all_sites = ?, admin = ? WHERE id = ?")
             .bind(i64::from(sites.is_none()))

@@ -734,7 +734,10 @@ async fn a_wrong_method_is_405_with_allow_in_the_json_shape() {
     for method in ["TRACE", "DELETE", "PATCH"] {
         let response = server
             .client
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url("/v1/sites/demo/conversations"))
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                server.url("/v1/sites/demo/conversations"),
+            )
             .send()
             .await
             .unwrap();

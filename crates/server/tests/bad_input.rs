@@ -92,8 +92,14 @@ fn cases() -> Vec<Case> {
         case("invalid UTF-8 outside strings", RATINGS, b"{\xc3\x28}".to_vec(), 400, "malformed_json"),
         case("lone surrogate escape", RATINGS, r#"{"value":"good","comment":"\ud800"}"#, 400, "malformed_json")
             .names("escape"),
-        case("number out of range", CALLBACKS, r#"{"name":"A","phone":"+37120000000","preferred_ms":1e400}"#, 400, "malformed_json")
-            .names("number out of range"),
+        case(
+            "number out of range",
+            CALLBACKS,
+            r#"{"name":"A","phone":"+37120000000","preferred_ms":1e400}"#,
+            400,
+            "malformed_json",
+        )
+        .names("number out of range"),
         // Wrong or missing media type: 415.
         case("text/plain", RATINGS, good(), 415, "unsupported_media_type")
             .content_type(Some("text/plain"))
@@ -112,8 +118,14 @@ fn cases() -> Vec<Case> {
         .names("16384 bytes"),
         case("one megabyte of spaces", RATINGS, " ".repeat(1 << 20), 413, "payload_too_large"),
         // Well-formed JSON with values a person could fix: 422 naming the field.
-        case("comment too long", RATINGS, json_bytes(json!({"value": "good", "comment": long(2001)})), 422, "validation_failed")
-            .names("comment"),
+        case(
+            "comment too long",
+            RATINGS,
+            json_bytes(json!({"value": "good", "comment": long(2001)})),
+            422,
+            "validation_failed",
+        )
+        .names("comment"),
         case(
             "page path too long",
             RATINGS,
@@ -122,16 +134,40 @@ fn cases() -> Vec<Case> {
             "validation_failed",
         )
         .names("page.path"),
-        case("control character", RATINGS, json_bytes(json!({"value": "good", "comment": "a\u{0}b"})), 422, "validation_failed")
-            .names("comment"),
+        case(
+            "control character",
+            RATINGS,
+            json_bytes(json!({"value": "good", "comment": "a\u{0}b"})),
+            422,
+            "validation_failed",
+        )
+        .names("comment"),
         case("value not on the scale", RATINGS, json_bytes(json!({"value": "excellent"})), 422, "validation_failed")
             .names("value"),
-        case("callback name too long", CALLBACKS, json_bytes(json!({"name": long(101), "phone": "+371 2000 0000"})), 422, "validation_failed")
-            .names("name"),
-        case("callback phone is prose", CALLBACKS, json_bytes(json!({"name": "Anna", "phone": "call me maybe"})), 422, "validation_failed")
-            .names("phone"),
-        case("negative preferred time", CALLBACKS, json_bytes(json!({"name": "Anna", "phone": "+371 2000 0000", "preferred_ms": -5})), 422, "validation_failed")
-            .names("preferred_ms"),
+        case(
+            "callback name too long",
+            CALLBACKS,
+            json_bytes(json!({"name": long(101), "phone": "+371 2000 0000"})),
+            422,
+            "validation_failed",
+        )
+        .names("name"),
+        case(
+            "callback phone is prose",
+            CALLBACKS,
+            json_bytes(json!({"name": "Anna", "phone": "call me maybe"})),
+            422,
+            "validation_failed",
+        )
+        .names("phone"),
+        case(
+            "negative preferred time",
+            CALLBACKS,
+            json_bytes(json!({"name": "Anna", "phone": "+371 2000 0000", "preferred_ms": -5})),
+            422,
+            "validation_failed",
+        )
+        .names("preferred_ms"),
         case(
             "chat message too long",
             CONVERSATIONS,
@@ -195,9 +231,7 @@ async fn send(server: &TestServer, c: &Case) -> reqwest::Response {
 
 /// A valid rating: proves the server still serves writes after a bad request.
 async fn probe(server: &TestServer, n: usize) {
-    let response = server
-        .post_json(RATINGS, Some(&format!("probe-key-{n:04}")), &json!({"value": "neutral"}))
-        .await;
+    let response = server.post_json(RATINGS, Some(&format!("probe-key-{n:04}")), &json!({"value": "neutral"})).await;
     assert_eq!(response.status(), 201, "the next valid request after a bad one is served");
 }
 
@@ -299,8 +333,9 @@ async fn a_flood_from_one_address_is_limited_and_the_rest_is_served() {
     server.assert_alive().await;
     let response = server.client.get(server.url("/v1/sites/demo/config")).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    let response =
-        server.post_json("/v1/sites/stars/ratings", Some("flood-other-site"), &json!({"value": "5", "scale": "stars5"})).await;
+    let response = server
+        .post_json("/v1/sites/stars/ratings", Some("flood-other-site"), &json!({"value": "5", "scale": "stars5"}))
+        .await;
     assert_eq!(response.status(), 201);
 }
 

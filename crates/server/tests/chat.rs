@@ -407,7 +407,6 @@ async fn visitor_messages_are_limited_per_conversation_and_too_long_ones_refused
     server.stop().await;
 }
 
-
 #[tokio::test]
 async fn a_query_token_is_never_logged() {
     use std::io::{BufRead, BufReader};
@@ -421,7 +420,9 @@ async fn a_query_token_is_never_logged() {
     std::fs::write(&config, self::config()).unwrap();
     let log_path = dir.path().join("server.log");
     let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
-    for var in ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"] {
+    for var in
+        ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"]
+    {
         command.env_remove(var);
     }
     let mut child = command

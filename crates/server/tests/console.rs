@@ -188,7 +188,10 @@ async fn cookie_writes_need_our_origin_and_json_and_the_token_keeps_working() {
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.json::<Value>().await.unwrap()["status"], "online");
     // The operator's own choice, per site (it counts while her console is alive).
-    assert_eq!(server.count("SELECT COUNT(*) FROM operator_presence WHERE site = 'demo' AND status = 'online'").await, 1);
+    assert_eq!(
+        server.count("SELECT COUNT(*) FROM operator_presence WHERE site = 'demo' AND status = 'online'").await,
+        1
+    );
     let availability: Value =
         server.client.get(server.url("/v1/sites/demo/availability")).send().await.unwrap().json().await.unwrap();
     assert_ne!(availability["state"], "nobody_online");

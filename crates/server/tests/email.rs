@@ -34,7 +34,15 @@ impl SmtpSink {
 
     fn restart(&mut self) {
         let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(&self.dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -252,7 +260,9 @@ async fn an_smtp_outage_delays_the_email_and_loses_nothing() {
 async fn bad_addresses_are_field_errors_and_store_nothing() {
     let (server, _clock, _sink, _dir) = start().await;
     let (id, token) = start_conversation(&server).await;
-    for bad in ["", "anna", "anna@example.lv\r\nBcc: thief@evil.example", "anna@example.lv\nSubject: x", "<anna@example.lv>"] {
+    for bad in
+        ["", "anna", "anna@example.lv\r\nBcc: thief@evil.example", "anna@example.lv\nSubject: x", "<anna@example.lv>"]
+    {
         let response = set_contact(&server, &id, &token, bad).await;
         let error = api_error(response, 422, "validation_failed").await;
         assert_eq!(error["fields"][0]["field"], "email", "{bad:?}: {error}");

@@ -59,7 +59,8 @@ timezone = "Europe/Riga"
     .unwrap();
     let log = std::fs::File::create(dir.join(log_name)).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_porchlight"));
-    for var in ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"]
+    for var in
+        ["PORCHLIGHT_LISTEN", "PORCHLIGHT_DB", "PORCHLIGHT_ASSETS", "PORCHLIGHT_PUBLIC_URL", "PORCHLIGHT_FAKE_NOW"]
     {
         command.env_remove(var);
     }
@@ -193,18 +194,12 @@ async fn visitor(client: Arc<Client>, base: String, worker: usize, run: String, 
             None
         }
     };
-    let mut conversation = Item {
-        kind: Kind::Conversation,
-        worker,
-        key: format!("{run}-cv-{worker:02}"),
-        conversation: None,
-        ack: None,
-    };
+    let mut conversation =
+        Item { kind: Kind::Conversation, worker, key: format!("{run}-cv-{worker:02}"), conversation: None, ack: None };
     let answer = client.send(&base, &conversation).await;
     let started = record(&mut conversation, answer);
-    let chat = started.map(|body| {
-        (body["conversation_id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
-    });
+    let chat = started
+        .map(|body| (body["conversation_id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned()));
     items.push(conversation);
     for round in 0..ROUNDS {
         for kind in [Kind::Rating, Kind::Callback, Kind::Message] {
@@ -313,8 +308,10 @@ async fn retry(base: &str, items: &[Item]) -> Vec<Item> {
             retried.push(item.clone());
         }
         for worker in 0..WORKERS {
-            let unacked =
-                items.iter().filter(|i| i.kind == kind && i.worker == worker && i.ack.is_none()).take(RETRY_UNACKED_PER_WORKER);
+            let unacked = items
+                .iter()
+                .filter(|i| i.kind == kind && i.worker == worker && i.ack.is_none())
+                .take(RETRY_UNACKED_PER_WORKER);
             for item in unacked {
                 let (status, body) = client.send(base, item).await.expect("the restarted server answers");
                 assert!(status == 200 || status == 201, "{status}");

@@ -146,7 +146,11 @@ async fn messages_left_while_nobody_is_online_and_callbacks_are_promises_too() {
     let message = conversation(&server, 10).await;
     // A callback: due within 2 business hours; done after one.
     let booked = server
-        .post_json("/v1/sites/demo/callbacks", Some("ledger-callback-01"), &json!({"name": "Anna", "phone": "+37120000001"}))
+        .post_json(
+            "/v1/sites/demo/callbacks",
+            Some("ledger-callback-01"),
+            &json!({"name": "Anna", "phone": "+37120000001"}),
+        )
         .await;
     assert_eq!(booked.status(), 201);
     let reference = booked.json::<Value>().await.unwrap()["reference"].as_str().unwrap().to_owned();

@@ -285,12 +285,20 @@ async fn the_page_path_and_title_reach_the_row_the_summary_and_the_csv() {
     clock.advance(Duration::from_secs(60));
     rate(&server, "demo", "page-key-0002", json!({"value": "bad", "page": page("Pricing · Shop")})).await;
     rate(&server, "demo", "page-key-0003", json!({"value": "good", "page": {"path": "/help"}})).await;
-    rate(&server, "demo", "page-key-0004", json!({"value": "neutral", "context": {"kind": "callback", "ref_id": "PL-ABCDEF"}}))
-        .await;
+    rate(
+        &server,
+        "demo",
+        "page-key-0004",
+        json!({"value": "neutral", "context": {"kind": "callback", "ref_id": "PL-ABCDEF"}}),
+    )
+    .await;
 
     let pool = server.db().await;
     let rows: Vec<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT page_path, page_title FROM ratings ORDER BY idempotency_key").fetch_all(&pool).await.unwrap();
+        sqlx::query_as("SELECT page_path, page_title FROM ratings ORDER BY idempotency_key")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     assert_eq!(
         rows,
@@ -316,9 +324,12 @@ async fn the_page_path_and_title_reach_the_row_the_summary_and_the_csv() {
     assert!(csv.contains(",neutral,0,,,,callback,PL-ABCDEF,demo\r\n"), "{csv}");
 
     let long = json!({"value": "good", "page": {"path": "/a", "title": "t".repeat(301)}});
-    let error =
-        api_error(server.post_json("/v1/sites/demo/ratings", Some("page-key-0005"), &long).await, 422, "validation_failed")
-            .await;
+    let error = api_error(
+        server.post_json("/v1/sites/demo/ratings", Some("page-key-0005"), &long).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(error["fields"][0]["field"], "page.title");
 }
 
@@ -383,7 +394,11 @@ async fn summary_figures_match_the_seeded_ratings_exactly() {
     assert_eq!(pages, vec![(Some("/pricing"), 3, 2, 2.0 / 3.0), (None, 1, 1, 1.0), (Some("/help"), 1, 0, 0.0)]);
     let title = "=HYPERLINK(\"http://evil.example\",\"Click\")";
     let titles: Vec<Option<&str>> = s.per_page.iter().map(|p| p.title.as_deref()).collect();
-    assert_eq!(titles, vec![Some(title), None, Some(title)], "each page with its title, as given (JSON is not a spreadsheet)");
+    assert_eq!(
+        titles,
+        vec![Some(title), None, Some(title)],
+        "each page with its title, as given (JSON is not a spreadsheet)"
+    );
 
     // The default is 30 days: the February rating is still outside.
     let s: RatingSummary =

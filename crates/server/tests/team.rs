@@ -53,7 +53,10 @@ impl Console {
     }
 
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base)).header("Origin", &self.base).header("Cookie", &self.cookie)
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header("Origin", &self.base)
+            .header("Cookie", &self.cookie)
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -166,7 +169,8 @@ async fn operators_see_only_their_sites_and_visitors_see_who_answers() {
     let me: Value = bob.get("/v1/console/me").await.json().await.unwrap();
     assert_eq!(me["sites"], json!(["stars"]));
 
-    let start = json!({"message": {"client_id": "team-msg-0001", "body": "Hello?"}, "create_key": "team-create-key-000001"});
+    let start =
+        json!({"message": {"client_id": "team-msg-0001", "body": "Hello?"}, "create_key": "team-create-key-000001"});
     let created: Value = server.post_json("/v1/sites/demo/conversations", None, &start).await.json().await.unwrap();
     let id = created["conversation_id"].as_str().unwrap();
     let token = created["token"].as_str().unwrap();
@@ -174,19 +178,28 @@ async fn operators_see_only_their_sites_and_visitors_see_who_answers() {
     // Bob works on another site: demo's conversation does not exist for him.
     api_error(bob.get(&format!("/v1/console/conversations/{id}")).await, 404, "not_found").await;
     let reply = json!({"client_id": "bob-reply-0001", "body": "Hi from Bob"});
-    api_error(bob.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/messages"), reply).await, 404, "not_found").await;
+    api_error(
+        bob.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/messages"), reply).await,
+        404,
+        "not_found",
+    )
+    .await;
     api_error(bob.get("/v1/console/inbox?site=demo").await, 422, "validation_failed").await;
     let inbox: Value = bob.get("/v1/console/inbox").await.json().await.unwrap();
     assert_eq!(inbox["conversations"], json!([]));
     api_error(bob.get("/v1/sites/demo/callbacks").await, 404, "not_found").await;
-    let presence = bob.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    let presence =
+        bob.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
     api_error(presence, 422, "validation_failed").await;
 
     // Ann answers; the visitor's copy carries her name.
     let inbox: Value = ann.get("/v1/console/inbox").await.json().await.unwrap();
     assert_eq!(inbox["conversations"][0]["conversation_id"], id);
     let reply = json!({"client_id": "ann-reply-0001", "body": "Hi, Ann here"});
-    assert_eq!(ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/messages"), reply).await.status(), 201);
+    assert_eq!(
+        ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/messages"), reply).await.status(),
+        201
+    );
     let list: Value = server
         .client
         .get(server.url(&format!("/v1/sites/demo/conversations/{id}/messages")))
@@ -209,7 +222,10 @@ async fn a_message_after_close_reopens_the_same_conversation_with_its_history() 
     let created: Value = server.post_json("/v1/sites/demo/conversations", None, &start).await.json().await.unwrap();
     let id = created["conversation_id"].as_str().unwrap();
     let token = created["token"].as_str().unwrap();
-    assert_eq!(ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/close"), json!({})).await.status(), 200);
+    assert_eq!(
+        ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{id}/close"), json!({})).await.status(),
+        200
+    );
     let inbox: Value = ann.get("/v1/console/inbox").await.json().await.unwrap();
     assert_eq!(inbox["conversations"], json!([]), "closed: out of the inbox");
 
@@ -226,7 +242,8 @@ async fn a_message_after_close_reopens_the_same_conversation_with_its_history() 
     assert_eq!(inbox["conversations"][0]["conversation_id"], id, "back in the inbox");
     let conversation: Value = ann.get(&format!("/v1/console/conversations/{id}")).await.json().await.unwrap();
     assert!(conversation["closed_ms"].is_null());
-    let bodies: Vec<&str> = conversation["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    let bodies: Vec<&str> =
+        conversation["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, ["First question", "One more thing"]);
     assert_eq!(server.count("SELECT COUNT(*) FROM conversations").await, 1);
 }
@@ -293,12 +310,22 @@ async fn new_conversations_go_to_the_least_loaded_online_operator_and_return_whe
     // Ann transfers hers to Cara; Cara claims nothing new, she has both.
     let ann_conv = ann_mine[0].clone();
     let moved = ann
-        .send(reqwest::Method::POST, &format!("/v1/console/conversations/{ann_conv}/assign"), json!({"operator_id": cara_id}))
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/console/conversations/{ann_conv}/assign"),
+            json!({"operator_id": cara_id}),
+        )
         .await;
     assert_eq!(moved.status(), 204);
     assert_eq!(inbox(&cara, "mine").await.len(), 2);
     assert!(inbox(&ann, "mine").await.is_empty());
-    let bad = ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{ann_conv}/assign"), json!({"operator_id": "op_nobody"})).await;
+    let bad = ann
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/console/conversations/{ann_conv}/assign"),
+            json!({"operator_id": "op_nobody"}),
+        )
+        .await;
     api_error(bad, 422, "validation_failed").await;
 
     // Cara's laptop sleeps: within the expiry her conversations are back in Unassigned.
@@ -309,7 +336,13 @@ async fn new_conversations_go_to_the_least_loaded_online_operator_and_return_whe
     let unassigned = inbox(&ann, "unassigned").await;
     assert!(unassigned.contains(&first) && unassigned.contains(&second), "{unassigned:?}");
     // Ann claims one.
-    let claim = ann.send(reqwest::Method::POST, &format!("/v1/console/conversations/{first}/assign"), json!({"operator_id": ann_id})).await;
+    let claim = ann
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/console/conversations/{first}/assign"),
+            json!({"operator_id": ann_id}),
+        )
+        .await;
     assert_eq!(claim.status(), 204);
     assert_eq!(inbox(&ann, "mine").await, vec![first.clone()]);
 }

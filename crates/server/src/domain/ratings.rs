@@ -255,7 +255,10 @@ mod tests {
     fn a_page_shows_its_latest_title() {
         let now = ms(2026, 3, 10, 12);
         let from = window_start_ms(&riga(), now, 1).unwrap();
-        let titled = |title: Option<&str>, value: &str, at: i64| RatingRow { page_title: title.map(Into::into), ..row(value, Some("/a"), at) };
+        let titled = |title: Option<&str>, value: &str, at: i64| RatingRow {
+            page_title: title.map(Into::into),
+            ..row(value, Some("/a"), at)
+        };
         // Out of time order, as rows may come: the title of the latest rating wins.
         let rows = vec![
             titled(Some("New title"), "good", ms(2026, 3, 10, 10)),

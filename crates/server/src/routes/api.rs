@@ -64,7 +64,8 @@ async fn start_conversation(
     if created {
         // The promise the visitor acted on goes into the ledger; a failure there must not undo
         // the stored message.
-        if let Err(e) = crate::ledger::conversation_started(&state, &site, &start.conversation_id, &shown, now_ms).await {
+        if let Err(e) = crate::ledger::conversation_started(&state, &site, &start.conversation_id, &shown, now_ms).await
+        {
             tracing::warn!(error = %e, "cannot record the conversation's promise");
         }
         if let Err(e) = crate::assignment::assign_new(&state, &site, &start.conversation_id).await {

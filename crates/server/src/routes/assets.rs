@@ -13,8 +13,8 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use url::Url;
 
-use crate::locales::Language;
 use crate::domain::Site;
+use crate::locales::Language;
 use crate::origin::{is_own_origin, Origin};
 use crate::state::AppState;
 
@@ -227,7 +227,8 @@ fn accepted_encoding(request: &HeaderMap) -> Option<&'static str> {
     let accepts = |name: &str| {
         accepted.split(',').any(|part| {
             let mut fields = part.split(';');
-            fields.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)) && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
+            fields.next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+                && !fields.any(|f| f.trim().replace(' ', "") == "q=0")
         })
     };
     ["br", "gzip"].into_iter().find(|name| accepts(name))

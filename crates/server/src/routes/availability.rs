@@ -10,9 +10,7 @@ use axum::{Json, Router};
 use porchlight_protocol::{FieldErrorCode, Presence, PresenceUpdate};
 use sha2::{Digest, Sha256};
 
-use crate::domain::availability::{
-    floor_to_minute, OperatorStatus,
-};
+use crate::domain::availability::{floor_to_minute, OperatorStatus};
 use crate::domain::hex;
 use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, CurrentSite};

@@ -25,8 +25,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::stream;
 use porchlight_protocol::{
-    AssignUpdate, Assignee, Author, ConsoleConversation, ConsoleEvent, PromiseBrokenEvent, ConsolePresenceUpdate, ConversationClosed, FieldErrorCode, Inbox,
-    InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, TypingEvent,
+    AssignUpdate, Assignee, Author, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed,
+    FieldErrorCode, Inbox, InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, PromiseBrokenEvent, TypingEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
 
@@ -213,7 +213,8 @@ async fn login(
     tracing::info!(operator = %operator.id, "operator logged in");
     state.liveness().touch(&operator.id, now_ms);
     let sites = state.store().operator_sites(&operator.id).await?;
-    let me = me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites });
+    let me =
+        me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites });
     let mut response = no_store(Json(me).into_response());
     let cookie = HeaderValue::from_str(&session_cookie(&token, secure(&state, &headers)))
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -282,11 +283,8 @@ async fn get_presence(
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
     let site = your_site(&state, &operator, &wanted)?;
-    let (status, updated_ms) = state
-        .store()
-        .operator_status(&operator.id, &site.id)
-        .await?
-        .unwrap_or((OperatorStatus::Away, 0));
+    let (status, updated_ms) =
+        state.store().operator_status(&operator.id, &site.id).await?.unwrap_or((OperatorStatus::Away, 0));
     Ok(no_store(Json(Presence { status: status.to_wire(), updated_ms }).into_response()))
 }
 
@@ -467,7 +465,11 @@ async fn assign(
     if let Some(to) = &update.operator_id {
         let team = crate::assignment::team(&state, &site).await?;
         if !team.iter().any(|m| &m.load.id == to) {
-            return Err(AppError::field("operator_id", FieldErrorCode::Unsupported, "operator_id must be an operator of this site."));
+            return Err(AppError::field(
+                "operator_id",
+                FieldErrorCode::Unsupported,
+                "operator_id must be an operator of this site.",
+            ));
         }
     }
     state.store().assign(&id, update.operator_id.as_deref()).await?;
@@ -503,23 +505,24 @@ async fn operator_events(State(state): State<AppState>, operator: ConsoleOperato
     let shutdown = state.events().shutdown_signal();
     // Held by the stream: the operator is live while it is open (and read).
     let alive = crate::presence::Liveness::stream_opened(&state, &operator.id);
-    let events = stream::unfold((receiver, shutdown, sites, alive), |(mut receiver, mut shutdown, sites, alive)| async move {
-        loop {
-            let received = tokio::select! {
-                received = receiver.recv() => received,
-                _ = shutdown.wait_for(|down| *down) => return None,
-            };
-            let event = match received {
-                Ok(event) => event,
-                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
-            };
-            if !sites.contains(&event.site) {
-                continue;
+    let events =
+        stream::unfold((receiver, shutdown, sites, alive), |(mut receiver, mut shutdown, sites, alive)| async move {
+            loop {
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    _ = shutdown.wait_for(|down| *down) => return None,
+                };
+                let event = match received {
+                    Ok(event) => event,
+                    Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
+                };
+                if !sites.contains(&event.site) {
+                    continue;
+                }
+                let out: Result<Event, Infallible> = Ok(console_event(&event));
+                return Some((out, (receiver, shutdown, sites, alive)));
             }
-            let out: Result<Event, Infallible> = Ok(console_event(&event));
-            return Some((out, (receiver, shutdown, sites, alive)));
-        }
-    });
+        });
     sse_response(events)
 }
 

@@ -20,7 +20,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/email/stop", get(stop).post(stop))
 }
 
-async fn authorize(state: &AppState, site: &porchlight_protocol::SiteId, id: &str, token: &crate::domain::Token) -> Result<(), AppError> {
+async fn authorize(
+    state: &AppState,
+    site: &porchlight_protocol::SiteId,
+    id: &str,
+    token: &crate::domain::Token,
+) -> Result<(), AppError> {
     match state.store().check_conversation_token(site, id, &token.hash()).await? {
         Some(true) => Ok(()),
         // As for an unknown id: a wrong token learns nothing.
@@ -97,7 +102,9 @@ fn page(status: StatusCode, text: &str) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

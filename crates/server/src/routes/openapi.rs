@@ -222,9 +222,17 @@ fn operations() -> Vec<Op> {
             Some("NewConversation"),
             &[
                 (201, "Started.", "ConversationCreated"),
-                (200, "A replay with the same create_key: the same conversation and a fresh token.", "ConversationCreated"),
+                (
+                    200,
+                    "A replay with the same create_key: the same conversation and a fresh token.",
+                    "ConversationCreated",
+                ),
                 (409, "conflict: a replay without the first request's create_key (no token is given).", "ApiError"),
-                (422, "validation_failed, or idempotency_key_reused (same client_id, another first message).", "ApiError"),
+                (
+                    422,
+                    "validation_failed, or idempotency_key_reused (same client_id, another first message).",
+                    "ApiError",
+                ),
             ],
             &[],
         ),
@@ -433,8 +441,11 @@ fn operations() -> Vec<Op> {
             "Claim (your own id), transfer (a colleague of the site) or unassign (null).",
             Console,
             Some("AssignUpdate"),
-            &[(204, "Assigned.", ""), (404, "not_found (also another site's).", "ApiError"),
-              (422, "validation_failed: not an operator of this site.", "ApiError")],
+            &[
+                (204, "Assigned.", ""),
+                (404, "not_found (also another site's).", "ApiError"),
+                (422, "validation_failed: not an operator of this site.", "ApiError"),
+            ],
             &[],
         ),
         Op {

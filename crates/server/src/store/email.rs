@@ -42,7 +42,12 @@ pub struct EmailRow {
 #[async_trait]
 pub trait EmailStore: Send + Sync {
     /// Sets (or with `None` removes) the visitor's e-mail on a conversation.
-    async fn set_contact(&self, conversation_id: &str, email: Option<&str>, locale: Option<&str>) -> Result<(), StoreError>;
+    async fn set_contact(
+        &self,
+        conversation_id: &str,
+        email: Option<&str>,
+        locale: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     async fn contact(&self, conversation_id: &str) -> Result<Option<Contact>, StoreError>;
 
@@ -87,7 +92,12 @@ pub trait EmailStore: Send + Sync {
 
 #[async_trait]
 impl EmailStore for SqliteStore {
-    async fn set_contact(&self, conversation_id: &str, email: Option<&str>, locale: Option<&str>) -> Result<(), StoreError> {
+    async fn set_contact(
+        &self,
+        conversation_id: &str,
+        email: Option<&str>,
+        locale: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE conversations SET visitor_email = ?, visitor_locale = COALESCE(?, visitor_locale), emails_stopped = 0

@@ -132,11 +132,7 @@ impl GroupCommit {
             runtime.block_on(writer(options, conn, queue, stop, &finish_checkpoint));
             let _ = finished_tx.send(());
         })?;
-        Ok(GroupCommit {
-            requests,
-            shutdown: Mutex::new(Some(shutdown)),
-            finished: Mutex::new(Some(finished)),
-        })
+        Ok(GroupCommit { requests, shutdown: Mutex::new(Some(shutdown)), finished: Mutex::new(Some(finished)) })
     }
 
     /// Waits for this request's turn on the writer connection. The transaction is already open:
@@ -591,7 +587,8 @@ mod tests {
         assert!(matches!(&outcomes[0], Ok(Stored::Created(ack)) if ack.client_id == "a"));
         assert!(outcomes[1].as_ref().is_err_and(|e| e.contains("FOREIGN KEY")), "{:?}", outcomes[1]);
         assert!(matches!(&outcomes[2], Ok(Stored::Created(ack)) if ack.client_id == "c"));
-        let stored: Vec<String> = sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
         assert_eq!(stored, ["a", "c"]);
     }
 
@@ -628,7 +625,8 @@ mod tests {
         assert!(matches!(replay, Stored::Existing(ref ack) if Some(ack.id) == first_id), "{replay:?}");
         writer.close().await;
 
-        let stored: Vec<String> = sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
         let expected: Vec<String> =
             (0..20).flat_map(|round| (0..30).filter(|&n| n != 15).map(move |n| format!("{round:02}-{n:02}"))).collect();
         let mut sorted = stored.clone();

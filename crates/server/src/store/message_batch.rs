@@ -72,7 +72,10 @@ pub(crate) async fn insert_batch(
 /// every page it changes first, so that it can be undone alone). `None` when the batch needs
 /// the careful way ([`insert_batch`] in a transaction): a webhook event to queue with the rows,
 /// or a statement that failed (a retry in the batch), which left nothing behind.
-pub(crate) async fn insert_and_commit(conn: &mut SqliteConnection, messages: &[MessageAppend]) -> Option<Vec<Stored<MessageAck>>> {
+pub(crate) async fn insert_and_commit(
+    conn: &mut SqliteConnection,
+    messages: &[MessageAppend],
+) -> Option<Vec<Stored<MessageAck>>> {
     if messages.is_empty() || messages.iter().any(|m| !m.outbox.endpoints.is_empty()) {
         return None;
     }
@@ -147,7 +150,11 @@ async fn insert_checked<'m>(
             None => last_id = row.try_get("id")?,
             Some(conversation_id) => {
                 let client_id: String = row.try_get("client_id")?;
-                let ack = MessageAck { id: row.try_get("id")?, client_id: client_id.clone(), created_ms: row.try_get("created_ms")? };
+                let ack = MessageAck {
+                    id: row.try_get("id")?,
+                    client_id: client_id.clone(),
+                    created_ms: row.try_get("created_ms")?,
+                };
                 known.insert((conversation_id, client_id), ack);
             }
         }
@@ -171,8 +178,9 @@ async fn insert_checked<'m>(
     if new_rows.is_empty() {
         return Ok((results, new_rows));
     }
-    let mut insert: QueryBuilder<Sqlite> =
-        QueryBuilder::new("INSERT INTO messages (id, conversation_id, client_id, author, body, created_ms, author_name) ");
+    let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO messages (id, conversation_id, client_id, author, body, created_ms, author_name) ",
+    );
     insert.push_values(&new_rows, |mut row, (id, m)| {
         row.push_bind(*id)
             .push_bind(&m.conversation_id)
@@ -187,7 +195,10 @@ async fn insert_checked<'m>(
 }
 
 /// Queues a `message.created` webhook event per new message of a site with endpoints.
-async fn queue_message_events(conn: &mut SqliteConnection, new_rows: &[(i64, &MessageAppend)]) -> Result<(), sqlx::Error> {
+async fn queue_message_events(
+    conn: &mut SqliteConnection,
+    new_rows: &[(i64, &MessageAppend)],
+) -> Result<(), sqlx::Error> {
     let events: Vec<OutboxEvent> = new_rows
         .iter()
         .filter(|(_, m)| !m.outbox.endpoints.is_empty())
@@ -317,9 +328,10 @@ mod tests {
                 .unwrap();
         }
         conn.execute("BEGIN IMMEDIATE").await.unwrap();
-        let first = insert_batch(&mut conn, &[message("a", "m1", &[]), message("b", "m1", &[]), message("a", "m2", &[])])
-            .await
-            .unwrap();
+        let first =
+            insert_batch(&mut conn, &[message("a", "m1", &[]), message("b", "m1", &[]), message("a", "m2", &[])])
+                .await
+                .unwrap();
         let ids: Vec<i64> = first.iter().map(|s| s.clone().into_inner().id).collect();
         assert!(first.iter().all(Stored::is_created));
         assert_eq!(ids, [ids[0], ids[0] + 1, ids[0] + 2], "consecutive, in batch order");
@@ -339,7 +351,10 @@ mod tests {
         assert!(second[3].clone().into_inner().id > second[0].clone().into_inner().id);
 
         let stored: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, conversation_id, client_id FROM messages ORDER BY id").fetch_all(&mut conn).await.unwrap();
+            sqlx::query_as("SELECT id, conversation_id, client_id FROM messages ORDER BY id")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
         let expected: Vec<(i64, String, String)> = [&first[0], &first[1], &first[2], &second[0], &second[3]]
             .iter()
             .zip([("a", "m1"), ("b", "m1"), ("a", "m2"), ("b", "m2"), ("a", "m3")])

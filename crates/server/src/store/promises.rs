@@ -219,6 +219,9 @@ impl PromiseStore for SqliteStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(promised, answered, outcome)| ((answered - promised) / 1000, outcome == "kept")).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(promised, answered, outcome)| ((answered - promised) / 1000, outcome == "kept"))
+            .collect())
     }
 }
