@@ -90,20 +90,6 @@ async fn start_conversation(
     Ok(respond(created, body))
 }
 
-/// 404 for a wrong token as for a conversation that does not exist on this site.
-async fn authorize(
-    state: &AppState,
-    site: &porchlight_protocol::SiteId,
-    id: &str,
-    token: &Token,
-) -> Result<(), AppError> {
-    match state.store().check_conversation_token(site, id, &token.hash()).await? {
-        Some(true) => Ok(()),
-        // A wrong token answers like an unknown id: ids cannot be tested for existence.
-        Some(false) | None => Err(AppError::NotFound),
-    }
-}
-
 async fn add_message(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
@@ -111,7 +97,7 @@ async fn add_message(
     Bearer(token): Bearer,
     ApiJson(new): ApiJson<NewMessage>,
 ) -> Result<Response, AppError> {
-    authorize(&state, &site.id, &id, &token).await?;
+    crate::routes::chat::authorize_visitor(&state, &site, &id, &token).await?;
     let message = ValidMessage::parse(new)?;
     let key = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
     if let Err(wait) = state.conversation_limiter().check(key, &id, std::time::Instant::now()) {
@@ -129,7 +115,7 @@ async fn list_messages(
     Bearer(token): Bearer,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    authorize(&state, &site.id, &id, &token).await?;
+    crate::routes::chat::authorize_visitor(&state, &site, &id, &token).await?;
     let after = match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "after") {
         None => 0,
         Some((_, v)) => v

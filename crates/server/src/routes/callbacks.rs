@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
 use crate::routes::api::respond;
 use crate::routes::console::ConsoleOperator;
+use crate::routes::no_store;
 use crate::state::AppState;
 use crate::store::{NewCallbackRow, StoreError};
 use crate::webhooks::Outbox;
@@ -28,11 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/sites/{site}/callbacks/slots", get(callback_slots))
         .route("/v1/sites/{site}/callbacks/{reference}", get(follow_up))
         .route("/v1/sites/{site}/callbacks/{reference}/status", put(set_status))
-}
-
-fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 async fn create_callback(

@@ -39,6 +39,7 @@ use crate::extract::ApiJson;
 use crate::origin::{is_own_origin, Origin};
 use crate::routes::api::respond;
 use crate::routes::chat::{post_message, sse_response};
+use crate::routes::no_store;
 use crate::state::AppState;
 use crate::store::{ConversationRow, Stored};
 
@@ -171,11 +172,6 @@ fn me_of(state: &AppState, operator: &ConsoleOperator) -> OperatorMe {
         name: operator.name.clone(),
         sites: state.site_ids().iter().map(|s| s.as_str().to_owned()).filter(|s| operator.can_see(s)).collect(),
     }
-}
-
-fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {

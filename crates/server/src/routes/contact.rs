@@ -20,19 +20,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/email/stop", get(stop).post(stop))
 }
 
-async fn authorize(
-    state: &AppState,
-    site: &porchlight_protocol::SiteId,
-    id: &str,
-    token: &crate::domain::Token,
-) -> Result<(), AppError> {
-    match state.store().check_conversation_token(site, id, &token.hash()).await? {
-        Some(true) => Ok(()),
-        // As for an unknown id: a wrong token learns nothing.
-        _ => Err(AppError::NotFound),
-    }
-}
-
 async fn set_contact(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
@@ -40,7 +27,7 @@ async fn set_contact(
     Bearer(token): Bearer,
     ApiJson(update): ApiJson<ContactUpdate>,
 ) -> Result<Response, AppError> {
-    authorize(&state, &site.id, &id, &token).await?;
+    crate::routes::chat::authorize_visitor(&state, &site, &id, &token).await?;
     let email = parse_email(&update.email).map_err(|code| {
         let (code, message) = match code {
             "required" => (FieldErrorCode::Required, "email is required."),
@@ -67,7 +54,7 @@ async fn remove_contact(
     ConversationId(id): ConversationId,
     Bearer(token): Bearer,
 ) -> Result<Response, AppError> {
-    authorize(&state, &site.id, &id, &token).await?;
+    crate::routes::chat::authorize_visitor(&state, &site, &id, &token).await?;
     state.store().set_contact(&id, None, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -60,6 +60,12 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A private answer: no cache may keep a copy.
+pub(crate) fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A request's log span: method and path, never the query, which may carry a secret (the
 /// `?token=` of a visitor's event stream, as `EventSource` cannot send headers).
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {

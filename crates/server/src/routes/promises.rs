@@ -13,17 +13,13 @@ use crate::domain::ratings::{window_start_ms, DEFAULT_SUMMARY_DAYS};
 use crate::error::AppError;
 use crate::extract::{days_param, CurrentSite};
 use crate::routes::console::ConsoleOperator;
+use crate::routes::no_store;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{site}/promises/summary", get(summary))
         .route("/v1/sites/{site}/promises.csv", get(export_csv))
-}
-
-fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// Kept, broken and void promises per kind over the last `?days=N` site-local days (default 30).

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::extract::{days_param, ApiJson, Bearer, CurrentSite, ResourceId};
 use crate::routes::api::respond;
 use crate::routes::console::ConsoleOperator;
+use crate::routes::no_store;
 use crate::state::AppState;
 use crate::store::{NewRatingRow, RatingChangeOutcome};
 use crate::webhooks::Outbox;
@@ -98,11 +99,6 @@ async fn undo_rating(
     Bearer(token): Bearer,
 ) -> Result<Response, AppError> {
     apply(&state, &site, &id, &token, RatingUpdate::Undo).await
-}
-
-fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 async fn summary(
