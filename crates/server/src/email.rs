@@ -385,8 +385,19 @@ pub async fn send_due(state: &AppState, mailer: &AsyncSmtpTransport<Tokio1Execut
                 Err(e) => {
                     let attempts = row.attempts + 1;
                     let permanent = e.is_permanent() || attempts >= MAX_ATTEMPTS;
-                    // The error, never the address.
-                    tracing::warn!(email = row.id, kind = %row.kind, attempt = attempts, permanent, error = %e, "e-mail not sent");
+                    // The SMTP status code and the kind of failure only: a server's reply text can
+                    // quote the address (it is kept in the outbox row, with the address).
+                    let code = e.status().map(|c| c.to_string());
+                    let what = if e.is_timeout() {
+                        "timeout"
+                    } else if e.is_transient() {
+                        "transient"
+                    } else if permanent {
+                        "refused"
+                    } else {
+                        "connection"
+                    };
+                    tracing::warn!(email = row.id, kind = %row.kind, attempt = attempts, permanent, code = ?code, what, "e-mail not sent");
                     let now = state.clock().now_ms();
                     state
                         .store()
