@@ -72,7 +72,15 @@ pub struct ConsoleOperator {
     pub sites: Option<Vec<String>>,
 }
 
+/// The id of the configured operator token (automation), which speaks for every site.
+const AUTOMATION_ID: &str = "operator-token";
+
 impl ConsoleOperator {
+    /// Automation with the operator token, not a person.
+    pub fn is_automation(&self) -> bool {
+        self.id == AUTOMATION_ID
+    }
+
     pub fn can_see(&self, site: &str) -> bool {
         self.sites.as_ref().is_none_or(|sites| sites.iter().any(|s| s == site))
     }
@@ -96,7 +104,7 @@ impl FromRequestParts<AppState> for ConsoleOperator {
             let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthorized)?;
             if scheme.eq_ignore_ascii_case("bearer") && state.is_operator(token.trim()) {
                 return Ok(ConsoleOperator {
-                    id: "operator-token".into(),
+                    id: AUTOMATION_ID.into(),
                     email: None,
                     name: "Operator token".into(),
                     sites: None,
@@ -115,7 +123,13 @@ impl FromRequestParts<AppState> for ConsoleOperator {
         }
         state.liveness().touch(&operator.id, state.clock().now_ms());
         let sites = state.store().operator_sites(&operator.id).await?;
-        Ok(ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites })
+        let operator = ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites };
+        // Every `/v1/sites/{site}/…` route an operator may use is limited to their sites here,
+        // once, rather than in each handler.
+        if let Some(site) = crate::origin::site_segment(parts.uri.path()) {
+            operator.check_site(site)?;
+        }
+        Ok(operator)
     }
 }
 
@@ -249,7 +263,7 @@ async fn set_presence(
         AppError::field("status", FieldErrorCode::Unsupported, "status must be \"online\" or \"away\".")
     })?;
     let now_ms = state.clock().now_ms();
-    if operator.id == "operator-token" {
+    if operator.is_automation() {
         // Automation speaks for the site as a whole, as `PUT /v1/sites/{site}/presence`.
         state.store().set_presence(&site.id, status, now_ms).await?;
     } else {
@@ -419,7 +433,7 @@ async fn reply(
     let message = ValidMessage::parse(new)?;
     let site = site_of(&state, &operator, &id).await?;
     // Visitors see who answers them: the operator's display name on every reply.
-    let name = (operator.id != "operator-token").then_some(operator.name.as_str());
+    let name = (!operator.is_automation()).then_some(operator.name.as_str());
     let stored = post_message(&state, &site, &id, &message, Author::Operator, name).await?;
     if let Stored::Created(ack) = &stored {
         if let Err(e) = crate::ledger::replied(&state, &id, Some(&operator.id)).await {

@@ -66,6 +66,35 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// A report's window from `?days=N` (the last N site-local days, `default` when absent): the
+/// days, and the instant it starts; without days and default, everything (`i64::MIN`).
+pub(crate) fn report_window(
+    site: &crate::domain::Site,
+    now_ms: i64,
+    query: Option<&str>,
+    default: Option<u32>,
+) -> Result<(Option<u32>, i64), AppError> {
+    let days = crate::extract::days_param(query, default)?;
+    let from_ms = match days {
+        Some(days) => crate::domain::ratings::window_start_ms(site.hours.timezone(), now_ms, days)
+            .ok_or_else(|| AppError::Internal("report window out of range".into()))?,
+        None => i64::MIN,
+    };
+    Ok((days, from_ms))
+}
+
+/// A CSV file to download as `{name}-{site}.csv`, never cached.
+pub(crate) fn csv_download(body: String, name: &str, site: &crate::domain::Site) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{name}-{}.csv\"", site.id.as_str()))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    no_store(response)
+}
+
 /// A request's log span: method and path, never the query, which may carry a secret (the
 /// `?token=` of a visitor's event stream, as `EventSource` cannot send headers).
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {

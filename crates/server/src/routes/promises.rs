@@ -2,18 +2,17 @@
 //! `GET /v1/sites/{site}/promises.csv` (console session or operator token).
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use porchlight_protocol::PromiseSummary;
 
 use crate::domain::promises::summarize;
-use crate::domain::ratings::{window_start_ms, DEFAULT_SUMMARY_DAYS};
+use crate::domain::ratings::DEFAULT_SUMMARY_DAYS;
 use crate::error::AppError;
-use crate::extract::{days_param, CurrentSite};
+use crate::extract::CurrentSite;
 use crate::routes::console::ConsoleOperator;
-use crate::routes::no_store;
+use crate::routes::{csv_download, no_store, report_window};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -26,16 +25,14 @@ pub fn router() -> Router<AppState> {
 async fn summary(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    operator: ConsoleOperator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    operator.check_site(site.id.as_str())?;
-    let days = days_param(query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?.unwrap_or(DEFAULT_SUMMARY_DAYS);
     // Up to the moment: a deadline that just passed counts as broken now, not at the next sweep.
     crate::ledger::sweep(&state).await?;
     let now_ms = state.clock().now_ms();
-    let from_ms = window_start_ms(site.hours.timezone(), now_ms, days)
-        .ok_or_else(|| AppError::Internal("summary window out of range".into()))?;
+    let (days, from_ms) = report_window(&site, now_ms, query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?;
+    let days = days.unwrap_or(DEFAULT_SUMMARY_DAYS);
     let rows = state.store().ledger(&site.id, from_ms).await?;
     let body = PromiseSummary { site: site.id.as_str().to_owned(), days, from_ms, now_ms, kinds: summarize(&rows) };
     Ok(no_store(Json(body).into_response()))
@@ -46,16 +43,11 @@ async fn summary(
 async fn export_csv(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    operator: ConsoleOperator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    operator.check_site(site.id.as_str())?;
     crate::ledger::sweep(&state).await?;
-    let since_ms = match days_param(query.as_deref(), None)? {
-        Some(days) => window_start_ms(site.hours.timezone(), state.clock().now_ms(), days)
-            .ok_or_else(|| AppError::Internal("export window out of range".into()))?,
-        None => i64::MIN,
-    };
+    let (_, since_ms) = report_window(&site, state.clock().now_ms(), query.as_deref(), None)?;
     let rows = state.store().ledger(&site.id, since_ms).await?;
     let time = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
     let mut csv = String::from("kind,subject_id,promised_at,due_at,outcome,answered_at,margin_secs,void_reason\r\n");
@@ -73,13 +65,5 @@ async fn export_csv(
             r.void_reason.unwrap_or_default(),
         ));
     }
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(disposition) =
-        HeaderValue::from_str(&format!("attachment; filename=\"promises-{}.csv\"", site.id.as_str()))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, disposition);
-    }
-    Ok(no_store(response))
+    Ok(csv_download(csv, "promises", &site))
 }

@@ -2,7 +2,7 @@
 //! operator's summary and CSV export. Report arithmetic lives in [`crate::domain::ratings`].
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -11,10 +11,10 @@ use porchlight_protocol::{NewRating, RatingChange};
 use crate::domain::ratings::{self, DEFAULT_SUMMARY_DAYS};
 use crate::domain::{new_id, request_fingerprint, IdempotencyKey, RatingUpdate, Site, Token, ValidRating};
 use crate::error::AppError;
-use crate::extract::{days_param, ApiJson, Bearer, CurrentSite, ResourceId};
+use crate::extract::{ApiJson, Bearer, CurrentSite, ResourceId};
 use crate::routes::api::respond;
 use crate::routes::console::ConsoleOperator;
-use crate::routes::no_store;
+use crate::routes::{csv_download, no_store, report_window};
 use crate::state::AppState;
 use crate::store::{NewRatingRow, RatingChangeOutcome};
 use crate::webhooks::Outbox;
@@ -104,16 +104,13 @@ async fn undo_rating(
 async fn summary(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    operator: ConsoleOperator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    // Only their own sites: another site answers as if it did not exist.
-    operator.check_site(site.id.as_str())?;
-    let days = days_param(query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?.unwrap_or(DEFAULT_SUMMARY_DAYS);
     let now_ms = state.clock().now_ms();
+    let (days, from_ms) = report_window(&site, now_ms, query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?;
+    let days = days.unwrap_or(DEFAULT_SUMMARY_DAYS);
     let tz = site.hours.timezone();
-    let from_ms = ratings::window_start_ms(tz, now_ms, days)
-        .ok_or_else(|| AppError::Internal("summary window out of range".into()))?;
     let rows = state.store().ratings(&site.id, from_ms).await?;
     let body = ratings::summarize(site.id.as_str(), site.rating_scale, tz, days, from_ms, now_ms, &rows);
     Ok(no_store(Json(body).into_response()))
@@ -123,25 +120,10 @@ async fn summary(
 async fn export_csv(
     State(state): State<AppState>,
     CurrentSite(site): CurrentSite,
-    operator: ConsoleOperator,
+    _operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    // Only their own sites: another site answers as if it did not exist.
-    operator.check_site(site.id.as_str())?;
-    let tz = site.hours.timezone();
-    let since_ms = match days_param(query.as_deref(), None)? {
-        Some(days) => ratings::window_start_ms(tz, state.clock().now_ms(), days)
-            .ok_or_else(|| AppError::Internal("export window out of range".into()))?,
-        None => i64::MIN,
-    };
+    let (_, since_ms) = report_window(&site, state.clock().now_ms(), query.as_deref(), None)?;
     let rows = state.store().ratings(&site.id, since_ms).await?;
-    let mut response = ratings::to_csv(site.id.as_str(), tz, &rows).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(disposition) =
-        HeaderValue::from_str(&format!("attachment; filename=\"ratings-{}.csv\"", site.id.as_str()))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, disposition);
-    }
-    Ok(no_store(response))
+    Ok(csv_download(ratings::to_csv(site.id.as_str(), site.hours.timezone(), &rows), "ratings", &site))
 }
