@@ -52,10 +52,9 @@ pub fn all_full(team: &[Member]) -> bool {
     team.iter().any(|m| m.online) && !team.iter().any(Member::has_room)
 }
 
-/// A new conversation goes to the least loaded online operator with room, if any.
-pub async fn assign_new(state: &AppState, site: &Site, conversation_id: &str) -> Result<Option<String>, AppError> {
-    let team = team(state, site).await?;
-    let Some(member) = pick(&team) else { return Ok(None) };
+/// A new conversation goes to the least loaded online operator of `team` with room, if any.
+pub async fn assign_new(state: &AppState, team: &[Member], conversation_id: &str) -> Result<Option<String>, AppError> {
+    let Some(member) = pick(team) else { return Ok(None) };
     state.store().assign(conversation_id, Some(&member.load.id)).await?;
     Ok(Some(member.load.id.clone()))
 }

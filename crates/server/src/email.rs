@@ -77,7 +77,13 @@ pub fn stop_signature(secret: &str, conversation_id: &str) -> String {
 
 /// The key of stop links, made on first use and kept in the database.
 pub async fn stop_secret(state: &AppState) -> Result<String, AppError> {
-    Ok(state.store().secret("email_stop", crate::domain::Token::generate().into_string()).await?)
+    let secret = state
+        .stop_secret()
+        .get_or_try_init(|| async {
+            state.store().secret("email_stop", crate::domain::Token::generate().into_string()).await
+        })
+        .await?;
+    Ok(secret.clone())
 }
 
 pub async fn stop_url(state: &AppState, conversation_id: &str) -> Result<String, AppError> {

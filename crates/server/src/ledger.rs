@@ -10,6 +10,7 @@ use porchlight_protocol::{Availability, AvailabilityState};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::assignment::Member;
 use crate::domain::availability::{availability, AvailabilityInputs, HISTORY_WINDOW_MS};
 use crate::domain::promises::{calibrated_secs, PromiseKind, CALIBRATION_WINDOW};
 use crate::domain::Site;
@@ -22,7 +23,18 @@ use crate::webhooks::Outbox;
 /// Availability at `now_ms` as visitors are told it: presence, hours, history, and a chat wait
 /// raised by the ledger when recent promises were broken too often.
 pub async fn current_availability(state: &AppState, site: &Site, now_ms: i64) -> Result<Availability, AppError> {
-    let presence = crate::presence::site_presence(state, site).await?;
+    Ok(availability_and_team(state, site, now_ms).await?.0)
+}
+
+/// [`current_availability`] and the team it was computed from (one read of presence and load,
+/// reused to assign a new conversation).
+pub async fn availability_and_team(
+    state: &AppState,
+    site: &Site,
+    now_ms: i64,
+) -> Result<(Availability, Vec<Member>), AppError> {
+    let team = crate::assignment::team(state, site).await?;
+    let presence = crate::presence::site_presence(state, site, &team).await?;
     let timings = state.store().conversation_timings(&site.id, now_ms - HISTORY_WINDOW_MS).await?;
     let mut answer = availability(&AvailabilityInputs {
         now_ms,
@@ -32,15 +44,13 @@ pub async fn current_availability(state: &AppState, site: &Site, now_ms: i64) ->
         timings: &timings,
     });
     // Everyone online at capacity: busy, whatever the history says.
-    if answer.state == AvailabilityState::Open
-        && crate::assignment::all_full(&crate::assignment::team(state, site).await?)
-    {
+    if answer.state == AvailabilityState::Open && crate::assignment::all_full(&team) {
         answer.state = AvailabilityState::Busy;
     }
     let recent = state.store().recent_chat_waits(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
     answer.chat.expected_wait_secs =
         calibrated_secs(answer.chat.expected_wait_secs, &recent, f64::from(site.target_kept_permille) / 1000.0);
-    Ok(answer)
+    Ok((answer, team))
 }
 
 /// A visitor started a conversation, having been shown `shown` (availability computed before
@@ -98,13 +108,21 @@ pub async fn closed(state: &AppState, conversation_id: &str) -> Result<(), AppEr
 /// One sweep: every promise past its deadline unanswered is broken now, its webhook queued and
 /// the operators' consoles told. Returns how many broke.
 pub async fn sweep(state: &AppState) -> Result<usize, AppError> {
-    let outboxes: HashMap<String, Outbox> = state
+    sweep_with(state, &outboxes(state)).await
+}
+
+/// Every site's webhook outbox by site id (the sites are fixed for the server's life).
+fn outboxes(state: &AppState) -> HashMap<String, Outbox> {
+    state
         .site_ids()
         .iter()
         .filter_map(|id| state.site(id.as_str()))
         .map(|site| (site.id.as_str().to_owned(), Outbox::for_site(&site)))
-        .collect();
-    let broken = state.store().break_overdue(state.clock().now_ms(), &outboxes).await?;
+        .collect()
+}
+
+async fn sweep_with(state: &AppState, outboxes: &HashMap<String, Outbox>) -> Result<usize, AppError> {
+    let broken = state.store().break_overdue(state.clock().now_ms(), outboxes).await?;
     for promise in &broken {
         tracing::info!(site = %promise.site, kind = promise.kind.as_str(), "promise broken");
         state.events().publish(LiveEvent {
@@ -135,8 +153,9 @@ impl Sweeper {
     pub fn spawn(state: AppState) -> Sweeper {
         let (stop, mut stopped) = oneshot::channel();
         let task = tokio::spawn(async move {
+            let outboxes = outboxes(&state);
             loop {
-                if let Err(e) = sweep(&state).await {
+                if let Err(e) = sweep_with(&state, &outboxes).await {
                     tracing::warn!(error = %e, "promise sweep failed");
                 }
                 tokio::select! {

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::assignment::Member;
 use crate::domain::availability::OperatorStatus;
 use crate::domain::Site;
 use crate::error::AppError;
@@ -86,27 +87,22 @@ impl Liveness {
     }
 }
 
-/// The rule, without I/O: staffed when a live operator chose online; else what automation set
-/// with the operator token (`PUT /v1/sites/{site}/presence`); else the site's
-/// `presence_default` (`"online"` for sites that only take callbacks and messages).
-pub fn site_status(
-    choices: &[(String, OperatorStatus)],
-    is_live: impl Fn(&str) -> bool,
-    automation: Option<OperatorStatus>,
-    default: OperatorStatus,
-) -> OperatorStatus {
-    if choices.iter().any(|(operator, status)| *status == OperatorStatus::Online && is_live(operator)) {
-        return OperatorStatus::Online;
+/// The rule, without I/O: staffed when an operator of the site is online (chose online, console
+/// alive: [`crate::assignment::Member::online`]); else what automation set with the operator
+/// token (`PUT /v1/sites/{site}/presence`); else the site's `presence_default` (`"online"` for
+/// sites that only take callbacks and messages).
+pub fn site_status(staffed: bool, automation: Option<OperatorStatus>, default: OperatorStatus) -> OperatorStatus {
+    if staffed {
+        OperatorStatus::Online
+    } else {
+        automation.unwrap_or(default)
     }
-    automation.unwrap_or(default)
 }
 
-/// The site's presence now, as visitors are told it.
-pub async fn site_presence(state: &AppState, site: &Site) -> Result<OperatorStatus, AppError> {
-    let now_ms = state.clock().now_ms();
-    let choices = state.store().operator_presence(&site.id).await?;
+/// The site's presence now, as visitors are told it, given its team.
+pub async fn site_presence(state: &AppState, site: &Site, team: &[Member]) -> Result<OperatorStatus, AppError> {
     let automation = state.store().presence(&site.id).await?.map(|(status, _)| status);
-    Ok(site_status(&choices, |op| state.liveness().is_live(op, now_ms), automation, site.presence_default))
+    Ok(site_status(team.iter().any(|m| m.online), automation, site.presence_default))
 }
 
 #[cfg(test)]
@@ -127,12 +123,11 @@ mod tests {
     }
 
     #[test]
-    fn only_a_live_operator_who_chose_online_staffs_a_site() {
-        let choices = vec![("op-a".to_owned(), Online), ("op-b".to_owned(), Away)];
-        assert_eq!(site_status(&choices, |op| op == "op-a", None, Away), Online);
-        assert_eq!(site_status(&choices, |_| false, None, Away), Away, "online but gone quiet");
-        assert_eq!(site_status(&choices, |op| op == "op-b", None, Away), Away, "live but chose away");
-        assert_eq!(site_status(&[], |_| true, None, Online), Online, "presence_default = online");
-        assert_eq!(site_status(&[], |_| true, Some(Online), Away), Online, "automation");
+    fn only_an_online_operator_staffs_a_site_else_automation_else_the_default() {
+        assert_eq!(site_status(true, None, Away), Online);
+        assert_eq!(site_status(false, None, Away), Away, "nobody online (gone quiet, or chose away)");
+        assert_eq!(site_status(false, Some(Away), Online), Away, "automation beats the default");
+        assert_eq!(site_status(false, None, Online), Online, "presence_default = online");
+        assert_eq!(site_status(false, Some(Online), Away), Online, "automation");
     }
 }

@@ -45,6 +45,8 @@ struct Inner {
     liveness: crate::presence::Liveness,
     /// `[smtp]`, when e-mail is on.
     smtp: Option<crate::config::SmtpSettings>,
+    /// The key of e-mail stop links, read (or made) once.
+    stop_secret: tokio::sync::OnceCell<String>,
 }
 
 /// Visitor messages per conversation per minute (a burst of this many, refilled evenly).
@@ -88,6 +90,7 @@ impl AppState {
             typing_limiter: RateLimiter::new(TYPING_PER_MINUTE),
             liveness: crate::presence::Liveness::default(),
             smtp: None,
+            stop_secret: tokio::sync::OnceCell::new(),
         }))
     }
 
@@ -157,14 +160,14 @@ impl AppState {
 
     /// Every configured site id, sorted.
     /// The same state with e-mail sent through `smtp` (called once, at start).
-    pub fn with_smtp(self, smtp: Option<crate::config::SmtpSettings>) -> AppState {
-        match Arc::try_unwrap(self.0) {
-            Ok(mut inner) => {
-                inner.smtp = smtp;
-                AppState(Arc::new(inner))
-            }
-            Err(shared) => AppState(shared),
-        }
+    pub fn with_smtp(mut self, smtp: Option<crate::config::SmtpSettings>) -> AppState {
+        Arc::get_mut(&mut self.0).expect("e-mail is set up before the state is shared").smtp = smtp;
+        self
+    }
+
+    /// Cached once the store has it: every e-mail and every stop click needs it.
+    pub fn stop_secret(&self) -> &tokio::sync::OnceCell<String> {
+        &self.0.stop_secret
     }
 
     pub fn smtp(&self) -> Option<&crate::config::SmtpSettings> {

@@ -286,10 +286,6 @@ pub trait Store:
     /// Every operator: id, e-mail, name, sites (`None`: all), admin.
     async fn operators(&self) -> Result<Vec<OperatorListing>, StoreError>;
 
-    /// Opens a closed conversation again (a visitor wrote after the close). Returns whether it
-    /// was closed.
-    async fn reopen_conversation(&self, conversation_id: &str) -> Result<bool, StoreError>;
-
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
 
     async fn set_presence(&self, site: &SiteId, status: OperatorStatus, now_ms: i64) -> Result<(), StoreError>;
@@ -941,15 +937,6 @@ impl Store for SqliteStore {
             if !proven {
                 return Err(StoreError::ReplayRefused);
             }
-            let first_body: Option<String> =
-                sqlx::query_scalar("SELECT body FROM messages WHERE conversation_id = ? AND client_id = ?")
-                    .bind(&conversation_id)
-                    .bind(&conversation.first.client_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if first_body.is_some_and(|b| b != conversation.first.body) {
-                return Err(StoreError::KeyReused);
-            }
         }
         if inserted {
             sqlx::query(
@@ -962,7 +949,19 @@ impl Store for SqliteStore {
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
-        } else {
+        }
+        let ack = sqlx::query(
+            "SELECT id, client_id, created_ms, body FROM messages WHERE conversation_id = ? AND client_id = ?",
+        )
+        .bind(&conversation_id)
+        .bind(&conversation.first.client_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !inserted {
+            // A proven repeat with another first message is a reused client id, not a replay.
+            if ack.try_get::<String, _>("body")? != conversation.first.body {
+                return Err(StoreError::KeyReused);
+            }
             sqlx::query(
                 "INSERT INTO conversation_tokens (conversation_id, token_hash, created_ms) VALUES (?, ?, ?)
                  ON CONFLICT DO NOTHING",
@@ -973,12 +972,6 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
-        let ack =
-            sqlx::query("SELECT id, client_id, created_ms FROM messages WHERE conversation_id = ? AND client_id = ?")
-                .bind(&conversation_id)
-                .bind(&conversation.first.client_id)
-                .fetch_one(&mut *tx)
-                .await?;
         let start = ConversationStart {
             conversation_id,
             first_message: MessageAck {
@@ -1187,18 +1180,6 @@ impl Store for SqliteStore {
             out.push(OperatorListing { id, email, name, sites, admin: admin != 0 });
         }
         Ok(out)
-    }
-
-    async fn reopen_conversation(&self, conversation_id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
-        let reopened = sqlx::query("UPDATE conversations SET closed_ms = NULL WHERE id = ? AND closed_ms IS NOT NULL")
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        tx.commit().await?;
-        Ok(reopened)
     }
 
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {

@@ -54,10 +54,10 @@ async fn start_conversation(
     let token = Token::generate();
     // What the visitor was shown before writing: the promise they acted on.
     let now_ms = state.clock().now_ms();
-    let shown = crate::ledger::current_availability(&state, &site, now_ms).await?;
+    let (shown, team) = crate::ledger::availability_and_team(&state, &site, now_ms).await?;
     let stored = state
         .store()
-        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), state.clock().now_ms(), &outbox)
+        .start_conversation(&site.id, &new_id("cv"), &conversation, &token.hash(), now_ms, &outbox)
         .await?;
     let created = stored.is_created();
     let start = stored.into_inner();
@@ -68,7 +68,7 @@ async fn start_conversation(
         {
             tracing::warn!(error = %e, "cannot record the conversation's promise");
         }
-        if let Err(e) = crate::assignment::assign_new(&state, &site, &start.conversation_id).await {
+        if let Err(e) = crate::assignment::assign_new(&state, &team, &start.conversation_id).await {
             tracing::warn!(error = %e, "cannot assign the conversation");
         }
         let first = &conversation.first;

@@ -45,14 +45,8 @@ pub(crate) async fn post_message(
 ) -> Result<Stored<MessageAck>, AppError> {
     let lock = state.events().conversation_lock(conversation_id);
     let _serialised = lock.lock().await;
-    if author == Author::Visitor {
-        // A visitor who writes after the close gets the same conversation back, history and
-        // all, and it is back in the inbox, instead of a blank new one.
-        let closed = state.store().conversation(conversation_id).await?.is_some_and(|c| c.closed_ms.is_some());
-        if closed && state.store().reopen_conversation(conversation_id).await? {
-            tracing::info!(conversation = %conversation_id, "conversation reopened by the visitor");
-        }
-    }
+    // A visitor's message to a closed conversation reopens it (history intact, back in the
+    // inbox): a trigger on the insert does it (migration 0012), with no read on this path.
     let stored = state
         .store()
         .add_message(conversation_id, message, author, author_name, state.clock().now_ms(), &Outbox::for_site(site))
