@@ -111,13 +111,22 @@ pub fn focus_by_id(id: &str) {
     }
 }
 
-/// Mounts the whole frame into `root`: the panel, or an error when the frame was opened with
-/// bad params. (Two typed mounts rather than one `AnyView`: smaller WASM.)
+/// Starts the frame in `root`: the panel, or an error when the frame was opened with bad params.
+/// (Two typed mounts rather than one `AnyView`: smaller WASM.)
+///
+/// The panel starts in steps, each a task of its own, because a frame on the host's own site
+/// (and on most phones) runs on the host page's main thread: first only what the launcher needs
+/// (the site's theme and availability: a few fetches); then, when the frame is idle or the
+/// visitor opens the panel, the header and tabs; then each tab's content (see [`Panel`]).
 pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>, locale: Locale, bridge: Bridge) {
     match setup {
         Ok(params) => {
             let api = Api::new(&params.endpoint, params.site);
-            leptos::mount::mount_to(root, move || view! { <Panel api locale bridge/> }).forget();
+            let _ = any_spawner::Executor::init_wasm_bindgen();
+            let owner = Owner::new();
+            owner.with(|| start_panel(root, api, locale, bridge));
+            // The panel's reactive owner lives as long as the frame.
+            std::mem::forget(owner);
         }
         Err(_) => {
             leptos::mount::mount_to(root, move || view! { <SetupErrorView locale bridge/> }).forget();
@@ -173,10 +182,18 @@ pub fn SetupErrorView(locale: Locale, bridge: Bridge) -> impl IntoView {
     }
 }
 
-/// The panel for one site. Provides [`Api`], [`Locale`], [`Bridge`], [`Connectivity`], [`Site`]
-/// and [`Tabs`] to its parts.
-#[component]
-pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
+/// What the panel needs before it is drawn, kept by the frame from its start.
+#[derive(Clone, Copy)]
+pub struct Shell {
+    config: RwSignal<Option<Result<SiteConfig, ApiFailure>>>,
+    load_config: Callback<()>,
+    heading: NodeRef<leptos::html::H1>,
+}
+
+/// Fetches the site's config and availability (for the launcher), provides the panel's
+/// [`Parts`], listens to the loader, and draws [`Panel`] into `root` once the frame is idle, or
+/// on open if that comes first. Runs inside the frame's reactive owner.
+fn start_panel(root: web_sys::HtmlElement, api: Api, locale: Locale, bridge: Bridge) {
     let connectivity = Connectivity { offline: RwSignal::new(false) };
     let tabs = Tabs { current: RwSignal::new(Tab::Chat) };
     // The site config: `None` while loading. A plain signal and task (rather than a
@@ -248,18 +265,31 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             }
         }
     };
-    if let Ok(timer) = set_interval_with_handle(tick, std::time::Duration::from_millis(TICK_MS)) {
-        on_cleanup(move || timer.clear());
-    }
+    let _ = set_interval_with_handle(tick, std::time::Duration::from_millis(TICK_MS));
+
+    let shell = Shell { config, load_config, heading };
+    let owner = Owner::current();
+    let root = StoredValue::new_local(Some(root));
+    // Draws the panel once. Called from the loader's messages, outside any reactive owner: the
+    // panel is mounted under the frame's, where its parts are provided.
+    let draw = move || {
+        if let (Some(root), Some(owner)) = (root.try_update_value(Option::take).flatten(), &owner) {
+            owner.with(|| leptos::mount::mount_to(root, move || view! { <Panel shell/> }).forget());
+        }
+    };
+    // In a task of its own, after the fetches above have started.
+    request_idle_callback(draw.clone());
     bridge.listen(move |message| {
         // `try_`: the listener outlives the panel if it is ever unmounted.
-        let open = if let LoaderToFrame::Open { path, title } = message {
-            live.page.try_set(HostPage { path, title });
-            true
-        } else {
-            false
+        let open = match message {
+            LoaderToFrame::Open { path, title } => {
+                live.page.try_set(HostPage { path, title });
+                true
+            }
+            LoaderToFrame::Closed => false,
         };
         if live.open.try_set(open).is_none() && open {
+            draw();
             // Into the panel, unless the visitor is already in it (the open message can arrive
             // after a fast click into a field: stealing focus then would drop their typing).
             let body: Option<web_sys::Element> = document().body().map(Into::into);
@@ -273,6 +303,13 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             refresh.run(());
         }
     });
+}
+
+/// The panel for one site, drawn by [`start_panel`] (which provides its [`Parts`]).
+#[component]
+pub fn Panel(shell: Shell) -> impl IntoView {
+    let Parts { locale, bridge, connectivity, tabs, live, site, .. } = parts();
+    let Shell { config, load_config, heading } = shell;
     let close = {
         let bridge = bridge.clone();
         move || bridge.post(&FrameToLoader::Close)
@@ -327,6 +364,18 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
             }
         })
     };
+    // In slices, so no task is long: the header and tabs now, then each tab's content in a task
+    // of its own, the selected one first; a tab the visitor picks is drawn at once. Once drawn, a
+    // tab stays (nothing typed is lost on a switch).
+    let slice = RwSignal::new(0u8);
+    next_slice(slice);
+    let drawn = move |tab: Tab| {
+        Memo::new(move |was: Option<&bool>| {
+            was == Some(&true) || slice.get() > tab as u8 || (slice.get() > 0 && tabs.current.get() == tab)
+        })
+    };
+    let drawn = [drawn(Tab::Chat), drawn(Tab::Callback), drawn(Tab::Rating)];
+    let drawn = move |tab: Tab| drawn[tab as usize];
     let config_problem = move || config.get().and_then(Result::err).filter(|f| *f != ApiFailure::Offline);
 
     view! {
@@ -372,19 +421,32 @@ pub fn Panel(api: Api, locale: Locale, bridge: Bridge) -> impl IntoView {
                 // `Children`: boxing each tab into an AnyView costs WASM.
                 <section class="pl-tabpanel pl-tabpanel-chat" role="tabpanel" id=Tab::Chat.panel_id()
                     aria-labelledby=Tab::Chat.id() hidden=move || tabs.current.get() != Tab::Chat>
-                    <ChatView/>
+                    {move || drawn(Tab::Chat).get().then(|| view! { <ChatView/> })}
                 </section>
                 <section class="pl-tabpanel pl-tabpanel-callback" role="tabpanel" id=Tab::Callback.panel_id()
                     aria-labelledby=Tab::Callback.id() hidden=move || tabs.current.get() != Tab::Callback>
-                    <CallbackView/>
+                    {move || drawn(Tab::Callback).get().then(|| view! { <CallbackView/> })}
                 </section>
                 <section class="pl-tabpanel pl-tabpanel-rating" role="tabpanel" id=Tab::Rating.panel_id()
                     aria-labelledby=Tab::Rating.id() hidden=move || tabs.current.get() != Tab::Rating>
-                    <RatingView/>
+                    {move || drawn(Tab::Rating).get().then(|| view! { <RatingView/> })}
                 </section>
             </div>
         </main>
     }
+}
+
+/// Draws the next tab in a task of its own (a timer, so the browser may paint and handle input
+/// in between), then schedules the one after.
+fn next_slice(slice: RwSignal<u8>) {
+    set_timeout(
+        move || {
+            if slice.try_update(|n| *n += 1).is_some() && slice.get_untracked() <= Tab::Rating as u8 {
+                next_slice(slice);
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 #[component]

@@ -114,10 +114,11 @@ pub fn run() -> Result {
                 // standard library rebuilt for size with erased component types (SHIPPED_BUILD)
                 // to 133 KB, short names across the JS boundary with no dead bindings to
                 // 124.3 KB, and dead wasm-streams code and key names off the wire to 121.5 KB.
-                // The goal stays 120 KB; the budget allows 124 KB while operator names, the
-                // who-is-talking header and the visitor's e-mail field (reaching a visitor who
-                // left) are paid back (docs/size.md).
-                max_brotli: 124 * 1024,
+                // The goal stays 120 KB; the budget allows 125 KB while operator names, the
+                // who-is-talking header, the visitor's e-mail field (reaching a visitor who
+                // left) and drawing the panel in slices (no long task on the host page) are
+                // paid back (docs/size.md).
+                max_brotli: 125 * 1024,
             },
             // All languages together, for comparison: what compiling them into the WASM would
             // cost (each frame gets one, counted above).

@@ -4,6 +4,7 @@
 //! cargo xtask test    install what is missing, then run every test layer
 //! cargo xtask build   build the widget into target/dist and print the size report
 //! cargo xtask setup   only the install step
+//! cargo xtask bench-host   what the widget costs a host page (a benchmark, not a test)
 
 mod build;
 mod dead_streams;
@@ -22,9 +23,10 @@ fn main() -> ExitCode {
         Some("build") => setup::run().and_then(|()| build::run()),
         Some("run") => run_server(&args[1..]),
         Some("test") => tests::run(),
+        Some("bench-host") => bench_host(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     build the widget and start the server with a demo site (extra args go to `porchlight serve`)\n  test    install missing tools and run every test\n  build   build the widget into target/dist and print sizes\n  setup   install missing tools only"
+                "usage: cargo xtask <command>\n\n  run     build the widget and start the server with a demo site (extra args go to `porchlight serve`)\n  test    install missing tools and run every test\n  build   build the widget into target/dist and print sizes\n  setup   install missing tools only\n  bench-host   the host page's cost, side by side with feedback-js (extra args go to tests/e2e/bench/host.mjs)"
             );
             return ExitCode::from(2);
         }
@@ -80,6 +82,28 @@ pub fn describe(cmd: &Command) -> String {
 
 pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Builds the widget and the server, fetches the lightest peer widget from npm (once), and runs
+/// the host-cost benchmark: a table on stdout, JSON in target/bench/host.json. Extra arguments
+/// go to the script, e.g. `--runs 3` or `--variant before=/path/to/an/older/dist`.
+fn bench_host(extra: &[String]) -> Result {
+    setup::run()?;
+    build::run()?;
+    sh(cargo().args(["build", "-p", "porchlight-server"]))?;
+    let bench = root().join("target/bench");
+    std::fs::create_dir_all(&bench).map_err(|e| format!("{}: {e}", bench.display()))?;
+    if !bench.join("package/dist/feedback-js.min.js").exists() {
+        sh(Command::new("npm").args(["pack", "--silent", "@betahuhn/feedback-js@2.1.25"]).current_dir(&bench))?;
+        sh(Command::new("tar").args(["xzf", "betahuhn-feedback-js-2.1.25.tgz"]).current_dir(&bench))?;
+    }
+    let dist = root().join("target/dist");
+    sh(Command::new("node")
+        .arg(root().join("tests/e2e/bench/host.mjs"))
+        .arg("--variant")
+        .arg(format!("porchlight={}", dist.display()))
+        .args(extra)
+        .current_dir(root().join("tests/e2e")))
 }
 
 fn run_server(extra: &[String]) -> Result {
