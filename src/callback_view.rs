@@ -14,7 +14,7 @@ use crate::app::{parts, Parts};
 use crate::callback::{
     entry, follow_up_of, is_final, parse_saved, parse_slot, saved, status_text, CallbackForm, Outcome, Submission, KIND,
 };
-use crate::clock::{format_when, now_ms};
+use crate::clock::{format_time, format_when, now_ms};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
 use crate::rating_view::RatingView;
@@ -158,6 +158,8 @@ pub fn CallbackView() -> impl IntoView {
     let general = RwSignal::new(None::<String>);
     // The inputs are uncontrolled (the DOM keeps what was typed); a success resets them.
     let form_el = NodeRef::<leptos::html::Form>::new();
+    // The slot of the request just sent (the form is cleared once it is booked).
+    let booked_slot = StoredValue::new(None::<i64>);
 
     // A request saved before a reload is still on its way: show it as saved, not an empty form
     // that would invite a second request.
@@ -177,6 +179,7 @@ pub fn CallbackView() -> impl IntoView {
             Some(Outcome::Refused(failure)) => {
                 if let Some(errors) = failure.field_errors() {
                     form.try_update(|f| f.set_errors(errors.clone()));
+                    focus_first_invalid(form_el);
                 }
                 let other = form
                     .try_with_untracked(|f| {
@@ -200,7 +203,10 @@ pub fn CallbackView() -> impl IntoView {
         if let Some((key, body)) = form.try_update(|f| f.prepare(consent_required, new_key)).flatten() {
             // Saved in the outbox before the first try: from here it is never lost.
             submission.update(|s| s.submit(key.clone()));
+            booked_slot.set_value(body.preferred_ms);
             courier.send(entry(key, &body));
+        } else {
+            focus_first_invalid(form_el);
         }
     };
 
@@ -225,7 +231,14 @@ pub fn CallbackView() -> impl IntoView {
                 _ => None,
             })
             .map(|r| {
-                let thanks = locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]);
+                // A chosen slot is a window ("between 12:00 and 12:30"), not a deadline.
+                let thanks = match booked_slot.get_value() {
+                    Some(start) if start < r.due_ms => locale.format(
+                        Key::CbThanksBetween,
+                        &[("from", &format_when(start, locale)), ("to", &format_time(r.due_ms, locale))],
+                    ),
+                    _ => locale.format(Key::CbThanks, &[("when", &format_when(r.due_ms, locale))]),
+                };
                 let reference = locale.format(Key::CbReference, &[("reference", &r.reference)]);
                 view! {
                     <div class="pl-confirm" data-testid="pl-cb-confirmation">
@@ -420,4 +433,17 @@ fn field_error(form: RwSignal<CallbackForm>, locale: Locale, field: &'static str
             }
         })
     }
+}
+
+/// After a refused submit, the first field to fix gets focus (which scrolls it into view), once
+/// its error is drawn.
+fn focus_first_invalid(form: NodeRef<leptos::html::Form>) {
+    use wasm_bindgen::JsCast;
+    request_animation_frame(move || {
+        let field =
+            form.try_get_untracked().flatten().and_then(|f| f.query_selector("[aria-invalid=true]").ok().flatten());
+        if let Some(field) = field.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = field.focus();
+        }
+    });
 }

@@ -40,6 +40,9 @@ porchlight_i18n::keys! {
     WaitBusy,
     /// `{when}` (e.g. "Monday at 09:00"), `{in}` (e.g. "in 14 hours")
     WaitClosedBack,
+    /// `{when}`: the same when opening is more than [`crate::wait::SAY_IN_WITHIN_MS`] away (a
+    /// day and a time say it better than "in 46 hours")
+    WaitClosedBackOn,
     WaitClosed,
     /// `{when}`
     WaitNobody,
@@ -136,6 +139,8 @@ porchlight_i18n::keys! {
     CbRefused,
     /// `{when}`
     CbThanks,
+    /// For a chosen slot: `{from}` (its start, e.g. "today at 12:00"), `{to}` (its end, "12:30")
+    CbThanksBetween,
     /// `{reference}`
     CbReference,
     /// `{reference}`, `{when}`
@@ -152,7 +157,14 @@ porchlight_i18n::keys! {
     ErrPhoneRequired,
     ErrPhoneTooShort,
     ErrPhoneTooLong,
+    /// Characters other than digits and separators.
     ErrPhoneInvalid,
+    /// Well formed, but no line in that country can have it.
+    ErrPhoneNotInUse,
+    /// A national number where the site has no default country.
+    ErrPhoneCountryCode,
+    /// Premium-rate, shared-cost, or a country code we cannot call.
+    ErrPhoneUnsupported,
     ErrNoteTooLong,
     ErrTextInvalid,
     ErrTimeInvalid,
@@ -259,6 +271,9 @@ impl Locale {
             ("phone", Required) => Key::ErrPhoneRequired,
             ("phone", TooShort) => Key::ErrPhoneTooShort,
             ("phone", TooLong) => Key::ErrPhoneTooLong,
+            ("phone", NotInUse) => Key::ErrPhoneNotInUse,
+            ("phone", NoCountryCode) => Key::ErrPhoneCountryCode,
+            ("phone", Unsupported) => Key::ErrPhoneUnsupported,
             ("phone", _) => Key::ErrPhoneInvalid,
             ("note", TooLong) => Key::ErrNoteTooLong,
             ("preferred_ms", _) => Key::ErrTimeInvalid,
@@ -323,6 +338,10 @@ mod tests {
     fn field_errors_by_code() {
         let en = Locale::en();
         assert_eq!(en.field_error("phone", FieldErrorCode::TooShort), "That number looks too short.");
+        assert_eq!(en.field_error("phone", FieldErrorCode::Invalid), "Use digits, spaces and + - ( ) only.");
+        assert!(en.field_error("phone", FieldErrorCode::NotInUse).starts_with("That isn't a number in use."));
+        assert_eq!(en.field_error("phone", FieldErrorCode::NoCountryCode), "Please add the country code, e.g. +44.");
+        assert!(en.field_error("phone", FieldErrorCode::Unsupported).starts_with("We can't call this number"));
         assert_eq!(en.field_error("name", FieldErrorCode::Required), "Please tell us your name.");
         assert_eq!(en.field_error("message.body", FieldErrorCode::Required), "Please write a message first.");
         assert_eq!(en.field_error("something_new", FieldErrorCode::Unknown), "Please check this field.");

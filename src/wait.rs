@@ -55,6 +55,10 @@ pub fn wait_line(locale: Locale, chat_first_reply_secs: u32) -> String {
     locale.format(Key::WaitTypical, &[("wait", &WaitWording::from_secs(chat_first_reply_secs).text(locale))])
 }
 
+/// How far off an opening may be for the closed line to say how long ("in 40 minutes", "in 11
+/// hours") besides when.
+pub const SAY_IN_WITHIN_MS: i64 = 12 * HOUR_MS;
+
 /// "in 14 hours": from `now_ms` to `at_ms`, rounded to the nearest unit (minutes under an
 /// hour, hours under two days, then days).
 pub fn relative(locale: Locale, now_ms: i64, at_ms: i64) -> String {
@@ -143,6 +147,10 @@ impl Line {
         match self {
             Line::Posted(w) | Line::Open(w) => wait(Key::WaitTypical, w),
             Line::Busy(w) => wait(Key::WaitBusy, w),
+            // "in 40 minutes" helps within half a day; "in 46 hours" makes the visitor count.
+            Line::Closed { back_ms: Some(back) } if back - now_ms > SAY_IN_WITHIN_MS => {
+                locale.format(Key::WaitClosedBackOn, &[("when", &when(back))])
+            }
             Line::Closed { back_ms: Some(back) } => {
                 locale.format(Key::WaitClosedBack, &[("when", &when(back)), ("in", &relative(locale, now_ms, back))])
             }
@@ -199,6 +207,7 @@ mod tests {
     use porchlight_protocol::{CallbackExpectation, ChatExpectation, EstimateBasis, MessageExpectation};
 
     use super::*;
+    use crate::i18n::Catalog;
     use WaitWording::*;
 
     const NOW: i64 = 1_773_129_600_000; // Tue 2026-03-10 08:00 UTC
@@ -221,6 +230,32 @@ mod tests {
 
     fn sentence(state: AvailabilityState, wait_secs: u32) -> String {
         Line::of(&availability(state, wait_secs)).text(Locale::en(), NOW, fake_when)
+    }
+
+    #[test]
+    fn closed_says_how_long_only_within_half_a_day() {
+        let closed_for = |ms: i64, locale: Locale| {
+            let a = Availability { next_open_ms: Some(NOW + ms), ..availability(AvailabilityState::Closed, 240) };
+            Line::of(&a).text(locale, NOW, fake_when)
+        };
+        let en = Locale::en();
+        assert_eq!(
+            closed_for(40 * MINUTE_MS, en),
+            "We're closed. Back <0h> (in 40 minutes, your time). Leave a message or book a callback."
+        );
+        assert_eq!(
+            closed_for(11 * HOUR_MS, en),
+            "We're closed. Back <11h> (in 11 hours, your time). Leave a message or book a callback."
+        );
+        // "in 46 hours" makes the visitor count: the day and time alone.
+        assert_eq!(
+            closed_for(46 * HOUR_MS, en),
+            "We're closed. Back <46h> (your time). Leave a message or book a callback."
+        );
+        assert_eq!(
+            closed_for(46 * HOUR_MS, Locale::new(Catalog::from_bundle("lv", include_str!("i18n/lv.json")).unwrap())),
+            "Pašlaik nestrādājam. Atsāksim darbu <46h> (Jūsu laika joslā). Atstājiet ziņu vai piesakiet atzvanu."
+        );
     }
 
     #[test]
@@ -247,10 +282,7 @@ mod tests {
         use AvailabilityState::*;
         assert_eq!(sentence(Open, 240), "Typically replies in about 4 minutes");
         assert_eq!(sentence(Busy, 1500), "Busy right now: about 25 minutes. Prefer a callback?");
-        assert_eq!(
-            sentence(Closed, 240),
-            "We're closed. Back <14h> (in 14 hours, your time). Leave a message or book a callback."
-        );
+        assert_eq!(sentence(Closed, 240), "We're closed. Back <14h> (your time). Leave a message or book a callback.");
         assert_eq!(sentence(NobodyOnline, 240), "Nobody is online right now. We'll reply by <10h>.");
         // A newer server's state is never shown as open.
         assert_eq!(Line::of(&availability(Unknown, 60)).state(), "closed");

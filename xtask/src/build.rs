@@ -114,11 +114,12 @@ pub fn run() -> Result {
                 // standard library rebuilt for size with erased component types (SHIPPED_BUILD)
                 // to 133 KB, short names across the JS boundary with no dead bindings to
                 // 124.3 KB, and dead wasm-streams code and key names off the wire to 121.5 KB.
-                // The goal stays 120 KB; the budget allows 125 KB while operator names, the
+                // The goal stays 120 KB; the budget allows 126 KB while operator names, the
                 // who-is-talking header, the visitor's e-mail field (reaching a visitor who
-                // left) and drawing the panel in slices (no long task on the host page) are
-                // paid back (docs/size.md).
-                max_brotli: 125 * 1024,
+                // left), drawing the panel in slices (no long task on the host page) and a
+                // message per phone fault are paid back (docs/size.md: std::io's error texts,
+                // ~1 KB raw, are the next thing to find and drop).
+                max_brotli: 126 * 1024,
             },
             // All languages together, for comparison: what compiling them into the WASM would
             // cost (each frame gets one, counted above).

@@ -66,22 +66,36 @@ impl NewCallback {
     }
 }
 
-/// A light phone check: a leading `+` optional, then digits and the usual separators, with
-/// 6–15 digits. Kept small so the widget's WASM stays small.
+/// The separators people write phone numbers with: `+371 2612-3456`, `(+371) 26123456`,
+/// `0039.06.1234.5678`, `(030) 1234/567`.
+pub fn is_phone_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '(' | ')' | '/')
+}
+
+/// A phone number without its separators: `+` (only as the first character) and digits, or
+/// `None` when anything else is in it (letters, a `+` in the middle).
+pub fn compact_phone(phone: &str) -> Option<String> {
+    let compact: String = phone.trim().chars().filter(|&c| !is_phone_separator(c)).collect();
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
+    digits.chars().all(|c| c.is_ascii_digit()).then_some(compact)
+}
+
+/// A light phone check (the server reads the number for real): digits, the usual separators and
+/// a leading `+`, with 6–15 digits. Kept small so the widget's WASM stays small.
 fn check_phone(errors: &mut FieldErrors, phone: &str) {
-    let phone = phone.trim();
-    if phone.is_empty() {
+    if phone.trim().is_empty() {
         errors.push("phone", FieldErrorCode::Required, "phone is required.");
         return;
     }
-    let body = phone.strip_prefix('+').unwrap_or(phone);
-    let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')' | '/');
-    let digits = body.chars().filter(char::is_ascii_digit).count();
-    if phone.chars().count() > MAX_PHONE_CHARS || !body.chars().all(allowed) {
-        errors.push("phone", FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) only.");
-    } else if digits < MIN_PHONE_DIGITS {
+    let Some(compact) = compact_phone(phone).filter(|_| phone.chars().count() <= MAX_PHONE_CHARS) else {
+        errors.push("phone", FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) . / only.");
+        return;
+    };
+    let digits = compact.trim_start_matches('+').len();
+    if digits < MIN_PHONE_DIGITS {
         errors.push("phone", FieldErrorCode::TooShort, "phone has too few digits.");
-    } else if digits > MAX_PHONE_DIGITS {
+    } else if digits > MAX_PHONE_DIGITS + 2 {
+        // E.164 has at most 15 digits; "00" as the international prefix adds two.
         errors.push("phone", FieldErrorCode::TooLong, "phone has too many digits.");
     }
 }
@@ -210,14 +224,24 @@ mod tests {
 
     #[test]
     fn phones() {
-        for ok in ["+371 2000 0000", "+66 2 123 4567", "06 12345678", "(030) 1234-567", "+30 210 1234567"] {
+        for ok in [
+            "+371 2000 0000",
+            "+66 2 123 4567",
+            "06 12345678",
+            "(030) 1234-567",
+            "+30 210 1234567",
+            "(+371) 26123456",
+            "00371 2612 3456",
+            "+39.06.1234.5678",
+        ] {
             assert!(callback("Anna", ok).validate().is_ok(), "{ok}");
         }
         let code = |p: &str| callback("Anna", p).validate().unwrap_err().get("phone").unwrap().code;
         assert_eq!(code(""), FieldErrorCode::Required);
         assert_eq!(code("12345"), FieldErrorCode::TooShort);
         assert_eq!(code("call me maybe"), FieldErrorCode::Invalid);
-        assert_eq!(code("+1234567890123456"), FieldErrorCode::TooLong);
+        assert_eq!(code("371+2612 3456"), FieldErrorCode::Invalid, "a + in the middle");
+        assert_eq!(code("+123456789012345678"), FieldErrorCode::TooLong);
     }
 
     #[test]

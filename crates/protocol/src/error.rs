@@ -72,6 +72,10 @@ pub enum FieldErrorCode {
     Invalid,
     /// A value outside the allowed set (e.g. a rating value the site's scale doesn't have).
     Unsupported,
+    /// Well formed, but not a value in use (a phone number no line in its country can have).
+    NotInUse,
+    /// A phone number in national form where the site has no default country to read it in.
+    NoCountryCode,
     #[serde(other)]
     Unknown,
 }

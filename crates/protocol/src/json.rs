@@ -489,6 +489,8 @@ impl FromJson for FieldErrorCode {
             "too_long" => FieldErrorCode::TooLong,
             "invalid" => FieldErrorCode::Invalid,
             "unsupported" => FieldErrorCode::Unsupported,
+            "not_in_use" => FieldErrorCode::NotInUse,
+            "no_country_code" => FieldErrorCode::NoCountryCode,
             _ => FieldErrorCode::Unknown,
         })
     }
@@ -1034,6 +1036,8 @@ mod tests {
             FieldErrorCode::TooLong,
             FieldErrorCode::Invalid,
             FieldErrorCode::Unsupported,
+            FieldErrorCode::NotInUse,
+            FieldErrorCode::NoCountryCode,
         ] {
             fields.push("phone", code, AWKWARD);
         }

@@ -99,7 +99,11 @@ async fn phones_are_stored_in_e164_with_the_sites_default_country_or_the_hint() 
 async fn bad_phones_topics_consent_and_times_are_field_errors() {
     let (server, _clock, _dir) = start(tuesday_ten()).await;
     let err = |e: (String, String)| (e.0, e.1);
-    assert_eq!(err(field_error(&server, "demo", request("+371 1234 5678")).await), ("phone".into(), "invalid".into()));
+    // Well formed, but no Latvian line starts with 1: not a number in use, not "bad characters".
+    assert_eq!(
+        err(field_error(&server, "demo", request("+371 1234 5678")).await),
+        ("phone".into(), "not_in_use".into())
+    );
     assert_eq!(err(field_error(&server, "demo", request("12345")).await), ("phone".into(), "too_short".into()));
     assert_eq!(err(field_error(&server, "demo", request("call me")).await), ("phone".into(), "invalid".into()));
     assert_eq!(
@@ -110,7 +114,10 @@ async fn bad_phones_topics_consent_and_times_are_field_errors() {
     body["country"] = json!("XX");
     assert_eq!(field_error(&server, "demo", body).await, ("country".into(), "unsupported".into()));
     // The Bangkok site has no default country: a national number needs the code.
-    assert_eq!(field_error(&server, "open", request("081 234 5678")).await, ("phone".into(), "invalid".into()));
+    assert_eq!(field_error(&server, "open", request("081 234 5678")).await, ("phone".into(), "no_country_code".into()));
+    // …and the way people write international numbers is read as such there.
+    let body = request("(+66) 81 234 5678");
+    assert_eq!(server.post_json("/v1/sites/open/callbacks", Some("cb-key-parenthesised"), &body).await.status(), 201);
 
     let mut body = request("+371 2000 0000");
     body["topic"] = json!("Complaints");
@@ -124,7 +131,8 @@ async fn bad_phones_topics_consent_and_times_are_field_errors() {
     let mut body = request("+371 2000 0000");
     body["preferred_ms"] = json!(local_ms(RIGA, (2026, 3, 12), (10, 0)));
     assert_eq!(field_error(&server, "demo", body).await, ("preferred_ms".into(), "unsupported".into()), "closure");
-    assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 0);
+    // Only the parenthesised one was stored.
+    assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 1);
 
     // Without consent text, consent is not asked for.
     let body = json!({"name": "Somchai", "phone": "+66 81 234 5678"});

@@ -39,22 +39,29 @@ pub fn parse_country(raw: &str) -> Option<country::Id> {
 /// digits). Refuses what cannot be a real number (invalid), and numbers nobody should be asked
 /// to call back: premium-rate and shared-cost lines, pagers (unsupported).
 pub fn normalise_phone(raw: &str, region: Option<country::Id>) -> Result<String, PhoneError> {
-    let trimmed = raw.trim();
-    let digits = trimmed.chars().filter(char::is_ascii_digit).count();
-    if trimmed.chars().any(|c| c.is_alphabetic()) {
-        return Err(phone_error(FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) only."));
-    }
-    if digits < porchlight_protocol::callback::MIN_PHONE_DIGITS {
+    use porchlight_protocol::callback::{compact_phone, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS};
+    // `(+371) 26123456`, `00371 2612 3456`, `+39.06.1234.5678`: the separators go first.
+    let Some(compact) = compact_phone(raw) else {
+        return Err(phone_error(FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) . / only."));
+    };
+    let digits = compact.trim_start_matches('+').len();
+    if digits < MIN_PHONE_DIGITS {
         return Err(phone_error(FieldErrorCode::TooShort, "phone has too few digits."));
     }
-    if digits > porchlight_protocol::callback::MAX_PHONE_DIGITS + 2 {
+    if digits > MAX_PHONE_DIGITS + 2 {
         // E.164 has at most 15 digits; "00" as the international prefix adds two.
         return Err(phone_error(FieldErrorCode::TooLong, "phone has too many digits."));
     }
-    if !trimmed.starts_with('+') && !trimmed.starts_with("00") && region.is_none() {
-        return Err(phone_error(FieldErrorCode::Invalid, "phone needs the country code, e.g. +371 2000 0000."));
+    // "00" is the international prefix (no national number starts with it: trunk prefixes are
+    // one 0, and area codes never start with 0).
+    let compact = match compact.strip_prefix("00") {
+        Some(rest) => format!("+{rest}"),
+        None => compact,
+    };
+    if !compact.starts_with('+') && region.is_none() {
+        return Err(phone_error(FieldErrorCode::NoCountryCode, "phone needs the country code, e.g. +371 2000 0000."));
     }
-    let number = phonenumber::parse(region, trimmed).map_err(|e| match e {
+    let number = phonenumber::parse(region, &compact).map_err(|e| match e {
         phonenumber::ParseError::TooShortNsn | phonenumber::ParseError::TooShortAfterIdd => {
             phone_error(FieldErrorCode::TooShort, "phone has too few digits.")
         }
@@ -62,10 +69,10 @@ pub fn normalise_phone(raw: &str, region: Option<country::Id>) -> Result<String,
         phonenumber::ParseError::InvalidCountryCode => {
             phone_error(FieldErrorCode::Unsupported, "phone has a country code we cannot call.")
         }
-        _ => phone_error(FieldErrorCode::Invalid, "phone is not a valid phone number."),
+        _ => phone_error(FieldErrorCode::NotInUse, "phone is not a number in use in its country."),
     })?;
     if !phonenumber::is_valid(&number) {
-        return Err(phone_error(FieldErrorCode::Invalid, "phone is not a valid phone number."));
+        return Err(phone_error(FieldErrorCode::NotInUse, "phone is not a number in use in its country."));
     }
     let kind = number.number_type(&phonenumber::metadata::DATABASE);
     if matches!(kind, phonenumber::Type::PremiumRate | phonenumber::Type::SharedCost | phonenumber::Type::Pager) {
@@ -152,6 +159,10 @@ mod tests {
             ("07400 123456", Some("GB"), "+447400123456"),
             ("+1 (212) 736-5000", None, "+12127365000"),
             ("(650) 253-0000", Some("US"), "+16502530000"),
+            // The way people write them: the country code in parentheses, dots, "00".
+            ("(+371) 26123456", None, "+37126123456"),
+            ("+371.2612.3456", None, "+37126123456"),
+            ("0039 06 1234 5678", Some("IT"), "+390612345678"),
         ];
         for &(raw, region, e164) in ok {
             let region = region.and_then(parse_country).or(lv());
@@ -161,10 +172,12 @@ mod tests {
         assert_eq!(code("call me maybe", lv()), FieldErrorCode::Invalid, "letters");
         assert_eq!(code("+371 20OO 0000", lv()), FieldErrorCode::Invalid, "letter O for zero");
         assert_eq!(code("12345", lv()), FieldErrorCode::TooShort, "too short");
-        assert_eq!(code("+371 123", lv()), FieldErrorCode::Invalid, "incomplete after the country code");
-        assert_eq!(code("+371 1234 5678", lv()), FieldErrorCode::Invalid, "no Latvian number starts with 1");
+        assert_eq!(code("+371 123", lv()), FieldErrorCode::NotInUse, "incomplete after the country code");
+        assert_eq!(code("+371 1234 5678", lv()), FieldErrorCode::NotInUse, "no Latvian number starts with 1");
+        assert_eq!(code("371+2612 3456", lv()), FieldErrorCode::Invalid, "a + in the middle");
+        assert_eq!(normalise_phone("00371 2612 3456", None).as_deref(), Ok("+37126123456"), "00 with no country");
         assert_eq!(code("+1 2345 6789 0123 4567 89", lv()), FieldErrorCode::TooLong);
-        assert_eq!(code("2000 0000", None), FieldErrorCode::Invalid, "national format needs a country");
+        assert_eq!(code("2000 0000", None), FieldErrorCode::NoCountryCode, "national format needs a country");
         assert_eq!(code("+999 1234 5678", lv()), FieldErrorCode::Unsupported, "no such country code");
         assert_eq!(code("+44 909 879 0000", lv()), FieldErrorCode::Unsupported, "UK premium rate");
         assert!(parse_country("lv").is_some());

@@ -559,7 +559,7 @@ fn schemas() -> Value {
             "message": s(),
             "fields": {"type": "array", "items": object(&["field", "code", "message"], json!({
                 "field": s(), "code": {"type": "string", "enum": ["required", "too_short", "too_long", "invalid",
-                    "unsupported"]}, "message": s()}))}}))})),
+                    "unsupported", "not_in_use", "no_country_code"]}, "message": s()}))}}))})),
         "SiteConfig": object(&["site", "name", "timezone", "promises"], json!({"site": s(), "name": s(),
             "greeting": ns(), "timezone": s(), "promises": {"type": "object"},
             "rating_scale": {"type": "string", "enum": ["faces3", "thumbs2", "stars5"]},
