@@ -121,17 +121,22 @@ pub fn focus_by_id(id: &str) {
 pub fn mount(root: web_sys::HtmlElement, setup: Result<FrameParams, SetupError>, locale: Locale, bridge: Bridge) {
     match setup {
         Ok(params) => {
-            let api = Api::new(&params.endpoint, params.site);
-            let _ = any_spawner::Executor::init_wasm_bindgen();
-            let owner = Owner::new();
-            owner.with(|| start_panel(root, api, locale, bridge));
             // The panel's reactive owner lives as long as the frame.
-            std::mem::forget(owner);
+            std::mem::forget(start(root, Api::new(&params.endpoint, params.site), locale, bridge));
         }
         Err(_) => {
             leptos::mount::mount_to(root, move || view! { <SetupErrorView locale bridge/> }).forget();
         }
     }
+}
+
+/// Starts the panel for one site in `root` (see [`mount`]); it lives as long as the returned
+/// reactive owner.
+pub fn start(root: web_sys::HtmlElement, api: Api, locale: Locale, bridge: Bridge) -> Owner {
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let owner = Owner::new();
+    owner.with(|| start_panel(root, api, locale, bridge));
+    owner
 }
 
 /// The site's brand colour for the visitor's colour scheme (its dark variant under a dark

@@ -10,7 +10,6 @@
 use leptos::prelude::*;
 use porchlight_protocol::SiteId;
 use porchlight_widget::api::Api;
-use porchlight_widget::app::Panel;
 use porchlight_widget::bridge::Bridge;
 use porchlight_widget::i18n::Locale;
 use wasm_bindgen::JsCast;
@@ -28,20 +27,28 @@ struct Mounted {
 }
 
 impl Mounted {
-    fn panel() -> Mounted {
-        Mounted::panel_at(UNREACHABLE, Bridge::default())
+    async fn panel() -> Mounted {
+        Mounted::panel_at(UNREACHABLE, Bridge::default()).await
     }
 
-    fn panel_at(endpoint: &str, bridge: Bridge) -> Mounted {
+    /// The panel as the frame starts it, once all three tabs are drawn (it draws in steps).
+    async fn panel_at(endpoint: &str, bridge: Bridge) -> Mounted {
         // Each test starts without a saved outbox or rating.
         window().local_storage().unwrap().unwrap().clear().unwrap();
         let document = document();
         let root: HtmlElement = document.create_element("div").unwrap().unchecked_into();
         document.body().unwrap().append_child(&root).unwrap();
         let api = Api::new(endpoint, SiteId::parse("demo").unwrap());
-        let handle =
-            leptos::mount::mount_to(root.clone(), move || view! { <Panel api locale=Locale::en() bridge/> }.into_any());
-        Mounted { root, _handle: Box::new(handle) }
+        let owner = porchlight_widget::app::start(root.clone(), api, Locale::en(), bridge);
+        let mounted = Mounted { root, _handle: Box::new(owner) };
+        mounted
+            .until("every tab drawn", |m| {
+                ["pl-tabpanel-chat", "pl-tabpanel-callback", "pl-tabpanel-rating"]
+                    .iter()
+                    .all(|id| m.root.query_selector(&format!("#{id} > *")).ok().flatten().is_some())
+            })
+            .await;
+        mounted
     }
 
     fn find(&self, testid: &str) -> Option<Element> {
@@ -105,7 +112,7 @@ fn text(el: &web_sys::Node) -> String {
 
 #[wasm_bindgen_test]
 async fn rating_is_a_fieldset_of_three_labelled_radios() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     let fieldset = panel.get("pl-rating");
     assert_eq!(fieldset.tag_name(), "FIELDSET");
@@ -122,7 +129,7 @@ async fn rating_is_a_fieldset_of_three_labelled_radios() {
 
 #[wasm_bindgen_test]
 async fn tabs_switch_by_click_and_arrow_keys() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     let selected = |testid: &str| panel.get(testid).get_attribute("aria-selected").as_deref() == Some("true");
     assert!(selected("pl-tab-chat"));
@@ -151,7 +158,7 @@ async fn tabs_switch_by_click_and_arrow_keys() {
 
 #[wasm_bindgen_test]
 async fn unreachable_server_shows_the_offline_banner_and_the_default_wait_line() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     panel.until("offline banner", |p| p.find("pl-offline").is_some()).await;
     assert!(text(&panel.get("pl-offline")).contains("We can't reach our server right now. What you type is kept"));
     assert_eq!(text(&panel.get("pl-wait-line")), "Typically replies in about 5 minutes");
@@ -161,7 +168,7 @@ async fn unreachable_server_shows_the_offline_banner_and_the_default_wait_line()
 
 #[wasm_bindgen_test]
 async fn a_failed_chat_send_keeps_the_text_and_offers_retry() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     panel.type_into("pl-chat-input", "Is the blue kettle in stock?");
     panel.click("pl-chat-send");
@@ -192,7 +199,7 @@ async fn a_failed_chat_send_keeps_the_text_and_offers_retry() {
 
 #[wasm_bindgen_test]
 async fn callback_form_shows_field_errors_before_sending() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     panel.click("pl-tab-callback");
     panel.type_into("pl-cb-phone", "12345");
@@ -216,7 +223,7 @@ async fn callback_form_shows_field_errors_before_sending() {
 
 #[wasm_bindgen_test]
 async fn an_offline_callback_is_kept_in_the_outbox_and_says_so() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     panel.click("pl-tab-callback");
     panel.type_into("pl-cb-name", "Anna");
@@ -238,7 +245,7 @@ async fn an_offline_callback_is_kept_in_the_outbox_and_says_so() {
 
 #[wasm_bindgen_test]
 async fn an_offline_rating_is_kept_in_the_outbox_and_says_so() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     panel.click("pl-tab-rating");
     panel.click("pl-rating-bad");
@@ -258,14 +265,14 @@ async fn an_offline_rating_is_kept_in_the_outbox_and_says_so() {
 
 #[wasm_bindgen_test]
 async fn nothing_is_stored_before_the_visitor_acts() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     panel.until("offline banner", |p| p.find("pl-offline").is_some()).await;
     assert_eq!(window().local_storage().unwrap().unwrap().length().unwrap(), 0);
 }
 
 #[wasm_bindgen_test]
 async fn the_close_button_is_labelled() {
-    let panel = Mounted::panel();
+    let panel = Mounted::panel().await;
     sleep(0).await;
     assert_eq!(panel.get("pl-close").get_attribute("aria-label").as_deref(), Some("Close"));
     assert!(panel.find("pl-panel").is_some());
@@ -357,7 +364,7 @@ fn body_of(call: &serde_json::Value) -> serde_json::Value {
 #[wasm_bindgen_test]
 async fn config_names_the_site_and_words_the_wait() {
     let _server = FakeServer::new(&[config_route(7200)]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     panel.until("wait line", |p| !text(&p.get("pl-wait-line")).is_empty()).await;
     assert_eq!(text(&panel.get("pl-wait-line")), "Typically replies in about 2 hours");
     assert_eq!(text(&panel.root.query_selector("h1").unwrap().unwrap()), "Demo Shop");
@@ -368,7 +375,7 @@ async fn config_names_the_site_and_words_the_wait() {
 async fn an_unknown_site_says_the_widget_is_not_set_up() {
     let not_found = serde_json::json!({ "error": { "code": "site_not_found", "message": "No such site." } });
     let _server = FakeServer::new(&[("GET", "/v1/sites/demo/config", 404, not_found, serde_json::json!({}))]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     panel.until("setup error", |p| p.find("pl-setup-error").is_some()).await;
     assert_eq!(text(&panel.get("pl-setup-error")), "This help widget isn't set up correctly.");
     assert!(panel.find("pl-offline").is_none());
@@ -386,7 +393,7 @@ async fn chat_messages_are_acknowledged_and_later_ones_use_the_conversation() {
         ("POST", "/v1/sites/demo/conversations", 201, created, serde_json::json!({})),
         ("POST", "/v1/sites/demo/conversations/conv-1/messages", 201, ack, serde_json::json!({})),
     ]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     sleep(0).await;
     panel.type_into("pl-chat-input", "Hello!");
     panel.click("pl-chat-send");
@@ -434,7 +441,7 @@ async fn a_bad_rating_gets_an_apology_offers_help_and_tells_the_host() {
     };
     window().add_event_listener_with_callback("message", listener.as_ref().unchecked_ref()).unwrap();
 
-    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin)));
+    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin))).await;
     sleep(0).await;
     panel.click("pl-tab-rating");
     panel.click("pl-rating-bad");
@@ -482,7 +489,7 @@ async fn a_callback_request_is_confirmed_with_its_reference() {
         config_route(300),
         ("POST", "/v1/sites/demo/callbacks", 201, receipt, serde_json::json!({})),
     ]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     sleep(0).await;
     panel.click("pl-tab-callback");
     panel.type_into("pl-cb-name", "Anna");
@@ -513,7 +520,7 @@ async fn server_field_errors_show_next_to_the_field_and_a_retry_reuses_the_key()
         config_route(300),
         ("POST", "/v1/sites/demo/callbacks", 422, rejected, serde_json::json!({})),
     ]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     sleep(0).await;
     panel.click("pl-tab-callback");
     panel.type_into("pl-cb-name", "Anna");
@@ -538,7 +545,7 @@ async fn rate_limits_say_how_long_to_wait() {
         config_route(300),
         ("POST", "/v1/sites/demo/ratings", 429, limited, serde_json::json!({ "retry-after": "12" })),
     ]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     sleep(0).await;
     panel.click("pl-rating-good");
     panel.until("rating error", |p| p.find("pl-rating-error").is_some()).await;
@@ -549,7 +556,7 @@ async fn rate_limits_say_how_long_to_wait() {
 async fn an_open_message_from_the_host_focuses_the_panel_heading() {
     let _server = FakeServer::new(&[config_route(300)]);
     let origin = window().location().origin().unwrap();
-    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin.clone())));
+    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin.clone()))).await;
     sleep(0).await;
     let heading = panel.root.query_selector("h1").unwrap().unwrap();
     let focused = || document().active_element().is_some_and(|a| a == heading);
@@ -606,7 +613,7 @@ async fn live_availability_words_the_wait_offers_a_callback_and_tells_the_loader
     let origin = window().location().origin().unwrap();
     // The bridge posts to `window.parent`, which is this window in a test page.
     js_sys::eval("window.__plStatus = []; window.addEventListener('message', e => { if (e.data && e.data.type === 'status') window.__plStatus.push(e.data.state); });").unwrap();
-    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin)));
+    let panel = Mounted::panel_at(FAKE, Bridge::new(Some(origin))).await;
     panel.until("busy", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("busy")).await;
     assert_eq!(text(&panel.get("pl-wait-line")), "Busy right now: about 25 minutes. Prefer a callback?");
     panel
@@ -623,7 +630,7 @@ async fn live_availability_words_the_wait_offers_a_callback_and_tells_the_loader
 #[wasm_bindgen_test]
 async fn nobody_online_is_never_shown_as_open() {
     let _server = FakeServer::new(&[config_route(300), availability_route("nobody_online", 60)]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     panel
         .until("nobody", |p| p.get("pl-wait-line").get_attribute("data-state").as_deref() == Some("nobody_online"))
         .await;
@@ -643,7 +650,7 @@ async fn the_sites_consent_box_is_required_and_its_topic_is_sent() {
         (method, path, status, config, headers),
         ("POST", "/v1/sites/demo/callbacks", 201, receipt, serde_json::json!({})),
     ]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     panel.until("consent box", |p| p.find("pl-cb-consent").is_some() && p.find("pl-cb-topic").is_some()).await;
     panel.click("pl-tab-callback");
     panel.type_into("pl-cb-name", "Anna");
@@ -667,12 +674,12 @@ async fn the_sites_consent_box_is_required_and_its_topic_is_sent() {
 #[wasm_bindgen_test]
 async fn the_site_scale_sets_the_radios() {
     let _server = FakeServer::new(&[config_route_with_scale(300, "thumbs2")]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     panel.until("thumbs", |p| p.find("pl-rating-up").is_some()).await;
     assert!(panel.find("pl-rating-down").is_some() && panel.find("pl-rating-good").is_none());
     drop(panel);
     let _server = FakeServer::new(&[config_route_with_scale(300, "stars5")]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     panel.until("stars", |p| p.find("pl-rating-5").is_some()).await;
     for n in 1..=5 {
         let input: HtmlInputElement = panel.get(&format!("pl-rating-{n}")).unchecked_into();
@@ -695,7 +702,7 @@ async fn a_change_a_comment_and_undo_use_the_token_on_the_same_rating() {
         ("PUT", "/v1/sites/demo/ratings/rt_1", 200, changed, serde_json::json!({})),
         ("DELETE", "/v1/sites/demo/ratings/rt_1", 204, serde_json::Value::Null, serde_json::json!({})),
     ]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     sleep(0).await;
     panel.click("pl-tab-rating");
     panel.click("pl-rating-good");
@@ -733,7 +740,7 @@ async fn after_the_window_the_choice_stays_but_cannot_change() {
         "changeable_until_ms": now, "undone": false });
     let server =
         FakeServer::new(&[config_route(300), ("POST", "/v1/sites/demo/ratings", 201, created, serde_json::json!({}))]);
-    let panel = Mounted::panel_at(FAKE, Bridge::default());
+    let panel = Mounted::panel_at(FAKE, Bridge::default()).await;
     sleep(0).await;
     panel.click("pl-tab-rating");
     panel.click("pl-rating-neutral");

@@ -185,18 +185,24 @@ test('fill, consent, pick a slot, submit, confirmation; the operator schedules i
   await close();
 });
 
+/** A visitor on `path` at Tuesday 10:00, on the panel's Call me tab. */
+async function callbackTab(path) {
+  const { context, close } = await visitor();
+  await context.clock.install({ time: new Date(TUESDAY_10) });
+  const page = await context.newPage();
+  await page.goto(`${stack.host}${path}`);
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-callback').click();
+  return { w, close };
+}
+
 test('phone numbers as people write them are taken; each fault has its own message, in English and Latvian, and focus goes to the field', async () => {
   for (const [lang, notInUse] of [
     ['en', "That isn't a number in use. Please check it, and add the country code if it's from abroad."],
     ['lv', 'Šāds numurs netiek lietots. Lūdzu, pārbaudiet to un, ja tas ir ārzemju numurs, pievienojiet valsts kodu.'],
   ]) {
-    const { context, close } = await visitor();
-    await context.clock.install({ time: new Date(TUESDAY_10) });
-    const page = await context.newPage();
-    await page.goto(`${stack.host}/lang?html=${lang}`);
-    const w = widget(page);
-    await w.open();
-    await w.byTestId('pl-tab-callback').click();
+    const { w, close } = await callbackTab(`/lang?html=${lang}`);
     await w.byTestId('pl-cb-name').fill('Anna');
     await w.byTestId('pl-cb-consent').check();
     const phone = w.byTestId('pl-cb-phone');
@@ -212,13 +218,7 @@ test('phone numbers as people write them are taken; each fault has its own messa
     await close();
   }
   // The country code in parentheses, as printed on many cards: booked, stored in E.164.
-  const { context, close } = await visitor();
-  await context.clock.install({ time: new Date(TUESDAY_10) });
-  const page = await context.newPage();
-  await page.goto(`${stack.host}/plain`);
-  const w = widget(page);
-  await w.open();
-  await w.byTestId('pl-tab-callback').click();
+  const { w, close } = await callbackTab('/plain');
   await w.byTestId('pl-cb-name').fill('Pēteris');
   await w.byTestId('pl-cb-phone').fill('(+371) 26123456');
   await w.byTestId('pl-cb-consent').check();
