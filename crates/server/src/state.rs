@@ -104,7 +104,7 @@ impl AppState {
             return false;
         };
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        presented.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        crate::domain::same_secret(&presented, &expected[..])
     }
 
     /// Looks a site up by the raw path segment; an id that does not parse is simply unknown.

@@ -120,9 +120,7 @@ pub fn verify(secret: &str, header: &str, body: &str, now_secs: i64, tolerance_s
         return false;
     }
     let expected = hex(&sign(secret, t, body));
-    signatures.iter().any(|s| {
-        s.len() == expected.len() && s.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    })
+    signatures.iter().any(|s| crate::domain::same_secret(s.as_bytes(), expected.as_bytes()))
 }
 
 /// The running worker; [`Worker::stop`] ends it after the delivery in progress.

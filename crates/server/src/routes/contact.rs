@@ -68,9 +68,7 @@ async fn stop(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resul
     let (conversation, signature) = (param("c"), param("s"));
     let secret = stop_secret(&state).await?;
     let expected = stop_signature(&secret, conversation);
-    let valid = !conversation.is_empty()
-        && signature.len() == expected.len()
-        && signature.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let valid = !conversation.is_empty() && crate::domain::same_secret(signature.as_bytes(), expected.as_bytes());
     if !valid {
         return Ok(page(StatusCode::NOT_FOUND, "This link is not valid."));
     }
