@@ -273,12 +273,15 @@ fn start_panel(root: web_sys::HtmlElement, api: Api, locale: Locale, bridge: Bri
     let _ = set_interval_with_handle(tick, std::time::Duration::from_millis(TICK_MS));
 
     let shell = Shell { config, load_config, heading };
-    let owner = Owner::current();
+    // Weak: the loader's listener below lives for ever and must not keep the panel's owner
+    // (and its timers and outbox) alive once whoever started the panel drops it.
+    let owner = Owner::current().map(|o| o.downgrade());
     let root = StoredValue::new_local(Some(root));
     // Draws the panel once. Called from the loader's messages, outside any reactive owner: the
     // panel is mounted under the frame's, where its parts are provided.
     let draw = move || {
-        if let (Some(root), Some(owner)) = (root.try_update_value(Option::take).flatten(), &owner) {
+        let owner = owner.as_ref().and_then(|o| o.upgrade());
+        if let (Some(root), Some(owner)) = (root.try_update_value(Option::take).flatten(), owner) {
             owner.with(|| leptos::mount::mount_to(root, move || view! { <Panel shell/> }).forget());
         }
     };
