@@ -221,6 +221,12 @@ async fn callback_form_shows_field_errors_before_sending() {
     assert_eq!(panel.get("pl-cb-phone").unchecked_into::<HtmlInputElement>().value(), "12345");
 }
 
+/// The outbox the panel saved in the frame's storage (for the unreachable endpoint).
+fn saved_outbox() -> String {
+    let key = format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox");
+    window().local_storage().unwrap().unwrap().get_item(&key).unwrap().expect("an outbox is saved")
+}
+
 #[wasm_bindgen_test]
 async fn an_offline_callback_is_kept_in_the_outbox_and_says_so() {
     let panel = Mounted::panel().await;
@@ -234,13 +240,7 @@ async fn an_offline_callback_is_kept_in_the_outbox_and_says_so() {
     assert!(panel.get("pl-cb-submit").closest("form").unwrap().unwrap().has_attribute("hidden"), "no second request");
     assert!(panel.find("pl-cb-confirmation").is_none());
     assert!(panel.find("pl-cb-status").is_none(), "the Call me tab says it; the banner is for the other tabs");
-    let saved = window()
-        .local_storage()
-        .unwrap()
-        .unwrap()
-        .get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox"))
-        .unwrap();
-    assert!(saved.unwrap().starts_with(r#"["callback","#), "the outbox is saved in the frame's storage");
+    assert!(saved_outbox().starts_with(r#"["callback","#), "the outbox is saved in the frame's storage");
 }
 
 #[wasm_bindgen_test]
@@ -254,13 +254,7 @@ async fn an_offline_rating_is_kept_in_the_outbox_and_says_so() {
     assert!(panel.get("pl-rating-bad").unchecked_into::<HtmlInputElement>().checked());
     assert!(panel.find("pl-rating-thanks").is_none());
     assert!(panel.find("pl-rating-recovery").is_none(), "no recovery offer until the rating is recorded");
-    let saved = window()
-        .local_storage()
-        .unwrap()
-        .unwrap()
-        .get_item(&format!("porchlight {UNREACHABLE}/v1/sites/demo/outbox"))
-        .unwrap();
-    assert!(saved.unwrap().contains(r#"\"value\":\"bad\""#), "the outbox is saved in the frame's storage");
+    assert!(saved_outbox().contains(r#"\"value\":\"bad\""#), "the outbox is saved in the frame's storage");
 }
 
 #[wasm_bindgen_test]

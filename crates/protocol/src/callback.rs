@@ -68,35 +68,42 @@ impl NewCallback {
 
 /// The separators people write phone numbers with: `+371 2612-3456`, `(+371) 26123456`,
 /// `0039.06.1234.5678`, `(030) 1234/567`.
-pub fn is_phone_separator(c: char) -> bool {
+fn is_phone_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '.' | '(' | ')' | '/')
 }
 
 /// A phone number without its separators: `+` (only as the first character) and digits, or
 /// `None` when anything else is in it (letters, a `+` in the middle).
-pub fn compact_phone(phone: &str) -> Option<String> {
+fn compact_phone(phone: &str) -> Option<String> {
     let compact: String = phone.trim().chars().filter(|&c| !is_phone_separator(c)).collect();
     let digits = compact.strip_prefix('+').unwrap_or(&compact);
     digits.chars().all(|c| c.is_ascii_digit()).then_some(compact)
 }
 
-/// A light phone check (the server reads the number for real): digits, the usual separators and
-/// a leading `+`, with 6–15 digits. Kept small so the widget's WASM stays small.
-fn check_phone(errors: &mut FieldErrors, phone: &str) {
+/// A light phone check (the server then reads the number for real): digits, the usual
+/// separators and a leading `+`, with 6–15 digits (17 with a `00` prefix). Returns the number
+/// without separators, or the field error. Kept small so the widget's WASM stays small.
+pub fn read_phone(phone: &str) -> Result<String, (FieldErrorCode, &'static str)> {
     if phone.trim().is_empty() {
-        errors.push("phone", FieldErrorCode::Required, "phone is required.");
-        return;
+        return Err((FieldErrorCode::Required, "phone is required."));
     }
     let Some(compact) = compact_phone(phone).filter(|_| phone.chars().count() <= MAX_PHONE_CHARS) else {
-        errors.push("phone", FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) . / only.");
-        return;
+        return Err((FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) . / only."));
     };
     let digits = compact.trim_start_matches('+').len();
     if digits < MIN_PHONE_DIGITS {
-        errors.push("phone", FieldErrorCode::TooShort, "phone has too few digits.");
+        Err((FieldErrorCode::TooShort, "phone has too few digits."))
     } else if digits > MAX_PHONE_DIGITS + 2 {
         // E.164 has at most 15 digits; "00" as the international prefix adds two.
-        errors.push("phone", FieldErrorCode::TooLong, "phone has too many digits.");
+        Err((FieldErrorCode::TooLong, "phone has too many digits."))
+    } else {
+        Ok(compact)
+    }
+}
+
+fn check_phone(errors: &mut FieldErrors, phone: &str) {
+    if let Err((code, message)) = read_phone(phone) {
+        errors.push("phone", code, message);
     }
 }
 

@@ -286,13 +286,14 @@ async function once({ widget, mode, origin }) {
     await loaded;
     await sleep(SETTLE_MS);
     Object.assign(result, await taskMetrics(s));
+    // Clicked only on the same site (another site's frame runs in its own process: its panel is
+    // not the host's cost). The probe's world is made before the click, so its cost is in
+    // neither the main-thread figure nor the open window.
+    const clicked = widget !== 'none' && origin === SAME;
+    const world = clicked && widget !== 'feedback-js' && mode === 'idle' ? await frameWorld(s) : null;
+    if (clicked) await sleep(500);
     result.loadLongTasks = await evaluate(s, 'window.__lt');
-    // (Another site's frame runs in its own process: its panel is not the host's cost.)
-    if (widget !== 'none' && origin === SAME) {
-      // The probe's world is made before the click, so its cost is in neither window.
-      const world = widget === 'feedback-js' || mode !== 'idle' ? null : await frameWorld(s);
-      await sleep(500);
-      result.loadLongTasks = await evaluate(s, 'window.__lt');
+    if (clicked) {
       const t0 = await click(s, await evaluate(s, LAUNCHER));
       result.visibleMs = (await panelVisibleAt(s, widget, world)) - t0;
       await sleep(1500);

@@ -39,19 +39,10 @@ pub fn parse_country(raw: &str) -> Option<country::Id> {
 /// digits). Refuses what cannot be a real number (invalid), and numbers nobody should be asked
 /// to call back: premium-rate and shared-cost lines, pagers (unsupported).
 pub fn normalise_phone(raw: &str, region: Option<country::Id>) -> Result<String, PhoneError> {
-    use porchlight_protocol::callback::{compact_phone, MAX_PHONE_DIGITS, MIN_PHONE_DIGITS};
-    // `(+371) 26123456`, `00371 2612 3456`, `+39.06.1234.5678`: the separators go first.
-    let Some(compact) = compact_phone(raw) else {
-        return Err(phone_error(FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) . / only."));
-    };
-    let digits = compact.trim_start_matches('+').len();
-    if digits < MIN_PHONE_DIGITS {
-        return Err(phone_error(FieldErrorCode::TooShort, "phone has too few digits."));
-    }
-    if digits > MAX_PHONE_DIGITS + 2 {
-        // E.164 has at most 15 digits; "00" as the international prefix adds two.
-        return Err(phone_error(FieldErrorCode::TooLong, "phone has too many digits."));
-    }
+    // The protocol's check, which also drops the separators: `(+371) 26123456`,
+    // `00371 2612 3456`, `+39.06.1234.5678`.
+    let compact =
+        porchlight_protocol::callback::read_phone(raw).map_err(|(code, message)| phone_error(code, message))?;
     // "00" is the international prefix (no national number starts with it: trunk prefixes are
     // one 0, and area codes never start with 0).
     let compact = match compact.strip_prefix("00") {
