@@ -50,36 +50,6 @@ test('without save-data the frame preloads once the page is idle after load', as
   await context.close();
 });
 
-// Runs in every document (host and frame): records long tasks (over 50 ms) as the page sees them.
-const recordLongTasks = () => {
-  window.__longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) window.__longTasks.push(`${Math.round(e.duration)} ms (${e.name})`);
-  }).observe({ type: 'longtask', buffered: true });
-};
-
-test('nothing the widget does on a same-site host page is a long task, at the idle preload or at open', async () => {
-  // Host on 127.0.0.1:H, widget on 127.0.0.1:W: one site, so the frame shares the page's main
-  // thread and every task of the widget's is one of the page's.
-  const { page, context, record } = await openPage({ ...stack, host: stack.sameSiteHost }, '/plain', { init: recordLongTasks });
-  const w = widget(page);
-  await page.waitForLoadState('load');
-  // The idle preload has run: the frame is up and has put the site's state on the launcher.
-  await w.launcher.and(page.locator('[data-state]')).waitFor({ timeout: 20000 });
-  await wait(500);
-  await w.open();
-  await w.byTestId('pl-tab-rating').click(); // the last tab drawn
-  await w.byTestId('pl-rating-good').waitFor();
-  await wait(500);
-  const frames = page.frames();
-  assert.ok(frames.some((f) => isFrame(f.url())), 'the widget frame is on the page');
-  const longTasks = [];
-  for (const f of frames) longTasks.push(...(await f.evaluate(() => window.__longTasks)));
-  assert.deepEqual(longTasks, [], "no task over 50 ms on the page's main thread");
-  assert.deepEqual(record.errors, []);
-  await context.close();
-});
-
 test('the only global added to the host page is window.Porchlight, and no styles are added to it', async () => {
   const { page, context } = await openPage(stack, '/plain', {
     init: () => {

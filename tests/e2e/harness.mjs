@@ -154,7 +154,7 @@ writes_per_minute = ${writesPerMinute}
 [[sites]]
 id = "e2e"
 name = "E2E Shop"
-origins = ["${hostOrigin}", "${hostOrigin.replace('//localhost:', '//127.0.0.1:')}"]
+origins = ["${hostOrigin}"]
 # The offline page points its widget at a port nobody listens on.
 endpoints = ["http://127.0.0.1:9"]
 timezone = "Europe/Riga"
@@ -208,9 +208,6 @@ export async function startStack(options = {}) {
   return {
     dir,
     host: host.origin,
-    // The same host pages on 127.0.0.1: the same *site* as the widget host (another port), so
-    // the frame runs in the page's process and on its main thread, as on most phones.
-    sameSiteHost: host.origin.replace('//localhost:', '//127.0.0.1:'),
     widget: server.origin,
     db: server.db,
     browser,
