@@ -4,7 +4,10 @@ use std::path::Path;
 
 use crate::auth::{self, OperatorRecord};
 use crate::clock::{Clock, SystemClock};
-use crate::domain::new_id;
+use crate::config::Settings;
+use crate::domain::{new_id, Site};
+use crate::privacy::Selector;
+use crate::store::privacy::PrivacyStore;
 use crate::store::{SqliteStore, Store};
 
 /// Creates an operator; returns its id. Refuses a malformed e-mail, a short password and an
@@ -72,4 +75,101 @@ pub async fn set_operator_sites(database: &Path, email: &str, sites: Option<&[St
 
 async fn open(database: &Path) -> Result<SqliteStore, String> {
     SqliteStore::open(database).await.map_err(|e| format!("cannot open database {}: {e}", database.display()))
+}
+
+/// The configured site with this id (the built-in demo site when none are configured).
+fn find_site(settings: &Settings, site: &str) -> Result<Site, String> {
+    if settings.sites.is_empty() {
+        let demo = Site::builtin_demo(0);
+        return if demo.id.as_str() == site { Ok(demo) } else { Err(format!("no site {site:?} (only \"demo\")")) };
+    }
+    settings
+        .sites
+        .iter()
+        .find(|s| s.id.as_str() == site)
+        .cloned()
+        .ok_or_else(|| format!("no site {site:?} in the configuration"))
+}
+
+/// Who a data command is about, as given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct PersonArgs {
+    pub site: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub conversation: Option<String>,
+}
+
+fn person(settings: &Settings, who: &PersonArgs) -> Result<(Site, Selector), String> {
+    let site = find_site(settings, &who.site)?;
+    let selector = Selector::parse(&site, who.email.as_deref(), who.phone.as_deref(), who.conversation.as_deref())
+        .map_err(|(field, message)| format!("--{field}: {message}"))?;
+    Ok((site, selector))
+}
+
+/// The actor the audit log records for the command line: the operating-system user.
+fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+/// `porchlight data export`: everything held about the person, as pretty JSON.
+pub async fn export_person(settings: &Settings, who: &PersonArgs) -> Result<String, String> {
+    let (site, selector) = person(settings, who)?;
+    let store = open(&settings.database).await?;
+    let result = crate::privacy::export(&store, &site, &selector, &cli_actor(), SystemClock.now_ms()).await;
+    store.close().await;
+    let export = result.map_err(|e| format!("cannot export: {e}"))?;
+    serde_json::to_string_pretty(&export).map_err(|e| e.to_string())
+}
+
+/// `porchlight data erase`: deletes it; returns one line per table with rows removed.
+pub async fn erase_person(settings: &Settings, who: &PersonArgs) -> Result<Vec<String>, String> {
+    let (site, selector) = person(settings, who)?;
+    let store = open(&settings.database).await?;
+    let result = crate::privacy::erase(&store, &site, &selector, &cli_actor(), SystemClock.now_ms()).await;
+    store.close().await;
+    let removed = result.map_err(|e| format!("cannot erase: {e}"))?;
+    Ok(removed.into_iter().map(|(table, rows)| format!("{table}\t{rows}")).collect())
+}
+
+/// `porchlight webhooks list-failed`: one line per dead delivery.
+pub async fn dead_webhooks(database: &Path) -> Result<Vec<String>, String> {
+    let store = open(database).await?;
+    let result = store.dead_webhooks(None).await;
+    store.close().await;
+    let dead = result.map_err(|e| format!("cannot read the webhook outbox: {e}"))?;
+    Ok(dead
+        .into_iter()
+        .map(|d| {
+            format!(
+                "{}\t{}\t{}\t{}\tattempts={}\t{}",
+                d.id,
+                d.site,
+                d.event_type,
+                d.endpoint,
+                d.attempts,
+                d.last_error.unwrap_or_default()
+            )
+        })
+        .collect())
+}
+
+/// `porchlight webhooks retry|drop`: dead deliveries by id (`None`: all); returns how many.
+pub async fn revive_or_drop_webhooks(database: &Path, ids: Option<&[i64]>, revive: bool) -> Result<u64, String> {
+    let store = open(database).await?;
+    let result =
+        if revive { store.revive_webhooks(ids, SystemClock.now_ms()).await } else { store.drop_webhooks(ids).await };
+    store.close().await;
+    result.map_err(|e| format!("cannot update the webhook outbox: {e}"))
+}
+
+/// `porchlight backup FILE`: a consistent copy of the live database (it may be serving).
+pub async fn backup(database: &Path, target: &Path) -> Result<(), String> {
+    if target.exists() {
+        return Err(format!("{} exists; give a new file", target.display()));
+    }
+    let store = open(database).await?;
+    let result = store.backup(target).await;
+    store.close().await;
+    result.map_err(|e| format!("cannot back up into {}: {e}", target.display()))
 }

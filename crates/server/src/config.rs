@@ -17,6 +17,7 @@ use crate::clock::{SharedClock, ShiftedClock, SystemClock};
 use crate::domain::availability::OperatorStatus;
 use crate::domain::callbacks::{parse_country, DEFAULT_SLOT_MINUTES};
 use crate::domain::hours::{BusinessHours, Closure, DayRange, DAY_NAMES};
+use crate::domain::retention::{self, Retention};
 use crate::domain::{Site, SiteTexts, Webhook, DEFAULT_RATING_CHANGE_WINDOW_SECS, DEFAULT_TARGET_KEPT_PERMILLE};
 use crate::locales::Language;
 use crate::net::ConnectionLimits;
@@ -243,6 +244,8 @@ struct WebhookDeliveryFile {
     max_backoff_ms: Option<u64>,
     poll_interval_ms: Option<u64>,
     timeout_ms: Option<u64>,
+    /// A delivery still failing this long after its event stops being retried (dead letter).
+    dead_after_hours: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,6 +290,19 @@ struct SiteFile {
     #[serde(default)]
     texts: BTreeMap<String, TextsFile>,
     theme: Option<ThemeFile>,
+    #[serde(default)]
+    retention: RetentionFile,
+}
+
+/// `[sites.retention]`: days each kind of personal data is kept (defaults in `Retention`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    conversations_days: Option<u32>,
+    rating_comments_days: Option<u32>,
+    callbacks_days: Option<u32>,
+    visitor_emails_days: Option<u32>,
+    sent_outbox_days: Option<u32>,
 }
 
 /// `[sites.texts.<lang>]`: the site's own texts in one language; each falls back to the
@@ -520,8 +536,10 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
             Ok::<_, ConfigError>(Theme::new(&t.color, t.dark_color.as_deref()).expect("colours checked above"))
         })
         .transpose()?;
+    let retention = parse_retention(&file.retention).map_err(|e| bad(&e))?;
     let defaults = Promises::default();
     Ok(Site {
+        retention,
         id,
         name: file.name.trim().to_owned(),
         origins,
@@ -654,15 +672,39 @@ fn parse_delivery(file: WebhookDeliveryFile, defaults: DeliveryPolicy) -> Result
         max_backoff: ms(file.max_backoff_ms, defaults.max_backoff),
         poll_interval: ms(file.poll_interval_ms, defaults.poll_interval),
         timeout: ms(file.timeout_ms, defaults.timeout),
+        dead_after: file
+            .dead_after_hours
+            .map(|h| Duration::from_secs(h.saturating_mul(3_600)))
+            .unwrap_or(defaults.dead_after),
     };
-    if policy.initial_backoff.is_zero() || policy.max_backoff < policy.initial_backoff || policy.timeout.is_zero() {
+    if policy.initial_backoff.is_zero()
+        || policy.max_backoff < policy.initial_backoff
+        || policy.timeout.is_zero()
+        || policy.dead_after.is_zero()
+    {
         return Err(ConfigError::Invalid(
-            "webhook_delivery: initial_backoff_ms and timeout_ms must be positive and max_backoff_ms at least \
-             initial_backoff_ms"
+            "webhook_delivery: initial_backoff_ms, timeout_ms and dead_after_hours must be positive and \
+             max_backoff_ms at least initial_backoff_ms"
                 .into(),
         ));
     }
     Ok(policy)
+}
+
+fn parse_retention(file: &RetentionFile) -> Result<Retention, String> {
+    let defaults = Retention::default();
+    let days = |name: &str, value: Option<u32>, default: u32| match value {
+        None => Ok(default),
+        Some(days) if (1..=retention::MAX_DAYS).contains(&days) => Ok(days),
+        Some(_) => Err(format!("retention.{name} must be 1 to {} days", retention::MAX_DAYS)),
+    };
+    Ok(Retention {
+        conversations_days: days("conversations_days", file.conversations_days, defaults.conversations_days)?,
+        rating_comments_days: days("rating_comments_days", file.rating_comments_days, defaults.rating_comments_days)?,
+        callbacks_days: days("callbacks_days", file.callbacks_days, defaults.callbacks_days)?,
+        visitor_emails_days: days("visitor_emails_days", file.visitor_emails_days, defaults.visitor_emails_days)?,
+        sent_outbox_days: days("sent_outbox_days", file.sent_outbox_days, defaults.sent_outbox_days)?,
+    })
 }
 
 fn parse_hours(file: HoursFile, tz: jiff::tz::TimeZone) -> Result<BusinessHours, String> {

@@ -6,6 +6,7 @@ pub mod callbacks;
 pub mod hours;
 pub mod promises;
 pub mod ratings;
+pub mod retention;
 
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
@@ -62,6 +63,8 @@ pub struct Site {
     pub texts: Vec<SiteTexts>,
     /// Brand colours, text colours already computed; `None`: the widget's own.
     pub theme: Option<Theme>,
+    /// How long its personal data is kept.
+    pub retention: retention::Retention,
 }
 
 /// A site's texts in one language (`[sites.texts.<lang>]`). A field left out falls back to the
@@ -122,6 +125,7 @@ impl Site {
             callback_topics: Vec::new(),
             consent_text: None,
             callback_slot_minutes: callbacks::DEFAULT_SLOT_MINUTES,
+            retention: retention::Retention::default(),
             webhooks: Vec::new(),
             launcher_text: None,
             // Shows off per-language texts and a right-to-left one; every other language

@@ -27,6 +27,7 @@ pub mod locales;
 pub mod net;
 pub mod origin;
 pub mod presence;
+pub mod privacy;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
@@ -131,6 +132,8 @@ impl Server {
         let sweeper = ledger::Sweeper::spawn(self.state.clone());
         // Sends queued e-mails (with `[smtp]`), including those a previous run left unsent.
         let mailer = email::Worker::spawn(self.state.clone());
+        // Removes personal data past each site's retention.
+        let retention = privacy::RetentionWorker::spawn(self.state.clone());
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
@@ -144,6 +147,7 @@ impl Server {
         let result = Ok(());
         webhook_worker.stop().await;
         sweeper.stop().await;
+        retention.stop().await;
         if let Some(mailer) = mailer {
             mailer.stop().await;
         }

@@ -37,6 +37,64 @@ enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// A person's data (GDPR Art. 15 and 17): export it as JSON, or erase it. Audited.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Webhook deliveries that kept failing past `dead_after_hours` (dead letters).
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+    /// A consistent copy of the database into FILE (a new file), while the server runs.
+    Backup {
+        /// Where to write the copy; must not exist.
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Writes everything held about the person on the site as JSON (standard output).
+    Export(PersonFlags),
+    /// Deletes everything held about the person on the site; prints rows removed per table.
+    Erase(PersonFlags),
+}
+
+/// The person: exactly one of --email, --phone, --conversation.
+#[derive(Debug, clap::Args)]
+struct PersonFlags {
+    /// The site's id.
+    #[arg(long)]
+    site: String,
+    /// The e-mail address they gave for replies.
+    #[arg(long)]
+    email: Option<String>,
+    /// The phone number of their callback requests, in any written form.
+    #[arg(long)]
+    phone: Option<String>,
+    /// One conversation's id.
+    #[arg(long)]
+    conversation: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// One line per dead delivery: id, site, event type, endpoint, attempts, last error.
+    ListFailed,
+    /// Delivers dead ones again from now on (ids, or --all).
+    Retry(DeadFlags),
+    /// Deletes dead ones (ids, or --all).
+    Drop(DeadFlags),
+}
+
+#[derive(Debug, clap::Args)]
+struct DeadFlags {
+    #[arg(required_unless_present = "all")]
+    ids: Vec<i64>,
+    #[arg(long, conflicts_with = "ids")]
+    all: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +152,72 @@ fn main() -> ExitCode {
         Command::Operator { command: OperatorCommand::Sites { email, sites, all } } => {
             runtime.block_on(set_sites(&cli.serve, &email, if all { None } else { sites }))
         }
+        Command::Data { command } => runtime.block_on(data(&cli.serve, command)),
+        Command::Webhooks { command } => runtime.block_on(webhooks(&cli.serve, command)),
+        Command::Backup { file } => runtime.block_on(backup(&cli.serve, &file)),
+    }
+}
+
+async fn data(args: &ServeArgs, command: DataCommand) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let (DataCommand::Export(flags) | DataCommand::Erase(flags)) = &command;
+    let who = porchlight_server::admin::PersonArgs {
+        site: flags.site.clone(),
+        email: flags.email.clone(),
+        phone: flags.phone.clone(),
+        conversation: flags.conversation.clone(),
+    };
+    let result = match command {
+        DataCommand::Export(_) => porchlight_server::admin::export_person(&settings, &who).await.map(|json| vec![json]),
+        DataCommand::Erase(_) => porchlight_server::admin::erase_person(&settings, &who).await,
+    };
+    print_lines(result)
+}
+
+async fn webhooks(args: &ServeArgs, command: WebhooksCommand) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let db = &settings.database;
+    let revive = matches!(command, WebhooksCommand::Retry(_));
+    let result = match command {
+        WebhooksCommand::ListFailed => porchlight_server::admin::dead_webhooks(db).await,
+        WebhooksCommand::Retry(f) | WebhooksCommand::Drop(f) if f.all || !f.ids.is_empty() => {
+            let ids = (!f.all).then_some(f.ids.as_slice());
+            porchlight_server::admin::revive_or_drop_webhooks(db, ids, revive)
+                .await
+                .map(|n| vec![format!("{} {n}", if revive { "retrying" } else { "dropped" })])
+        }
+        WebhooksCommand::Retry(_) | WebhooksCommand::Drop(_) => Err("give ids or --all".into()),
+    };
+    print_lines(result)
+}
+
+async fn backup(args: &ServeArgs, file: &std::path::Path) -> ExitCode {
+    let settings = match Settings::load(args) {
+        Ok(settings) => settings,
+        Err(e) => return fail(&e.to_string()),
+    };
+    print_lines(
+        porchlight_server::admin::backup(&settings.database, file)
+            .await
+            .map(|()| vec![format!("backed up {} into {}", settings.database.display(), file.display())]),
+    )
+}
+
+fn print_lines(result: Result<Vec<String>, String>) -> ExitCode {
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
     }
 }
 

@@ -114,6 +114,8 @@ pub struct OutboxRow {
     pub endpoint: String,
     pub body: String,
     pub attempts: u32,
+    /// When its event was queued, or an admin last retried it: the dead-letter age counts from here.
+    pub since_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +158,7 @@ pub struct InboxRow {
 
 #[async_trait]
 pub trait Store:
-    promises::PromiseStore + email::EmailStore + assignment::AssignmentStore + Send + Sync + 'static
+    promises::PromiseStore + email::EmailStore + assignment::AssignmentStore + privacy::PrivacyStore + Send + Sync + 'static
 {
     /// The receipt reports the rating as it is now (a replay sees later changes); its `token`
     /// is always `None` (only the hash is stored).
@@ -212,8 +214,15 @@ pub trait Store:
 
     async fn webhook_delivered(&self, id: i64, now_ms: i64) -> Result<(), StoreError>;
 
-    async fn webhook_failed(&self, id: i64, attempts: u32, next_attempt_ms: i64, error: &str)
-        -> Result<(), StoreError>;
+    /// A failed attempt: retried at `next_attempt_ms`, or, with `dead_ms`, never again by itself.
+    async fn webhook_failed(
+        &self,
+        id: i64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        dead_ms: Option<i64>,
+        error: &str,
+    ) -> Result<(), StoreError>;
 
     /// Counts a honeypot hit for the site. Nothing of the request is kept.
     async fn count_spam_drop(&self, site: &SiteId, now_ms: i64) -> Result<(), StoreError>;
@@ -336,6 +345,7 @@ pub mod email;
 mod group_commit;
 mod memo;
 mod message_batch;
+pub mod privacy;
 pub mod promises;
 
 pub use group_commit::WriteTx;
@@ -399,7 +409,9 @@ impl SqliteStore {
             .foreign_keys(true)
             // Savepoints (one per request in a write batch) keep their undo pages in memory
             // rather than in a temporary file that is written and thrown away every batch.
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // An erased person's rows are overwritten with zeros, not left in free pages.
+            .pragma("secure_delete", "on");
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         // The writer touches every table's latest pages and the chat index all over: a larger
@@ -842,8 +854,9 @@ impl Store for SqliteStore {
 
     async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
         Ok(sqlx::query_as::<_, OutboxRow>(
-            "SELECT id, event_id, site, endpoint, body, attempts FROM webhook_outbox
-             WHERE delivered_ms IS NULL AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
+            "SELECT id, event_id, site, endpoint, body, attempts, COALESCE(revived_ms, created_ms) AS since_ms
+             FROM webhook_outbox
+             WHERE delivered_ms IS NULL AND dead_ms IS NULL AND next_attempt_ms <= ? ORDER BY id LIMIT ?",
         )
         .bind(now_ms)
         .bind(limit)
@@ -869,16 +882,20 @@ impl Store for SqliteStore {
         id: i64,
         attempts: u32,
         next_attempt_ms: i64,
+        dead_ms: Option<i64>,
         error: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE webhook_outbox SET attempts = ?, next_attempt_ms = ?, last_error = ? WHERE id = ?")
-            .bind(attempts)
-            .bind(next_attempt_ms)
-            .bind(error)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE webhook_outbox SET attempts = ?, next_attempt_ms = ?, dead_ms = ?, last_error = ? WHERE id = ?",
+        )
+        .bind(attempts)
+        .bind(next_attempt_ms)
+        .bind(dead_ms)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -47,6 +47,9 @@ pub struct DeliveryPolicy {
     pub poll_interval: Duration,
     /// Per request.
     pub timeout: Duration,
+    /// A delivery still failing this long after its event (or an admin's retry) is dead: kept
+    /// for an admin to retry or drop, no longer retried by itself.
+    pub dead_after: Duration,
 }
 
 impl Default for DeliveryPolicy {
@@ -56,6 +59,7 @@ impl Default for DeliveryPolicy {
             max_backoff: Duration::from_secs(3_600),
             poll_interval: Duration::from_secs(1),
             timeout: Duration::from_secs(10),
+            dead_after: Duration::from_secs(72 * 3_600),
         }
     }
 }
@@ -183,10 +187,19 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, policy: &De
             Err(why) => {
                 let failures = row.attempts + 1;
                 let wait = policy.backoff(failures);
+                // The row's times are the app's clock (a test's fake one too).
+                let app_now_ms = state.clock().now_ms();
+                let dead = app_now_ms - row.since_ms >= policy.dead_after.as_millis() as i64;
                 // The event's id and type only: bodies can hold names and phone numbers.
-                tracing::warn!(event = %row.event_id, endpoint = %row.endpoint, attempt = failures, %why,
-                    retry_in_ms = wait.as_millis() as u64, "webhook delivery failed");
-                state.store().webhook_failed(row.id, failures, now_ms + wait.as_millis() as i64, &why).await
+                if dead {
+                    tracing::warn!(event = %row.event_id, endpoint = %row.endpoint, attempt = failures, %why,
+                        "webhook delivery failed for good: dead, until an admin retries it");
+                } else {
+                    tracing::warn!(event = %row.event_id, endpoint = %row.endpoint, attempt = failures, %why,
+                        retry_in_ms = wait.as_millis() as u64, "webhook delivery failed");
+                }
+                let next = now_ms + wait.as_millis() as i64;
+                state.store().webhook_failed(row.id, failures, next, dead.then_some(app_now_ms), &why).await
             }
         };
         if let Err(e) = result {

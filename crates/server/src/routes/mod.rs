@@ -10,6 +10,8 @@ pub mod contact;
 pub mod demo;
 pub mod noop;
 pub mod openapi;
+pub mod ops;
+pub mod privacy;
 pub mod promises;
 pub mod ratings;
 
@@ -17,7 +19,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -42,7 +43,8 @@ pub fn app(state: AppState) -> Router {
         .merge(assets::router(&state))
         .merge(demo::router())
         .merge(noop::router())
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(privacy::router())
+        .merge(ops::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(porchlight_protocol::MAX_BODY_BYTES))

@@ -3,8 +3,9 @@
 //! one of sqlx's SQLite threads and back, which costs more CPU than the lookup itself.
 //!
 //! Only facts that stay true are remembered: a conversation's site never changes, and a token,
-//! once valid for a conversation, is never revoked (conversations are never deleted). So the
-//! memo can never answer anything the database would not.
+//! once valid for a conversation, is never revoked. A conversation is deleted only by an erase
+//! or its retention, which makes the memo forget it in the same step. So the memo never answers
+//! anything the database would not.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -36,6 +37,11 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             entries.clear();
         }
         entries.insert(key, value);
+    }
+
+    /// Drops every entry whose key matches.
+    pub(crate) fn forget(&self, matches: impl Fn(&K) -> bool) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).retain(|key, _| !matches(key));
     }
 }
 

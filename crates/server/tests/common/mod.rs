@@ -71,6 +71,8 @@ pub struct TestServer {
     pub banner: String,
     pub db_path: PathBuf,
     pub client: reqwest::Client,
+    /// The running server's state, for use cases a test drives directly (a retention pass).
+    pub state: porchlight_server::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -99,6 +101,7 @@ impl TestServer {
         let server = Server::bind(settings).await.expect("server starts");
         let addr = server.local_addr();
         let banner = server.banner();
+        let state = server.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {
             let _ = rx.await;
@@ -109,6 +112,7 @@ impl TestServer {
             banner,
             db_path,
             client: reqwest::Client::new(),
+            state,
             shutdown: Some(tx),
             handle: Some(handle),
         }
