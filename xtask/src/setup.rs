@@ -19,6 +19,10 @@ pub fn run() -> Result {
         // A real SMTP server for the e-mail tests (started by the tests on loopback).
         apt_install(&["python3-aiosmtpd"])?;
     }
+    if !python_has("prometheus_client") {
+        // The Prometheus project's own parser reads `/metrics` in the server's tests.
+        apt_install(&["python3-prometheus-client"])?;
+    }
     npm_ci("tests/e2e")
 }
 

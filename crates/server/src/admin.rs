@@ -29,8 +29,9 @@ pub async fn add_operator(
     let password = password.to_owned();
     let password_hash =
         tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(|e| e.to_string())??;
-    let store =
-        SqliteStore::open(database).await.map_err(|e| format!("cannot open database {}: {e}", database.display()))?;
+    let store = SqliteStore::open_for_tool(database)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", database.display()))?;
     let operator = OperatorRecord { id: new_id("op"), email: email.clone(), name: name.to_owned(), password_hash };
     let mut result = store.add_operator(&operator, SystemClock.now_ms()).await;
     if let Ok(true) = result {
@@ -74,7 +75,7 @@ pub async fn set_operator_sites(database: &Path, email: &str, sites: Option<&[St
 }
 
 async fn open(database: &Path) -> Result<SqliteStore, String> {
-    SqliteStore::open(database).await.map_err(|e| format!("cannot open database {}: {e}", database.display()))
+    SqliteStore::open_for_tool(database).await.map_err(|e| format!("cannot open database {}: {e}", database.display()))
 }
 
 /// The configured site with this id (the built-in demo site when none are configured).

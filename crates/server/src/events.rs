@@ -61,6 +61,9 @@ pub trait EventBus: Send + Sync + 'static {
     /// Every event of every site (the console filters by the operator's sites).
     fn subscribe_operators(&self) -> broadcast::Receiver<Arc<LiveEvent>>;
 
+    /// Open event streams now: (visitors', operators' consoles').
+    fn open_streams(&self) -> (usize, usize);
+
     /// Held across "store a message, publish it" so one conversation's messages are published
     /// in id order.
     fn conversation_lock(&self, conversation_id: &str) -> Arc<tokio::sync::Mutex<()>>;
@@ -173,6 +176,11 @@ impl EventBus for InProcessBus {
 
     fn subscribe_operators(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.operators.subscribe()
+    }
+
+    fn open_streams(&self) -> (usize, usize) {
+        let channels = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+        (channels.values().map(broadcast::Sender::receiver_count).sum(), self.operators.receiver_count())
     }
 
     fn conversation_lock(&self, conversation_id: &str) -> Arc<tokio::sync::Mutex<()>> {

@@ -24,6 +24,7 @@ pub mod events;
 pub mod extract;
 pub mod ledger;
 pub mod locales;
+pub mod metrics;
 pub mod net;
 pub mod origin;
 pub mod presence;

@@ -43,6 +43,8 @@ struct Inner {
     typing_limiter: RateLimiter,
     /// When each operator's console was last heard from.
     liveness: crate::presence::Liveness,
+    /// What `/metrics` reports.
+    metrics: crate::metrics::Metrics,
     /// `[smtp]`, when e-mail is on.
     smtp: Option<crate::config::SmtpSettings>,
     /// The key of e-mail stop links, read (or made) once.
@@ -74,7 +76,9 @@ impl AppState {
             .map(|s| s.id.clone())
             .expect("at least one site");
         let public_origin = Origin::of_url(&public_url).expect("public_url is http(s), checked in config");
+        let metrics = crate::metrics::Metrics::new(store.writer_metrics());
         AppState(Arc::new(Inner {
+            metrics,
             sites: sites.into_iter().map(|s| (s.id.clone(), Arc::new(s))).collect(),
             demo_site,
             store,
@@ -115,6 +119,10 @@ impl AppState {
 
     pub fn demo_site(&self) -> &SiteId {
         &self.0.demo_site
+    }
+
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
     }
 
     pub fn store(&self) -> &dyn Store {

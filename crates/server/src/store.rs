@@ -338,6 +338,9 @@ pub trait Store:
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);
+
+    /// The writer's figures for `/metrics`.
+    fn writer_metrics(&self) -> WriterMetrics;
 }
 
 pub mod assignment;
@@ -348,7 +351,7 @@ mod message_batch;
 pub mod privacy;
 pub mod promises;
 
-pub use group_commit::WriteTx;
+pub use group_commit::{WriteTx, WriterMetrics};
 
 /// SQLite: reads on a small pool, every write on the one connection of [`group_commit`].
 /// Write only through [`SqliteStore::write_tx`]: a write on the pool would wait for the
@@ -393,19 +396,29 @@ const MEMO_CAPACITY: usize = 100_000;
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore, sqlx::Error> {
-        SqliteStore::open_with(path, FINISH_CHECKPOINT_FRAMES).await
+        SqliteStore::open_with(path, FINISH_CHECKPOINT_FRAMES, Duration::from_secs(5)).await
+    }
+
+    /// [`SqliteStore::open`] for a command-line tool beside a running server: its writes wait
+    /// up to 30 s for the server's writer to let go of the database, rather than 5 s.
+    pub async fn open_for_tool(path: &Path) -> Result<SqliteStore, sqlx::Error> {
+        SqliteStore::open_with(path, FINISH_CHECKPOINT_FRAMES, Duration::from_secs(30)).await
     }
 
     /// [`SqliteStore::open`] with another WAL length at which the writer finishes a checkpoint
     /// (tests use a short one, so they need not write 64 MB).
-    async fn open_with(path: &Path, finish_checkpoint_frames: i64) -> Result<SqliteStore, sqlx::Error> {
+    async fn open_with(
+        path: &Path,
+        finish_checkpoint_frames: i64,
+        busy_timeout: Duration,
+    ) -> Result<SqliteStore, sqlx::Error> {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // A receipt promises the row is on disk: FULL syncs the WAL on every commit.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(busy_timeout)
             .foreign_keys(true)
             // Savepoints (one per request in a write batch) keep their undo pages in memory
             // rather than in a temporary file that is written and thrown away every batch.
@@ -1407,6 +1420,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn writer_metrics(&self) -> WriterMetrics {
+        self.writer.metrics.clone()
+    }
+
     async fn close(&self) {
         self.writer.close().await;
         self.checkpointer.abort();
@@ -1488,7 +1505,7 @@ mod tests {
 
     /// A store on `db` with one conversation, `c`, to write messages to.
     async fn store_with_conversation(db: &Path, finish_checkpoint_frames: i64) -> SqliteStore {
-        let store = SqliteStore::open_with(db, finish_checkpoint_frames).await.unwrap();
+        let store = SqliteStore::open_with(db, finish_checkpoint_frames, Duration::from_secs(5)).await.unwrap();
         sqlx::query("INSERT INTO conversations (id, site, first_client_id, token_hash, created_ms) VALUES ('c', 'demo', 'f', 'h', 0)")
             .execute(store.pool())
             .await

@@ -570,3 +570,91 @@ async fn a_backup_under_write_load_restores_intact_with_every_acknowledged_write
         .unwrap();
     assert!(!twice.status.success());
 }
+
+/// `/metrics` as the Prometheus project's own OpenMetrics parser reads it (Debian's
+/// python3-prometheus-client): every sample as (name, labels, value). It refuses malformed text.
+async fn read_metrics(server: &TestServer) -> Vec<(String, Value, f64)> {
+    let response = server.client.get(server.url("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(common::header(response.headers(), "content-type").starts_with("application/openmetrics-text"));
+    let text = response.text().await.unwrap();
+    let script = r#"
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = []
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        out.append([s.name, s.labels, s.value])
+print(json.dumps(out))
+"#;
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 with prometheus_client (cargo xtask setup installs python3-prometheus-client)");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the parser refused /metrics: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+    let samples: Vec<(String, Value, f64)> = serde_json::from_slice(&out.stdout).unwrap();
+    samples
+}
+
+/// One sample's value, by name and the labels it must have.
+fn sample(samples: &[(String, Value, f64)], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples.iter().find(|(n, l, _)| n == name && labels.iter().all(|(k, v)| l[k] == *v)).map(|(_, _, v)| *v)
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_routes_streams_the_writer_and_backlogs() {
+    let (server, _clock, _dir) = TestServer::with_manual_clock(&config(""), tuesday_ten()).await;
+    api_error(server.client.get(server.url("/metrics")).send().await.unwrap(), 401, "unauthorized").await;
+    let anna = visitor(&server, "anna", ANNA).await;
+    let _ = server.client.get(server.url("/v1/sites/demo/conversations/cv_nobody/messages")).send().await.unwrap();
+    // One visitor's event stream stays open while the figures are read.
+    let stream = server
+        .client
+        .get(server.url(&format!("/v1/sites/demo/conversations/{}/events?token={}", anna.conversation, anna.token)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+
+    let scrape = read_metrics(&server).await;
+    let ratings = [("method", "POST"), ("route", "/v1/sites/{site}/ratings"), ("status", "201")];
+    assert_eq!(sample(&scrape, "porchlight_http_requests_total", &ratings), Some(2.0));
+    let unauthorized = [("route", "/v1/sites/{site}/conversations/{id}/messages"), ("status", "401")];
+    assert_eq!(sample(&scrape, "porchlight_http_requests_total", &unauthorized), Some(1.0));
+    assert!(sample(
+        &scrape,
+        "porchlight_http_request_duration_seconds_count",
+        &[("route", "/v1/sites/{site}/callbacks")]
+    )
+    .is_some_and(|count| count >= 1.0));
+    assert_eq!(sample(&scrape, "porchlight_sse_streams_open", &[("audience", "visitor")]), Some(1.0));
+    assert!(sample(&scrape, "porchlight_db_commit_seconds_count", &[]).is_some_and(|count| count >= 5.0));
+    assert!(sample(&scrape, "porchlight_db_batch_size_count", &[]).is_some_and(|count| count >= 5.0));
+    assert!(sample(&scrape, "porchlight_db_writer_queue_depth", &[]).is_some());
+    assert!(sample(&scrape, "porchlight_webhook_backlog", &[]).is_some_and(|n| n >= 4.0), "deliveries fail");
+    assert_eq!(sample(&scrape, "porchlight_email_backlog", &[]), Some(0.0));
+    // No path with an id or a token in it ever becomes a label.
+    assert!(scrape.iter().all(|(_, labels, _)| !labels.to_string().contains(&anna.conversation)));
+    drop(stream);
+    server.stop().await;
+
+    // Rate-limit refusals are counted by route.
+    let (limited, _clock, _dir) = TestServer::with_manual_clock(
+        &config("").replace("writes_per_minute = 0", "writes_per_minute = 1"),
+        tuesday_ten(),
+    )
+    .await;
+    for key in ["limit-key-0001", "limit-key-0002"] {
+        limited.post_json("/v1/sites/demo/ratings", Some(key), &json!({"value": "good"})).await;
+    }
+    let scrape = read_metrics(&limited).await;
+    let refused = [("method", "POST"), ("route", "/v1/sites/{site}/ratings")];
+    assert_eq!(sample(&scrape, "porchlight_rate_limited_total", &refused), Some(1.0));
+    limited.stop().await;
+}

@@ -51,6 +51,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit_writes))
         .layer(middleware::from_fn_with_state(state.clone(), crate::origin::site_guard))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // Outermost but the headers: counts every answer, 404s, 403s and 429s too.
+        .layer(middleware::from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

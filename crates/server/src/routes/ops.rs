@@ -1,22 +1,38 @@
 //! For load balancers, systemd and monitoring: `/healthz` (the process answers), `/readyz`
-//! (it can do its work: database writable, migrations applied, writer not stalled).
+//! (it can do its work: database writable, migrations applied, writer not stalled), and
+//! `/metrics` (Prometheus text; Bearer: the operator token).
 
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::error::AppError;
+use crate::extract::Operator;
 use crate::state::AppState;
 
 /// A write slower than this counts as a stalled writer (a healthy one commits in milliseconds).
 pub const READY_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn metrics(State(state): State<AppState>, Operator: Operator) -> Result<Response, AppError> {
+    let text = state.metrics().render(&state).await?;
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(crate::routes::no_store(response))
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

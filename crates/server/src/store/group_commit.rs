@@ -108,8 +108,31 @@ impl FinishCheckpoint {
     }
 }
 
+/// What the writer reports to `/metrics`: shared handles, updated by the writer thread.
+#[derive(Clone)]
+pub struct WriterMetrics {
+    /// Requests waiting for the writer, as seen when a batch starts.
+    pub queue_depth: prometheus_client::metrics::gauge::Gauge,
+    /// Requests (and chat messages) per committed batch.
+    pub batch_size: prometheus_client::metrics::histogram::Histogram,
+    /// The COMMIT's duration, which is mostly the WAL's fsync.
+    pub commit_seconds: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl Default for WriterMetrics {
+    fn default() -> Self {
+        use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+        WriterMetrics {
+            queue_depth: Default::default(),
+            batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
+            commit_seconds: Histogram::new(exponential_buckets(0.000_25, 2.0, 14)),
+        }
+    }
+}
+
 /// The one writer of the database. Cheap to share behind the store.
 pub(crate) struct GroupCommit {
+    pub(crate) metrics: WriterMetrics,
     requests: mpsc::UnboundedSender<Job>,
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
     /// Resolves when the writer thread has closed the connection (an error if it panicked).
@@ -128,11 +151,18 @@ impl GroupCommit {
         let (shutdown, stop) = oneshot::channel();
         let (finished_tx, finished) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let metrics = WriterMetrics::default();
+        let reported = metrics.clone();
         std::thread::Builder::new().name("porchlight-db-writer".into()).spawn(move || {
-            runtime.block_on(writer(options, conn, queue, stop, &finish_checkpoint));
+            runtime.block_on(writer(options, conn, queue, stop, &finish_checkpoint, &reported));
             let _ = finished_tx.send(());
         })?;
-        Ok(GroupCommit { requests, shutdown: Mutex::new(Some(shutdown)), finished: Mutex::new(Some(finished)) })
+        Ok(GroupCommit {
+            metrics,
+            requests,
+            shutdown: Mutex::new(Some(shutdown)),
+            finished: Mutex::new(Some(finished)),
+        })
     }
 
     /// Waits for this request's turn on the writer connection. The transaction is already open:
@@ -234,6 +264,7 @@ async fn writer(
     mut queue: mpsc::UnboundedReceiver<Job>,
     mut stop: oneshot::Receiver<()>,
     finish_checkpoint: &FinishCheckpoint,
+    metrics: &WriterMetrics,
 ) {
     let mut stopping = false;
     loop {
@@ -255,6 +286,7 @@ async fn writer(
         if first.is_abandoned() {
             continue;
         }
+        metrics.queue_depth.set(queue.len() as i64);
         if finish_checkpoint.take() {
             // The checkpoint task copied most of the WAL while batches went on; what they
             // committed meanwhile is copied here, between two batches, so that the next
@@ -282,14 +314,17 @@ async fn writer(
             if messages.is_empty() {
                 continue;
             }
+            let committing = Instant::now();
             if let Some(stored) = message_batch::insert_and_commit(&mut conn, &messages.rows).await {
+                metrics.commit_seconds.observe(committing.elapsed().as_secs_f64());
+                metrics.batch_size.observe(messages.len() as f64);
                 for (reply, stored) in messages.replies.into_iter().zip(stored) {
                     let _ = reply.send(Ok(stored));
                 }
                 continue;
             }
         }
-        conn = run_batch(&options, conn, &mut queue, next, messages, started).await;
+        conn = run_batch(&options, conn, &mut queue, next, messages, started, metrics).await;
     }
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the database writer connection");
@@ -331,6 +366,7 @@ async fn run_batch(
     first: Option<Job>,
     mut messages: Messages,
     started: Instant,
+    metrics: &WriterMetrics,
 ) -> SqliteConnection {
     if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
         // Dropping the batch fails its requests. The connection may be broken: reopen it.
@@ -392,10 +428,15 @@ async fn run_batch(
         (false, true) => "RELEASE messages; COMMIT",
         (false, false) => "COMMIT",
     };
+    let committing = Instant::now();
     let result = match broken {
         Some(why) => Err(why),
         None => exec(&mut conn, commit).await.map_err(|e| e.to_string()),
     };
+    if result.is_ok() {
+        metrics.commit_seconds.observe(committing.elapsed().as_secs_f64());
+        metrics.batch_size.observe((durable.len() + replies.len()) as f64);
+    }
     if let Err(why) = &result {
         tracing::error!(error = %why, requests = durable.len() + replies.len(), "write batch failed; rolled back");
         let _ = exec(&mut conn, "ROLLBACK").await;

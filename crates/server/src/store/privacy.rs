@@ -93,6 +93,9 @@ pub trait PrivacyStore: Send + Sync {
     /// Dead rows (`None`: all) are deleted.
     async fn drop_webhooks(&self, ids: Option<&[i64]>) -> Result<u64, StoreError>;
 
+    /// Work waiting: (webhook deliveries to try, dead webhook deliveries, e-mails to send).
+    async fn backlogs(&self) -> Result<(i64, i64, i64), StoreError>;
+
     /// A write through the writer that changes nothing, for readiness checks.
     async fn probe_write(&self) -> Result<(), StoreError>;
 
@@ -474,6 +477,16 @@ impl PrivacyStore for SqliteStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected())
+    }
+
+    async fn backlogs(&self) -> Result<(i64, i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM webhook_outbox WHERE delivered_ms IS NULL AND dead_ms IS NULL),
+                    (SELECT COUNT(*) FROM webhook_outbox WHERE dead_ms IS NOT NULL),
+                    (SELECT COUNT(*) FROM email_outbox WHERE sent_ms IS NULL AND failed_ms IS NULL)",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn probe_write(&self) -> Result<(), StoreError> {
