@@ -172,11 +172,21 @@ impl Api {
 
     /// Tells the operator the visitor is typing (never stored; the server drops extras).
     pub async fn typing(&self, conversation_id: &str, token: &str) -> Result<(), ApiFailure> {
-        let url = self.url(&format!("conversations/{}/typing", encode_segment(conversation_id)));
+        self.with_token("POST", &format!("conversations/{}/typing", encode_segment(conversation_id)), token).await
+    }
+
+    /// The visitor's own "Delete this conversation": everything in it is erased on the server.
+    pub async fn delete_conversation(&self, conversation_id: &str, token: &str) -> Result<(), ApiFailure> {
+        self.with_token("DELETE", &format!("conversations/{}", encode_segment(conversation_id)), token).await
+    }
+
+    /// A request with the conversation's token whose answer has no body worth reading.
+    async fn with_token(&self, method: &str, rest: &str, token: &str) -> Result<(), ApiFailure> {
         let auth = bearer(token);
-        let (status, retry_after, _, text) = fetch_text("POST", &url, Some("{}".into()), &[("Authorization", &auth)])
-            .await
-            .ok_or(ApiFailure::Offline)?;
+        let (status, retry_after, _, text) =
+            fetch_text(method, &self.url(rest), Some("{}".into()), &[("Authorization", &auth)])
+                .await
+                .ok_or(ApiFailure::Offline)?;
         if (200..300).contains(&status) {
             Ok(())
         } else {

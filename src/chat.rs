@@ -293,6 +293,12 @@ impl ChatLog {
     /// (`""` while open; all four `""` before there is a conversation), then a client id and
     /// text for each of the visitor's messages not yet acknowledged, so a reload sends them
     /// (under the same client ids, so never twice). `None` when there is nothing to keep.
+    /// Deleted by the visitor: nothing of the conversation is kept (and [`ChatLog::saved`]
+    /// then clears the frame's storage). The next message starts a new conversation.
+    pub fn forget(&mut self) {
+        *self = ChatLog::default();
+    }
+
     pub fn saved(&self) -> Option<String> {
         let unsent: Vec<&Entry> = self.entries.iter().filter(|e| !e.operator && e.status != Status::Sent).collect();
         if self.session.is_none() && unsent.is_empty() {
@@ -472,6 +478,21 @@ mod tests {
         assert_eq!((entry.author_name.as_deref(), entry.created_ms), (Some("Ann"), Some(7)));
         log.close("conv-1", 9);
         assert_eq!(log.answered_by(), None, "closed: nobody is talking");
+    }
+
+    #[test]
+    fn a_deleted_conversation_leaves_nothing_and_the_next_message_starts_a_new_one() {
+        let mut log = started();
+        log.receive(vec![msg(7, Author::Operator, "op-00000007", "Hi")]);
+        assert!(log.saved().is_some());
+        log.forget();
+        assert_eq!((log.session(), log.entries().len(), log.saved()), (None, 0, None), "nothing kept, nothing stored");
+        log.ensure_create_key(|| "create-key-0000000009".into());
+        log.submit("client-0009".into(), "Hello again").unwrap();
+        let Some(Job::Start(next)) = log.start_next() else {
+            panic!("a new conversation, not a message to the old one")
+        };
+        assert_eq!(next.create_key.as_deref(), Some("create-key-0000000009"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::app::{parts, Connectivity, Parts};
 use crate::bridge::Bridge;
 use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Session, Status};
 use crate::clock::{format_when, now_ms};
-use crate::contact_view::EmailAsk;
+use crate::contact_view::{EmailAsk, ForgetChat};
 use crate::i18n::{Key, Locale};
 use crate::ids::new_key;
 use crate::live::{Incoming, LiveChat, Note, TypingThrottle, TYPING_SHOWN_MS};
@@ -226,12 +226,25 @@ pub fn ChatView() -> impl IntoView {
             }
         }
     })));
+    // The visitor deleted the conversation: nothing of it is kept here either.
+    let deleted = RwSignal::new(false);
+    let on_deleted = Callback::new(move |()| {
+        log.update(|l| {
+            l.forget();
+            l.ensure_create_key(new_key);
+        });
+        save();
+        live_chat.forget();
+        late.set(LateWatch::default());
+        deleted.set(true);
+    });
     let send = {
         let pump = pump.clone();
         move || {
             let text = draft.get_untracked();
             match log.try_update(|l| l.submit(new_key(), &text)) {
                 Some(Ok(_)) => {
+                    deleted.set(false);
                     if sound_on.get_untracked() {
                         // A gesture in the frame: after a reload, the first chance to allow the chime.
                         sound::unlock();
@@ -305,6 +318,10 @@ pub fn ChatView() -> impl IntoView {
         (nobody || late.get().is_late(live.now.get())).then_some(session)
     });
 
+    // The conversation to offer deleting; a memo, so a new message does not reset the question.
+    let forgettable =
+        Memo::new(move |_| log.with(|l| l.session().map(|s| (s.conversation_id.clone(), s.token.clone()))));
+
     // Once per closed conversation (not on every change of the log), so the rating keeps its state.
     let closed = Memo::new(move |_| log.with(|l| l.closed_conversation().map(str::to_owned)));
 
@@ -352,8 +369,10 @@ pub fn ChatView() -> impl IntoView {
                     </div>
                 })}
                 {move || email_ask.get().map(|(id, token)| view! { <EmailAsk conversation_id=id token=token/> })}
+                {move || forgettable.get().map(|(id, token)| view! { <ForgetChat conversation_id=id token=token on_deleted/> })}
                 <div class="pl-live" role="status" aria-live="polite">
                     {late_notice}
+                    {move || deleted.get().then(|| view! { <p data-testid="pl-chat-deleted">{locale.text(Key::ChatDeleted)}</p> })}
                     {move || error_text().map(|text| view! { <p class="pl-error" data-testid="pl-chat-error">{text}</p> })}
                 </div>
             </div>

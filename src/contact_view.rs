@@ -1,11 +1,13 @@
 //! "Where should we send the reply?": one optional e-mail field in the chat, offered only when it
 //! helps (nobody online, outside hours, or the promise running late) and only once the
-//! conversation exists. The confirmation says exactly what will happen.
+//! conversation exists. The confirmation says exactly what will happen. And the visitor's own
+//! "Delete this conversation".
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::ContactUpdate;
 
+use crate::api::ApiFailure;
 use crate::app::{parts, Parts};
 use crate::clock::format_when;
 use crate::i18n::Key;
@@ -49,5 +51,57 @@ pub fn EmailAsk(conversation_id: String, token: String) -> impl IntoView {
             </button>
             {move || error.get().map(|e| view! { <p class="pl-error" role="alert" data-testid="pl-email-error">{e}</p> })}
         </form>
+    }
+}
+
+/// "Delete this conversation": asks once, then erases it on the server by its token. A
+/// conversation already gone (deleted in another tab) counts as deleted.
+#[component]
+pub fn ForgetChat(conversation_id: String, token: String, on_deleted: Callback<()>) -> impl IntoView {
+    let Parts { locale, api, .. } = parts();
+    let ids = StoredValue::new((conversation_id, token));
+    let api = StoredValue::new(api);
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let keep = NodeRef::<leptos::html::Button>::new();
+    let ask = move |_| {
+        asking.set(true);
+        // The link hides: focus goes to the safe answer, not to the page's start (once the
+        // question shows: the DOM follows the signal after this handler).
+        set_timeout(
+            move || {
+                if let Some(keep) = keep.get_untracked() {
+                    let _ = keep.focus();
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    };
+    let delete = move |_| {
+        let ((id, token), api) = (ids.get_value(), api.get_value());
+        spawn_local(async move {
+            match api.delete_conversation(&id, &token).await {
+                Ok(()) | Err(ApiFailure::Rejected(_, 404)) => on_deleted.run(()),
+                Err(f) => error.set(Some(f.message(locale))),
+            }
+        });
+    };
+    view! {
+        <div class="pl-forget">
+            <button type="button" class="pl-link" data-testid="pl-chat-delete" hidden=move || asking.get() on:click=ask>
+                {locale.text(Key::ChatDelete)}
+            </button>
+            <div role="group" aria-labelledby="pl-forget-q" hidden=move || !asking.get()>
+                <p id="pl-forget-q">{locale.text(Key::ChatDeleteConfirm)}</p>
+                <button type="button" class="pl-button pl-secondary" data-testid="pl-chat-delete-yes" on:click=delete>
+                    {locale.text(Key::ChatDeleteYes)}
+                </button>
+                <button type="button" class="pl-button pl-primary" data-testid="pl-chat-delete-no" node_ref=keep
+                    on:click=move |_| asking.set(false)>
+                    {locale.text(Key::ChatDeleteNo)}
+                </button>
+            </div>
+            {move || error.get().map(|e| view! { <p class="pl-error" role="alert" data-testid="pl-chat-delete-error">{e}</p> })}
+        </div>
     }
 }

@@ -111,6 +111,12 @@ porchlight_i18n::keys! {
     /// `{email}` (masked), `{when}`.
     ChatEmailSaved,
     ChatEmailInvalid,
+    /// The visitor's own erasure: the link, the question, its two answers, and the outcome.
+    ChatDelete,
+    ChatDeleteConfirm,
+    ChatDeleteYes,
+    ChatDeleteNo,
+    ChatDeleted,
     /// Shown while the operator is typing.
     ChatOperatorTyping,
     /// The opt-in chime for new replies (a checkbox).

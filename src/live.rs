@@ -571,6 +571,12 @@ impl LiveChat {
         }
     }
 
+    /// The conversation is gone (the visitor deleted it): nothing more to follow or poll.
+    pub fn forget(self) {
+        self.0.try_update_value(|i| i.ended = true);
+        self.stop();
+    }
+
     fn stop(self) {
         self.0.try_update_value(|i| {
             i.stream = None;

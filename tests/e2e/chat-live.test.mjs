@@ -346,6 +346,43 @@ test('a reload mid-conversation resumes it: the history once, what came meanwhil
   await v.context.close();
 });
 
+test('the visitor deletes the conversation: asked once, erased on the server, gone after a reload, and a new message starts afresh', async () => {
+  const v = await visitor();
+  const w = await v.tab();
+  await w.open();
+  await send(w, 'Please forget me after this');
+  const conversation = latestConversation();
+  await operatorSays(conversation, 'Of course');
+  await showsExactly(w, ['Please forget me after this', 'Of course']);
+
+  // Asked first; "Keep it" keeps it and has the focus (the safe answer).
+  await w.byTestId('pl-chat-delete').click();
+  assert.match(await w.frame.locator('#pl-forget-q').innerText(), /cannot be undone/);
+  assert.equal(await w.byTestId('pl-chat-delete-no').evaluate((el) => document.activeElement === el), true);
+  await w.byTestId('pl-chat-delete-no').click();
+  assert.equal(stack.query(`select count(*) as n from messages where conversation_id = '${conversation}'`)[0].n, 2);
+
+  await w.byTestId('pl-chat-delete').click();
+  await w.byTestId('pl-chat-delete-yes').click();
+  await w.byTestId('pl-chat-deleted').waitFor({ timeout: 10000 });
+  await showsExactly(w, []);
+  assert.equal(stack.query(`select count(*) as n from conversations where id = '${conversation}'`)[0].n, 0);
+  assert.equal(stack.query(`select count(*) as n from messages where conversation_id = '${conversation}'`)[0].n, 0);
+  assert.deepEqual(stack.query(`select action, selector, actor from audit_log where action = 'visitor_erase' order by id desc limit 1`), [
+    { action: 'visitor_erase', selector: 'conversation', actor: 'visitor' },
+  ]);
+
+  // Nothing of it comes back after a reload; the next message is a new conversation.
+  await w.page.reload();
+  await w.open();
+  await showsExactly(w, []);
+  assert.equal(await w.byTestId('pl-chat-delete').count(), 0, 'nothing to delete');
+  await send(w, 'A new question');
+  assert.notEqual(latestConversation(), conversation);
+  assert.deepEqual(v.errors, []);
+  await v.context.close();
+});
+
 test('the chime for replies is off until the visitor turns it on; then one reply rings once over two tabs, and the choice survives a reload', async () => {
   const v = await visitor();
   // Counts the tones the widget starts (Web Audio), in every frame of every tab.
