@@ -12,7 +12,7 @@
 //! saved ([`ChatLog::saved`]), so a reload resumes it.
 
 use porchlight_protocol::{
-    Author, ChatMessage, ConversationCreated, FieldErrors, MessageAck, NewConversation, NewMessage,
+    Author, ChatMessage, ConversationCreated, FieldErrors, MessageAck, NewConversation, NewMessage, PageContext,
 };
 
 use crate::api::ApiFailure;
@@ -127,6 +127,17 @@ pub struct ChatLog {
     /// The secret that proves a repeated create is ours ([`NewConversation::create_key`]):
     /// drawn by the view, kept with the unsent messages until the conversation exists.
     create_key: Option<String>,
+    /// Who is writing, sent with the first message: the page, the widget's language, the
+    /// visitor's time zone (the console shows them to the operator).
+    visitor: Visitor,
+}
+
+/// What the operator is told about the visitor when a conversation starts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visitor {
+    pub page: Option<PageContext>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 impl ChatLog {
@@ -293,10 +304,15 @@ impl ChatLog {
     /// (`""` while open; all four `""` before there is a conversation), then a client id and
     /// text for each of the visitor's messages not yet acknowledged, so a reload sends them
     /// (under the same client ids, so never twice). `None` when there is nothing to keep.
+    /// The visitor's context for the next conversation started.
+    pub fn set_visitor(&mut self, visitor: Visitor) {
+        self.visitor = visitor;
+    }
+
     /// Deleted by the visitor: nothing of the conversation is kept (and [`ChatLog::saved`]
     /// then clears the frame's storage). The next message starts a new conversation.
     pub fn forget(&mut self) {
-        *self = ChatLog::default();
+        *self = ChatLog { visitor: std::mem::take(&mut self.visitor), ..ChatLog::default() };
     }
 
     pub fn saved(&self) -> Option<String> {
@@ -405,7 +421,13 @@ impl ChatLog {
         // A closed conversation is written to again, not replaced: the server reopens it with its
         // history (and the operator sees who came back).
         Some(match &self.session {
-            None => Job::Start(NewConversation { message, page: None, create_key: self.create_key.clone() }),
+            None => Job::Start(NewConversation {
+                message,
+                page: self.visitor.page.clone(),
+                create_key: self.create_key.clone(),
+                locale: self.visitor.locale.clone(),
+                time_zone: self.visitor.time_zone.clone(),
+            }),
             Some(s) => Job::Append { conversation_id: s.conversation_id.clone(), token: s.token.clone(), message },
         })
     }
@@ -478,6 +500,26 @@ mod tests {
         assert_eq!((entry.author_name.as_deref(), entry.created_ms), (Some("Ann"), Some(7)));
         log.close("conv-1", 9);
         assert_eq!(log.answered_by(), None, "closed: nobody is talking");
+    }
+
+    #[test]
+    fn the_first_message_tells_the_operator_the_page_language_and_time_zone_and_later_ones_do_not() {
+        let mut log = ChatLog::default();
+        let page = PageContext { path: "/lanterns".into(), title: Some("Lanterns".into()) };
+        log.set_visitor(Visitor {
+            page: Some(page.clone()),
+            locale: Some("lv".into()),
+            time_zone: Some("Europe/Riga".into()),
+        });
+        log.submit("client-0001".into(), "Hello").unwrap();
+        let Some(Job::Start(first)) = log.start_next() else { panic!("the first message starts it") };
+        assert_eq!(
+            (first.page, first.locale.as_deref(), first.time_zone.as_deref()),
+            (Some(page), Some("lv"), Some("Europe/Riga"))
+        );
+        log.finish("client-0001", Ok(created("client-0001")));
+        log.submit("client-0002".into(), "Still there?").unwrap();
+        assert!(matches!(log.start_next(), Some(Job::Append { .. })), "the context went with the first message only");
     }
 
     #[test]

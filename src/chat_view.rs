@@ -6,12 +6,12 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::frame::FrameToLoader;
-use porchlight_protocol::{Author, AvailabilityState, RatingContext, RatingContextKind};
+use porchlight_protocol::{Author, AvailabilityState, PageContext, RatingContext, RatingContextKind};
 
 use crate::api::Api;
 use crate::app::{parts, Connectivity, Parts};
 use crate::bridge::Bridge;
-use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Session, Status};
+use crate::chat::{should_clear_input, ChatLog, Done, Entry, Job, Session, Status, Visitor};
 use crate::clock::{format_when, now_ms};
 use crate::contact_view::{EmailAsk, ForgetChat};
 use crate::i18n::{Key, Locale};
@@ -215,6 +215,15 @@ pub fn ChatView() -> impl IntoView {
     let pump = {
         move || {
             typing.update_value(TypingThrottle::reset);
+            // Goes with a first message: where the visitor is, in which language and time zone.
+            let page = live.page.with_untracked(|p| {
+                (!p.path.is_empty()).then(|| PageContext {
+                    path: p.path.clone(),
+                    title: Some(p.title.clone()).filter(|t| !t.is_empty()),
+                })
+            });
+            let visitor = Visitor { page, locale: Some(locale.tag().to_owned()), time_zone: crate::clock::time_zone() };
+            log.update_untracked(|l| l.set_visitor(visitor));
             send_queued(log, draft, api.clone(), connectivity, bridge.clone(), sent, when_idle);
         }
     };

@@ -45,6 +45,12 @@ pub fn format_time(ms: i64, locale: Locale) -> String {
     intl(ms, locale, &[("timeStyle", "short")])
 }
 
+/// The visitor's IANA time zone (`Europe/Riga`), as the browser reports it.
+pub fn time_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()
+}
+
 /// `Intl.DateTimeFormat` with `options`, in the visitor's zone (no tz data in the WASM).
 fn intl(ms: i64, locale: Locale, options: &[(&str, &str)]) -> String {
     let browser_language = web_sys::window().and_then(|w| w.navigator().language());

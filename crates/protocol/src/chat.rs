@@ -51,7 +51,17 @@ pub struct NewConversation {
     /// a secret (lists, the console and webhooks show it), so it alone must never hand one out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_key: Option<String>,
+    /// The widget's language (a BCP 47 tag such as `lv`): the console shows it, and e-mails use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The visitor's IANA time zone (`Europe/Riga`), so the console shows their local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
+
+/// Longest `locale` and `time_zone` accepted.
+pub const MAX_LOCALE_CHARS: usize = 35;
+pub const MAX_TIME_ZONE_CHARS: usize = 64;
 
 /// The shortest create key accepted: a UUID's 36 characters carry 122 random bits.
 pub const MIN_CREATE_KEY: usize = 16;
@@ -78,6 +88,15 @@ impl NewConversation {
                     "create_key must be 16-64 characters of A-Z, a-z, 0-9, - or _.",
                 );
             }
+        }
+        let tag = |t: &str, max: usize, extra: &[u8]| {
+            !t.is_empty() && t.len() <= max && t.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+        };
+        if self.locale.as_deref().is_some_and(|l| !tag(l, MAX_LOCALE_CHARS, b"-")) {
+            errors.push("locale", FieldErrorCode::Invalid, "locale must be a language tag such as lv or pt-BR.");
+        }
+        if self.time_zone.as_deref().is_some_and(|z| !tag(z, MAX_TIME_ZONE_CHARS, b"/_+-")) {
+            errors.push("time_zone", FieldErrorCode::Invalid, "time_zone must be an IANA name such as Europe/Riga.");
         }
         errors.into_result()
     }
@@ -150,10 +169,13 @@ mod tests {
             message: NewMessage { client_id: "x".into(), body: "".into() },
             page: None,
             create_key: None,
+            locale: Some("lv\"><".into()),
+            time_zone: Some("Europe/Riga; drop".into()),
         };
         let errors = c.validate().unwrap_err();
         assert!(errors.get("message.client_id").is_some());
         assert!(errors.get("message.body").is_some());
+        assert!(errors.get("locale").is_some() && errors.get("time_zone").is_some());
     }
 }
 

@@ -115,6 +115,59 @@ pub struct ConsoleConversation {
     /// Where the visitor asked replies to be e-mailed, when they did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visitor_email: Option<String>,
+    /// The title of the page they wrote from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_title: Option<String>,
+    /// The widget's language when they wrote (`lv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_locale: Option<String>,
+    /// Their IANA time zone, for their local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_time_zone: Option<String>,
+    /// The rating they gave this chat, if any (`good`, `4`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<String>,
+    /// Their other conversations on this site (the same e-mail address), newest first.
+    #[serde(default)]
+    pub previous: Vec<PastConversation>,
+}
+
+/// Another conversation of the same visitor, or a search hit in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastConversation {
+    pub conversation_id: String,
+    pub site: String,
+    pub created_ms: i64,
+    #[serde(default)]
+    pub closed_ms: Option<i64>,
+    #[serde(default)]
+    pub page_path: Option<String>,
+    #[serde(default)]
+    pub visitor_email: Option<String>,
+    /// The first message matching the search (else the first message), at most 200 characters.
+    pub snippet: String,
+    pub messages: i64,
+    #[serde(default)]
+    pub rating: Option<String>,
+}
+
+/// `GET /v1/console/history`: conversations of a site matching a search, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub conversations: Vec<PastConversation>,
+}
+
+/// One of a site's canned replies: `/shortcut` in the console's reply box inserts `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedReply {
+    pub shortcut: String,
+    pub text: String,
+}
+
+/// `GET /v1/console/replies?site=S`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedReplies {
+    pub replies: Vec<CannedReply>,
 }
 
 /// Data of an event on the operator stream `GET /v1/console/events` (`event: message`,

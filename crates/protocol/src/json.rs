@@ -736,11 +736,16 @@ impl ToJson for PageContext {
 
 impl ToJson for NewConversation {
     fn to_json(&self) -> String {
-        let object = JsonObject::default().raw("message", &self.message.to_json()).raw("page", &opt_json(&self.page));
-        match &self.create_key {
-            Some(key) => object.str("create_key", key).finish(),
-            None => object.finish(),
+        let mut object =
+            JsonObject::default().raw("message", &self.message.to_json()).raw("page", &opt_json(&self.page));
+        // Left out when absent, as serde does (`skip_serializing_if`).
+        for (key, value) in [("create_key", &self.create_key), ("locale", &self.locale), ("time_zone", &self.time_zone)]
+        {
+            if let Some(value) = value {
+                object = object.str(key, value);
+            }
         }
+        object.finish()
     }
 }
 
@@ -1102,11 +1107,19 @@ mod tests {
         writes_like_serde(ContactUpdate { email: "anna@example.lv".into(), locale: Some("lv".into()) });
         writes_like_serde(ContactUpdate { email: "a\"b@example.lv".into(), locale: None });
         reads_like_serde(ContactSaved { email_masked: "a***@example.lv".into(), reply_by_ms: 7 });
-        writes_like_serde(NewConversation { message: message.clone(), page: Some(page.clone()), create_key: None });
+        writes_like_serde(NewConversation {
+            message: message.clone(),
+            page: Some(page.clone()),
+            create_key: None,
+            locale: None,
+            time_zone: None,
+        });
         writes_like_serde(NewConversation {
             message,
             page: Some(PageContext { path: "/".into(), title: None }),
             create_key: Some("3f1c2b9e-8d7a-4c6b-9e5f-0a1b2c3d4e5f".into()),
+            locale: Some("lv".into()),
+            time_zone: Some("America/Argentina/Buenos_Aires".into()),
         });
         writes_like_serde(NewCallback::default());
         writes_like_serde(NewCallback {

@@ -36,8 +36,9 @@ pub use chat::{
     NewMessage,
 };
 pub use console::{
-    AssignUpdate, Assignee, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed, Inbox,
-    InboxItem, OperatorLogin, OperatorMe, PromiseBrokenEvent, TypingEvent,
+    AssignUpdate, Assignee, CannedReplies, CannedReply, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate,
+    ConversationClosed, History, Inbox, InboxItem, OperatorLogin, OperatorMe, PastConversation, PromiseBrokenEvent,
+    TypingEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 pub use promise::{PromiseBreak, PromiseKindSummary, PromiseSummary};

@@ -74,6 +74,39 @@ pub async fn set_operator_sites(database: &Path, email: &str, sites: Option<&[St
     result
 }
 
+/// `porchlight operator remove`: the account, its sessions, sites and presence; its open
+/// conversations become unassigned (history keeps the name on the replies already sent).
+pub async fn remove_operator(database: &Path, email: &str) -> Result<(), String> {
+    let email = auth::normalise_email(email)?;
+    let store = open(database).await?;
+    let result = async {
+        let operator = store.operator_by_email(&email).await.map_err(|e| e.to_string())?;
+        let operator = operator.ok_or_else(|| format!("no operator with e-mail {email}"))?;
+        store.remove_operator(&operator.id).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+/// `porchlight operator passwd`: a new password (checked like a new one); logs them out everywhere.
+pub async fn set_password(database: &Path, email: &str, password: &str) -> Result<(), String> {
+    let email = auth::normalise_email(email)?;
+    auth::check_new_password(password)?;
+    let password = password.to_owned();
+    let hash =
+        tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(|e| e.to_string())??;
+    let store = open(database).await?;
+    let result = async {
+        let operator = store.operator_by_email(&email).await.map_err(|e| e.to_string())?;
+        let operator = operator.ok_or_else(|| format!("no operator with e-mail {email}"))?;
+        store.set_operator_password(&operator.id, &hash).await.map_err(|e| e.to_string())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
 async fn open(database: &Path) -> Result<SqliteStore, String> {
     SqliteStore::open_for_tool(database).await.map_err(|e| format!("cannot open database {}: {e}", database.display()))
 }

@@ -292,6 +292,16 @@ struct SiteFile {
     theme: Option<ThemeFile>,
     #[serde(default)]
     retention: RetentionFile,
+    /// `canned_replies = [{ shortcut = "hours", text = "…" }]`.
+    #[serde(default)]
+    canned_replies: Vec<CannedReplyFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CannedReplyFile {
+    shortcut: String,
+    text: String,
 }
 
 /// `[sites.retention]`: days each kind of personal data is kept (defaults in `Retention`).
@@ -537,9 +547,11 @@ fn parse_site(file: SiteFile) -> Result<Site, ConfigError> {
         })
         .transpose()?;
     let retention = parse_retention(&file.retention).map_err(|e| bad(&e))?;
+    let canned_replies = parse_canned(file.canned_replies).map_err(|e| bad(&e))?;
     let defaults = Promises::default();
     Ok(Site {
         retention,
+        canned_replies,
         id,
         name: file.name.trim().to_owned(),
         origins,
@@ -689,6 +701,32 @@ fn parse_delivery(file: WebhookDeliveryFile, defaults: DeliveryPolicy) -> Result
         ));
     }
     Ok(policy)
+}
+
+/// Shortcuts are 1-32 of `a-z 0-9 - _`, each once; texts 1-2000 characters.
+fn parse_canned(files: Vec<CannedReplyFile>) -> Result<Vec<porchlight_protocol::CannedReply>, String> {
+    let mut seen = HashSet::new();
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let shortcut = f.shortcut.trim().to_owned();
+            let ok = !shortcut.is_empty()
+                && shortcut.len() <= 32
+                && shortcut.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            if !ok {
+                return Err(format!("canned_replies[{i}].shortcut must be 1-32 of a-z, 0-9, - and _"));
+            }
+            if !seen.insert(shortcut.clone()) {
+                return Err(format!("canned_replies: shortcut {shortcut:?} is given twice"));
+            }
+            let text = f.text.trim().to_owned();
+            if text.is_empty() || text.chars().count() > 2000 {
+                return Err(format!("canned_replies[{i}].text must be 1-2000 characters"));
+            }
+            Ok(porchlight_protocol::CannedReply { shortcut, text })
+        })
+        .collect()
 }
 
 fn parse_retention(file: &RetentionFile) -> Result<Retention, String> {

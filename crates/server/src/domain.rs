@@ -65,6 +65,8 @@ pub struct Site {
     pub theme: Option<Theme>,
     /// How long its personal data is kept.
     pub retention: retention::Retention,
+    /// Texts operators insert with `/shortcut` in the console.
+    pub canned_replies: Vec<porchlight_protocol::CannedReply>,
 }
 
 /// A site's texts in one language (`[sites.texts.<lang>]`). A field left out falls back to the
@@ -126,6 +128,10 @@ impl Site {
             consent_text: None,
             callback_slot_minutes: callbacks::DEFAULT_SLOT_MINUTES,
             retention: retention::Retention::default(),
+            canned_replies: vec![porchlight_protocol::CannedReply {
+                shortcut: "hours".into(),
+                text: "We answer chats Monday to Friday, 9:00-18:00 (Riga time).".into(),
+            }],
             webhooks: Vec::new(),
             launcher_text: None,
             // Shows off per-language texts and a right-to-left one; every other language
@@ -374,6 +380,9 @@ impl ValidMessage {
 pub struct ValidConversation {
     pub first: ValidMessage,
     pub page_path: Option<String>,
+    pub page_title: Option<String>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
     /// Hash of the widget's create key, if it sent one.
     pub create_key_hash: Option<TokenHash>,
 }
@@ -392,9 +401,15 @@ impl ValidConversation {
             );
             errors.into_result().map_err(AppError::Validation)?;
         }
+        let page_title = non_blank(new.page.as_ref().and_then(|p| p.title.as_deref()))
+            .map(|t| t.chars().take(porchlight_protocol::rating::MAX_PAGE_TITLE_CHARS).collect());
         Ok(ValidConversation {
             first: ValidMessage { client_id: new.message.client_id, body: new.message.body.trim().to_owned() },
             page_path,
+            page_title,
+            locale: new.locale,
+            // Only a zone the server knows: the console computes local times from it.
+            time_zone: new.time_zone.filter(|z| jiff::tz::db().get(z).is_ok()),
             create_key_hash: new.create_key.map(|key| Token::from_bearer(&key).hash()),
         })
     }

@@ -23,8 +23,17 @@ use porchlight_server::Server;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines as `text` (default) or `json` (one object per line, for log shippers).
+    #[arg(long, value_enum, default_value = "text", env = "PORCHLIGHT_LOG_FORMAT", global = true)]
+    log_format: LogFormat,
     #[command(flatten)]
     serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +127,17 @@ enum OperatorCommand {
     },
     /// List operators: id, e-mail, name, sites.
     List,
+    /// Remove an operator: their sessions end, their open conversations become unassigned.
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password (PORCHLIGHT_OPERATOR_PASSWORD, else the first line of standard input);
+    /// every session of theirs ends.
+    Passwd {
+        #[arg(long)]
+        email: String,
+    },
     /// Set the sites an operator works on (comma-separated), or every site with --all.
     Sites {
         #[arg(long)]
@@ -131,13 +151,13 @@ enum OperatorCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
@@ -149,6 +169,32 @@ fn main() -> ExitCode {
             runtime.block_on(add_operator(&cli.serve, &email, &name, sites, admin))
         }
         Command::Operator { command: OperatorCommand::List } => runtime.block_on(list_operators(&cli.serve)),
+        Command::Operator { command: OperatorCommand::Remove { email } } => runtime.block_on(async {
+            let settings = match Settings::load(&cli.serve) {
+                Ok(settings) => settings,
+                Err(e) => return fail(&e.to_string()),
+            };
+            print_lines(
+                porchlight_server::admin::remove_operator(&settings.database, &email)
+                    .await
+                    .map(|()| vec![format!("operator {email} removed")]),
+            )
+        }),
+        Command::Operator { command: OperatorCommand::Passwd { email } } => runtime.block_on(async {
+            let settings = match Settings::load(&cli.serve) {
+                Ok(settings) => settings,
+                Err(e) => return fail(&e.to_string()),
+            };
+            let password = match read_password() {
+                Ok(password) => password,
+                Err(e) => return fail(&e),
+            };
+            print_lines(
+                porchlight_server::admin::set_password(&settings.database, &email, &password)
+                    .await
+                    .map(|()| vec![format!("operator {email}: password changed, signed out everywhere")]),
+            )
+        }),
         Command::Operator { command: OperatorCommand::Sites { email, sites, all } } => {
             runtime.block_on(set_sites(&cli.serve, &email, if all { None } else { sites }))
         }
@@ -272,15 +318,9 @@ async fn add_operator(args: &ServeArgs, email: &str, name: &str, sites: Option<V
         Ok(settings) => settings,
         Err(e) => return fail(&e.to_string()),
     };
-    let password = match std::env::var("PORCHLIGHT_OPERATOR_PASSWORD") {
+    let password = match read_password() {
         Ok(password) => password,
-        Err(_) => {
-            let mut line = String::new();
-            if let Err(e) = std::io::stdin().read_line(&mut line) {
-                return fail(&format!("cannot read the password from standard input: {e}"));
-            }
-            line.trim_end_matches(['\r', '\n']).to_owned()
-        }
+        Err(e) => return fail(&e),
     };
     if let Err(e) = check_sites(&settings, sites.as_deref()) {
         return fail(&e);
@@ -313,6 +353,16 @@ async fn serve(args: &ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("server error: {e}")),
     }
+}
+
+/// PORCHLIGHT_OPERATOR_PASSWORD, else the first line of standard input.
+fn read_password() -> Result<String, String> {
+    if let Ok(password) = std::env::var("PORCHLIGHT_OPERATOR_PASSWORD") {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn fail(message: &str) -> ExitCode {

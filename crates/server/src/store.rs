@@ -158,7 +158,14 @@ pub struct InboxRow {
 
 #[async_trait]
 pub trait Store:
-    promises::PromiseStore + email::EmailStore + assignment::AssignmentStore + privacy::PrivacyStore + Send + Sync + 'static
+    promises::PromiseStore
+    + email::EmailStore
+    + assignment::AssignmentStore
+    + privacy::PrivacyStore
+    + history::HistoryStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The receipt reports the rating as it is now (a replay sees later changes); its `token`
     /// is always `None` (only the hash is stored).
@@ -321,6 +328,13 @@ pub trait Store:
 
     async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
 
+    /// Removes the operator (their sessions, sites and presence go with them; their open
+    /// conversations become unassigned). `false` when there is none.
+    async fn remove_operator(&self, operator_id: &str) -> Result<bool, StoreError>;
+
+    /// A new password hash; every session of theirs ends (logged out everywhere).
+    async fn set_operator_password(&self, operator_id: &str, password_hash: &str) -> Result<(), StoreError>;
+
     async fn create_session(
         &self,
         token_hash: &TokenHash,
@@ -346,6 +360,7 @@ pub trait Store:
 pub mod assignment;
 pub mod email;
 mod group_commit;
+pub mod history;
 mod memo;
 mod message_batch;
 pub mod privacy;
@@ -938,8 +953,9 @@ impl Store for SqliteStore {
     ) -> Result<Stored<ConversationStart>, StoreError> {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
-            "INSERT INTO conversations (id, site, first_client_id, token_hash, page_path, created_ms, create_key_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO conversations (id, site, first_client_id, token_hash, page_path, created_ms, create_key_hash,
+                                        page_title, visitor_locale, visitor_time_zone)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (site, first_client_id) DO NOTHING",
         )
         .bind(id)
@@ -949,6 +965,9 @@ impl Store for SqliteStore {
         .bind(&conversation.page_path)
         .bind(now_ms)
         .bind(conversation.create_key_hash.as_ref().map(TokenHash::as_str))
+        .bind(&conversation.page_title)
+        .bind(&conversation.locale)
+        .bind(&conversation.time_zone)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -1363,6 +1382,34 @@ impl Store for SqliteStore {
             == 1;
         tx.commit().await?;
         Ok(inserted)
+    }
+
+    async fn remove_operator(&self, operator_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE conversations SET assignee = NULL WHERE assignee = ?")
+            .bind(operator_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM operator_presence WHERE operator_id = ?").bind(operator_id).execute(&mut *tx).await?;
+        let removed = sqlx::query("DELETE FROM operators WHERE id = ?")
+            .bind(operator_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(removed == 1)
+    }
+
+    async fn set_operator_password(&self, operator_id: &str, password_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE operators SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(operator_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE operator_id = ?").bind(operator_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError> {

@@ -137,3 +137,29 @@ async fn fake_now_starts_the_servers_clock_at_the_given_instant() {
     assert_eq!(body["now_ms"], 1_773_482_400_000_i64, "Saturday 10:00 UTC, to the minute");
     assert_eq!(body["next_open_ms"], 1_773_644_400_000_i64, "Monday 09:00 in Riga is 07:00 UTC");
 }
+
+#[tokio::test]
+async fn log_format_json_writes_one_json_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = porchlight()
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0", "--assets"])
+        .arg(dir.path().join("dist"))
+        .env("PORCHLIGHT_DB", dir.path().join("cli.db"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = lines.next().unwrap().unwrap().strip_prefix("listening on ").unwrap().to_owned();
+    // Serving (so the signal handler is in place) before the signal.
+    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success());
+    let logs = String::from_utf8(out.stderr).unwrap();
+    let events: Vec<serde_json::Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert!(events.iter().any(|e| e["message"] == "stopped" && e["level"] == "INFO"), "{logs}");
+}

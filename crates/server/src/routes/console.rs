@@ -25,8 +25,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use futures_util::stream;
 use porchlight_protocol::{
-    AssignUpdate, Assignee, Author, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate, ConversationClosed,
-    FieldErrorCode, Inbox, InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence, PromiseBrokenEvent, TypingEvent,
+    AssignUpdate, Assignee, Author, CannedReplies, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate,
+    ConversationClosed, FieldErrorCode, History, Inbox, InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence,
+    PromiseBrokenEvent, TypingEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
 
@@ -41,6 +42,7 @@ use crate::routes::api::respond;
 use crate::routes::chat::{post_message, sse_response};
 use crate::routes::no_store;
 use crate::state::AppState;
+use crate::store::history::HistoryQuery;
 use crate::store::{ConversationRow, Stored};
 
 /// At most this many open conversations per site in the inbox.
@@ -60,6 +62,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/conversations/{id}/typing", post(operator_typing))
         .route("/v1/console/conversations/{id}/close", post(close))
         .route("/v1/console/conversations/{id}/assign", post(assign))
+        .route("/v1/console/history", get(history))
+        .route("/v1/console/replies", get(canned_replies))
 }
 
 /// A signed-in operator (session cookie) or automation (operator bearer token).
@@ -401,7 +405,7 @@ async fn conversation(
     operator: ConsoleOperator,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (row, _site) = find(&state, &operator, &id).await?;
+    let (row, site) = find(&state, &operator, &id).await?;
     let mut messages = Vec::new();
     loop {
         let after = messages.last().map_or(0, |m: &porchlight_protocol::ChatMessage| m.id);
@@ -412,6 +416,11 @@ async fn conversation(
             break;
         }
     }
+    let visitor = state.store().visitor_context(&id).await?;
+    let previous = match &visitor.email {
+        Some(email) => state.store().conversations_of(&site.id, email, &id, PREVIOUS_SHOWN).await?,
+        None => Vec::new(),
+    };
     let body = ConsoleConversation {
         conversation_id: row.id,
         site: row.site,
@@ -419,7 +428,12 @@ async fn conversation(
         closed_ms: row.closed_ms,
         page_path: row.page_path,
         messages,
-        visitor_email: state.store().contact(&id).await?.and_then(|c| c.email),
+        visitor_email: visitor.email,
+        page_title: visitor.page_title,
+        visitor_locale: visitor.locale,
+        visitor_time_zone: visitor.time_zone,
+        rating: visitor.rating,
+        previous,
     };
     Ok(no_store(Json(body).into_response()))
 }
@@ -564,6 +578,73 @@ fn console_event(event: &LiveEvent) -> Event {
         }
     };
     Event::default().event(name).data(serde_json::to_string(&body).unwrap_or_default())
+}
+
+/// The same visitor's other conversations shown beside one.
+const PREVIOUS_SHOWN: u32 = 10;
+/// History results per search.
+const HISTORY_SHOWN: u32 = 50;
+/// How far back a search looks without `days` ...
+const HISTORY_DEFAULT_DAYS: u32 = 90;
+
+/// `?site=S&q=TEXT&days=N&rating=V`: the site's conversations of the last N days (90) whose
+/// messages, visitor e-mail or page contain TEXT, optionally with that chat rating; newest
+/// first, at most 50. Closed ones open read-only.
+async fn history(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let param = |name: &str| {
+        url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let site = site_param(&state, &operator, param("site"))?;
+    let (_, since_ms) =
+        crate::routes::report_window(&site, state.clock().now_ms(), query.as_deref(), Some(HISTORY_DEFAULT_DAYS))?;
+    let text = param("q");
+    if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(AppError::field("q", FieldErrorCode::TooLong, "q must be at most 200 characters."));
+    }
+    let rating = param("rating");
+    if let Some(value) = &rating {
+        if porchlight_protocol::RatingValue::parse(value).is_none_or(|v| !site.rating_scale.values().contains(&v)) {
+            return Err(AppError::field(
+                "rating",
+                FieldErrorCode::Invalid,
+                "rating must be a value of the site's scale.",
+            ));
+        }
+    }
+    let search = HistoryQuery { text, since_ms, until_ms: i64::MAX, rating, limit: HISTORY_SHOWN };
+    let conversations = state.store().search_history(&site.id, &search).await?;
+    Ok(no_store(Json(History { conversations }).into_response()))
+}
+
+/// `?site=S`: the site's canned replies.
+async fn canned_replies(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let site = url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "site")
+        .map(|(_, v)| v.into_owned());
+    let site = site_param(&state, &operator, site)?;
+    Ok(no_store(Json(CannedReplies { replies: site.canned_replies.clone() }).into_response()))
+}
+
+/// The `site` parameter: a site the operator works on (404 otherwise, as for one that does not exist).
+fn site_param(
+    state: &AppState,
+    operator: &ConsoleOperator,
+    site: Option<String>,
+) -> Result<std::sync::Arc<crate::domain::Site>, AppError> {
+    let id = site.ok_or_else(|| AppError::field("site", FieldErrorCode::Required, "site is required."))?;
+    operator.check_site(&id)?;
+    state.site(&id).ok_or(AppError::NotFound)
 }
 
 #[cfg(test)]

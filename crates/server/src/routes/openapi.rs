@@ -301,6 +301,34 @@ fn operations() -> Vec<Op> {
             &[],
         ),
         op(
+            "get",
+            "/v1/console/history",
+            "A site's conversations of the last `days` (90; 1-366) whose messages, visitor e-mail or page contain \
+             `q` (at most 200 characters; ASCII letters match in any case), with chat rating `rating` if given; \
+             newest first, at most 50. `site` is required.",
+            Console,
+            None,
+            &[
+                (200, "Matching conversations.", "History"),
+                (404, "not_found: not one of the operator's sites.", "ApiError"),
+                (422, "validation_failed: site missing, days, q or rating invalid.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
+            "get",
+            "/v1/console/replies",
+            "The site's canned replies (`?site=S`), inserted in the console with `/shortcut`.",
+            Console,
+            None,
+            &[
+                (200, "In config order.", "CannedReplies"),
+                (404, "not_found: not one of the operator's sites.", "ApiError"),
+                (422, "validation_failed: site missing.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
             "delete",
             "/v1/sites/{site}/conversations/{id}",
             "\"Delete this conversation\" (Bearer: the conversation's token): its messages, tokens, e-mails \
@@ -701,7 +729,11 @@ fn schemas() -> Value {
         "NewMessage": object(&["client_id", "body"], json!({"client_id": s(), "body": s()})),
         "NewConversation": object(&["message"], json!({"message": schema_ref("NewMessage"),
             "page": object(&["path"], json!({"path": s(), "title": ns()})),
-            "create_key": {"type": "string", "minLength": 16, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}})),
+            "create_key": {"type": "string", "minLength": 16, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"},
+            "locale": {"type": "string", "maxLength": 35, "pattern": "^[A-Za-z0-9-]+$",
+                "description": "The widget's language, shown in the console."},
+            "time_zone": {"type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9/_+-]+$",
+                "description": "The visitor's IANA zone; the console shows their local time. An unknown zone is dropped."}})),
         "MessageAck": object(&["id", "client_id", "created_ms"], json!({"id": n(), "client_id": s(),
             "created_ms": n()})),
         "ConversationCreated": object(&["conversation_id", "token", "message"], json!({"conversation_id": s(),
@@ -745,28 +777,19 @@ fn chat_schemas() -> Value {
                 "conversation_id": s(), "site": s(), "created_ms": n(), "waiting_since_ms": nn(),
                 "promise_secs": n(), "reply_by_ms": nn(), "breached": {"type": "boolean"},
                 "last_message": {"oneOf": [schema_ref("ChatMessage"), {"type": "null"}]}}))}})),
-        "ConsoleConversation": object(&["conversation_id", "site", "created_ms", "messages"], json!({
+        "ConsoleConversation": object(&["conversation_id", "site", "created_ms", "messages", "previous"], json!({
             "conversation_id": s(), "site": s(), "created_ms": n(), "closed_ms": nn(), "page_path": ns(),
-            "messages": {"type": "array", "items": schema_ref("ChatMessage")}})),
-        "PersonSelector": object(&["site"], json!({"site": s(),
-            "email": {"type": "string", "format": "email"},
-            "phone": {"type": "string", "description": "In any written form; read with the site's default country."},
-            "conversation": s()})),
-        "PersonExport": object(&["site", "selector", "exported_ms", "data"], json!({"site": s(),
-            "selector": {"type": "object"}, "exported_ms": n(), "data": {"type": "object",
-                "description": "conversations, messages, callbacks, ratings, promises, emails, webhook_events: arrays of rows."}})),
-        "PersonErased": object(&["removed"], json!({"removed": {"type": "object",
-            "additionalProperties": {"type": "integer"}}})),
-        "AuditLog": object(&["entries"], json!({"entries": {"type": "array", "items": object(
-            &["at_ms", "actor", "action", "site", "selector", "rows"], json!({"at_ms": n(), "actor": s(),
-                "action": {"type": "string", "enum": ["export", "erase", "visitor_erase"]}, "site": s(),
-                "selector": {"type": "string", "enum": ["email", "phone", "conversation"]}, "rows": n()}))}})),
-        "DeadWebhooks": object(&["dead"], json!({"dead": {"type": "array", "items": object(
-            &["id", "site", "event_id", "event_type", "endpoint", "attempts", "created_ms", "dead_ms"], json!({
-                "id": n(), "site": s(), "event_id": s(), "event_type": s(), "endpoint": s(), "attempts": n(),
-                "created_ms": n(), "dead_ms": n(), "last_error": ns()}))}})),
-        "DeadWebhookIds": object(&["ids"], json!({"ids": {"type": ["array", "null"], "items": n()}})),
-        "DeadWebhookCount": {"type": "object", "properties": {"retried": n(), "dropped": n()}},
+            "page_title": ns(), "visitor_email": ns(), "visitor_locale": ns(), "visitor_time_zone": ns(),
+            "rating": ns(), "messages": {"type": "array", "items": schema_ref("ChatMessage")},
+            "previous": {"type": "array", "items": schema_ref("PastConversation"),
+                "description": "The same visitor's other conversations on the site (same e-mail), newest first."}})),
+        "PastConversation": object(&["conversation_id", "site", "created_ms", "snippet", "messages"], json!({
+            "conversation_id": s(), "site": s(), "created_ms": n(), "closed_ms": nn(), "page_path": ns(),
+            "visitor_email": ns(), "snippet": s(), "messages": n(), "rating": ns()})),
+        "History": object(&["conversations"], json!({"conversations": {"type": "array",
+            "items": schema_ref("PastConversation")}})),
+        "CannedReplies": object(&["replies"], json!({"replies": {"type": "array", "items": object(
+            &["shortcut", "text"], json!({"shortcut": s(), "text": s()}))}})),
         "ConsoleEvent": object(&["conversation_id", "site"], json!({"conversation_id": s(), "site": s(),
             "message": {"oneOf": [schema_ref("ChatMessage"), {"type": "null"}]},
             "typing": {"oneOf": [schema_ref("TypingEvent"), {"type": "null"}]},

@@ -198,3 +198,35 @@ pub fn show_local(zone: &str, ms: i64) -> String {
 pub fn header(headers: &HeaderMap, name: &str) -> String {
     headers.get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
+
+/// Adds a console operator with the command line (as a deployment would) and logs them in;
+/// returns the session cookie (`name=value`).
+pub async fn console_login(
+    server: &TestServer,
+    dir: &Path,
+    email: &str,
+    password: &str,
+    sites: Option<&str>,
+) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_porchlight"));
+    for var in ["PORCHLIGHT_CONFIG", "PORCHLIGHT_DB"] {
+        command.env_remove(var);
+    }
+    command.env("PORCHLIGHT_OPERATOR_PASSWORD", password);
+    command.args(["operator", "add", "--email", email, "--name", "Operator", "--db"]).arg(dir.join("porchlight.db"));
+    if let Some(sites) = sites {
+        command.args(["--sites", sites]);
+    }
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let response = server
+        .client
+        .post(server.url("/v1/console/login"))
+        .header("Origin", &server.base)
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    header(response.headers(), "set-cookie").split(';').next().unwrap().to_owned()
+}
