@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack, openPage, widget, wait, eventually } from './harness.mjs';
+import { startStack, openPage, widget, wait, eventually, axeViolations } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.PORCHLIGHT_BIN || join(root, 'target/debug/porchlight');
@@ -30,7 +30,7 @@ let stack;
 before(async () => {
   stack = await startStack({
     fakeNow: '2026-03-10T10:00:00+02:00',
-    siteKeys: 'presence_default = "online"',
+    siteKeys: 'presence_default = "online"\ncanned_replies = [{ shortcut = "hours", text = "We answer Monday to Friday, 9-18." }, { shortcut = "help", text = "How can I help?" }]',
     chatFirstReplySecs: PROMISE_SECS,
   });
   // The real CLI, against the running server's database and config.
@@ -440,4 +440,59 @@ test('claim a conversation: Mine shows it with who has it; unassigned, it is bac
   await c.by('co-inbox-item').filter({ hasText: text }).waitFor({ timeout: 10000 });
   assert.deepEqual(c.record.errors, []);
   await c.context.close();
+});
+
+test('who the visitor is, a canned reply with /, and the history search that opens a closed chat read-only', async () => {
+  // The visitor's browser is in Bangkok.
+  const visitor = await openPage(stack, '/plain', { contextOptions: { timezoneId: 'Asia/Bangkok' } });
+  const w = widget(visitor.page);
+  await w.open();
+  await w.byTestId('pl-tab-chat').click();
+  await visitorSends(w, 'Where is my blue lantern order?');
+
+  const c = await openConsole();
+  await logIn(c);
+  const item = c.by('co-inbox-item').filter({ hasText: 'blue lantern order' });
+  await item.waitFor({ state: 'visible', timeout: 10000 });
+  await item.click();
+  await c.by('co-message').filter({ hasText: 'blue lantern order' }).waitFor({ timeout: 10000 });
+  await eventually(async () => /Their time/.test(await c.by('co-visitor').innerText()), 10000, 'the visitor context');
+  const context = await c.by('co-visitor').innerText();
+  assert.match(context, /Page: Plain host/);
+  assert.match(context, /Language: en/);
+  assert.match(context, /Their time: .+ \(Asia\/Bangkok\)/);
+
+  // "/h" lists both canned replies; "/ho" and Tab puts the text in the box.
+  await c.by('co-reply').fill('/h');
+  await eventually(async () => (await c.by('co-canned-item').count()) === 2, 5000, 'two suggestions');
+  await c.by('co-reply').fill('/ho');
+  await eventually(async () => (await c.by('co-canned-item').count()) === 1, 5000, 'one suggestion');
+  await c.by('co-reply').press('Tab');
+  assert.equal(await c.by('co-reply').inputValue(), 'We answer Monday to Friday, 9-18.');
+  await c.by('co-send').click();
+  await w.frame.locator('[data-testid="pl-chat-message"][data-author="operator"]').filter({ hasText: 'We answer Monday to Friday' })
+    .waitFor({ state: 'visible', timeout: 20000 });
+  await c.by('co-close-conversation').click();
+  await c.by('co-conversation-closed').waitFor({ timeout: 10000 });
+  assert.deepEqual(await axeViolations(c.page), [], 'axe on the conversation with its visitor context');
+
+  // History: found by a word of the visitor's message, opened read-only.
+  await c.page.reload();
+  await c.by('co-history-q').waitFor({ timeout: 10000 });
+  await c.by('co-history-q').fill('LANTERN');
+  await c.by('co-history-search').click();
+  const hit = c.by('co-history-item').filter({ hasText: 'blue lantern order' });
+  await hit.waitFor({ state: 'visible', timeout: 10000 });
+  await hit.click();
+  await c.by('co-conversation-closed').waitFor({ timeout: 10000 });
+  assert.equal(await c.by('co-reply').count(), 0, 'a closed chat from the history is read-only');
+  assert.equal(await c.by('co-message').count(), 2);
+  await c.by('co-history-q').fill('no such words anywhere');
+  await c.by('co-history-search').click();
+  await c.by('co-history-empty').waitFor({ timeout: 10000 });
+  assert.deepEqual(await axeViolations(c.page), [], 'axe with the history panel');
+  assert.deepEqual(c.record.errors, []);
+  assert.deepEqual(await c.page.evaluate(() => window.__violations), []);
+  await c.context.close();
+  await visitor.context.close();
 });

@@ -5,9 +5,9 @@
 //! as `{}`): the server's CSRF check wants it next to the browser's own `Origin`.
 
 use porchlight_protocol::{
-    CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, ConsoleConversation, ConsolePresenceUpdate,
-    ConversationClosed, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe, Presence, PresenceStatus,
-    PromiseSummary, RatingSummary,
+    CallbackFollowUp, CallbackList, CallbackStatus, CallbackStatusUpdate, CannedReplies, ConsoleConversation,
+    ConsolePresenceUpdate, ConversationClosed, History, Inbox, MessageAck, NewMessage, OperatorLogin, OperatorMe,
+    Presence, PresenceStatus, PromiseSummary, RatingSummary,
 };
 use serde::de::DeserializeOwned;
 
@@ -131,6 +131,16 @@ pub async fn set_callback_status(
 ) -> Result<CallbackFollowUp, Failure> {
     let path = format!("/v1/sites/{}/callbacks/{}/status", encode_segment(site), encode_segment(reference));
     json("PUT", &path, Some(to_json(&CallbackStatusUpdate { status, due_ms: None }))).await
+}
+
+/// Conversations of the last 90 days whose messages, e-mail or page contain `q`.
+pub async fn history(site: &str, q: &str) -> Result<History, Failure> {
+    let path = format!("/v1/console/history?site={}&q={}", encode_segment(site), encode_segment(q));
+    json("GET", &path, None).await
+}
+
+pub async fn canned_replies(site: &str) -> Result<CannedReplies, Failure> {
+    json("GET", &format!("/v1/console/replies?site={}", encode_segment(site)), None).await
 }
 
 pub async fn ratings(site: &str) -> Result<RatingSummary, Failure> {

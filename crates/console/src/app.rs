@@ -6,8 +6,8 @@ use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use porchlight_protocol::{
-    Author, CallbackStatus, ChatMessage, ConsoleConversation, ConsoleEvent, InboxItem, NewMessage, OperatorCallback,
-    OperatorMe, PresenceStatus, RatingSummary,
+    Author, CallbackStatus, CannedReply, ChatMessage, ConsoleConversation, ConsoleEvent, InboxItem, NewMessage,
+    OperatorCallback, OperatorMe, PastConversation, PresenceStatus, RatingSummary, RatingValue,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -16,8 +16,9 @@ use crate::alerts::{self, Unseen};
 use crate::api::{self, Failure};
 use crate::i18n::{Key, Locale};
 use crate::logic::{
-    author_label, format_promise, is_breached, merge_messages, order_inbox, rating_label, reply_problem, share_label,
-    should_send_typing, status_label, total_label, wait_label, CALLBACK_STATUSES, TYPING_SHOWN_MS,
+    author_label, canned_matches, expand_canned, format_promise, is_breached, merge_messages, order_inbox,
+    rating_label, reply_problem, share_label, should_send_typing, status_label, total_label, wait_label,
+    CALLBACK_STATUSES, TYPING_SHOWN_MS,
 };
 
 /// The console clock ticks this often (waiting times, typing indicator).
@@ -45,6 +46,17 @@ fn when(locale: Locale, ms: i64) -> String {
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(date.to_locale_string(&tag, &options))
+}
+
+/// The time of day now in an IANA `zone`, in the operator's locale ("14:05").
+fn time_in(locale: Locale, ms: i64, zone: &str) -> String {
+    let browser = web_sys::window().and_then(|w| w.navigator().language());
+    let tag = locale.intl_tag(browser.as_deref());
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &zone.into());
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
     String::from(date.to_locale_string(&tag, &options))
 }
@@ -162,9 +174,23 @@ struct Shared {
     ledger_version: RwSignal<u32>,
     /// The inbox view: `all`, `mine` or `unassigned`.
     view: RwSignal<&'static str>,
+    /// The site's canned replies (`/shortcut` in the reply box).
+    replies: RwSignal<Vec<CannedReply>>,
 }
 
 impl Shared {
+    /// Shows a conversation (from the inbox, the history, or a visitor's earlier ones).
+    fn open(self, id: String) {
+        if self.selected.get_untracked().as_deref() == Some(id.as_str()) {
+            return;
+        }
+        self.conversation.set(None);
+        self.visitor_typing_until.set(0.0);
+        self.unseen.update(Unseen::seen);
+        self.selected.set(Some(id.clone()));
+        self.load_conversation(id);
+    }
+
     /// Reloads the inbox; calls made while a load is running coalesce into one more load.
     fn reload_inbox(self) {
         let busy = self.inbox_loading.with_value(|(busy, _)| *busy);
@@ -217,6 +243,9 @@ impl Shared {
                     Some(c) if c.conversation_id == loaded.conversation_id => {
                         merge_messages(&mut c.messages, loaded.messages);
                         c.closed_ms = loaded.closed_ms;
+                        c.visitor_email = loaded.visitor_email;
+                        c.rating = loaded.rating;
+                        c.previous = loaded.previous;
                     }
                     _ => *current = Some(loaded),
                 }),
@@ -344,6 +373,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
         unseen: RwSignal::new(Unseen::default()),
         ledger_version: RwSignal::new(0),
         view: RwSignal::new("all"),
+        replies: RwSignal::new(Vec::new()),
         base_title: StoredValue::new(
             web_sys::window().and_then(|w| w.document()).map(|d| d.title()).unwrap_or_default(),
         ),
@@ -396,10 +426,18 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
     });
     // Everything per site loads again when the operator switches site.
     Effect::new(move || {
-        shared.site.track();
+        let site = shared.site.get();
         shared.selected.set(None);
         shared.conversation.set(None);
         shared.reload_inbox();
+        shared.replies.set(Vec::new());
+        spawn_local(async move {
+            if let Ok(loaded) = api::canned_replies(&site).await {
+                if shared.site.try_get_untracked().as_deref() == Some(site.as_str()) {
+                    shared.replies.set(loaded.replies);
+                }
+            }
+        });
     });
 
     let logout = move |_| {
@@ -435,6 +473,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                 <InboxPanel/>
                 <ConversationPanel/>
                 <aside class="co-side">
+                    <HistoryPanel/>
                     <CallbacksPanel/>
                     <RatingsPanel/>
                     <PromisesPanel/>
@@ -528,16 +567,7 @@ fn PresenceToggle() -> impl IntoView {
 fn InboxPanel() -> impl IntoView {
     let shared = expect_context::<Shared>();
     let t = shared.locale;
-    let open = move |id: String| {
-        if shared.selected.get_untracked().as_deref() == Some(id.as_str()) {
-            return;
-        }
-        shared.conversation.set(None);
-        shared.visitor_typing_until.set(0.0);
-        shared.unseen.update(Unseen::seen);
-        shared.selected.set(Some(id.clone()));
-        shared.load_conversation(id);
-    };
+    let open = move |id: String| shared.open(id);
     let rows = move || {
         shared
             .inbox
@@ -635,6 +665,29 @@ fn ConversationPanel() -> impl IntoView {
         });
     };
     let visitor_typing = move || shared.now.get() > 0 && now_ms() < shared.visitor_typing_until.get();
+    // Who the visitor is: the page, their language and local time, the e-mail, their rating.
+    let visitor = move || {
+        shared.conversation.with(|c| {
+            let Some(c) = c.as_ref() else { return Vec::new() };
+            let now = shared.now.get();
+            let rated = c.rating.as_deref().and_then(RatingValue::parse).map(|v| rating_label(t, v));
+            [
+                c.page_title.as_ref().map(|title| t.format(Key::VisitorPage, &[("title", title)])),
+                c.visitor_locale.as_ref().map(|lang| t.format(Key::VisitorLanguage, &[("lang", lang)])),
+                c.visitor_time_zone
+                    .as_ref()
+                    .map(|zone| t.format(Key::VisitorLocalTime, &[("time", &time_in(t, now, zone)), ("zone", zone)])),
+                c.visitor_email.as_ref().map(|email| t.format(Key::VisitorEmail, &[("email", email)])),
+                rated.map(|value| t.format(Key::VisitorRated, &[("value", &value)])),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        })
+    };
+    let previous = move || shared.conversation.with(|c| c.as_ref().map(|c| c.previous.clone()).unwrap_or_default());
+    let suggestions =
+        move || shared.replies.with(|r| canned_matches(&draft.get(), r).into_iter().cloned().collect::<Vec<_>>());
 
     let send = move || {
         let Some(id) = shared.selected.get_untracked() else { return };
@@ -681,6 +734,14 @@ fn ConversationPanel() -> impl IntoView {
         send();
     };
     let on_keydown = move |e: ev::KeyboardEvent| {
+        // `/shortcut` and Tab: the canned reply's text replaces the shortcut.
+        if e.key() == "Tab" && !e.shift_key() {
+            if let Some(text) = shared.replies.with_untracked(|r| expand_canned(&draft.get_untracked(), r)) {
+                e.prevent_default();
+                draft.set(text);
+            }
+            return;
+        }
         if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
             e.prevent_default();
             send();
@@ -733,6 +794,15 @@ fn ConversationPanel() -> impl IntoView {
             >
                 <h2>{t.text(Key::ConversationTitle)}</h2>
                 <p class="co-meta">{header}</p>
+                <ul class="co-visitor" data-testid="co-visitor">
+                    {move || visitor().into_iter().map(|line| view! { <li dir="auto">{line}</li> }).collect_view()}
+                </ul>
+                <Show when=move || shared.conversation.with(|c| c.as_ref().is_some_and(|c| !c.previous.is_empty()))>
+                    <h3 class="co-subtitle">{t.text(Key::PreviousTitle)}</h3>
+                    <ul class="co-list co-previous">
+                        {move || previous().into_iter().map(|p| past_item(shared, p, "co-previous-item")).collect_view()}
+                    </ul>
+                </Show>
                 // Focusable and named: a scrolling list must be reachable by keyboard.
                 <ol class="co-messages" aria-live="polite" tabindex="0" aria-label=t.text(Key::MessagesLabel)>
                     <For each=messages key=|m| m.id let:m>
@@ -771,6 +841,22 @@ fn ConversationPanel() -> impl IntoView {
                             on:input=on_input
                             on:keydown=on_keydown
                         ></textarea>
+                        <Show when=move || !shared.replies.with(Vec::is_empty)>
+                            <p class="co-hint">{t.text(Key::CannedHint)}</p>
+                        </Show>
+                        <ul class="co-canned" data-testid="co-canned">
+                            {move || suggestions().into_iter().map(|r| {
+                                let text = r.text.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="co-secondary" data-testid="co-canned-item"
+                                            on:click=move |_| draft.set(text.clone())>
+                                            "/" {r.shortcut} " — " <span dir="auto">{r.text}</span>
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
                         <div class="co-actions">
                             <button type="submit" data-testid="co-send" disabled=move || sending.get()>{t.text(Key::ReplySend)}</button>
                             <button type="button" class="co-secondary" data-testid="co-claim" on:click=claim>
@@ -784,6 +870,67 @@ fn ConversationPanel() -> impl IntoView {
                 </Show>
                 {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-reply-error">{e}</p> })}
             </Show>
+        </section>
+    }
+}
+
+/// One past conversation as a button that opens it (read-only once closed).
+fn past_item(shared: Shared, past: PastConversation, testid: &'static str) -> impl IntoView {
+    let t = shared.locale;
+    let line = t.format(Key::PastLine, &[("when", &when(t, past.created_ms)), ("snippet", &past.snippet)]);
+    let id = past.conversation_id.clone();
+    view! {
+        <li>
+            <button type="button" class="co-past" data-testid=testid data-conversation=past.conversation_id
+                on:click=move |_| shared.open(id.clone())>
+                <span dir="auto">{line}</span>
+            </button>
+        </li>
+    }
+}
+
+/// Searches closed and open conversations of the site (messages, visitor e-mail, page).
+#[component]
+fn HistoryPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let t = shared.locale;
+    let query = RwSignal::new(String::new());
+    let found = RwSignal::new(None::<Vec<PastConversation>>);
+    let error = RwSignal::new(None::<String>);
+    let search = move |e: ev::SubmitEvent| {
+        e.prevent_default();
+        let (site, q) = (shared.site.get_untracked(), query.get_untracked());
+        spawn_local(async move {
+            match api::history(&site, q.trim()).await {
+                Ok(history) => {
+                    found.set(Some(history.conversations));
+                    error.set(None);
+                }
+                Err(Failure::Unauthorized) => shared.me.set(None),
+                Err(failure) => error.set(Some(failure.message(t))),
+            }
+        });
+    };
+    Effect::new(move || {
+        shared.site.track();
+        found.set(None);
+    });
+    view! {
+        <section class="co-panel co-history" data-testid="co-history">
+            <h2>{t.text(Key::HistoryTitle)}</h2>
+            <form class="co-history-form" role="search" on:submit=search>
+                <input type="search" data-testid="co-history-q" aria-label=t.text(Key::HistorySearch)
+                    placeholder=t.text(Key::HistorySearch) bind:value=query/>
+                <button type="submit" class="co-secondary" data-testid="co-history-search">{t.text(Key::HistorySubmit)}</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="co-error" role="alert">{e}</p> })}
+            {move || found.get().map(|list| if list.is_empty() {
+                view! { <p class="co-empty" data-testid="co-history-empty">{t.text(Key::HistoryEmpty)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="co-list">{list.into_iter().map(|p| past_item(shared, p, "co-history-item")).collect_view()}</ul>
+                }.into_any()
+            })}
         </section>
     }
 }

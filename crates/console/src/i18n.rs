@@ -122,6 +122,27 @@ porchlight_i18n::keys! {
     /// `{minutes}`: how late the answer came.
     PromiseLate,
     PromiseUnanswered,
+    /// The visitor behind a conversation: `{title}` of the page they wrote from.
+    VisitorPage,
+    /// `{lang}`: the widget's language tag (`lv`).
+    VisitorLanguage,
+    /// `{time}` now in their zone, `{zone}` its IANA name.
+    VisitorLocalTime,
+    /// `{email}` they gave for replies.
+    VisitorEmail,
+    /// `{value}`: a Rating* label.
+    VisitorRated,
+    /// The same visitor's other conversations.
+    PreviousTitle,
+    /// `{when}`, `{snippet}`: one past conversation (history and earlier conversations).
+    PastLine,
+    HistoryTitle,
+    /// The search field's label.
+    HistorySearch,
+    HistorySubmit,
+    HistoryEmpty,
+    /// Under the reply box: how canned replies work.
+    CannedHint,
     ErrOffline,
     ErrSession,
     ErrTooMany,

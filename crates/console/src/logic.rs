@@ -2,7 +2,7 @@
 //! marking, inbox ordering, merging live messages without duplicates, ratings figures. Every
 //! text goes through the operator's [`Locale`] (the tests use English).
 
-use porchlight_protocol::{Author, CallbackStatus, ChatMessage, InboxItem, RatingSummary, RatingValue};
+use porchlight_protocol::{Author, CallbackStatus, CannedReply, ChatMessage, InboxItem, RatingSummary, RatingValue};
 
 use crate::i18n::{padded, percent, Key, Locale};
 
@@ -164,6 +164,27 @@ pub fn should_send_typing(last_sent_ms: Option<f64>, now_ms: f64) -> bool {
     last_sent_ms.is_none_or(|last| now_ms - last >= TYPING_EVERY_MS)
 }
 
+/// The canned replies a draft asks for: a draft of `/` and the start of shortcuts (nothing
+/// else in the box) lists those replies, in config order.
+pub fn canned_matches<'a>(draft: &str, replies: &'a [CannedReply]) -> Vec<&'a CannedReply> {
+    match draft.strip_prefix('/') {
+        Some(prefix) if !prefix.contains(char::is_whitespace) => {
+            replies.iter().filter(|r| r.shortcut.starts_with(&prefix.to_lowercase())).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What Tab makes of the draft: the text of the reply it names exactly, or of its only match.
+pub fn expand_canned(draft: &str, replies: &[CannedReply]) -> Option<String> {
+    let matches = canned_matches(draft, replies);
+    let exact = matches.iter().find(|r| draft.get(1..) == Some(r.shortcut.as_str()));
+    match (exact, matches.as_slice()) {
+        (Some(r), _) | (None, [r]) => Some(r.text.clone()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use porchlight_protocol::{RatingScale, ValueCount};
@@ -299,5 +320,22 @@ mod tests {
         assert!(should_send_typing(None, 0.0));
         assert!(!should_send_typing(Some(1000.0), 2000.0));
         assert!(should_send_typing(Some(1000.0), 2500.0));
+    }
+
+    #[test]
+    fn a_slash_and_a_shortcut_lists_and_expands_canned_replies() {
+        let reply = |shortcut: &str, text: &str| CannedReply { shortcut: shortcut.into(), text: text.into() };
+        let replies =
+            [reply("hours", "We answer 9-18."), reply("help", "How can I help?"), reply("refund", "3-5 days.")];
+        let shortcuts =
+            |draft: &str| canned_matches(draft, &replies).iter().map(|r| r.shortcut.clone()).collect::<Vec<_>>();
+        assert_eq!(shortcuts("/"), ["hours", "help", "refund"]);
+        assert_eq!(shortcuts("/h"), ["hours", "help"]);
+        assert_eq!(shortcuts("/HO"), ["hours"]);
+        assert!(shortcuts("hours").is_empty() && shortcuts("/hours please").is_empty(), "only a bare /shortcut");
+        assert_eq!(expand_canned("/r", &replies).as_deref(), Some("3-5 days."), "the only match");
+        assert_eq!(expand_canned("/h", &replies), None, "two match: nothing to guess");
+        assert_eq!(expand_canned("/help", &replies).as_deref(), Some("How can I help?"));
+        assert_eq!(expand_canned("/x", &replies), None);
     }
 }
