@@ -25,6 +25,8 @@ use crate::store::email::{EmailRow, NewEmail};
 pub const VISITOR_REPLY: &str = "visitor_reply";
 pub const ALERT_MESSAGE_LEFT: &str = "alert_message_left";
 pub const ALERT_PROMISE_BROKEN: &str = "alert_promise_broken";
+/// To the visitor: the promised reply time passed unanswered; an apology and the new time.
+pub const VISITOR_LATE: &str = "visitor_late";
 
 /// The longest address accepted (RFC 5321's path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -216,6 +218,123 @@ pub async fn reply_posted(
     Ok(())
 }
 
+/// A promise to reply in `conversation_id`, due at `due_ms`, broke: a visitor who gave an e-mail
+/// hears of it once, with an apology and the time they can now count on.
+pub async fn running_late(state: &AppState, site: &SiteId, conversation_id: &str, due_ms: i64) -> Result<(), AppError> {
+    if !enabled(state) {
+        return Ok(());
+    }
+    let Some(contact) = state.store().contact(conversation_id).await? else { return Ok(()) };
+    let Some(to) = contact.email.filter(|_| !contact.stopped) else { return Ok(()) };
+    let now_ms = state.clock().now_ms();
+    let email = NewEmail {
+        site: site.as_str(),
+        kind: VISITOR_LATE,
+        dedupe_key: format!("late:{conversation_id}:{due_ms}"),
+        to_addr: &to,
+        conversation_id: Some(conversation_id),
+        send_after_ms: now_ms,
+    };
+    state.store().queue_email(email, now_ms).await?;
+    Ok(())
+}
+
+/// The words of a "we're running late" e-mail in one language.
+struct LateTexts {
+    subject: &'static str,
+    sorry: &'static str,
+    by: &'static str,
+    callback: &'static str,
+}
+
+fn late_texts(locale: Option<&str>) -> LateTexts {
+    let lang = locale.unwrap_or("en").split(['-', '_']).next().unwrap_or("en").to_ascii_lowercase();
+    match lang.as_str() {
+        "lv" => LateTexts {
+            subject: "{site}: mēs kavējamies",
+            sorry: "Atvainojiet! Mēs solījām atbildēt līdz {due}, bet vēl neesam atbildējuši.",
+            by: "Cilvēks jums atbildēs līdz {when}; atbildi nosūtīsim uz šo adresi.",
+            callback: "Ja tas nevar gaidīt, pieprasiet atzvanīšanu lapā, kurā rakstījāt:",
+        },
+        "it" => LateTexts {
+            subject: "{site}: siamo in ritardo",
+            sorry: "Ci scusiamo: avevamo promesso di rispondere entro {due} e non l'abbiamo ancora fatto.",
+            by: "Una persona ti risponderà entro {when}; ti invieremo la risposta a questo indirizzo.",
+            callback: "Se non può aspettare, chiedi di essere richiamato dalla pagina da cui hai scritto:",
+        },
+        "eo" => LateTexts {
+            subject: "{site}: ni malfruas",
+            sorry: "Pardonu: ni promesis respondi ĝis {due}, kaj ankoraŭ ne respondis.",
+            by: "Homo respondos al vi ĝis {when}; ni sendos la respondon al ĉi tiu adreso.",
+            callback: "Se tio ne povas atendi, petu revokon sur la paĝo, de kiu vi skribis:",
+        },
+        "el" => LateTexts {
+            subject: "{site}: καθυστερούμε",
+            sorry: "Ζητούμε συγγνώμη: υποσχεθήκαμε απάντηση έως {due} και δεν έχουμε απαντήσει ακόμη.",
+            by: "Ένας άνθρωπος θα σας απαντήσει έως {when}· θα στείλουμε την απάντηση σε αυτή τη διεύθυνση.",
+            callback: "Αν δεν μπορεί να περιμένει, ζητήστε να σας καλέσουμε από τη σελίδα όπου γράψατε:",
+        },
+        "th" => LateTexts {
+            subject: "{site}: เราตอบช้ากว่าที่แจ้งไว้",
+            sorry: "ขออภัย เราสัญญาว่าจะตอบภายใน {due} แต่ยังไม่ได้ตอบ",
+            by: "เจ้าหน้าที่จะตอบคุณภายใน {when} และเราจะส่งคำตอบมาที่อีเมลนี้",
+            callback: "หากรอไม่ได้ ขอให้เราโทรกลับได้จากหน้าที่คุณเขียนถึงเรา:",
+        },
+        "ar" => LateTexts {
+            subject: "{site}: نحن متأخرون",
+            sorry: "نعتذر: وعدنا بالرد قبل {due} ولم نرد بعد.",
+            by: "سيرد عليك شخص قبل {when}، وسنرسل الرد إلى هذا العنوان.",
+            callback: "إن كان الأمر لا يحتمل الانتظار، اطلب معاودة الاتصال من الصفحة التي كتبت منها:",
+        },
+        _ => LateTexts {
+            subject: "{site}: we're running late",
+            sorry: "We're sorry: we promised to answer by {due} and haven't yet.",
+            by: "A person will reply by {when}; we'll send the reply to this address.",
+            callback: "If it can't wait, ask for a callback on the page you wrote from:",
+        },
+    }
+}
+
+/// The text of a "we're running late" e-mail. Times are already formatted.
+pub fn late_email(
+    site_name: &str,
+    locale: Option<&str>,
+    due: &str,
+    new_time: &str,
+    page_url: &str,
+    stop_url: &str,
+) -> (String, String) {
+    let t = late_texts(locale);
+    let subject = t.subject.replace("{site}", site_name);
+    let body = format!(
+        "{}
+
+{}
+
+{}
+{page_url}
+
+-- 
+{}
+{stop_url}
+",
+        t.sorry.replace("{due}", due),
+        t.by.replace("{when}", new_time),
+        t.callback,
+        reply_texts(locale).stop,
+    );
+    (subject, body)
+}
+
+/// `ms` as a date and time in `zone`, the zone named (`2026-03-11 09:00 (Europe/Riga)`): the same
+/// in every language, and unambiguous for a visitor in another zone.
+fn at_in_zone(ms: i64, zone: &jiff::tz::TimeZone, name: &str) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(when) => format!("{} ({name})", zone.to_datetime(when).strftime("%Y-%m-%d %H:%M")),
+        Err(_) => String::new(),
+    }
+}
+
 /// Tells the site's operators, once per conversation and kind (`ALERT_*`).
 pub async fn alert_operators(
     state: &AppState,
@@ -309,6 +428,36 @@ async fn compose(state: &AppState, smtp: &SmtpSettings, row: &EmailRow) -> Resul
             ),
             None,
         ),
+        VISITOR_LATE => {
+            let contact = state.store().contact(&conversation_id).await.map_err(|e| e.to_string())?;
+            let Some(contact) = contact.filter(|c| !c.stopped && c.email.is_some()) else {
+                return Ok(Composed { message: None, subject: None, emailed_up_to: None });
+            };
+            // In the visitor's own zone when the widget told it, else the site's.
+            let visitor = state.store().visitor_context(&conversation_id).await.map_err(|e| e.to_string())?;
+            let (zone, zone_name) = match visitor.time_zone.as_deref().and_then(|z| jiff::tz::db().get(z).ok().map(|tz| (tz, z))) {
+                Some((tz, name)) => (tz, name.to_owned()),
+                None => (site.hours.timezone().clone(), site.timezone.clone()),
+            };
+            let due = state.store().last_broken_due(&conversation_id).await.map_err(|e| e.to_string())?;
+            let now_ms = state.clock().now_ms();
+            let shown = crate::ledger::current_availability(state, &site, now_ms).await.map_err(|e| e.to_string())?;
+            let page = site.origins.first().map(|o| o.as_str().to_owned()).unwrap_or_default()
+                + contact.page_path.as_deref().unwrap_or("/");
+            let stop = stop_url(state, &conversation_id).await.map_err(|e| e.to_string())?;
+            builder = builder
+                .header(ListUnsubscribe(format!("<{stop}>")))
+                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+            let (subject, body) = late_email(
+                &site.name,
+                contact.locale.as_deref(),
+                &at_in_zone(due.unwrap_or(now_ms), &zone, &zone_name),
+                &at_in_zone(shown.message.reply_by_ms, &zone, &zone_name),
+                &page,
+                &stop,
+            );
+            (subject, body, None)
+        }
         other => return Err(format!("unknown e-mail kind {other}")),
     };
     let message = builder

@@ -134,6 +134,8 @@ async fn sweep_with(state: &AppState, outboxes: &HashMap<String, Outbox>) -> Res
             if let Ok(site) = porchlight_protocol::SiteId::parse(&promise.site) {
                 crate::email::alert_operators(state, &site, crate::email::ALERT_PROMISE_BROKEN, &promise.subject_id)
                     .await?;
+                // And the visitor, if they gave an address: an apology and the new time.
+                crate::email::running_late(state, &site, &promise.subject_id, promise.due_ms).await?;
             }
         }
     }

@@ -272,3 +272,45 @@ async fn bad_addresses_are_field_errors_and_store_nothing() {
     let response = set_contact(&server, &id, "not-the-token", "anna@example.lv").await;
     api_error(response, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn a_visitor_still_waiting_past_the_promise_gets_an_apology_and_the_new_time_once_in_their_language() {
+    let (server, clock, sink, _dir) = start().await;
+    // Nobody online: a message, promised a reply by the next business day; written from Bangkok.
+    let body = json!({"message": {"client_id": "late-msg-0001", "body": "Is the blue lantern back in stock?"},
+                      "page": {"path": "/lanterns"}, "create_key": "late-create-key-000001",
+                      "locale": "lv", "time_zone": "Asia/Bangkok"});
+    let created: Value = server.post_json("/v1/sites/demo/conversations", None, &body).await.json().await.unwrap();
+    let (id, token) = (created["conversation_id"].as_str().unwrap(), created["token"].as_str().unwrap());
+    assert_eq!(set_contact(&server, id, token, "anna@example.lv").await.status(), 200);
+    sink.wait_for("ann@shop.example", 1).await; // the operators' "message left" alert
+    let pool = server.db().await;
+    let due: i64 =
+        sqlx::query_scalar("SELECT due_ms FROM promises WHERE subject_id = ?").bind(id).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+
+    // Not before the promised time.
+    clock.set(due - 60_000);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(sink.to("anna@example.lv").is_empty());
+
+    clock.set(due + 60_000);
+    let mails = sink.wait_for("anna@example.lv", 1).await;
+    let (subject, text) = &mails[0];
+    assert_eq!(subject, "Demo Shop: mēs kavējamies");
+    let bangkok = jiff::tz::db().get("Asia/Bangkok").unwrap();
+    let due_there = bangkok.to_datetime(jiff::Timestamp::from_millisecond(due).unwrap()).strftime("%Y-%m-%d %H:%M");
+    assert!(text.contains(&format!("Atvainojiet! Mēs solījām atbildēt līdz {due_there} (Asia/Bangkok)")), "{text}");
+    assert!(text.contains("Cilvēks jums atbildēs līdz "), "{text}");
+    assert!(text.contains("https://shop.example/lanterns"), "the page, to ask for a callback: {text}");
+    assert!(text.contains("https://help.shop.example/v1/email/stop?"), "{text}");
+    // The operators hear of it too.
+    let alerts = sink.wait_for("ann@shop.example", 2).await;
+    assert!(alerts.iter().any(|(s, _)| s.contains("waited past the promised time")));
+
+    // Once.
+    clock.advance(Duration::from_secs(3_600));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.to("anna@example.lv").len(), 1);
+    server.stop().await;
+}

@@ -49,6 +49,9 @@ pub trait PromiseStore: Send + Sync {
     /// Nothing left to keep (e.g. `closed_unanswered`): open promises on `subject_id` are void.
     async fn void_promises(&self, subject_id: &str, reason: &str, now_ms: i64) -> Result<(), StoreError>;
 
+    /// When the latest broken promise on `subject_id` was due.
+    async fn last_broken_due(&self, subject_id: &str) -> Result<Option<i64>, StoreError>;
+
     /// Marks every open promise whose deadline has passed as broken and queues one
     /// `promise.broken` webhook event for each, in the same transaction.
     async fn break_overdue(
@@ -123,6 +126,15 @@ impl PromiseStore for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn last_broken_due(&self, subject_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT due_ms FROM promises WHERE subject_id = ? AND outcome = 'broken' ORDER BY due_ms DESC LIMIT 1",
+        )
+        .bind(subject_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn void_promises(&self, subject_id: &str, reason: &str, now_ms: i64) -> Result<(), StoreError> {
