@@ -5,11 +5,17 @@ use std::process::Command;
 
 use crate::{cargo, root, sh, Result};
 
-/// Everything the tests need: the build tools plus Chromium, chromedriver and playwright-core.
+/// Everything the tests need: the build tools plus Chromium, chromedriver, Firefox ESR, WebKitGTK's
+/// WebDriver with a virtual display, and the e2e npm packages.
 pub fn run() -> Result {
     run_for_build()?;
     if !(has("/usr/bin/chromium") && has("/usr/bin/chromedriver")) {
         apt_install(&["chromium", "chromium-driver"])?;
+    }
+    if !(has("/usr/bin/firefox-esr") && has("/usr/bin/WebKitWebDriver") && has("/usr/bin/xvfb-run")) {
+        // The other engines' journeys (tests/e2e/engines.test.mjs): Firefox over WebDriver BiDi,
+        // WebKitGTK's MiniBrowser over WebDriver on a virtual display.
+        apt_install(&["firefox-esr", "webkit2gtk-driver", "xvfb"])?;
     }
     if !has("/usr/bin/python3") {
         // The end-to-end tests read the SQLite file with python3's sqlite3 module.
