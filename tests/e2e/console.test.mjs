@@ -410,6 +410,8 @@ test('a chat whose promised reply time passes shows up as broken in the console 
   assert.equal(res.status, 201);
   await c.page.locator('.co-promises button.co-secondary').click();
   await eventually(async () => /answered \d+ min late/.test(await broken.innerText()), 10000, 'late by how much');
+  // And whose answer it was: the operator token's, shown as automation.
+  await eventually(async () => /Automation: kept \d+ of \d+/.test((await c.by('co-promise-operator').allInnerTexts()).join('\n')), 10000, 'per operator');
   assert.deepEqual(c.record.errors, []);
   await c.context.close();
 });

@@ -101,7 +101,8 @@ pub fn run() -> Result {
     // End to end, one file (one server, one browser) at a time. A file that fails is run once
     // more and, if it then passes, reported as FLAKY by name: on two shared cores a real browser
     // sometimes misses a deadline, and that must be visible without turning CI red.
-    let name = "end-to-end: real server, host pages on another origin, Chromium (core journeys also in Firefox and WebKit)";
+    let name =
+        "end-to-end: real server, host pages on another origin, Chromium (core journeys also in Firefox and WebKit)";
     eprintln!("\n=== {name}");
     let mut files: Vec<_> = std::fs::read_dir(root().join("tests/e2e"))
         .map_err(|e| format!("tests/e2e: {e}"))?

@@ -1102,12 +1102,33 @@ fn PromisesPanel() -> impl IntoView {
                 .collect_view()
         })
     };
+    // Who kept the promises they answered: one line per operator.
+    let operators = move || {
+        summary.get().map(|s| {
+            s.by_operator
+                .into_iter()
+                .map(|o| {
+                    let name = o.name.unwrap_or_else(|| t.text(Key::PromiseAutomation).to_owned());
+                    let line = t.format(
+                        Key::PromiseByOperator,
+                        &[
+                            ("name", &name),
+                            ("kept", &t.number(u64::from(o.kept))),
+                            ("total", &t.number(u64::from(o.kept + o.broken))),
+                        ],
+                    );
+                    view! { <li data-testid="co-promise-operator" dir="auto">{line}</li> }
+                })
+                .collect_view()
+        })
+    };
     view! {
         <section class="co-panel co-promises" data-testid="co-promises">
             <h2>{t.text(Key::PromisesTitle)}</h2>
             <button type="button" class="co-secondary" on:click=move |_| load()>{t.text(Key::Refresh)}</button>
             {move || error.get().map(|e| view! { <p class="co-error" role="alert">{e}</p> })}
             <ul class="co-counts">{body}</ul>
+            <ul class="co-counts co-by-operator">{operators}</ul>
         </section>
     }
 }

@@ -122,6 +122,10 @@ porchlight_i18n::keys! {
     /// `{minutes}`: how late the answer came.
     PromiseLate,
     PromiseUnanswered,
+    /// Per operator: `{name}`, `{kept}` of `{total}` answered promises kept.
+    PromiseByOperator,
+    /// The name shown for answers sent with the operator token.
+    PromiseAutomation,
     /// The visitor behind a conversation: `{title}` of the page they wrote from.
     VisitorPage,
     /// `{lang}`: the widget's language tag (`lv`).

@@ -41,7 +41,7 @@ pub use console::{
     TypingEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
-pub use promise::{PromiseBreak, PromiseKindSummary, PromiseSummary};
+pub use promise::{DayPromises, OperatorPromises, PromiseBreak, PromiseKindSummary, PromiseSummary};
 pub use rating::{
     DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
     RatingScale, RatingSummary, RatingValue, ValueCount,

@@ -11,6 +11,37 @@ pub struct PromiseSummary {
     pub from_ms: i64,
     pub now_ms: i64,
     pub kinds: Vec<PromiseKindSummary>,
+    /// Every kind together, per operator who answered (kept and broken-then-answered), most
+    /// promises first.
+    #[serde(default)]
+    pub by_operator: Vec<OperatorPromises>,
+    /// Every kind together, per site-local day the promise was made, oldest first.
+    #[serde(default)]
+    pub by_day: Vec<DayPromises>,
+}
+
+/// One operator's share of the ledger: the promises they answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorPromises {
+    pub operator_id: String,
+    /// Their display name; `null` for the operator token (automation) or a removed account.
+    pub name: Option<String>,
+    pub kept: u32,
+    pub broken: u32,
+    pub kept_rate: Option<f64>,
+    pub median_margin_secs: Option<i64>,
+}
+
+/// One day of the ledger, by the day promises were made (the site's time zone).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayPromises {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub kept: u32,
+    pub broken: u32,
+    pub void: u32,
+    pub open: u32,
+    pub kept_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

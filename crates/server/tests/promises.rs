@@ -127,6 +127,18 @@ async fn chat_promises_are_kept_broken_or_void_and_each_break_fires_one_webhook(
     );
     assert_eq!(chat["kept_rate"], 0.5);
     assert_eq!(chat["worst"][0]["late_secs"], 60, "answered a minute late");
+    // Per operator who answered (here the automation token: no name) and per day made.
+    let by_operator = &s["by_operator"][0];
+    assert_eq!(
+        (by_operator["operator_id"].as_str(), by_operator["kept"].as_u64(), by_operator["broken"].as_u64()),
+        (Some("operator-token"), Some(1), Some(1)),
+        "{s}"
+    );
+    assert!(by_operator["name"].is_null());
+    assert_eq!(
+        s["by_day"],
+        json!([{"day": "2026-03-10", "kept": 1, "broken": 1, "void": 1, "open": 0, "kept_rate": 0.5}])
+    );
     // One webhook per broken promise, however often the sweeper and the summary ran.
     summary(&server).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;

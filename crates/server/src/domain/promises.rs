@@ -7,7 +7,9 @@
 //! webhooks hear of it while it can still be mended), or *void* when there was nothing left to
 //! keep (the conversation was closed unanswered before the deadline).
 
-use porchlight_protocol::{PromiseBreak, PromiseKindSummary};
+use std::collections::{BTreeMap, HashMap};
+
+use porchlight_protocol::{DayPromises, OperatorPromises, PromiseBreak, PromiseKindSummary};
 
 /// The three expectations the widget posts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,6 +79,8 @@ pub struct LedgerRow {
     pub resolved_ms: Option<i64>,
     /// Why a void promise is void (`closed_unanswered`).
     pub void_reason: Option<String>,
+    /// Who answered it (an operator id), when someone did.
+    pub operator_id: Option<String>,
 }
 
 /// The smallest number of resolved chat promises calibration looks at.
@@ -153,6 +157,64 @@ pub fn summarize(rows: &[LedgerRow]) -> Vec<PromiseKindSummary> {
         .collect()
 }
 
+fn kept_rate(kept: u32, broken: u32) -> Option<f64> {
+    (kept + broken > 0).then(|| f64::from(kept) / f64::from(kept + broken))
+}
+
+/// Per operator who answered: how many of the promises they answered were kept, and their median
+/// margin. `names` maps operator ids to display names. Most promises first.
+pub fn by_operator(rows: &[LedgerRow], names: &HashMap<String, String>) -> Vec<OperatorPromises> {
+    let mut per: BTreeMap<&str, Vec<&LedgerRow>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| matches!(r.outcome, Some(Outcome::Kept | Outcome::Broken))) {
+        if let Some(id) = row.operator_id.as_deref() {
+            per.entry(id).or_default().push(row);
+        }
+    }
+    let mut out: Vec<OperatorPromises> = per
+        .into_iter()
+        .map(|(id, answered)| {
+            let kept = answered.iter().filter(|r| r.outcome == Some(Outcome::Kept)).count() as u32;
+            let broken = answered.len() as u32 - kept;
+            let mut margins: Vec<i64> = answered.iter().filter_map(|r| r.resolved_ms.map(|at| r.due_ms - at)).collect();
+            margins.sort_unstable();
+            OperatorPromises {
+                operator_id: id.to_owned(),
+                name: names.get(id).cloned(),
+                kept,
+                broken,
+                kept_rate: kept_rate(kept, broken),
+                median_margin_secs: (!margins.is_empty()).then(|| margins[(margins.len() - 1) / 2] / 1000),
+            }
+        })
+        .collect();
+    out.sort_by_key(|o| std::cmp::Reverse(o.kept + o.broken));
+    out
+}
+
+/// Per site-local day a promise was made: its outcomes so far. Oldest first.
+pub fn by_day(rows: &[LedgerRow], tz: &jiff::tz::TimeZone) -> Vec<DayPromises> {
+    let mut per: BTreeMap<String, DayPromises> = BTreeMap::new();
+    for row in rows {
+        let Ok(at) = jiff::Timestamp::from_millisecond(row.promised_ms) else { continue };
+        let day = tz.to_datetime(at).date().to_string();
+        let entry = per.entry(day.clone()).or_insert(DayPromises {
+            day,
+            kept: 0,
+            broken: 0,
+            void: 0,
+            open: 0,
+            kept_rate: None,
+        });
+        match row.outcome {
+            Some(Outcome::Kept) => entry.kept += 1,
+            Some(Outcome::Broken) => entry.broken += 1,
+            Some(Outcome::Void) => entry.void += 1,
+            None => entry.open += 1,
+        }
+    }
+    per.into_values().map(|d| DayPromises { kept_rate: kept_rate(d.kept, d.broken), ..d }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +256,7 @@ mod tests {
             outcome,
             resolved_ms,
             void_reason: None,
+            operator_id: None,
         };
         let rows = vec![
             row(PromiseKind::ChatFirstReply, Some(Outcome::Kept), 300_000, Some(100_000)),
@@ -214,5 +277,41 @@ mod tests {
         assert_eq!(summary[1].kept_rate, Some(1.0));
         assert_eq!(summary[2].total, 0);
         assert_eq!(summary[2].kept_rate, None);
+    }
+
+    #[test]
+    fn per_operator_and_per_day_count_what_each_answered_and_when_it_was_promised() {
+        let riga = jiff::tz::db().get("Europe/Riga").unwrap();
+        // 2026-03-10 23:30 and 2026-03-11 00:30 in Riga (UTC+2).
+        let (late_evening, after_midnight) = (1_773_178_200_000, 1_773_181_800_000);
+        let row = |operator: Option<&str>, outcome, promised_ms: i64, margin_ms: i64| LedgerRow {
+            kind: PromiseKind::ChatFirstReply,
+            subject_id: format!("s{promised_ms}{margin_ms}"),
+            promised_ms,
+            due_ms: promised_ms + 300_000,
+            outcome,
+            resolved_ms: outcome.filter(|o| *o != Outcome::Void).map(|_| promised_ms + 300_000 - margin_ms),
+            void_reason: None,
+            operator_id: operator.map(str::to_owned),
+        };
+        let rows = vec![
+            row(Some("op_ann"), Some(Outcome::Kept), late_evening, 120_000),
+            row(Some("op_ann"), Some(Outcome::Kept), late_evening, 60_000),
+            row(Some("op_ann"), Some(Outcome::Broken), after_midnight, -30_000),
+            row(Some("op_bob"), Some(Outcome::Kept), after_midnight, 10_000),
+            row(None, Some(Outcome::Void), after_midnight, 0),
+            row(None, None, after_midnight, 0),
+        ];
+        let names = HashMap::from([("op_ann".to_owned(), "Ann".to_owned())]);
+        let operators = by_operator(&rows, &names);
+        assert_eq!(operators.len(), 2);
+        assert_eq!((operators[0].name.as_deref(), operators[0].kept, operators[0].broken), (Some("Ann"), 2, 1));
+        assert_eq!(operators[0].median_margin_secs, Some(60));
+        assert_eq!((operators[1].operator_id.as_str(), operators[1].name.as_deref()), ("op_bob", None));
+        let days = by_day(&rows, &riga);
+        let counts: Vec<(&str, u32, u32, u32, u32)> =
+            days.iter().map(|d| (d.day.as_str(), d.kept, d.broken, d.void, d.open)).collect();
+        assert_eq!(counts, [("2026-03-10", 2, 0, 0, 0), ("2026-03-11", 1, 1, 1, 1)]);
+        assert_eq!(days[1].kept_rate, Some(0.5));
     }
 }

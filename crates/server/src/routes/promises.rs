@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use porchlight_protocol::PromiseSummary;
 
-use crate::domain::promises::summarize;
+use crate::domain::promises::{by_day, by_operator, summarize};
 use crate::domain::ratings::DEFAULT_SUMMARY_DAYS;
 use crate::error::AppError;
 use crate::extract::CurrentSite;
@@ -34,7 +34,16 @@ async fn summary(
     let (days, from_ms) = report_window(&site, now_ms, query.as_deref(), Some(DEFAULT_SUMMARY_DAYS))?;
     let days = days.unwrap_or(DEFAULT_SUMMARY_DAYS);
     let rows = state.store().ledger(&site.id, from_ms).await?;
-    let body = PromiseSummary { site: site.id.as_str().to_owned(), days, from_ms, now_ms, kinds: summarize(&rows) };
+    let names = state.store().operators().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let body = PromiseSummary {
+        site: site.id.as_str().to_owned(),
+        days,
+        from_ms,
+        now_ms,
+        kinds: summarize(&rows),
+        by_operator: by_operator(&rows, &names),
+        by_day: by_day(&rows, site.hours.timezone()),
+    };
     Ok(no_store(Json(body).into_response()))
 }
 
@@ -50,11 +59,12 @@ async fn export_csv(
     let (_, since_ms) = report_window(&site, state.clock().now_ms(), query.as_deref(), None)?;
     let rows = state.store().ledger(&site.id, since_ms).await?;
     let time = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default();
-    let mut csv = String::from("kind,subject_id,promised_at,due_at,outcome,answered_at,margin_secs,void_reason\r\n");
+    let mut csv =
+        String::from("kind,subject_id,promised_at,due_at,outcome,answered_at,margin_secs,void_reason,operator_id\r\n");
     for r in rows {
         let margin = r.resolved_ms.map(|at| ((r.due_ms - at) / 1000).to_string()).unwrap_or_default();
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\r\n",
+            "{},{},{},{},{},{},{},{},{}\r\n",
             r.kind.as_str(),
             r.subject_id,
             time(r.promised_ms),
@@ -63,6 +73,7 @@ async fn export_csv(
             r.resolved_ms.map(time).unwrap_or_default(),
             margin,
             r.void_reason.unwrap_or_default(),
+            r.operator_id.unwrap_or_default(),
         ));
     }
     Ok(csv_download(csv, "promises", &site))

@@ -196,7 +196,7 @@ impl PromiseStore for SqliteStore {
 
     async fn ledger(&self, site: &SiteId, since_ms: i64) -> Result<Vec<LedgerRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kind, subject_id, promised_ms, due_ms, outcome, resolved_ms, void_reason FROM promises
+            "SELECT kind, subject_id, promised_ms, due_ms, outcome, resolved_ms, void_reason, operator_id FROM promises
              WHERE site = ? AND promised_ms >= ? ORDER BY promised_ms",
         )
         .bind(site.as_str())
@@ -215,6 +215,7 @@ impl PromiseStore for SqliteStore {
                     outcome: outcome.as_deref().and_then(Outcome::parse),
                     resolved_ms: row.try_get("resolved_ms").ok()?,
                     void_reason: row.try_get("void_reason").ok()?,
+                    operator_id: row.try_get("operator_id").ok()?,
                 }))
             })
             .collect()
