@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest } from 'node:http';
 import { chromium } from 'playwright-core';
-import { startStack, widget, eventually, wait, CHROMIUM_ARGS, OPERATOR_TOKEN } from './harness.mjs';
+import { startStack, widget, eventually, wait, operatorReply, CHROMIUM_ARGS, OPERATOR_TOKEN } from './harness.mjs';
 
 let stack;
 let browser;
@@ -103,15 +103,8 @@ function latestConversation() {
   return stack.query('select id from conversations order by created_ms desc, rowid desc limit 1')[0].id;
 }
 
-let replies = 0;
-async function operatorSays(conversation, body) {
-  replies += 1;
-  const res = await stack.operator('POST', `/v1/console/conversations/${conversation}/messages`, {
-    client_id: `op-${Date.now()}-${replies}`,
-    body,
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-}
+/** An operator reply through the real console API. */
+const operatorSays = (conversation, body) => operatorReply(stack, conversation, body);
 
 /** The texts of the messages shown in a widget, in order. */
 async function shown(w) {

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import puppeteer from 'puppeteer-core';
 import { Builder, By, Key, until } from 'selenium-webdriver';
-import { startStack, eventually, wait } from './harness.mjs';
+import { startStack, eventually, wait, operatorReply } from './harness.mjs';
 
 const TIMEOUT = 20000;
 const sel = (testid) => `[data-testid="${testid}"]`;
@@ -164,15 +164,7 @@ function latestConversation() {
   return stack.query('select id from conversations order by created_ms desc, rowid desc limit 1')[0].id;
 }
 
-let replies = 0;
-async function operatorSays(conversation, body) {
-  replies += 1;
-  const res = await stack.operator('POST', `/v1/console/conversations/${conversation}/messages`, {
-    client_id: `engine-op-${Date.now()}-${replies}`,
-    body,
-  });
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-}
+const operatorSays = (conversation, body) => operatorReply(stack, conversation, body);
 
 /** The chat's messages as shown, in order. */
 const SHOWN = `[...document.querySelectorAll('[data-testid="pl-chat-message"] .pl-msg-body')].map((e) => e.textContent.replace(/^Reply:\\s*/, '').trim())`;

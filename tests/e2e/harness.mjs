@@ -290,6 +290,17 @@ export function widget(page) {
 
 export const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 
+let replies = 0;
+/** An operator's reply through the real console API (operator bearer token); fails unless stored. */
+export async function operatorReply(stack, conversation, body) {
+  replies += 1;
+  const res = await stack.operator('POST', `/v1/console/conversations/${conversation}/messages`, {
+    client_id: `op-${Date.now()}-${replies}`,
+    body,
+  });
+  if (res.status !== 201) throw new Error(`the reply was not stored: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
 /**
  * Polls `check` until it returns something truthy and returns that; fails after `timeout` ms.
  * Generous by default: CI shares two cores between the server, Chromium and the runner.

@@ -102,10 +102,14 @@ struct ReplyTexts {
     stop: &'static str,
 }
 
+/// The primary language subtag of a visitor's locale (`pt-BR` → `pt`); English without one.
+fn language(locale: Option<&str>) -> String {
+    locale.unwrap_or("en").split(['-', '_']).next().unwrap_or("en").to_ascii_lowercase()
+}
+
 /// Per language (the widget's seven); anything else gets English.
 fn reply_texts(locale: Option<&str>) -> ReplyTexts {
-    let lang = locale.unwrap_or("en").split(['-', '_']).next().unwrap_or("en").to_ascii_lowercase();
-    match lang.as_str() {
+    match language(locale).as_str() {
         "lv" => ReplyTexts {
             subject: "Atbilde no {site}",
             intro: "{site} atbildēja uz jūsu ziņu:",
@@ -248,8 +252,7 @@ struct LateTexts {
 }
 
 fn late_texts(locale: Option<&str>) -> LateTexts {
-    let lang = locale.unwrap_or("en").split(['-', '_']).next().unwrap_or("en").to_ascii_lowercase();
-    match lang.as_str() {
+    match language(locale).as_str() {
         "lv" => LateTexts {
             subject: "{site}: mēs kavējamies",
             sorry: "Atvainojiet! Mēs solījām atbildēt līdz {due}, bet vēl neesam atbildējuši.",

@@ -573,6 +573,30 @@ async fn openapi_lists_exactly_the_routes_of_the_router() {
     assert!(declared.len() >= 15, "{declared:?}");
     assert_eq!(declared, documented);
 
+    // Every link from a create names an operation of the document.
+    let operation_ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str()))
+        .collect();
+    let mut linked = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for response in op["responses"].as_object().unwrap().values() {
+                for link in response["links"].as_object().into_iter().flat_map(|l| l.values()) {
+                    let target = link["operationId"].as_str().unwrap();
+                    assert!(operation_ids.contains(&target), "a link to {target}, which is not an operation");
+                    linked += 1;
+                }
+            }
+        }
+    }
+    assert!(linked >= 8, "{linked} links");
+    // A console conversation that is not there is a documented 404.
+    assert!(doc["paths"]["/v1/console/conversations/{id}"]["get"]["responses"]["404"].is_object());
+    assert_eq!(doc["components"]["schemas"]["NewMessage"]["properties"]["client_id"]["pattern"], "^[A-Za-z0-9_-]+$");
+
     // Bodies, status codes and the idempotency header are part of it.
     let create = &doc["paths"]["/v1/sites/{site}/ratings"]["post"];
     let body_schema = &create["requestBody"]["content"]["application/json"]["schema"]["$ref"];

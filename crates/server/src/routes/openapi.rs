@@ -595,6 +595,9 @@ fn operation(op: &Op) -> Value {
         add(403, "origin_not_allowed: the Origin is not one of the site's origins.");
         add(404, "site_not_found, or not_found for an unknown id.");
     }
+    if op.path.contains("{id}") || op.path.contains("{reference}") {
+        add(404, "not_found: no such id (or not one of the operator's sites, or a wrong token).");
+    }
     if op.request.is_some() {
         add(400, "malformed_json (or missing_idempotency_key).");
         add(413, "payload_too_large (over 16 KiB).");
@@ -648,7 +651,9 @@ fn schemas() -> Value {
     let n = || json!({"type": "integer", "format": "int64"});
     let ns = || json!({"type": ["string", "null"]});
     let nn = || json!({"type": ["integer", "null"], "format": "int64"});
-    let rating_value = json!({"type": "string", "enum": ["bad", "neutral", "good", "1", "2", "3", "4", "5"]});
+    let rating_value = json!({"type": "string", "enum": ["bad", "neutral", "good", "1", "2", "3", "4", "5"],
+        "description": "A value of the site's `rating_scale` (GET …/config): faces3 takes bad, neutral, good; \
+            thumbs2 bad, good; stars5 1 to 5. Any other value is a 422 on `value`."});
     let status = json!({"type": "string", "enum": ["received", "scheduled", "done", "unreachable"]});
     json!({
         "ApiError": object(&["error"], json!({"error": object(&["code", "message"], json!({
@@ -726,7 +731,11 @@ fn schemas() -> Value {
             &["reference", "status", "due_ms", "name", "phone", "created_ms"], json!({"reference": s(),
             "status": status, "due_ms": n(), "preferred_ms": nn(), "name": s(), "phone": s(), "topic": ns(),
             "note": ns(), "created_ms": n(), "updated_ms": nn()}))}})),
-        "NewMessage": object(&["client_id", "body"], json!({"client_id": s(), "body": s()})),
+        "NewMessage": object(&["client_id", "body"], json!({
+            "client_id": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",
+                "description": "The client's id for the message: a repeat with the same id is the same message."},
+            "body": {"type": "string", "minLength": 1, "maxLength": porchlight_protocol::chat::MAX_MESSAGE_CHARS,
+                "pattern": "\\S", "description": "Trimmed; blank is refused."}})),
         "NewConversation": object(&["message"], json!({"message": schema_ref("NewMessage"),
             "page": object(&["path"], json!({"path": s(), "title": ns()})),
             "create_key": {"type": "string", "minLength": 16, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"},
@@ -805,11 +814,66 @@ fn all_schemas() -> Value {
     all
 }
 
+/// OpenAPI `links`: what each create's answer lets a client call next, with which values.
+fn links() -> [(&'static str, &'static str, &'static str, Value); 4] {
+    let id = |path: &str| json!({ "operationId": path, "parameters": {"site": "$request.path.site", "id": "$response.body#/conversation_id"} });
+    [
+        (
+            "/v1/sites/{site}/conversations",
+            "post",
+            "201",
+            json!({
+                "Messages": id("get_sites__site__conversations__id__messages"),
+                "AddMessage": id("post_sites__site__conversations__id__messages"),
+                "Events": id("get_sites__site__conversations__id__events"),
+                "Delete": id("delete_sites__site__conversations__id_"),
+            }),
+        ),
+        (
+            "/v1/sites/{site}/ratings",
+            "post",
+            "201",
+            json!({
+                "Change": { "operationId": "put_sites__site__ratings__id_",
+                    "parameters": {"site": "$request.path.site", "id": "$response.body#/id"},
+                    "description": "Bearer: `$response.body#/token`." },
+                "Undo": { "operationId": "delete_sites__site__ratings__id_",
+                    "parameters": {"site": "$request.path.site", "id": "$response.body#/id"} },
+            }),
+        ),
+        (
+            "/v1/sites/{site}/callbacks",
+            "post",
+            "201",
+            json!({
+                "FollowUp": { "operationId": "get_sites__site__callbacks__reference_",
+                    "parameters": {"site": "$request.path.site", "reference": "$response.body#/reference"},
+                    "description": "Bearer: `$response.body#/token`." },
+            }),
+        ),
+        (
+            "/v1/console/login",
+            "post",
+            "200",
+            json!({
+                "Inbox": { "operationId": "get_console_inbox", "description": "With the session cookie just set." },
+            }),
+        ),
+    ]
+}
+
 pub fn document() -> Value {
     let mut paths = Map::new();
     for op in operations() {
         let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
         entry[op.method] = operation(&op);
+    }
+    for (path, method, status, links) in links() {
+        if let Some(response) =
+            paths.get_mut(path).and_then(|p| p.get_mut(method)).and_then(|o| o["responses"].get_mut(status))
+        {
+            response["links"] = links;
+        }
     }
     json!({
         "openapi": "3.1.0",
