@@ -498,3 +498,52 @@ test('who the visitor is, a canned reply with /, and the history search that ope
   await c.context.close();
   await visitor.context.close();
 });
+
+test('an admin exports and erases one person from the console; the audit log shows who did it; others see no such panel', async () => {
+  // Olga is not an admin: no personal-data panel for her.
+  const olga = await openConsole();
+  await logIn(olga);
+  await olga.by('co-history').waitFor({ timeout: 10000 });
+  assert.equal(await olga.by('co-admin').count(), 0);
+  await olga.context.close();
+
+  const ADMIN = 'ada@e2e.example';
+  execFileSync(
+    BIN,
+    ['operator', 'add', '--email', ADMIN, '--name', 'Ada Admin', '--admin', '--config', join(stack.dir, 'porchlight.toml'), '--db', stack.db],
+    { env: { ...process.env, PORCHLIGHT_OPERATOR_PASSWORD: PASSWORD, RUST_LOG: 'warn' } },
+  );
+  const words = `Please forget me ${Math.random().toString(36).slice(2, 8)}`;
+  const created = await apiConversation(words);
+  const contact = await fetch(`${stack.widget}/v1/sites/e2e/conversations/${created.conversation_id}/contact`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${created.token}` },
+    body: JSON.stringify({ email: 'forget.me@example.lv' }),
+  });
+  assert.equal(contact.status, 200);
+
+  const c = await openConsole();
+  await c.by('co-email').fill(ADMIN);
+  await c.by('co-password').fill(PASSWORD);
+  await c.by('co-login').click();
+  await c.by('co-admin').waitFor({ timeout: 10000 });
+  // A malformed selector is a visible, translated error.
+  await c.by('co-data-value').fill('not an address');
+  await c.by('co-data-export').click();
+  await c.by('co-data-error').waitFor({ timeout: 10000 });
+  // Export: everything about her, as JSON.
+  await c.by('co-data-value').fill('forget.me@example.lv');
+  await c.by('co-data-export').click();
+  await eventually(async () => (await c.by('co-data-result').innerText()).includes(words), 10000, 'the export');
+  // Erase, after a question.
+  await c.by('co-data-erase').click();
+  await c.by('co-data-erase-yes').click();
+  await eventually(async () => /Removed \d+ rows\./.test(await c.by('co-data-result').innerText()), 10000, 'erased');
+  assert.equal(stack.query(`select count(*) as n from conversations where id = '${created.conversation_id}'`)[0].n, 0);
+  assert.equal(stack.query(`select count(*) as n from messages where body = '${words}'`)[0].n, 0);
+  await eventually(async () => (await c.by('co-audit').innerText()).includes(`${ADMIN} · erase · email`), 10000, 'audited');
+  assert.ok(!(await c.by('co-audit').innerText()).includes('forget.me'), 'the audit log never holds the selector');
+  assert.deepEqual(await axeViolations(c.page), [], 'axe with the admin panel');
+  assert.deepEqual(c.record.errors, []);
+  await c.context.close();
+});

@@ -143,6 +143,29 @@ pub async fn canned_replies(site: &str) -> Result<CannedReplies, Failure> {
     json("GET", &format!("/v1/console/replies?site={}", encode_segment(site)), None).await
 }
 
+/// Admins: one person's data on `site`, named by `kind` (`email`, `phone`, `conversation`).
+pub async fn data(action: &str, site: &str, kind: &str, value: &str) -> Result<serde_json::Value, Failure> {
+    let mut body = serde_json::Map::new();
+    body.insert("site".into(), site.into());
+    body.insert(kind.into(), value.into());
+    json("POST", &format!("/v1/console/data/{action}"), Some(serde_json::Value::Object(body).to_string())).await
+}
+
+/// Admins: the audit log, newest first.
+pub async fn audit() -> Result<serde_json::Value, Failure> {
+    json("GET", "/v1/console/audit", None).await
+}
+
+/// Admins: dead webhook deliveries.
+pub async fn dead_webhooks() -> Result<serde_json::Value, Failure> {
+    json("GET", "/v1/console/webhooks/dead", None).await
+}
+
+/// Admins: `retry` or `drop` every dead delivery.
+pub async fn dead_webhooks_all(action: &str) -> Result<serde_json::Value, Failure> {
+    json("POST", &format!("/v1/console/webhooks/dead/{action}"), Some(r#"{"ids":null}"#.into())).await
+}
+
 pub async fn ratings(site: &str) -> Result<RatingSummary, Failure> {
     json("GET", &format!("/v1/sites/{}/ratings/summary?days=30", encode_segment(site)), None).await
 }

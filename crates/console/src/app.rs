@@ -473,6 +473,9 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                 <InboxPanel/>
                 <ConversationPanel/>
                 <aside class="co-side">
+                    <Show when=move || me.with(|m| m.as_ref().is_some_and(|m| m.admin))>
+                        <AdminPanel/>
+                    </Show>
                     <HistoryPanel/>
                     <CallbacksPanel/>
                     <RatingsPanel/>
@@ -870,6 +873,115 @@ fn ConversationPanel() -> impl IntoView {
                 </Show>
                 {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-reply-error">{e}</p> })}
             </Show>
+        </section>
+    }
+}
+
+/// Admins: one person's data on the current site (export shown as JSON, erase after a question),
+/// dead webhook deliveries (retry or drop all), and the audit log.
+#[component]
+fn AdminPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let t = shared.locale;
+    let kind = RwSignal::new("email".to_owned());
+    let value = RwSignal::new(String::new());
+    let asking = RwSignal::new(false);
+    let result = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let dead = RwSignal::new(0u64);
+    let audit = RwSignal::new(Vec::<String>::new());
+    let refresh = move || {
+        spawn_local(async move {
+            if let Ok(list) = api::dead_webhooks().await {
+                dead.set(list["dead"].as_array().map_or(0, |d| d.len() as u64));
+            }
+            if let Ok(log) = api::audit().await {
+                let lines = log["entries"].as_array().into_iter().flatten().take(10).map(|e| {
+                    format!(
+                        "{} · {} · {} · {} · {}",
+                        when(t, e["at_ms"].as_i64().unwrap_or(0)),
+                        e["actor"].as_str().unwrap_or(""),
+                        e["action"].as_str().unwrap_or(""),
+                        e["selector"].as_str().unwrap_or(""),
+                        t.number(e["rows"].as_u64().unwrap_or(0)),
+                    )
+                });
+                audit.set(lines.collect());
+            }
+        });
+    };
+    refresh();
+    let run = move |action: &'static str| {
+        let (site, kind, value) = (shared.site.get_untracked(), kind.get_untracked(), value.get_untracked());
+        asking.set(false);
+        spawn_local(async move {
+            match api::data(action, &site, &kind, value.trim()).await {
+                Ok(answer) if action == "erase" => {
+                    let rows: u64 =
+                        answer["removed"].as_object().map_or(0, |r| r.values().filter_map(|v| v.as_u64()).sum());
+                    result.set(Some(t.count(Key::DataRemoved, rows, &[])));
+                    error.set(None);
+                }
+                Ok(answer) => {
+                    result.set(serde_json::to_string_pretty(&answer).ok());
+                    error.set(None);
+                }
+                Err(Failure::Status(422)) => error.set(Some(t.text(Key::DataInvalid).into())),
+                Err(Failure::Unauthorized) => shared.me.set(None),
+                Err(failure) => error.set(Some(failure.message(t))),
+            }
+            refresh();
+        });
+    };
+    let dead_action = move |action: &'static str| {
+        spawn_local(async move {
+            if let Err(failure) = api::dead_webhooks_all(action).await {
+                error.set(Some(failure.message(t)));
+            }
+            refresh();
+        });
+    };
+    view! {
+        <section class="co-panel co-admin" data-testid="co-admin">
+            <h2>{t.text(Key::AdminTitle)}</h2>
+            <form class="co-history-form" on:submit=move |e: ev::SubmitEvent| { e.prevent_default(); run("export"); }>
+                <select data-testid="co-data-kind" aria-label=t.text(Key::DataKind)
+                    on:change=move |e| kind.set(event_target_value(&e))>
+                    <option value="email">{t.text(Key::DataKindEmail)}</option>
+                    <option value="phone">{t.text(Key::DataKindPhone)}</option>
+                    <option value="conversation">{t.text(Key::DataKindConversation)}</option>
+                </select>
+                <input type="text" data-testid="co-data-value" aria-label=t.text(Key::DataValue) bind:value=value/>
+            </form>
+            <div class="co-actions">
+                <button type="button" class="co-secondary" data-testid="co-data-export" on:click=move |_| run("export")>
+                    {t.text(Key::DataExport)}
+                </button>
+                <button type="button" class="co-secondary" data-testid="co-data-erase" on:click=move |_| asking.set(true)>
+                    {t.text(Key::DataErase)}
+                </button>
+            </div>
+            <Show when=move || asking.get()>
+                <div role="group" aria-labelledby="co-erase-q">
+                    <p id="co-erase-q">{move || t.format(Key::DataEraseConfirm, &[("site", &shared.site.get())])}</p>
+                    <button type="button" data-testid="co-data-erase-yes" on:click=move |_| run("erase")>{t.text(Key::DataErase)}</button>
+                    " "
+                    <button type="button" class="co-secondary" on:click=move |_| asking.set(false)>{t.text(Key::DataKeep)}</button>
+                </div>
+            </Show>
+            {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-data-error">{e}</p> })}
+            {move || result.get().map(|r| view! { <pre class="co-data-result" data-testid="co-data-result" tabindex="0">{r}</pre> })}
+            <h3 class="co-subtitle" data-testid="co-dead">{move || t.count(Key::DeadTitle, dead.get(), &[])}</h3>
+            <Show when=move || { dead.get() > 0 }>
+                <div class="co-actions">
+                    <button type="button" class="co-secondary" data-testid="co-dead-retry" on:click=move |_| dead_action("retry")>{t.text(Key::DeadRetry)}</button>
+                    <button type="button" class="co-secondary" data-testid="co-dead-drop" on:click=move |_| dead_action("drop")>{t.text(Key::DeadDrop)}</button>
+                </div>
+            </Show>
+            <h3 class="co-subtitle">{t.text(Key::AuditTitle)}</h3>
+            <ul class="co-list co-audit" data-testid="co-audit">
+                {move || audit.get().into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
         </section>
     }
 }

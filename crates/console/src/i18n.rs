@@ -147,6 +147,29 @@ porchlight_i18n::keys! {
     HistoryEmpty,
     /// Under the reply box: how canned replies work.
     CannedHint,
+    /// The admins' panel: one person's data (export, erase), dead webhooks, the audit log.
+    AdminTitle,
+    /// Label of the selector kind; then the three kinds.
+    DataKind,
+    DataKindEmail,
+    DataKindPhone,
+    DataKindConversation,
+    /// Label of the selector's value.
+    DataValue,
+    DataExport,
+    DataErase,
+    /// `{site}`: asked before erasing.
+    DataEraseConfirm,
+    DataKeep,
+    /// `{n}` rows removed (counted).
+    DataRemoved,
+    /// A 422: not exactly one valid selector.
+    DataInvalid,
+    /// `{n}` dead webhook deliveries (counted).
+    DeadTitle,
+    DeadRetry,
+    DeadDrop,
+    AuditTitle,
     ErrOffline,
     ErrSession,
     ErrTooMany,

@@ -45,6 +45,9 @@ pub struct OperatorMe {
     pub email: Option<String>,
     pub name: String,
     pub sites: Vec<String>,
+    /// May export and erase personal data and see the audit log and dead webhook deliveries.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// Body of `PUT /v1/console/presence`; answered with [`Presence`](crate::Presence).

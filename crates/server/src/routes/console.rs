@@ -183,13 +183,14 @@ fn secure(state: &AppState, headers: &HeaderMap) -> bool {
             .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-fn me_of(state: &AppState, operator: &ConsoleOperator) -> OperatorMe {
-    OperatorMe {
+async fn me_of(state: &AppState, operator: &ConsoleOperator) -> Result<OperatorMe, AppError> {
+    Ok(OperatorMe {
         id: operator.id.clone(),
         email: operator.email.clone(),
         name: operator.name.clone(),
         sites: state.site_ids().iter().map(|s| s.as_str().to_owned()).filter(|s| operator.can_see(s)).collect(),
-    }
+        admin: operator.is_automation() || state.store().is_admin(&operator.id).await?,
+    })
 }
 
 fn client_ip(extensions: &axum::http::Extensions) -> IpAddr {
@@ -228,7 +229,8 @@ async fn login(
     state.liveness().touch(&operator.id, now_ms);
     let sites = state.store().operator_sites(&operator.id).await?;
     let me =
-        me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites });
+        me_of(&state, &ConsoleOperator { id: operator.id, email: Some(operator.email), name: operator.name, sites })
+            .await?;
     let mut response = no_store(Json(me).into_response());
     let cookie = HeaderValue::from_str(&session_cookie(&token, secure(&state, &headers)))
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -253,8 +255,8 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     Ok(response)
 }
 
-async fn me(State(state): State<AppState>, operator: ConsoleOperator) -> Response {
-    no_store(Json(me_of(&state, &operator)).into_response())
+async fn me(State(state): State<AppState>, operator: ConsoleOperator) -> Result<Response, AppError> {
+    Ok(no_store(Json(me_of(&state, &operator).await?).into_response()))
 }
 
 async fn set_presence(

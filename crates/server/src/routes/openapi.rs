@@ -778,7 +778,7 @@ fn chat_schemas() -> Value {
         "ConversationClosed": object(&["closed_ms"], json!({"closed_ms": n()})),
         "OperatorLogin": object(&["email", "password"], json!({"email": s(), "password": s()})),
         "OperatorMe": object(&["id", "name", "sites"], json!({"id": s(), "email": ns(), "name": s(),
-            "sites": {"type": "array", "items": s()}})),
+            "sites": {"type": "array", "items": s()}, "admin": {"type": "boolean"}})),
         "ConsolePresenceUpdate": object(&["site", "status"], json!({"site": s(),
             "status": {"type": "string", "enum": ["online", "away"]}})),
         "Inbox": object(&["now_ms", "conversations"], json!({"now_ms": n(), "conversations": {"type": "array",
