@@ -101,6 +101,31 @@ impl std::fmt::Debug for Webhook {
 pub const DEFAULT_RATING_CHANGE_WINDOW_SECS: u32 = 600;
 
 impl Site {
+    /// Which of the site's own texts fall back to its default (untranslated) ones in which of
+    /// `languages`: (`greeting`, `consent_text`, `topics`, `launcher`) each with the languages
+    /// lacking it. Empty when the site has no own texts, or translated them all.
+    pub fn text_fallbacks<'a>(&self, languages: &[&'a str]) -> Vec<(&'static str, Vec<&'a str>)> {
+        let own: [(&'static str, bool, fn(&SiteTexts) -> bool); 4] = [
+            ("greeting", self.greeting.is_some(), |t| t.greeting.is_some()),
+            ("consent_text", self.consent_text.is_some(), |t| t.consent_text.is_some()),
+            ("topics", !self.callback_topics.is_empty(), |t| !t.topic_labels.is_empty()),
+            ("launcher", self.launcher_text.is_some(), |t| t.launcher_text.is_some()),
+        ];
+        own.into_iter()
+            .filter(|(_, has, _)| *has)
+            .map(|(name, _, translated)| {
+                let missing = languages
+                    .iter()
+                    .copied()
+                    .filter(|lang| *lang != "en")
+                    .filter(|lang| !self.texts.iter().any(|t| t.language == *lang && translated(t)))
+                    .collect();
+                (name, missing)
+            })
+            .filter(|(_, missing): &(&str, Vec<&str>)| !missing.is_empty())
+            .collect()
+    }
+
     /// The built-in site used when no sites are configured: embeddable from this server's own
     /// host under both of its local names, so the demo page works out of the box.
     pub fn builtin_demo(port: u16) -> Site {

@@ -89,6 +89,14 @@ impl Server {
             }
         };
         let sites = if settings.sites.is_empty() { vec![Site::builtin_demo(port)] } else { settings.sites };
+        // Once at start: which of a site's own texts visitors in a widget language get untranslated.
+        let tags: Vec<&str> = locales::Language::all().map(|l| l.tag).collect();
+        for site in &sites {
+            for (text, languages) in site.text_fallbacks(&tags) {
+                tracing::info!(site = %site.id, text, languages = %languages.join(","),
+                    "no [sites.texts.<lang>] for these languages: visitors get the default text");
+            }
+        }
         let store = SqliteStore::open(&settings.database)
             .await
             .map_err(|source| StartError::Database { path: settings.database.display().to_string(), source })?;

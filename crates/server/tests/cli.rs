@@ -162,4 +162,16 @@ async fn log_format_json_writes_one_json_object_per_line() {
     let events: Vec<serde_json::Value> =
         logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     assert!(events.iter().any(|e| e["message"] == "stopped" && e["level"] == "INFO"), "{logs}");
+    // Once at start: the demo site's greeting is translated into Latvian and Arabic only.
+    let fallbacks: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["message"].as_str().is_some_and(|m| m.starts_with("no [sites.texts"))).collect();
+    assert_eq!(fallbacks.len(), 1, "{logs}");
+    assert_eq!((fallbacks[0]["site"].as_str(), fallbacks[0]["text"].as_str()), (Some("demo"), Some("greeting")));
+    let languages: Vec<&str> = fallbacks[0]["languages"].as_str().unwrap().split(',').collect();
+    assert!(
+        languages.contains(&"th")
+            && languages.contains(&"el")
+            && !languages.contains(&"lv")
+            && !languages.contains(&"ar")
+    );
 }
