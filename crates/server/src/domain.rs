@@ -105,7 +105,8 @@ impl Site {
     /// `languages`: (`greeting`, `consent_text`, `topics`, `launcher`) each with the languages
     /// lacking it. Empty when the site has no own texts, or translated them all.
     pub fn text_fallbacks<'a>(&self, languages: &[&'a str]) -> Vec<(&'static str, Vec<&'a str>)> {
-        let own: [(&'static str, bool, fn(&SiteTexts) -> bool); 4] = [
+        type Translated = fn(&SiteTexts) -> bool;
+        let own: [(&'static str, bool, Translated); 4] = [
             ("greeting", self.greeting.is_some(), |t| t.greeting.is_some()),
             ("consent_text", self.consent_text.is_some(), |t| t.consent_text.is_some()),
             ("topics", !self.callback_topics.is_empty(), |t| !t.topic_labels.is_empty()),
