@@ -456,6 +456,8 @@ test('who the visitor is, a canned reply with /, and the history search that ope
   await logIn(c);
   const item = c.by('co-inbox-item').filter({ hasText: 'blue lantern order' });
   await item.waitFor({ state: 'visible', timeout: 10000 });
+  // Who waits, at a glance in the inbox: their language and page.
+  assert.equal(await item.locator('[data-testid="co-inbox-visitor"]').innerText(), 'en · /plain');
   await item.click();
   await c.by('co-message').filter({ hasText: 'blue lantern order' }).waitFor({ timeout: 10000 });
   await eventually(async () => /Their time/.test(await c.by('co-visitor').innerText()), 10000, 'the visitor context');

@@ -591,6 +591,12 @@ fn InboxPanel() -> impl IntoView {
                 let item_for_label = item.clone();
                 let label = move || wait_label(t, &item_for_label, shared.now.get());
                 let promise = t.format(Key::InboxPromise, &[("promise", &format_promise(t, item.promise_secs))]);
+                // Who is waiting, at a glance: language, page, e-mail (what the visitor gave).
+                let who_waits = [item.visitor_locale.clone(), item.page_path.clone(), item.visitor_email.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
                 view! {
                     <li>
                         <button
@@ -605,6 +611,7 @@ fn InboxPanel() -> impl IntoView {
                             on:click=move |_| open(id.clone())
                         >
                             <span class="co-preview" dir="auto" data-testid="co-inbox-preview">{preview}</span>
+                            <span class="co-who-waits" dir="auto" data-testid="co-inbox-visitor">{who_waits}</span>
                             <span class="co-wait" data-testid="co-inbox-wait">{label}</span>
                             {item.assignee.as_ref().map(|a| view! {
                                 <span class="co-assignee" data-testid="co-inbox-assignee">

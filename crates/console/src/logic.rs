@@ -203,6 +203,9 @@ mod tests {
             breached: false,
             last_message: None,
             assignee: None,
+            page_path: None,
+            visitor_locale: None,
+            visitor_email: None,
         }
     }
 

@@ -80,6 +80,13 @@ pub struct InboxItem {
     /// unassigned (also when the assignee went away).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Assignee>,
+    /// Who is waiting, at a glance: the page they wrote from, their language, their e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor_email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -154,6 +154,9 @@ pub struct InboxRow {
     pub last_message: Option<ChatMessage>,
     /// The operator it is assigned to (whether or not they are online now).
     pub assignee: Option<String>,
+    pub page_path: Option<String>,
+    pub visitor_locale: Option<String>,
+    pub visitor_email: Option<String>,
 }
 
 #[async_trait]
@@ -1326,7 +1329,7 @@ impl Store for SqliteStore {
                                             WHERE o.conversation_id = c.id AND o.author = 'operator'), 0))
                         AS waiting_since_ms,
                     l.id AS last_id, l.client_id AS last_client_id, l.author AS last_author, l.body AS last_body,
-                    l.created_ms AS last_created_ms, c.assignee
+                    l.created_ms AS last_created_ms, c.assignee, c.page_path, c.visitor_locale, c.visitor_email
              FROM conversations c
              LEFT JOIN messages l ON l.id = (SELECT MAX(id) FROM messages WHERE conversation_id = c.id)
              WHERE c.site = ? AND c.closed_ms IS NULL
@@ -1359,6 +1362,9 @@ impl Store for SqliteStore {
                     waiting_since_ms: row.try_get("waiting_since_ms")?,
                     last_message,
                     assignee: row.try_get("assignee")?,
+                    page_path: row.try_get("page_path")?,
+                    visitor_locale: row.try_get("visitor_locale")?,
+                    visitor_email: row.try_get("visitor_email")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()

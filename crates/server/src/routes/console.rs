@@ -363,6 +363,9 @@ async fn inbox(
                 breached: reply_by_ms.is_some_and(|by| now_ms > by),
                 last_message: row.last_message,
                 assignee,
+                page_path: row.page_path,
+                visitor_locale: row.visitor_locale,
+                visitor_email: row.visitor_email,
             });
         }
     }
@@ -664,6 +667,9 @@ mod tests {
             breached: false,
             last_message: None,
             assignee: None,
+            page_path: None,
+            visitor_locale: None,
+            visitor_email: None,
         }
     }
 
