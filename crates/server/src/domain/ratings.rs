@@ -203,8 +203,14 @@ fn push_record<'a>(out: &mut String, cells: impl IntoIterator<Item = &'a str>) {
 /// One CSV cell. Text a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
 /// tab or carriage return) gets a leading `'` (OWASP "CSV injection"); then cells with a comma,
 /// quote or line break are quoted, with quotes doubled.
+///
+/// A cell holding bidi controls (an override such as U+202E could make a name reorder what is
+/// shown after it) is wrapped in an isolate, FSI … PDI, which ends whatever it opened at its end.
 pub fn csv_cell(raw: &str) -> String {
     let guarded = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{raw}") } else { raw.to_owned() };
+    let bidi =
+        |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let guarded = if guarded.contains(bidi) { format!("\u{2068}{guarded}\u{2069}") } else { guarded };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
@@ -302,5 +308,13 @@ mod tests {
         let empty = summarize("demo", RatingScale::Faces3, &riga(), 2, from, now, &[]);
         assert_eq!(empty.share_positive, None);
         assert_eq!(empty.per_day.len(), 2);
+    }
+
+    #[test]
+    fn a_bidi_override_in_a_cell_is_isolated_and_cannot_reorder_what_follows() {
+        assert_eq!(csv_cell("Anna \u{202E}gnp.exe"), "\u{2068}Anna \u{202E}gnp.exe\u{2069}");
+        assert_eq!(csv_cell("plain"), "plain", "nothing to isolate");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("\u{2067}a,b"), "\"\u{2068}\u{2067}a,b\u{2069}\"", "isolated, then quoted");
     }
 }
