@@ -231,6 +231,9 @@ mod tests {
             breached: false,
             last_message: None,
             assignee: None,
+            page_path: None,
+            visitor_locale: None,
+            visitor_email: None,
         };
         assert_eq!(
             serde_json::to_string(&item).unwrap(),
