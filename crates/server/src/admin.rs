@@ -62,47 +62,42 @@ pub async fn list_operators(database: &Path) -> Result<Vec<String>, String> {
 
 /// Gives the operator with this e-mail these sites (`None`: every site).
 pub async fn set_operator_sites(database: &Path, email: &str, sites: Option<&[String]>) -> Result<(), String> {
-    let email = auth::normalise_email(email)?;
-    let store = open(database).await?;
-    let result = async {
-        let operator = store.operator_by_email(&email).await.map_err(|e| e.to_string())?;
-        let operator = operator.ok_or_else(|| format!("no operator with e-mail {email}"))?;
-        store.set_operator_sites(&operator.id, sites, false).await.map_err(|e| e.to_string())
-    }
-    .await;
+    let (store, id) = operator(database, email).await?;
+    let result = store.set_operator_sites(&id, sites, false).await.map_err(|e| e.to_string());
     store.close().await;
     result
+}
+
+/// The store, and the id of the operator with this e-mail (closed again when there is none).
+async fn operator(database: &Path, email: &str) -> Result<(SqliteStore, String), String> {
+    let email = auth::normalise_email(email)?;
+    let store = open(database).await?;
+    match store.operator_by_email(&email).await {
+        Ok(Some(operator)) => Ok((store, operator.id)),
+        found => {
+            store.close().await;
+            Err(found.map_or_else(|e| e.to_string(), |_| format!("no operator with e-mail {email}")))
+        }
+    }
 }
 
 /// `porchlight operator remove`: the account, its sessions, sites and presence; its open
 /// conversations become unassigned (history keeps the name on the replies already sent).
 pub async fn remove_operator(database: &Path, email: &str) -> Result<(), String> {
-    let email = auth::normalise_email(email)?;
-    let store = open(database).await?;
-    let result = async {
-        let operator = store.operator_by_email(&email).await.map_err(|e| e.to_string())?;
-        let operator = operator.ok_or_else(|| format!("no operator with e-mail {email}"))?;
-        store.remove_operator(&operator.id).await.map(|_| ()).map_err(|e| e.to_string())
-    }
-    .await;
+    let (store, id) = operator(database, email).await?;
+    let result = store.remove_operator(&id).await.map(|_| ()).map_err(|e| e.to_string());
     store.close().await;
     result
 }
 
 /// `porchlight operator passwd`: a new password (checked like a new one); logs them out everywhere.
 pub async fn set_password(database: &Path, email: &str, password: &str) -> Result<(), String> {
-    let email = auth::normalise_email(email)?;
     auth::check_new_password(password)?;
     let password = password.to_owned();
     let hash =
         tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(|e| e.to_string())??;
-    let store = open(database).await?;
-    let result = async {
-        let operator = store.operator_by_email(&email).await.map_err(|e| e.to_string())?;
-        let operator = operator.ok_or_else(|| format!("no operator with e-mail {email}"))?;
-        store.set_operator_password(&operator.id, &hash).await.map_err(|e| e.to_string())
-    }
-    .await;
+    let (store, id) = operator(database, email).await?;
+    let result = store.set_operator_password(&id, &hash).await.map_err(|e| e.to_string());
     store.close().await;
     result
 }
@@ -169,7 +164,7 @@ pub async fn erase_person(settings: &Settings, who: &PersonArgs) -> Result<Vec<S
 /// `porchlight webhooks list-failed`: one line per dead delivery.
 pub async fn dead_webhooks(database: &Path) -> Result<Vec<String>, String> {
     let store = open(database).await?;
-    let result = store.dead_webhooks(None).await;
+    let result = store.dead_webhooks().await;
     store.close().await;
     let dead = result.map_err(|e| format!("cannot read the webhook outbox: {e}"))?;
     Ok(dead

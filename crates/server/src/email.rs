@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use lettre::message::header::{self, ContentType};
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, MessageBuilder};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use porchlight_protocol::{Author, SiteId};
@@ -20,7 +20,7 @@ use crate::config::{SmtpSettings, SmtpTls};
 use crate::domain::{hex, Site};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::email::{EmailRow, NewEmail};
+use crate::store::email::{Contact, EmailRow, NewEmail};
 
 pub const VISITOR_REPLY: &str = "visitor_reply";
 pub const ALERT_MESSAGE_LEFT: &str = "alert_message_left";
@@ -205,8 +205,7 @@ pub async fn reply_posted(
     message_id: i64,
 ) -> Result<(), AppError> {
     let Some(smtp) = state.smtp() else { return Ok(()) };
-    let Some(contact) = state.store().contact(conversation_id).await? else { return Ok(()) };
-    let Some(to) = contact.email.filter(|_| !contact.stopped) else { return Ok(()) };
+    let Some(to) = visitor_address(state, conversation_id).await? else { return Ok(()) };
     // Queued even while the visitor's panel is open: whether they are still there is decided
     // when the grace period ends (a closed tab's stream is noticed within the keep-alive).
     let now_ms = state.clock().now_ms();
@@ -222,14 +221,19 @@ pub async fn reply_posted(
     Ok(())
 }
 
+/// Where e-mails about the conversation go: the visitor's address, unless they stopped them.
+async fn visitor_address(state: &AppState, conversation_id: &str) -> Result<Option<String>, AppError> {
+    let contact = state.store().contact(conversation_id).await?;
+    Ok(contact.and_then(|c| c.email.filter(|_| !c.stopped)))
+}
+
 /// A promise to reply in `conversation_id`, due at `due_ms`, broke: a visitor who gave an e-mail
 /// hears of it once, with an apology and the time they can now count on.
 pub async fn running_late(state: &AppState, site: &SiteId, conversation_id: &str, due_ms: i64) -> Result<(), AppError> {
     if !enabled(state) {
         return Ok(());
     }
-    let Some(contact) = state.store().contact(conversation_id).await? else { return Ok(()) };
-    let Some(to) = contact.email.filter(|_| !contact.stopped) else { return Ok(()) };
+    let Some(to) = visitor_address(state, conversation_id).await? else { return Ok(()) };
     let now_ms = state.clock().now_ms();
     let email = NewEmail {
         site: site.as_str(),
@@ -377,6 +381,24 @@ struct Composed {
     emailed_up_to: Option<(String, i64)>,
 }
 
+/// What every e-mail to a visitor links: the page they wrote from, and the one-click stop link
+/// (also as `List-Unsubscribe`, added to `builder`).
+async fn visitor_links(
+    state: &AppState,
+    site: &Site,
+    contact: &Contact,
+    conversation_id: &str,
+    builder: MessageBuilder,
+) -> Result<(MessageBuilder, String, String), String> {
+    let page = site.origins.first().map(|o| o.as_str().to_owned()).unwrap_or_default()
+        + contact.page_path.as_deref().unwrap_or("/");
+    let stop = stop_url(state, conversation_id).await.map_err(|e| e.to_string())?;
+    let builder = builder
+        .header(ListUnsubscribe(format!("<{stop}>")))
+        .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+    Ok((builder, page, stop))
+}
+
 async fn compose(state: &AppState, smtp: &SmtpSettings, row: &EmailRow) -> Result<Composed, String> {
     let site = state.site(&row.site).ok_or("the site is no longer configured")?;
     let from: Mailbox = smtp.from.parse().map_err(|e| format!("from: {e}"))?;
@@ -404,12 +426,8 @@ async fn compose(state: &AppState, smtp: &SmtpSettings, row: &EmailRow) -> Resul
             }
             let quoted: Vec<(Option<String>, String)> =
                 replies.iter().map(|m| (m.author_name.clone(), m.body.clone())).collect();
-            let page = site.origins.first().map(|o| o.as_str().to_owned()).unwrap_or_default()
-                + contact.page_path.as_deref().unwrap_or("/");
-            let stop = stop_url(state, &conversation_id).await.map_err(|e| e.to_string())?;
-            builder = builder
-                .header(ListUnsubscribe(format!("<{stop}>")))
-                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+            let (linked, page, stop) = visitor_links(state, &site, &contact, &conversation_id, builder).await?;
+            builder = linked;
             let (subject, body) = reply_email(&site.name, contact.locale.as_deref(), &quoted, &page, &stop);
             (subject, body, Some((conversation_id.clone(), up_to)))
         }
@@ -445,12 +463,8 @@ async fn compose(state: &AppState, smtp: &SmtpSettings, row: &EmailRow) -> Resul
             let due = state.store().last_broken_due(&conversation_id).await.map_err(|e| e.to_string())?;
             let now_ms = state.clock().now_ms();
             let shown = crate::ledger::current_availability(state, &site, now_ms).await.map_err(|e| e.to_string())?;
-            let page = site.origins.first().map(|o| o.as_str().to_owned()).unwrap_or_default()
-                + contact.page_path.as_deref().unwrap_or("/");
-            let stop = stop_url(state, &conversation_id).await.map_err(|e| e.to_string())?;
-            builder = builder
-                .header(ListUnsubscribe(format!("<{stop}>")))
-                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+            let (linked, page, stop) = visitor_links(state, &site, &contact, &conversation_id, builder).await?;
+            builder = linked;
             let (subject, body) = late_email(
                 &site.name,
                 contact.locale.as_deref(),

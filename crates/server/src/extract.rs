@@ -151,11 +151,18 @@ impl FromRequestParts<AppState> for Operator {
     }
 }
 
+/// A query parameter's value, decoded; `None` when absent.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// `?days=N`, 1 to [`crate::domain::ratings::MAX_REPORT_DAYS`]; absent gives `default`.
 pub fn days_param(query: Option<&str>, default: Option<u32>) -> Result<Option<u32>, AppError> {
-    match url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).find(|(k, _)| k == "days") {
+    match query_param(query, "days") {
         None => Ok(default),
-        Some((_, v)) => match v.parse::<u32>() {
+        Some(v) => match v.parse::<u32>() {
             Ok(days) if (1..=crate::domain::ratings::MAX_REPORT_DAYS).contains(&days) => Ok(Some(days)),
             _ => Err(AppError::field(
                 "days",

@@ -168,47 +168,26 @@ fn main() -> ExitCode {
             let sites = if admin { None } else { sites };
             runtime.block_on(add_operator(&cli.serve, &email, &name, sites, admin))
         }
-        Command::Operator { command: OperatorCommand::List } => runtime.block_on(list_operators(&cli.serve)),
-        Command::Operator { command: OperatorCommand::Remove { email } } => runtime.block_on(async {
-            let settings = match Settings::load(&cli.serve) {
-                Ok(settings) => settings,
-                Err(e) => return fail(&e.to_string()),
-            };
-            print_lines(
-                porchlight_server::admin::remove_operator(&settings.database, &email)
-                    .await
-                    .map(|()| vec![format!("operator {email} removed")]),
-            )
-        }),
-        Command::Operator { command: OperatorCommand::Passwd { email } } => runtime.block_on(async {
-            let settings = match Settings::load(&cli.serve) {
-                Ok(settings) => settings,
-                Err(e) => return fail(&e.to_string()),
-            };
-            let password = match read_password() {
-                Ok(password) => password,
-                Err(e) => return fail(&e),
-            };
-            print_lines(
-                porchlight_server::admin::set_password(&settings.database, &email, &password)
-                    .await
-                    .map(|()| vec![format!("operator {email}: password changed, signed out everywhere")]),
-            )
-        }),
+        Command::Operator { command: OperatorCommand::List } => {
+            print_lines(runtime.block_on(list_operators(&cli.serve)))
+        }
+        Command::Operator { command: OperatorCommand::Remove { email } } => {
+            print_lines(runtime.block_on(remove_operator(&cli.serve, &email)))
+        }
+        Command::Operator { command: OperatorCommand::Passwd { email } } => {
+            print_lines(runtime.block_on(set_password(&cli.serve, &email)))
+        }
         Command::Operator { command: OperatorCommand::Sites { email, sites, all } } => {
             runtime.block_on(set_sites(&cli.serve, &email, if all { None } else { sites }))
         }
-        Command::Data { command } => runtime.block_on(data(&cli.serve, command)),
-        Command::Webhooks { command } => runtime.block_on(webhooks(&cli.serve, command)),
-        Command::Backup { file } => runtime.block_on(backup(&cli.serve, &file)),
+        Command::Data { command } => print_lines(runtime.block_on(data(&cli.serve, command))),
+        Command::Webhooks { command } => print_lines(runtime.block_on(webhooks(&cli.serve, command))),
+        Command::Backup { file } => print_lines(runtime.block_on(backup(&cli.serve, &file))),
     }
 }
 
-async fn data(args: &ServeArgs, command: DataCommand) -> ExitCode {
-    let settings = match Settings::load(args) {
-        Ok(settings) => settings,
-        Err(e) => return fail(&e.to_string()),
-    };
+async fn data(args: &ServeArgs, command: DataCommand) -> Result<Vec<String>, String> {
+    let settings = load(args)?;
     let (DataCommand::Export(flags) | DataCommand::Erase(flags)) = &command;
     let who = porchlight_server::admin::PersonArgs {
         site: flags.site.clone(),
@@ -216,21 +195,17 @@ async fn data(args: &ServeArgs, command: DataCommand) -> ExitCode {
         phone: flags.phone.clone(),
         conversation: flags.conversation.clone(),
     };
-    let result = match command {
+    match command {
         DataCommand::Export(_) => porchlight_server::admin::export_person(&settings, &who).await.map(|json| vec![json]),
         DataCommand::Erase(_) => porchlight_server::admin::erase_person(&settings, &who).await,
-    };
-    print_lines(result)
+    }
 }
 
-async fn webhooks(args: &ServeArgs, command: WebhooksCommand) -> ExitCode {
-    let settings = match Settings::load(args) {
-        Ok(settings) => settings,
-        Err(e) => return fail(&e.to_string()),
-    };
+async fn webhooks(args: &ServeArgs, command: WebhooksCommand) -> Result<Vec<String>, String> {
+    let settings = load(args)?;
     let db = &settings.database;
     let revive = matches!(command, WebhooksCommand::Retry(_));
-    let result = match command {
+    match command {
         WebhooksCommand::ListFailed => porchlight_server::admin::dead_webhooks(db).await,
         WebhooksCommand::Retry(f) | WebhooksCommand::Drop(f) if f.all || !f.ids.is_empty() => {
             let ids = (!f.all).then_some(f.ids.as_slice());
@@ -239,20 +214,29 @@ async fn webhooks(args: &ServeArgs, command: WebhooksCommand) -> ExitCode {
                 .map(|n| vec![format!("{} {n}", if revive { "retrying" } else { "dropped" })])
         }
         WebhooksCommand::Retry(_) | WebhooksCommand::Drop(_) => Err("give ids or --all".into()),
-    };
-    print_lines(result)
+    }
 }
 
-async fn backup(args: &ServeArgs, file: &std::path::Path) -> ExitCode {
-    let settings = match Settings::load(args) {
-        Ok(settings) => settings,
-        Err(e) => return fail(&e.to_string()),
-    };
-    print_lines(
-        porchlight_server::admin::backup(&settings.database, file)
-            .await
-            .map(|()| vec![format!("backed up {} into {}", settings.database.display(), file.display())]),
-    )
+async fn backup(args: &ServeArgs, file: &std::path::Path) -> Result<Vec<String>, String> {
+    let settings = load(args)?;
+    porchlight_server::admin::backup(&settings.database, file).await?;
+    Ok(vec![format!("backed up {} into {}", settings.database.display(), file.display())])
+}
+
+async fn remove_operator(args: &ServeArgs, email: &str) -> Result<Vec<String>, String> {
+    porchlight_server::admin::remove_operator(&load(args)?.database, email).await?;
+    Ok(vec![format!("operator {email} removed")])
+}
+
+async fn set_password(args: &ServeArgs, email: &str) -> Result<Vec<String>, String> {
+    let settings = load(args)?;
+    porchlight_server::admin::set_password(&settings.database, email, &read_password()?).await?;
+    Ok(vec![format!("operator {email}: password changed, signed out everywhere")])
+}
+
+/// The settings, or why they cannot be read.
+fn load(args: &ServeArgs) -> Result<Settings, String> {
+    Settings::load(args).map_err(|e| e.to_string())
 }
 
 fn print_lines(result: Result<Vec<String>, String>) -> ExitCode {
@@ -267,20 +251,8 @@ fn print_lines(result: Result<Vec<String>, String>) -> ExitCode {
     }
 }
 
-async fn list_operators(args: &ServeArgs) -> ExitCode {
-    let settings = match Settings::load(args) {
-        Ok(settings) => settings,
-        Err(e) => return fail(&e.to_string()),
-    };
-    match porchlight_server::admin::list_operators(&settings.database).await {
-        Ok(lines) => {
-            for line in lines {
-                println!("{line}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(&e),
-    }
+async fn list_operators(args: &ServeArgs) -> Result<Vec<String>, String> {
+    porchlight_server::admin::list_operators(&load(args)?.database).await
 }
 
 async fn set_sites(args: &ServeArgs, email: &str, sites: Option<Vec<String>>) -> ExitCode {

@@ -601,10 +601,7 @@ async fn history(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let param = |name: &str| {
-        url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        crate::extract::query_param(query.as_deref(), name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     };
     let site = site_param(&state, &operator, param("site"))?;
     let (_, since_ms) =
@@ -623,7 +620,7 @@ async fn history(
             ));
         }
     }
-    let search = HistoryQuery { text, since_ms, until_ms: i64::MAX, rating, limit: HISTORY_SHOWN };
+    let search = HistoryQuery { text, since_ms, rating, limit: HISTORY_SHOWN };
     let conversations = state.store().search_history(&site.id, &search).await?;
     Ok(no_store(Json(History { conversations }).into_response()))
 }
@@ -634,10 +631,7 @@ async fn canned_replies(
     operator: ConsoleOperator,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let site = url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "site")
-        .map(|(_, v)| v.into_owned());
-    let site = site_param(&state, &operator, site)?;
+    let site = site_param(&state, &operator, crate::extract::query_param(query.as_deref(), "site"))?;
     Ok(no_store(Json(CannedReplies { replies: site.canned_replies.clone() }).into_response()))
 }
 

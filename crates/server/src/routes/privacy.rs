@@ -111,7 +111,7 @@ async fn audit_log(State(state): State<AppState>, operator: ConsoleOperator) -> 
 
 async fn dead_webhooks(State(state): State<AppState>, operator: ConsoleOperator) -> Result<Response, AppError> {
     require_admin(&state, &operator).await?;
-    let dead = state.store().dead_webhooks(None).await?;
+    let dead = state.store().dead_webhooks().await?;
     Ok(no_store(Json(json!({ "dead": dead })).into_response()))
 }
 

@@ -18,12 +18,11 @@ pub struct VisitorContext {
     pub rating: Option<String>,
 }
 
-/// A history search: text (in messages, the visitor's e-mail, the page), a time window, a rating.
+/// A history search: text (in messages, the visitor's e-mail, the page), from when, a rating.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryQuery {
     pub text: Option<String>,
     pub since_ms: i64,
-    pub until_ms: i64,
     pub rating: Option<String>,
     pub limit: u32,
 }
@@ -138,19 +137,18 @@ impl HistoryStore for SqliteStore {
         let rows = sqlx::query(&format!(
             "SELECT * FROM (
                  SELECT {} FROM conversations c
-                 WHERE c.site = ?1 AND c.created_ms >= ?3 AND c.created_ms < ?4
+                 WHERE c.site = ?1 AND c.created_ms >= ?3
                    AND (?2 IS NULL
                         OR c.visitor_email LIKE ?2 ESCAPE '\\' OR c.page_path LIKE ?2 ESCAPE '\\'
                         OR c.page_title LIKE ?2 ESCAPE '\\'
                         OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.body LIKE ?2 ESCAPE '\\'))
-             ) WHERE ?5 IS NULL OR rating = ?5
-             ORDER BY created_ms DESC LIMIT ?6",
+             ) WHERE ?4 IS NULL OR rating = ?4
+             ORDER BY created_ms DESC LIMIT ?5",
             past_columns()
         ))
         .bind(site.as_str())
         .bind(pattern)
         .bind(query.since_ms)
-        .bind(query.until_ms)
         .bind(&query.rating)
         .bind(query.limit)
         .fetch_all(&self.pool)

@@ -82,7 +82,7 @@ pub trait PrivacyStore: Send + Sync {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError>;
 
-    async fn dead_webhooks(&self, site: Option<&SiteId>) -> Result<Vec<DeadWebhook>, StoreError>;
+    async fn dead_webhooks(&self) -> Result<Vec<DeadWebhook>, StoreError>;
 
     /// Whether the operator may export, erase and see the audit log and dead deliveries.
     async fn is_admin(&self, operator_id: &str) -> Result<bool, StoreError>;
@@ -434,12 +434,11 @@ impl PrivacyStore for SqliteStore {
             .await?)
     }
 
-    async fn dead_webhooks(&self, site: Option<&SiteId>) -> Result<Vec<DeadWebhook>, StoreError> {
+    async fn dead_webhooks(&self) -> Result<Vec<DeadWebhook>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, site, event_id, event_type, endpoint, attempts, created_ms, dead_ms, last_error
-             FROM webhook_outbox WHERE dead_ms IS NOT NULL AND (?1 IS NULL OR site = ?1) ORDER BY id",
+             FROM webhook_outbox WHERE dead_ms IS NOT NULL ORDER BY id",
         )
-        .bind(site.map(SiteId::as_str))
         .fetch_all(&self.pool)
         .await?)
     }
