@@ -4,10 +4,12 @@
 //! cargo xtask test    install what is missing, then run every test layer
 //! cargo xtask build   build the widget into target/dist and print the size report
 //! cargo xtask setup   only the install step
+//! cargo xtask layers  the server's imports point down only (also a lint in `test`)
 //! cargo xtask bench-host   what the widget costs a host page (a benchmark, not a test)
 
 mod build;
 mod dead_streams;
+mod layers;
 mod setup;
 mod size;
 mod tests;
@@ -23,10 +25,11 @@ fn main() -> ExitCode {
         Some("build") => setup::run().and_then(|()| build::run()),
         Some("run") => run_server(&args[1..]),
         Some("test") => tests::run(),
+        Some("layers") => layers::run(),
         Some("bench-host") => bench_host(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     build the widget and start the server with a demo site (extra args go to `porchlight serve`)\n  test    install missing tools and run every test\n  build   build the widget into target/dist and print sizes\n  setup   install missing tools only\n  bench-host   the host page's cost, side by side with feedback-js (extra args go to tests/e2e/bench/host.mjs)"
+                "usage: cargo xtask <command>\n\n  run     build the widget and start the server with a demo site (extra args go to `porchlight serve`)\n  test    install missing tools and run every test\n  build   build the widget into target/dist and print sizes\n  setup   install missing tools only\n  layers  check that the server's imports point down only\n  bench-host   the host page's cost, side by side with feedback-js (extra args go to tests/e2e/bench/host.mjs)"
             );
             return ExitCode::from(2);
         }

@@ -73,6 +73,15 @@ pub fn run() -> Result {
         }),
     ];
     let (mut lint_passed, mut lint_failed) = (0, 0);
+    eprintln!("\n=== lint: the server's layers (cargo xtask layers)");
+    match crate::layers::run() {
+        Ok(()) => lint_passed += 1,
+        Err(message) => {
+            eprintln!("{message}");
+            lint_failed += 1;
+            failures.push("lint: the server's layers".to_owned());
+        }
+    }
     for (name, mut cmd) in lints {
         eprintln!("\n=== lint: {name}\n$ {}", describe(&cmd));
         let ok = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {name}: {e}"))?.success();
@@ -85,7 +94,7 @@ pub fn run() -> Result {
     }
     tally.passed += lint_passed;
     tally.failed += lint_failed;
-    tally.layers.push(format!("lints (fmt, clippy -D warnings): {lint_passed} passed, {lint_failed} failed"));
+    tally.layers.push(format!("lints (fmt, clippy -D warnings, layers): {lint_passed} passed, {lint_failed} failed"));
 
     for (name, mut cmd) in steps {
         eprintln!("\n=== {name}\n$ {}", describe(&cmd));

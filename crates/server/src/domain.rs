@@ -1,25 +1,38 @@
 //! Domain types. Requests are parsed into these once, at the edge ("parse, don't validate"): a
 //! function that takes a [`ValidCallback`] never has to wonder whether the phone was checked.
 
+pub mod accounts;
 pub mod availability;
 pub mod callbacks;
+pub mod clock;
 pub mod hours;
+pub mod origin;
 pub mod promises;
 pub mod ratings;
 pub mod retention;
+pub mod webhooks;
 
 use porchlight_protocol::validate::is_valid_key;
 use porchlight_protocol::{
-    FieldErrorCode, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingChange, RatingContextKind,
-    RatingScale, RatingValue, SiteConfig, SiteId, Theme,
+    FieldErrorCode, FieldErrors, NewCallback, NewConversation, NewMessage, NewRating, Promises, RatingChange,
+    RatingContextKind, RatingScale, RatingValue, SiteConfig, SiteId, Theme,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use self::availability::OperatorStatus;
 use self::hours::BusinessHours;
-use crate::error::AppError;
-use crate::origin::Origin;
+use crate::domain::origin::Origin;
+
+/// Why a request could not become a domain value. The app layer turns it into its `AppError`
+/// (and so into the protocol's error JSON) without knowing the rules.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    #[error("missing or invalid Idempotency-Key header")]
+    MissingIdempotencyKey,
+    #[error("validation failed")]
+    Validation(FieldErrors),
+}
 
 /// Default target kept rate of the promise ledger: 90%.
 pub const DEFAULT_TARGET_KEPT_PERMILLE: u16 = 900;
@@ -73,7 +86,7 @@ pub struct Site {
 /// site's default, so a site can translate just its greeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteTexts {
-    /// A primary language subtag the widget speaks (see [`crate::locales::Language`]).
+    /// A primary language subtag the widget speaks (see the `Language` of the app's locales).
     pub language: &'static str,
     pub greeting: Option<String>,
     /// Only with a default consent text: whether consent is required must not depend on the
@@ -230,10 +243,10 @@ impl Site {
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn parse(raw: Option<&str>) -> Result<IdempotencyKey, AppError> {
+    pub fn parse(raw: Option<&str>) -> Result<IdempotencyKey, DomainError> {
         match raw {
             Some(key) if is_valid_key(key) => Ok(IdempotencyKey(key.to_owned())),
-            _ => Err(AppError::MissingIdempotencyKey),
+            _ => Err(DomainError::MissingIdempotencyKey),
         }
     }
 
@@ -260,7 +273,7 @@ pub struct ValidRating {
 }
 
 impl ValidRating {
-    pub fn parse(new: NewRating, site: &Site) -> Result<ValidRating, AppError> {
+    pub fn parse(new: NewRating, site: &Site) -> Result<ValidRating, DomainError> {
         let result = new.validate();
         // A widget built for another scale (or a stale config) must not store e.g. "4" on a
         // three-face site: the numbers would be meaningless in reports.
@@ -271,9 +284,9 @@ impl ValidRating {
                 FieldErrorCode::Unsupported,
                 format!("This site rates on the {} scale.", scale_name(site.rating_scale)),
             );
-            return Err(AppError::Validation(errors));
+            return Err(DomainError::Validation(errors));
         }
-        let value = result.map_err(AppError::Validation)?;
+        let value = result.map_err(DomainError::Validation)?;
         let page = new.page.as_ref();
         let context = new.context.unwrap_or_default();
         Ok(ValidRating {
@@ -299,8 +312,8 @@ pub enum RatingUpdate {
 }
 
 impl RatingUpdate {
-    pub fn parse(change: RatingChange, site: &Site) -> Result<RatingUpdate, AppError> {
-        let value = change.validate(site.rating_scale).map_err(AppError::Validation)?;
+    pub fn parse(change: RatingChange, site: &Site) -> Result<RatingUpdate, DomainError> {
+        let value = change.validate(site.rating_scale).map_err(DomainError::Validation)?;
         Ok(RatingUpdate::Set { value, comment: change.comment.as_deref().map(|c| non_blank(Some(c))) })
     }
 }
@@ -339,7 +352,7 @@ impl ValidCallback {
     /// The protocol's light checks, then the site's rules: E.164 phone (country from the
     /// request's hint, else the site's default), topic from the site's list, consent when the
     /// site asks for it, a preferred time within business hours.
-    pub fn parse(new: &NewCallback, site: &Site, now_ms: i64) -> Result<ValidCallback, AppError> {
+    pub fn parse(new: &NewCallback, site: &Site, now_ms: i64) -> Result<ValidCallback, DomainError> {
         let mut errors = new.validate().err().unwrap_or_default();
         let hint = new.country.as_deref().map(str::trim).filter(|c| !c.is_empty());
         let region = match hint {
@@ -376,7 +389,7 @@ impl ValidCallback {
                 errors.push("preferred_ms", code, message);
             }
         }
-        errors.into_result().map_err(AppError::Validation)?;
+        errors.into_result().map_err(DomainError::Validation)?;
         Ok(ValidCallback {
             name: new.name.trim().to_owned(),
             phone: phone.expect("no phone error means a phone"),
@@ -395,8 +408,8 @@ pub struct ValidMessage {
 }
 
 impl ValidMessage {
-    pub fn parse(new: NewMessage) -> Result<ValidMessage, AppError> {
-        new.validate().map_err(AppError::Validation)?;
+    pub fn parse(new: NewMessage) -> Result<ValidMessage, DomainError> {
+        new.validate().map_err(DomainError::Validation)?;
         // Keep the body as typed apart from surrounding whitespace: line breaks inside matter.
         Ok(ValidMessage { client_id: new.client_id, body: new.body.trim().to_owned() })
     }
@@ -414,8 +427,8 @@ pub struct ValidConversation {
 }
 
 impl ValidConversation {
-    pub fn parse(new: NewConversation) -> Result<ValidConversation, AppError> {
-        new.validate().map_err(AppError::Validation)?;
+    pub fn parse(new: NewConversation) -> Result<ValidConversation, DomainError> {
+        new.validate().map_err(DomainError::Validation)?;
         let page_path = non_blank(new.page.as_ref().map(|p| p.path.as_str()));
         if let Some(path) = &page_path {
             let mut errors = porchlight_protocol::FieldErrors::default();
@@ -425,7 +438,7 @@ impl ValidConversation {
                 path,
                 porchlight_protocol::rating::MAX_PAGE_PATH_CHARS,
             );
-            errors.into_result().map_err(AppError::Validation)?;
+            errors.into_result().map_err(DomainError::Validation)?;
         }
         let page_title = non_blank(new.page.as_ref().and_then(|p| p.title.as_deref()))
             .map(|t| t.chars().take(porchlight_protocol::rating::MAX_PAGE_TITLE_CHARS).collect());
@@ -556,8 +569,8 @@ mod tests {
     #[test]
     fn idempotency_key_must_be_valid() {
         assert!(IdempotencyKey::parse(Some("abcdefgh")).is_ok());
-        assert!(matches!(IdempotencyKey::parse(Some("short")), Err(AppError::MissingIdempotencyKey)));
-        assert!(matches!(IdempotencyKey::parse(None), Err(AppError::MissingIdempotencyKey)));
+        assert!(matches!(IdempotencyKey::parse(Some("short")), Err(DomainError::MissingIdempotencyKey)));
+        assert!(matches!(IdempotencyKey::parse(None), Err(DomainError::MissingIdempotencyKey)));
     }
 
     #[test]
@@ -596,7 +609,7 @@ mod tests {
         let site = Site::builtin_demo(8080);
         let new = NewRating { value: "4".into(), scale: RatingScale::Stars5, ..NewRating::default() };
         match ValidRating::parse(new, &site) {
-            Err(AppError::Validation(errors)) => assert!(errors.get("scale").is_some()),
+            Err(DomainError::Validation(errors)) => assert!(errors.get("scale").is_some()),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }

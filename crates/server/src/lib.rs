@@ -5,35 +5,17 @@
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), porchlight_server::StartError> {
-//! let settings = porchlight_server::config::Settings { listen: "127.0.0.1:0".into(), ..Default::default() };
+//! let settings = porchlight_server::Settings { listen: "127.0.0.1:0".into(), ..Default::default() };
 //! let server = porchlight_server::Server::bind(settings).await?;
 //! println!("{}", server.banner());
 //! server.run(std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 
-pub mod admin;
-pub mod assignment;
-pub mod auth;
-pub mod clock;
-pub mod config;
+pub mod app;
 pub mod domain;
-pub mod email;
-pub mod error;
-pub mod events;
-pub mod extract;
-pub mod ledger;
-pub mod locales;
-pub mod metrics;
-pub mod net;
-pub mod origin;
-pub mod presence;
-pub mod privacy;
-pub mod rate_limit;
-pub mod routes;
-pub mod state;
+pub mod http;
 pub mod store;
-pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,9 +25,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use url::Url;
 
-pub use config::Settings;
-pub use routes::app;
-pub use state::AppState;
+pub use app::config::Settings;
+pub use app::state::AppState;
+pub use http::routes::app;
 
 use crate::domain::Site;
 use crate::store::SqliteStore;
@@ -71,8 +53,8 @@ pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
-    webhook_delivery: webhooks::DeliveryPolicy,
-    limits: net::ConnectionLimits,
+    webhook_delivery: domain::webhooks::DeliveryPolicy,
+    limits: http::net::ConnectionLimits,
 }
 
 impl Server {
@@ -90,7 +72,7 @@ impl Server {
         };
         let sites = if settings.sites.is_empty() { vec![Site::builtin_demo(port)] } else { settings.sites };
         // Once at start: which of a site's own texts visitors in a widget language get untranslated.
-        let tags: Vec<&str> = locales::Language::all().map(|l| l.tag).collect();
+        let tags: Vec<&str> = app::locales::Language::all().map(|l| l.tag).collect();
         for site in &sites {
             for (text, languages) in site.text_fallbacks(&tags) {
                 tracing::info!(site = %site.id, text, languages = %languages.join(","),
@@ -127,7 +109,7 @@ impl Server {
             "listening on http://{addr}\nPorchlight is running.\n  Demo page:  http://localhost:{port}/demo\n  Paste this: {snippet}\n",
             addr = self.local_addr,
             port = self.local_addr.port(),
-            snippet = routes::demo::snippet(&self.state),
+            snippet = http::routes::demo::snippet(&self.state),
         )
     }
 
@@ -136,13 +118,13 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = app(self.state.clone());
         // Delivers queued webhook events, including those a previous run left undelivered.
-        let webhook_worker = webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
+        let webhook_worker = app::webhooks::Worker::spawn(self.state.clone(), self.webhook_delivery);
         // Breaks overdue promises as their deadlines pass.
-        let sweeper = ledger::Sweeper::spawn(self.state.clone());
+        let sweeper = app::ledger::Sweeper::spawn(self.state.clone());
         // Sends queued e-mails (with `[smtp]`), including those a previous run left unsent.
-        let mailer = email::Worker::spawn(self.state.clone());
+        let mailer = app::email::Worker::spawn(self.state.clone());
         // Removes personal data past each site's retention.
-        let retention = privacy::RetentionWorker::spawn(self.state.clone());
+        let retention = app::privacy::RetentionWorker::spawn(self.state.clone());
         let state = self.state.clone();
         let signal = async move {
             shutdown.await;
@@ -150,7 +132,7 @@ impl Server {
             state.events().shut_down();
             tracing::info!("shutting down: draining in-flight requests");
         };
-        if !net::serve(self.listener, app, self.limits, signal, DRAIN_TIMEOUT).await {
+        if !http::net::serve(self.listener, app, self.limits, signal, DRAIN_TIMEOUT).await {
             tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; closing anyway");
         }
         let result = Ok(());

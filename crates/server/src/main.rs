@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use porchlight_server::config::{ServeArgs, Settings};
+use porchlight_server::app::config::{ServeArgs, Settings};
 use porchlight_server::Server;
 
 /// Porchlight reference server: the /v1 API, the widget's files and a demo page.
@@ -189,15 +189,17 @@ fn main() -> ExitCode {
 async fn data(args: &ServeArgs, command: DataCommand) -> Result<Vec<String>, String> {
     let settings = load(args)?;
     let (DataCommand::Export(flags) | DataCommand::Erase(flags)) = &command;
-    let who = porchlight_server::admin::PersonArgs {
+    let who = porchlight_server::app::admin::PersonArgs {
         site: flags.site.clone(),
         email: flags.email.clone(),
         phone: flags.phone.clone(),
         conversation: flags.conversation.clone(),
     };
     match command {
-        DataCommand::Export(_) => porchlight_server::admin::export_person(&settings, &who).await.map(|json| vec![json]),
-        DataCommand::Erase(_) => porchlight_server::admin::erase_person(&settings, &who).await,
+        DataCommand::Export(_) => {
+            porchlight_server::app::admin::export_person(&settings, &who).await.map(|json| vec![json])
+        }
+        DataCommand::Erase(_) => porchlight_server::app::admin::erase_person(&settings, &who).await,
     }
 }
 
@@ -206,10 +208,10 @@ async fn webhooks(args: &ServeArgs, command: WebhooksCommand) -> Result<Vec<Stri
     let db = &settings.database;
     let revive = matches!(command, WebhooksCommand::Retry(_));
     match command {
-        WebhooksCommand::ListFailed => porchlight_server::admin::dead_webhooks(db).await,
+        WebhooksCommand::ListFailed => porchlight_server::app::admin::dead_webhooks(db).await,
         WebhooksCommand::Retry(f) | WebhooksCommand::Drop(f) if f.all || !f.ids.is_empty() => {
             let ids = (!f.all).then_some(f.ids.as_slice());
-            porchlight_server::admin::revive_or_drop_webhooks(db, ids, revive)
+            porchlight_server::app::admin::revive_or_drop_webhooks(db, ids, revive)
                 .await
                 .map(|n| vec![format!("{} {n}", if revive { "retrying" } else { "dropped" })])
         }
@@ -219,18 +221,18 @@ async fn webhooks(args: &ServeArgs, command: WebhooksCommand) -> Result<Vec<Stri
 
 async fn backup(args: &ServeArgs, file: &std::path::Path) -> Result<Vec<String>, String> {
     let settings = load(args)?;
-    porchlight_server::admin::backup(&settings.database, file).await?;
+    porchlight_server::app::admin::backup(&settings.database, file).await?;
     Ok(vec![format!("backed up {} into {}", settings.database.display(), file.display())])
 }
 
 async fn remove_operator(args: &ServeArgs, email: &str) -> Result<Vec<String>, String> {
-    porchlight_server::admin::remove_operator(&load(args)?.database, email).await?;
+    porchlight_server::app::admin::remove_operator(&load(args)?.database, email).await?;
     Ok(vec![format!("operator {email} removed")])
 }
 
 async fn set_password(args: &ServeArgs, email: &str) -> Result<Vec<String>, String> {
     let settings = load(args)?;
-    porchlight_server::admin::set_password(&settings.database, email, &read_password()?).await?;
+    porchlight_server::app::admin::set_password(&settings.database, email, &read_password()?).await?;
     Ok(vec![format!("operator {email}: password changed, signed out everywhere")])
 }
 
@@ -252,7 +254,7 @@ fn print_lines(result: Result<Vec<String>, String>) -> ExitCode {
 }
 
 async fn list_operators(args: &ServeArgs) -> Result<Vec<String>, String> {
-    porchlight_server::admin::list_operators(&load(args)?.database).await
+    porchlight_server::app::admin::list_operators(&load(args)?.database).await
 }
 
 async fn set_sites(args: &ServeArgs, email: &str, sites: Option<Vec<String>>) -> ExitCode {
@@ -263,7 +265,7 @@ async fn set_sites(args: &ServeArgs, email: &str, sites: Option<Vec<String>>) ->
     if let Err(e) = check_sites(&settings, sites.as_deref()) {
         return fail(&e);
     }
-    match porchlight_server::admin::set_operator_sites(&settings.database, email, sites.as_deref()).await {
+    match porchlight_server::app::admin::set_operator_sites(&settings.database, email, sites.as_deref()).await {
         Ok(()) => {
             println!("operator {email}: {}", sites.map_or("every site".into(), |s| s.join(",")));
             ExitCode::SUCCESS
@@ -297,8 +299,15 @@ async fn add_operator(args: &ServeArgs, email: &str, name: &str, sites: Option<V
     if let Err(e) = check_sites(&settings, sites.as_deref()) {
         return fail(&e);
     }
-    match porchlight_server::admin::add_operator(&settings.database, email, name, &password, sites.as_deref(), admin)
-        .await
+    match porchlight_server::app::admin::add_operator(
+        &settings.database,
+        email,
+        name,
+        &password,
+        sites.as_deref(),
+        admin,
+    )
+    .await
     {
         Ok(id) => {
             println!("operator {id} added");

@@ -16,13 +16,13 @@ use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use crate::auth::OperatorRecord;
+use crate::domain::accounts::OperatorRecord;
 use crate::domain::availability::{ConversationTiming, OperatorStatus};
 use crate::domain::ratings::RatingRow;
+use crate::domain::webhooks::{envelope, event, Outbox};
 use crate::domain::{
     IdempotencyKey, RatingUpdate, Reference, TokenHash, ValidCallback, ValidConversation, ValidMessage, ValidRating,
 };
-use crate::webhooks::{envelope, event, Outbox};
 
 /// Whether a create stored something new (201) or found the earlier result of the same request
 /// (200).
@@ -1575,7 +1575,7 @@ mod tests {
             author_name: None,
             body: "x".repeat(body_len),
             created_ms: 1_000,
-            outbox: crate::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },
+            outbox: crate::domain::webhooks::Outbox { site: "demo".into(), endpoints: vec![] },
         }
     }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{api_error, header, TestServer, EVIL, SHOP};
-use porchlight_server::clock::ManualClock;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::{json, Value};
 
 const KEY: &str = "0b6f9c1e-4a57-4e9e-9a61-3f0f5a7d2c11";
@@ -551,7 +551,7 @@ async fn openapi_lists_exactly_the_routes_of_the_router() {
     documented.sort();
 
     // The routes as declared in the routers' sources: `.route("PATH", get(a).post(b))`.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/routes");
     let mut declared = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
@@ -717,11 +717,11 @@ async fn site_config_carries_the_theme_with_computed_text_colours() {
 #[tokio::test]
 async fn the_builtin_demo_site_shows_texts_per_language_and_a_brand_colour() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = porchlight_server::config::Settings {
+    let settings = porchlight_server::app::config::Settings {
         listen: "127.0.0.1:0".into(),
         database: dir.path().join("porchlight.db"),
         assets: dir.path().join("dist"),
-        ..porchlight_server::config::Settings::default()
+        ..porchlight_server::app::config::Settings::default()
     };
     let server = TestServer::start_with(settings).await;
     let get = |query: &'static str| {

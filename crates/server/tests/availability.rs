@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{api_error, header, local_ms, show_local, TestServer, EVIL, SHOP};
 use porchlight_protocol::{Availability, AvailabilityState, EstimateBasis};
-use porchlight_server::clock::ManualClock;
-use porchlight_server::config::Settings;
+use porchlight_server::app::config::Settings;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::json;
 use tempfile::TempDir;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::{api_error, header, local_ms, show_local, TestServer, SHOP};
 use porchlight_protocol::{CallbackFollowUp, CallbackList, CallbackSlots, CallbackStatus};
-use porchlight_server::clock::ManualClock;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 

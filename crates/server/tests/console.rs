@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{api_error, header, TestServer, EVIL};
-use porchlight_server::clock::ManualClock;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::{json, Value};
 
 const OPERATOR_TOKEN: &str = "operator-token-0123456789";

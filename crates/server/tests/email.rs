@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{api_error, local_ms, write_fake_assets, TestServer};
-use porchlight_server::clock::ManualClock;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "operator-token-0123456789";

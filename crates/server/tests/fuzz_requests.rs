@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use porchlight_server::config::Settings;
+use porchlight_server::app::config::Settings;
 use porchlight_server::store::SqliteStore;
 use porchlight_server::AppState;
 use proptest::prelude::*;

@@ -224,7 +224,7 @@ async fn canned_replies_come_from_the_sites_config_and_bad_ones_are_refused_at_s
         (r#"{ shortcut = "a", text = " " }"#, "text must be 1-2000"),
     ] {
         let toml = config().replacen("canned_replies = [", &format!("canned_replies = [{bad},"), 1);
-        let error = porchlight_server::config::Settings::from_toml(&toml).unwrap_err().to_string();
+        let error = porchlight_server::app::config::Settings::from_toml(&toml).unwrap_err().to_string();
         assert!(error.contains(says), "{error}");
     }
 }

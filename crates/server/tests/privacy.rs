@@ -367,14 +367,14 @@ async fn retention_removes_exactly_what_is_past_its_age() {
     let webhooks_before = server.count("SELECT COUNT(*) FROM webhook_outbox").await;
     let purge = |days: i64| {
         clock.set(t0 + days * DAY_MS);
-        porchlight_server::privacy::purge_expired(&server.state, t0 + days * DAY_MS)
+        porchlight_server::app::privacy::purge_expired(&server.state, t0 + days * DAY_MS)
     };
 
     // Day 1: nothing is old enough.
     assert_eq!(purge(1).await.unwrap(), 0);
     // Day 2 and a minute: the delivered webhook row goes; undelivered ones stay.
     clock.set(t0 + 2 * DAY_MS + 60_000);
-    porchlight_server::privacy::purge_expired(&server.state, t0 + 2 * DAY_MS + 60_000).await.unwrap();
+    porchlight_server::app::privacy::purge_expired(&server.state, t0 + 2 * DAY_MS + 60_000).await.unwrap();
     assert_eq!(server.count("SELECT COUNT(*) FROM webhook_outbox").await, webhooks_before - 1);
     // Day 6: rating comments are gone, the ratings' values stay.
     purge(6).await.unwrap();
@@ -404,7 +404,7 @@ async fn retention_removes_exactly_what_is_past_its_age() {
     assert_eq!(server.count("SELECT COUNT(*) FROM messages").await, 2);
     // Day 39 (30 after her last message) and a minute: the conversation and its messages go.
     clock.set(t0 + 39 * DAY_MS + 60_000);
-    porchlight_server::privacy::purge_expired(&server.state, t0 + 39 * DAY_MS + 60_000).await.unwrap();
+    porchlight_server::app::privacy::purge_expired(&server.state, t0 + 39 * DAY_MS + 60_000).await.unwrap();
     assert_eq!(server.count("SELECT COUNT(*) FROM conversations").await, 0);
     assert_eq!(server.count("SELECT COUNT(*) FROM messages").await, 0);
     assert_eq!(mentions(&all_rows(&server.db_path).await, &anna), Vec::<String>::new());
@@ -415,7 +415,7 @@ async fn retention_removes_exactly_what_is_past_its_age() {
 async fn retention_works_through_a_backlog_in_small_batches() {
     let t0 = tuesday_ten();
     let (server, clock, _dir) = TestServer::with_manual_clock(&config(SHORT_RETENTION), t0).await;
-    let total = porchlight_server::privacy::PURGE_BATCH as usize * 2 + 17;
+    let total = porchlight_server::app::privacy::PURGE_BATCH as usize * 2 + 17;
     for i in 0..total {
         let body = json!({"value": "good", "comment": format!("comment {i}")});
         assert_eq!(
@@ -424,7 +424,7 @@ async fn retention_works_through_a_backlog_in_small_batches() {
         );
     }
     clock.set(t0 + 6 * DAY_MS);
-    let removed = porchlight_server::privacy::purge_expired(&server.state, t0 + 6 * DAY_MS).await.unwrap();
+    let removed = porchlight_server::app::privacy::purge_expired(&server.state, t0 + 6 * DAY_MS).await.unwrap();
     assert_eq!(removed, total as u64);
     assert_eq!(server.count("SELECT COUNT(*) FROM ratings WHERE comment IS NOT NULL").await, 0);
     server.stop().await;

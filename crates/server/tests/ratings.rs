@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{api_error, header, local_ms, TestServer, SHOP};
 use porchlight_protocol::{RatingSummary, RatingValue};
-use porchlight_server::clock::ManualClock;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{api_error, header, local_ms, TestServer};
-use porchlight_server::clock::ManualClock;
+use porchlight_server::domain::clock::ManualClock;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery staple";

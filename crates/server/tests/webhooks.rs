@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use common::{write_fake_assets, TestServer, SHOP};
-use porchlight_server::webhooks::verify;
+use porchlight_server::domain::webhooks::verify;
 use serde_json::{json, Value};
 
 const SECRET: &str = "whsec-test-0123456789abcdef";

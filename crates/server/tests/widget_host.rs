@@ -3,7 +3,7 @@
 mod common;
 
 use common::{header, write_fake_assets, TestServer, EVIL, SHOP};
-use porchlight_server::config::Settings;
+use porchlight_server::app::config::Settings;
 use serde_json::json;
 
 fn csp_directive<'a>(csp: &'a str, name: &str) -> &'a str {

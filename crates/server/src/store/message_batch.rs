@@ -22,7 +22,7 @@ use serde_json::json;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{queue_events, OutboxEvent, Stored};
-use crate::webhooks::{envelope, event, Outbox};
+use crate::domain::webhooks::{envelope, event, Outbox};
 
 /// One message to store, as the writer receives it.
 #[derive(Debug, Clone)]

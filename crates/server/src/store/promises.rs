@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::{enqueue, SqliteStore, StoreError};
 use crate::domain::promises::{resolve, LedgerRow, Outcome, PromiseKind};
-use crate::webhooks::{event, Outbox};
+use crate::domain::webhooks::{event, Outbox};
 
 /// A promise made to a visitor who acted on it.
 #[derive(Debug, Clone, PartialEq, Eq)]

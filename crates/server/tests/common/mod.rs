@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use porchlight_server::clock::{ManualClock, SharedClock};
-use porchlight_server::config::Settings;
+use porchlight_server::app::config::Settings;
+use porchlight_server::domain::clock::{ManualClock, SharedClock};
 use porchlight_server::Server;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
