@@ -6,12 +6,26 @@
 //! only its own layer or one below. Inside `http/routes/`, a route module may not name another
 //! route module or the router (`routes/mod.rs`) that imports them all: what two routes share
 //! lives in `http/` beside them. Together these rule out every import circle across layers and
-//! between routes. The check reads the source text, so it needs no build.
+//! between routes. HTTP crates (axum, hyper, tower) appear only in `http`, SQL (sqlx) only from
+//! `store` up. The check reads the source text, so it needs no build.
 
 use std::path::{Path, PathBuf};
 
 const LAYERS: [&str; 4] = ["domain", "store", "app", "http"];
 const ROOT: usize = LAYERS.len();
+
+/// Outside crates that belong to one layer and up: HTTP to `http`, SQL to `store`.
+const FOREIGN: &[(&str, usize)] = &[("axum", 3), ("hyper", 3), ("tower", 3), ("sqlx", 1)];
+
+/// `krate::` or `use krate` on a line, as a path and not inside a longer name.
+fn mentions_crate(line: &str, krate: &str) -> bool {
+    line.match_indices(krate).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = &line[at + krate.len()..];
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && (after.starts_with("::") || after.starts_with(';'))
+    })
+}
 
 /// Layer index of a source file, by its path relative to `src/` (`/`-separated).
 fn layer_of_file(relative: &str) -> usize {
@@ -69,6 +83,16 @@ pub fn violations(relative: &str, text: &str) -> Vec<String> {
                 found.push(format!(
                     "{relative}:{}: a route names crate::{path}; move what routes share into http/",
                     number + 1
+                ));
+            }
+        }
+        for (krate, lowest_allowed) in FOREIGN {
+            if own < *lowest_allowed && mentions_crate(line, krate) {
+                found.push(format!(
+                    "{relative}:{}: the {} layer uses {krate}, which belongs to the {} layer",
+                    number + 1,
+                    LAYERS[own],
+                    LAYERS[*lowest_allowed]
                 ));
             }
         }
@@ -133,6 +157,15 @@ mod tests {
         assert!(violations("app/ledger.rs", "use crate::app::email;\nuse crate::store::promises;").is_empty());
         assert!(violations("lib.rs", "use crate::http::routes::app;").is_empty());
         assert!(violations("domain.rs", "use porchlight_crate::app::x;").is_empty());
+    }
+
+    #[test]
+    fn http_and_sql_crates_stay_in_their_layers() {
+        assert_eq!(violations("app/metrics.rs", "use axum::middleware::Next;").len(), 1);
+        assert_eq!(violations("domain/hours.rs", "fn f(e: sqlx::Error) {}").len(), 1);
+        assert!(violations("store/email.rs", "use sqlx::Row;").is_empty());
+        assert!(violations("app/error.rs", "Database(#[from] sqlx::Error),").is_empty());
+        assert!(violations("domain.rs", "// the tower of babel; my_axum::x").is_empty());
     }
 
     #[test]

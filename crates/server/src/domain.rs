@@ -327,9 +327,16 @@ pub fn scale_name(scale: RatingScale) -> &'static str {
 }
 
 /// A phone number in E.164 (`+` and digits), so operators can dial it and duplicates compare
-/// equal. Never logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// equal. Never logged: its `Debug` shows only the last two digits.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Phone(String);
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail = self.0.get(self.0.len().saturating_sub(2)..).unwrap_or("");
+        write!(f, "Phone(+…{tail})")
+    }
+}
 
 impl Phone {
     pub fn as_str(&self) -> &str {
@@ -455,9 +462,15 @@ impl ValidConversation {
 }
 
 /// A bearer secret handed to a visitor once. Only its [`TokenHash`] is stored, so a copy of the
-/// database does not let anyone read or write conversations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// database does not let anyone read or write conversations. Its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(…)")
+    }
+}
 
 impl Token {
     /// 256 random bits, hex-encoded.
@@ -612,5 +625,14 @@ mod tests {
             Err(DomainError::Validation(errors)) => assert!(errors.get("scale").is_some()),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn secrets_and_phones_do_not_show_in_debug_output() {
+        let token = Token::from_bearer("s3cret-token-value");
+        assert_eq!(format!("{token:?}"), "Token(…)");
+        let phone = Phone("+37126123456".into());
+        assert_eq!(format!("{phone:?}"), "Phone(+…56)");
+        assert!(!format!("{:?}", Some(phone)).contains("2612"));
     }
 }

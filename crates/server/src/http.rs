@@ -2,6 +2,7 @@
 //! metrics), the rendering of [`crate::app::error::AppError`] as the protocol's error JSON, and
 //! the accept loop. Nothing below this layer imports from it.
 
+pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod middleware;

@@ -1,9 +1,7 @@
-//! The one error type of the server. Every failure of an API request ends up here and leaves as
-//! the protocol's [`ApiError`] JSON with the status its [`ErrorCode`] implies, so the widget has
-//! exactly one error shape to understand.
+//! The use cases' one error type. Every failure of an API request ends up here; the http layer
+//! renders it as the protocol's [`ApiError`] JSON with the status its [`ErrorCode`] implies, so
+//! the widget has exactly one error shape to understand.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use porchlight_protocol::{ApiError, ErrorCode, FieldErrorCode, FieldErrors};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +54,8 @@ impl AppError {
         AppError::Validation(errors)
     }
 
-    fn to_api_error(&self) -> ApiError {
+    /// The protocol's error body for this failure (internal details are never in it).
+    pub fn to_api_error(&self) -> ApiError {
         use AppError::*;
         match self {
             SiteNotFound => ApiError::new(ErrorCode::SiteNotFound, "No site with this id."),
@@ -95,33 +94,6 @@ impl AppError {
             // Internal details stay in the log; the client learns only that it was our fault.
             Database(_) | Internal(_) => ApiError::new(ErrorCode::Internal, "Internal server error."),
         }
-    }
-}
-
-/// Builds the JSON response for an API error. Shared by [`AppError`] and by middleware that
-/// answers before any handler runs.
-pub fn api_error_response(error: &ApiError) -> Response {
-    let status = StatusCode::from_u16(error.error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(error)
-        .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":"Internal server error."}}"#.to_vec());
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        match &self {
-            AppError::Database(e) => tracing::error!(error = %e, "database error"),
-            AppError::Internal(e) => tracing::error!(error = %e, "internal error"),
-            // Client errors are routine; the request log line already shows the status.
-            _ => {}
-        }
-        let mut response = api_error_response(&self.to_api_error());
-        if let AppError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-        }
-        response
     }
 }
 
