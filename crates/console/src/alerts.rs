@@ -1,6 +1,9 @@
 //! Alerts for a console that is not being looked at: a count of new visitor messages in the tab
-//! title and a desktop notification (permission asked from a click, never on load). Plain logic
-//! here ([`Unseen`]); the browser calls are [`show`] and [`notify`].
+//! title, a short chime (on unless the operator turned it off in this browser) and a desktop
+//! notification (permission asked from a click, never on load). Plain logic here ([`Unseen`]);
+//! the browser calls are [`show`], [`chime`] and [`notify`].
+
+use std::cell::RefCell;
 
 use wasm_bindgen::JsCast;
 
@@ -86,6 +89,56 @@ pub fn notify(title: &str, body: &str) {
     let _ = js_sys::Reflect::set(&options, &"tag".into(), &"porchlight-visitor-message".into());
     let args = js_sys::Array::of2(&title.into(), &options);
     let _ = js_sys::Reflect::construct(&constructor, &args);
+}
+
+/// Where the operator's "no sound" choice is kept (this browser only; the console is our own
+/// origin, so this is the site owner's storage, not a host page's).
+const SOUND_OFF_KEY: &str = "porchlight-console-sound-off";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Whether alerts make a sound: yes unless turned off here.
+pub fn sound_on() -> bool {
+    storage().and_then(|s| s.get_item(SOUND_OFF_KEY).ok().flatten()).is_none()
+}
+
+pub fn set_sound(on: bool) {
+    if let Some(storage) = storage() {
+        let _ = if on { storage.remove_item(SOUND_OFF_KEY) } else { storage.set_item(SOUND_OFF_KEY, "1") };
+    }
+}
+
+thread_local! {
+    /// One audio context for the page's life: browsers cap how many a page may create.
+    static AUDIO: RefCell<Option<web_sys::AudioContext>> = const { RefCell::new(None) };
+}
+
+/// Two short soft tones (0.25 s in all), when sound is on. The operator has clicked in the page
+/// (log-in), so the browser lets it play.
+pub fn chime() {
+    if !sound_on() {
+        return;
+    }
+    AUDIO.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = web_sys::AudioContext::new().ok();
+        }
+        let Some(context) = cell.as_ref() else { return };
+        let _ = context.resume();
+        let start = context.current_time();
+        for (offset, frequency) in [(0.0, 880.0), (0.12, 1_175.0)] {
+            let (Ok(oscillator), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else { return };
+            oscillator.frequency().set_value(frequency);
+            gain.gain().set_value(0.08);
+            let _ = oscillator.connect_with_audio_node(&gain);
+            let _ = gain.connect_with_audio_node(&context.destination());
+            let _ = oscillator.start_with_when(start + offset);
+            let _ = oscillator.stop_with_when(start + offset + 0.12);
+        }
+    });
 }
 
 #[cfg(test)]

@@ -85,6 +85,24 @@ pub async fn presence(site: &str) -> Result<Presence, Failure> {
     json("GET", &format!("/v1/console/presence?site={}", encode_segment(site)), None).await
 }
 
+/// The tab is closing (`pagehide`): the operator is away now, not after the server's expiry.
+/// `keepalive` lets the request outlive the page; nobody waits for its answer.
+pub fn leave() {
+    use web_sys::{Headers, RequestCredentials, RequestInit, RequestMode};
+    let Some(window) = web_sys::window() else { return };
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(RequestMode::SameOrigin);
+    init.set_credentials(RequestCredentials::SameOrigin);
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &true.into());
+    if let Ok(headers) = Headers::new() {
+        let _ = headers.set("Content-Type", "application/json");
+        init.set_headers(&headers);
+    }
+    init.set_body(&wasm_bindgen::JsValue::from_str("{}"));
+    let _ = window.fetch_with_str_and_init("/v1/console/leave", &init);
+}
+
 pub async fn heartbeat() -> Result<(), Failure> {
     empty("POST", "/v1/console/heartbeat", Some("{}".into())).await
 }
@@ -141,6 +159,11 @@ pub async fn history(site: &str, q: &str) -> Result<History, Failure> {
 
 pub async fn canned_replies(site: &str) -> Result<CannedReplies, Failure> {
     json("GET", &format!("/v1/console/replies?site={}", encode_segment(site)), None).await
+}
+
+/// The site's operators, online first: whom a conversation can be transferred to.
+pub async fn team(site: &str) -> Result<porchlight_protocol::Team, Failure> {
+    json("GET", &format!("/v1/console/team?site={}", encode_segment(site)), None).await
 }
 
 /// Admins: one person's data on `site`, named by `kind` (`email`, `phone`, `conversation`).

@@ -272,6 +272,7 @@ impl Shared {
                     let from_visitor = message.author == Author::Visitor;
                     let hidden = alerts::tab_hidden();
                     if self.unseen.try_update(|u| u.arrived(from_visitor, open, hidden)) == Some(true) {
+                        alerts::chime();
                         alerts::notify(self.locale.text(Key::AlertNewMessage), &message.body);
                     }
                 }
@@ -424,6 +425,12 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
             }
         });
     });
+    // Closing the tab is leaving: away now (a reload's first request brings the operator back).
+    let _ = window_event_listener(leptos::ev::pagehide, move |_| {
+        if shared.me.get_untracked().is_some() {
+            api::leave();
+        }
+    });
     // Everything per site loads again when the operator switches site.
     Effect::new(move || {
         let site = shared.site.get();
@@ -493,12 +500,22 @@ fn NotifyButton() -> impl IntoView {
     let t = shared.locale;
     let permission = RwSignal::new(alerts::permission());
     let ask = move |_| alerts::ask(move |answer| permission.set(Some(answer)));
+    let sound = RwSignal::new(alerts::sound_on());
+    let toggle_sound = move |_| {
+        let on = !sound.get_untracked();
+        alerts::set_sound(on);
+        sound.set(on);
+    };
     view! {
         <Show when=move || permission.get().as_deref() == Some("default")>
             <button type="button" class="co-notify" data-testid="co-notify" on:click=ask>
                 {t.text(Key::AlertEnable)}
             </button>
         </Show>
+        <button type="button" class="co-secondary co-sound" data-testid="co-sound"
+            aria-pressed=move || if sound.get() { "true" } else { "false" } on:click=toggle_sound>
+            {t.text(Key::AlertSound)}
+        </button>
     }
 }
 
@@ -673,6 +690,59 @@ fn ConversationPanel() -> impl IntoView {
                 Err(failure) => error.set(Some(failure.message(t))),
             }
         });
+    };
+    // Colleagues to transfer to, fresh for each conversation opened.
+    let team = RwSignal::new(Vec::<porchlight_protocol::TeamMember>::new());
+    let choice = RwSignal::new(String::new());
+    let transferred = RwSignal::new(None::<String>);
+    Effect::new(move || {
+        let _ = shared.selected.get();
+        transferred.set(None);
+        let site = shared.site.get_untracked();
+        spawn_local(async move {
+            if let Ok(loaded) = api::team(&site).await {
+                team.set(loaded.members);
+            }
+        });
+    });
+    let transfer = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        choice.set(value.clone());
+        let Some(id) = shared.selected.get_untracked() else { return };
+        if value.is_empty() {
+            return;
+        }
+        let to = (value != "-").then(|| value.clone());
+        let name = team.with_untracked(|m| m.iter().find(|m| m.id == value).map(|m| m.name.clone()));
+        spawn_local(async move {
+            match api::assign(&id, to).await {
+                Ok(()) => {
+                    transferred.set(Some(match name {
+                        Some(name) => t.format(Key::Transferred, &[("name", &name)]),
+                        None => t.text(Key::ViewUnassigned).to_owned(),
+                    }));
+                    choice.set(String::new());
+                    shared.reload_inbox();
+                }
+                Err(failure) => error.set(Some(failure.message(t))),
+            }
+        });
+    };
+    let colleagues = move || {
+        let me = shared.me.with(|m| m.as_ref().map(|m| m.id.clone()));
+        team.get()
+            .into_iter()
+            .filter(|m| Some(&m.id) != me.as_ref())
+            .map(|m| {
+                let label = if m.online {
+                    let (open, capacity) = (m.open.to_string(), m.capacity.to_string());
+                    t.format(Key::TeamOnline, &[("name", &m.name), ("open", &open), ("capacity", &capacity)])
+                } else {
+                    t.format(Key::TeamAway, &[("name", &m.name)])
+                };
+                view! { <option value=m.id>{label}</option> }
+            })
+            .collect_view()
     };
     let visitor_typing = move || shared.now.get() > 0 && now_ms() < shared.visitor_typing_until.get();
     // Who the visitor is: the page, their language and local time, the e-mail, their rating.
@@ -875,7 +945,16 @@ fn ConversationPanel() -> impl IntoView {
                             <button type="button" class="co-secondary" data-testid="co-close-conversation" on:click=close>
                                 {t.text(Key::ConversationClose)}
                             </button>
+                            <label class="co-transfer">
+                                <span>{t.text(Key::TransferTo)}</span>
+                                <select data-testid="co-transfer" prop:value=move || choice.get() on:change=transfer>
+                                    <option value="">{t.text(Key::TransferChoose)}</option>
+                                    {colleagues}
+                                    <option value="-">{t.text(Key::TransferNobody)}</option>
+                                </select>
+                            </label>
                         </div>
+                        {move || transferred.get().map(|n| view! { <p class="co-notice" role="status" data-testid="co-transferred">{n}</p> })}
                     </form>
                 </Show>
                 {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-reply-error">{e}</p> })}

@@ -37,6 +37,8 @@ porchlight_i18n::keys! {
     AlertEnable,
     /// A desktop notification's title; its body is the visitor's message.
     AlertNewMessage,
+    /// The toggle that turns the alert chime off (and on again) in this browser.
+    AlertSound,
     InboxTitle,
     /// The inbox views: assigned to me, nobody's, every open one.
     ViewMine,
@@ -46,6 +48,16 @@ porchlight_i18n::keys! {
     AssignedTo,
     /// Take the conversation on (assign it to me).
     Claim,
+    /// The transfer list: its label, its first (empty) choice, and unassigning.
+    TransferTo,
+    TransferChoose,
+    TransferNobody,
+    /// A colleague in the transfer list: `{name}`, `{open}` chats of `{capacity}`.
+    TeamOnline,
+    /// `{name}`
+    TeamAway,
+    /// `{name}`: after a transfer.
+    Transferred,
     InboxEmpty,
     InboxNoMessages,
     /// `{author}`: one of the Author* strings, `{text}`: the last message.

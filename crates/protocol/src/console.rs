@@ -180,6 +180,25 @@ pub struct CannedReplies {
     pub replies: Vec<CannedReply>,
 }
 
+/// One operator of a site as colleagues see them (`GET /v1/console/team?site=S`): to transfer a
+/// conversation to, and to see who carries how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub id: String,
+    pub name: String,
+    /// Chose "online" for the site and their console is alive.
+    pub online: bool,
+    /// Open conversations assigned to them (on every site).
+    pub open: u32,
+    pub capacity: u32,
+}
+
+/// `GET /v1/console/team?site=S`: the site's operators, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub members: Vec<TeamMember>,
+}
+
 /// Data of an event on the operator stream `GET /v1/console/events` (`event: message`,
 /// `event: typing` or `event: closed`). Notifications only: after a reconnect the console
 /// reloads the inbox instead of resuming.

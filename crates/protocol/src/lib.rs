@@ -38,7 +38,7 @@ pub use chat::{
 pub use console::{
     AssignUpdate, Assignee, CannedReplies, CannedReply, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate,
     ConversationClosed, History, Inbox, InboxItem, OperatorLogin, OperatorMe, PastConversation, PromiseBrokenEvent,
-    TypingEvent,
+    Team, TeamMember, TypingEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 pub use promise::{DayPromises, OperatorPromises, PromiseBreak, PromiseKindSummary, PromiseSummary};

@@ -161,6 +161,52 @@ async fn an_open_console_stream_keeps_the_operator_live_and_its_end_starts_the_e
     assert!(away, "away once the stream is gone and the expiry passed");
 }
 
+/// Polls the site's state (the server handles a dropped stream on its own time).
+async fn state_becomes(server: &TestServer, want: &str) -> bool {
+    for _ in 0..100 {
+        if availability_state(server, "demo").await == want {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_closing_tab_says_it_leaves_and_is_away_at_once_unless_another_console_is_open() {
+    let (server, _clock, _dir) = start().await;
+    let ann = Console::login(&server, "ann@shop.example").await;
+    ann.send(reqwest::Method::PUT, "/v1/console/presence", json!({"site": "demo", "status": "online"})).await;
+    let stream = ann.get("/v1/console/events").await;
+    assert_eq!(availability_state(&server, "demo").await, "open");
+    // The tab closes: `pagehide` sends leave, then the stream ends. Neither keeps her "online".
+    assert_eq!(ann.send(reqwest::Method::POST, "/v1/console/leave", json!({})).await.status(), 204);
+    drop(stream);
+    assert!(state_becomes(&server, "nobody_online").await, "away at once, not after the 60 s expiry");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(availability_state(&server, "demo").await, "nobody_online", "the stream's end is no sign of life");
+    // A reload: the new page's first request brings her back.
+    ann.get("/v1/console/me").await;
+    assert_eq!(availability_state(&server, "demo").await, "open");
+    // Two tabs: closing one leaves the other's open stream keeping her there.
+    let other_tab = ann.get("/v1/console/events").await;
+    assert_eq!(ann.send(reqwest::Method::POST, "/v1/console/leave", json!({})).await.status(), 204);
+    assert_eq!(availability_state(&server, "demo").await, "open", "the other console is still open");
+    drop(other_tab);
+    assert!(state_becomes(&server, "nobody_online").await);
+    // Leaving needs the same CSRF proof as any cookie write.
+    let foreign = ann
+        .client
+        .post(format!("{}/v1/console/leave", server.base))
+        .header("Cookie", &ann.cookie)
+        .header("Origin", "https://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+}
+
 #[tokio::test]
 async fn operators_see_only_their_sites_and_visitors_see_who_answers() {
     let (server, _clock, _dir) = start().await;
@@ -307,6 +353,21 @@ async fn new_conversations_go_to_the_least_loaded_online_operator_and_return_whe
     assert_eq!((ann_mine.len(), cara_mine.len()), (1, 1));
     assert!(inbox(&ann, "unassigned").await.is_empty());
 
+    // The team as the transfer list shows it: both online, one chat each, Bob (another site) absent.
+    let team: Value = ann.get("/v1/console/team?site=demo").await.json().await.unwrap();
+    let members: Vec<(String, bool, u64, u64)> = team["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let name = m["name"].as_str().unwrap().to_owned();
+            (name, m["online"].as_bool().unwrap(), m["open"].as_u64().unwrap(), m["capacity"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(members, vec![("Ann".to_owned(), true, 1, 3), ("Cara".to_owned(), true, 1, 3)]);
+    assert_eq!(ann.get("/v1/console/team?site=stars").await.status(), 404, "not one of Ann's sites");
+    api_error(ann.get("/v1/console/team").await, 422, "validation_failed").await;
+
     // Ann transfers hers to Cara; Cara claims nothing new, she has both.
     let ann_conv = ann_mine[0].clone();
     let moved = ann
@@ -335,6 +396,9 @@ async fn new_conversations_go_to_the_least_loaded_online_operator_and_return_whe
     }
     let unassigned = inbox(&ann, "unassigned").await;
     assert!(unassigned.contains(&first) && unassigned.contains(&second), "{unassigned:?}");
+    let team: Value = ann.get("/v1/console/team?site=demo").await.json().await.unwrap();
+    assert_eq!(team["members"][0]["name"], "Ann", "online first");
+    assert_eq!(team["members"][1]["online"], false, "Cara is away once her console went quiet");
     // Ann claims one.
     let claim = ann
         .send(

@@ -27,6 +27,9 @@ pub struct Liveness {
     last_seen: Mutex<HashMap<String, i64>>,
     /// Open console event streams per operator.
     streams: Mutex<HashMap<String, usize>>,
+    /// Operators whose console said it is leaving (tab closed, logged out) and has not been heard
+    /// from since: the end of their event stream, which follows, is not a sign of life.
+    left: Mutex<std::collections::HashSet<String>>,
 }
 
 /// An open console event stream; the operator counts as live while one is held.
@@ -46,13 +49,17 @@ impl Drop for StreamGuard {
             }
         }
         drop(streams);
-        // The stream ending is the last sign of life: the expiry counts from now.
-        liveness.touch(&self.operator_id, self.state.clock().now_ms());
+        // The stream ending is the last sign of life (the expiry counts from now), unless the
+        // console said it was leaving.
+        if !liveness.left.lock().unwrap_or_else(|p| p.into_inner()).contains(&self.operator_id) {
+            liveness.touch(&self.operator_id, self.state.clock().now_ms());
+        }
     }
 }
 
 impl Liveness {
     pub fn touch(&self, operator_id: &str, now_ms: i64) {
+        self.left.lock().unwrap_or_else(|p| p.into_inner()).remove(operator_id);
         let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
         // Bounded by the number of operator accounts; drop the long-gone now and then.
         if seen.len() > 10_000 {
@@ -61,8 +68,10 @@ impl Liveness {
         seen.insert(operator_id.to_owned(), now_ms);
     }
 
-    /// The operator's console has gone quiet (it logged out): away at once.
+    /// The operator's console is leaving (logged out, or its tab closed): away at once, unless
+    /// another console of theirs keeps an event stream open.
     pub fn forget(&self, operator_id: &str) {
+        self.left.lock().unwrap_or_else(|p| p.into_inner()).insert(operator_id.to_owned());
         self.last_seen.lock().unwrap_or_else(|p| p.into_inner()).remove(operator_id);
     }
 

@@ -26,7 +26,7 @@ use futures_util::stream;
 use porchlight_protocol::{
     AssignUpdate, Assignee, Author, CannedReplies, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate,
     ConversationClosed, FieldErrorCode, History, Inbox, InboxItem, NewMessage, OperatorLogin, OperatorMe, Presence,
-    PromiseBrokenEvent, TypingEvent,
+    PromiseBrokenEvent, Team, TeamMember, TypingEvent,
 };
 use tokio::sync::broadcast::error::RecvError;
 
@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/me", get(me))
         .route("/v1/console/presence", put(set_presence).get(get_presence))
         .route("/v1/console/heartbeat", post(heartbeat))
+        .route("/v1/console/leave", post(leave))
         .route("/v1/console/inbox", get(inbox))
         .route("/v1/console/events", get(operator_events))
         .route("/v1/console/conversations/{id}", get(conversation))
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/conversations/{id}/assign", post(assign))
         .route("/v1/console/history", get(history))
         .route("/v1/console/replies", get(canned_replies))
+        .route("/v1/console/team", get(team))
 }
 
 /// `Secure` when browsers reach us over https: the public URL says so, or the TLS-terminating
@@ -198,6 +200,13 @@ async fn get_presence(
 
 /// The console is alive (sent every [`crate::app::presence::HEARTBEAT_MS`]); the extractor did the work.
 async fn heartbeat(_operator: ConsoleOperator) -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// The console's tab is closing (`pagehide`): the operator is away now, not after the expiry;
+/// a reload's next request brings them back, and another open console keeps them live.
+async fn leave(State(state): State<AppState>, operator: ConsoleOperator) -> StatusCode {
+    state.liveness().forget(&operator.id);
     StatusCode::NO_CONTENT
 }
 
@@ -524,6 +533,28 @@ async fn canned_replies(
 ) -> Result<Response, AppError> {
     let site = site_param(&state, &operator, crate::http::extract::query_param(query.as_deref(), "site"))?;
     Ok(no_store(Json(CannedReplies { replies: site.canned_replies.clone() }).into_response()))
+}
+
+/// The site's operators, online first, then by name: who a conversation can be transferred to.
+async fn team(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let site = site_param(&state, &operator, crate::http::extract::query_param(query.as_deref(), "site"))?;
+    let mut members: Vec<TeamMember> = crate::app::assignment::team(&state, &site)
+        .await?
+        .into_iter()
+        .map(|m| TeamMember {
+            id: m.load.id,
+            name: m.load.name,
+            online: m.online,
+            open: m.load.open,
+            capacity: m.load.capacity,
+        })
+        .collect();
+    members.sort_by(|a, b| b.online.cmp(&a.online).then_with(|| a.name.cmp(&b.name)));
+    Ok(no_store(Json(Team { members }).into_response()))
 }
 
 /// The `site` parameter: a site the operator works on (404 otherwise, as for one that does not exist).

@@ -329,6 +329,21 @@ fn operations() -> Vec<Op> {
             &[],
         ),
         op(
+            "get",
+            "/v1/console/team",
+            "The site's operators (`?site=S`), online first, then by name: whether each is online (chose online \
+             and their console is alive), their open conversations and capacity. Transfer with \
+             `POST /v1/console/conversations/{id}/assign`.",
+            Console,
+            None,
+            &[
+                (200, "The team.", "Team"),
+                (404, "not_found: not one of the operator's sites.", "ApiError"),
+                (422, "validation_failed: site missing.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
             "delete",
             "/v1/sites/{site}/conversations/{id}",
             "\"Delete this conversation\" (Bearer: the conversation's token): its messages, tokens, e-mails \
@@ -475,6 +490,16 @@ fn operations() -> Vec<Op> {
             Console,
             None,
             &[(204, "Noted.", "")],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/console/leave",
+            "The console's tab is closing: the operator is away at once (not after the 60 s expiry) unless \
+             another console of theirs keeps its event stream open; their next request brings them back.",
+            Console,
+            None,
+            &[(204, "Away.", "")],
             &[],
         ),
         op(
@@ -799,6 +824,9 @@ fn chat_schemas() -> Value {
             "items": schema_ref("PastConversation")}})),
         "CannedReplies": object(&["replies"], json!({"replies": {"type": "array", "items": object(
             &["shortcut", "text"], json!({"shortcut": s(), "text": s()}))}})),
+        "Team": object(&["members"], json!({"members": {"type": "array", "items": object(
+            &["id", "name", "online", "open", "capacity"],
+            json!({"id": s(), "name": s(), "online": {"type": "boolean"}, "open": n(), "capacity": n()}))}})),
         "ConsoleEvent": object(&["conversation_id", "site"], json!({"conversation_id": s(), "site": s(),
             "message": {"oneOf": [schema_ref("ChatMessage"), {"type": "null"}]},
             "typing": {"oneOf": [schema_ref("TypingEvent"), {"type": "null"}]},
