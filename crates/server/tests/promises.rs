@@ -208,3 +208,71 @@ async fn the_posted_wait_rises_after_a_run_of_breaks_and_never_goes_under_the_pr
     }
     assert_eq!(expected_wait(&server).await, 300);
 }
+
+async fn availability(server: &TestServer) -> Value {
+    server.client.get(server.url("/v1/sites/demo/availability")).send().await.unwrap().json().await.unwrap()
+}
+
+async fn book(server: &TestServer, n: u32) -> Value {
+    let booked = server
+        .post_json(
+            "/v1/sites/demo/callbacks",
+            Some(&format!("ledger-calibrate-{n:04}")),
+            &json!({"name": "Anna", "phone": format!("+3712000{n:04}")}),
+        )
+        .await;
+    assert_eq!(booked.status(), 201);
+    booked.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn callback_and_message_promises_move_later_after_too_many_breaks() {
+    let (server, clock, _dir) = start().await;
+    let riga = |day: i8, hour: i8| local_ms("Europe/Riga", (2026, 3, day), (hour, 0));
+    // Tuesday 10:00: ten callbacks "as soon as possible", due by 12:00 (2 business hours).
+    let mut references = Vec::new();
+    for n in 0..10 {
+        let receipt = book(&server, n).await;
+        assert_eq!(receipt["due_ms"], riga(10, 12));
+        references.push(receipt["reference"].as_str().unwrap().to_owned());
+    }
+    // All called back at 13:30: every one broken, 1.5 business hours late.
+    clock.advance(Duration::from_secs(3 * 3600 + 1800));
+    for reference in &references {
+        let done = server
+            .client
+            .put(server.url(&format!("/v1/sites/demo/callbacks/{reference}/status")))
+            .bearer_auth(TOKEN)
+            .json(&json!({"status": "done"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 200);
+    }
+    // Posted two business hours later than configured (1.5 h rounded up to a whole hour): 17:30,
+    // and a callback booked now is promised exactly what was posted.
+    let posted = availability(&server).await["callback"]["due_ms"].as_i64().unwrap();
+    assert_eq!(posted, riga(10, 17) + 1_800_000, "13:30 + 2 h + 2 h learned");
+    assert_eq!(book(&server, 50).await["due_ms"], posted);
+    let slots: Value =
+        server.client.get(server.url("/v1/sites/demo/callbacks/slots")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(slots["asap_due_ms"], posted);
+
+    // Messages: ten left at 13:30 while nobody is online, to be answered by Wednesday 18:00 …
+    presence(&server, "away").await;
+    assert_eq!(availability(&server).await["message"]["reply_by_ms"], riga(11, 18));
+    let mut left = Vec::new();
+    for n in 0..10 {
+        left.push(conversation(&server, 300 + n).await);
+    }
+    // … answered on Thursday at 16:00: seven business hours late each.
+    clock.set(riga(12, 16));
+    for (n, id) in left.iter().enumerate() {
+        reply(&server, id, 300 + n as u32).await;
+    }
+    // Without the ledger: by the end of Friday. Learned: seven business hours later (Friday 14:00)
+    // and then one business day: Monday 18:00.
+    assert_eq!(availability(&server).await["message"]["reply_by_ms"], riga(16, 18));
+    let s = summary(&server).await;
+    assert_eq!(kind(&s, "message_reply")["broken"], 10);
+}

@@ -14,8 +14,10 @@ use crate::app::assignment::Member;
 use crate::app::error::AppError;
 use crate::app::events::{LiveEvent, LiveEventKind};
 use crate::app::state::AppState;
-use crate::domain::availability::{availability, AvailabilityInputs, HISTORY_WINDOW_MS};
-use crate::domain::promises::{calibrated_secs, PromiseKind, CALIBRATION_WINDOW};
+use crate::domain::availability::{
+    availability, callback_due_ms, message_reply_by_ms, AvailabilityInputs, HISTORY_WINDOW_MS,
+};
+use crate::domain::promises::{calibrated_secs, calibration_extra_business_ms, PromiseKind, CALIBRATION_WINDOW};
 use crate::domain::webhooks::Outbox;
 use crate::domain::Site;
 use crate::store::promises::NewPromise;
@@ -50,7 +52,25 @@ pub async fn availability_and_team(
     let recent = state.store().recent_chat_waits(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
     answer.chat.expected_wait_secs =
         calibrated_secs(answer.chat.expected_wait_secs, &recent, f64::from(site.target_kept_permille) / 1000.0);
+    let extra = calibration_extra_ms(state, site, PromiseKind::MessageReply, now_ms).await?;
+    answer.message.reply_by_ms = message_reply_by_ms(&site.hours, &site.promises, now_ms, extra);
+    answer.callback.due_ms = callback_due(state, site, now_ms).await?;
     Ok((answer, team))
+}
+
+/// When a callback asked for now ("as soon as possible") is due, as posted: the site's
+/// business hours, later by what the ledger learned from recent broken callback promises.
+pub async fn callback_due(state: &AppState, site: &Site, now_ms: i64) -> Result<i64, AppError> {
+    let extra = calibration_extra_ms(state, site, PromiseKind::Callback, now_ms).await?;
+    Ok(callback_due_ms(&site.hours, &site.promises, now_ms, extra))
+}
+
+/// Business time to add to a kind's posted due time so that the site's target share of recent
+/// promises of that kind would have been kept (0 while they are).
+async fn calibration_extra_ms(state: &AppState, site: &Site, kind: PromiseKind, now_ms: i64) -> Result<i64, AppError> {
+    let recent = state.store().recent_decided(&site.id, kind, now_ms, CALIBRATION_WINDOW as u32).await?;
+    let late: Vec<i64> = recent.iter().map(|(due, answered)| site.hours.business_ms_between(*due, *answered)).collect();
+    Ok(calibration_extra_business_ms(&late, f64::from(site.target_kept_permille) / 1000.0))
 }
 
 /// A visitor started a conversation, having been shown `shown` (availability computed before

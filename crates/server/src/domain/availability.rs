@@ -169,17 +169,25 @@ pub fn floor_to_minute(ms: i64) -> i64 {
 }
 
 /// When a callback requested at `now_ms` is due: `callback_business_hours` of business time
-/// later. Falls back to plain hours only if the schedule has no opening at all ahead.
-pub fn callback_due_ms(hours: &BusinessHours, promises: &Promises, now_ms: i64) -> i64 {
-    let business_ms = i64::from(promises.callback_business_hours) * 3_600_000;
+/// later, plus `extra_business_ms` the ledger's calibration adds (0 unless recent callback
+/// promises broke too often). Falls back to plain hours only if the schedule has no opening at
+/// all ahead.
+pub fn callback_due_ms(hours: &BusinessHours, promises: &Promises, now_ms: i64, extra_business_ms: i64) -> i64 {
+    let business_ms = i64::from(promises.callback_business_hours) * 3_600_000 + extra_business_ms.max(0);
     hours.add_business_time(now_ms, business_ms).unwrap_or(now_ms + business_ms)
 }
 
 /// When a message left at `now_ms` will have been answered: the end of the
-/// `message_reply_business_days`th business day after today.
-pub fn message_reply_by_ms(hours: &BusinessHours, promises: &Promises, now_ms: i64) -> i64 {
+/// `message_reply_business_days`th business day after today — counted from `extra_business_ms`
+/// of business time later when the ledger's calibration adds some.
+pub fn message_reply_by_ms(hours: &BusinessHours, promises: &Promises, now_ms: i64, extra_business_ms: i64) -> i64 {
     let days = promises.message_reply_business_days;
-    hours.end_of_business_day(now_ms, days).unwrap_or(now_ms + i64::from(days.max(1)) * 24 * 3_600_000)
+    let from_ms = if extra_business_ms > 0 {
+        hours.add_business_time(now_ms, extra_business_ms).unwrap_or(now_ms + extra_business_ms)
+    } else {
+        now_ms
+    };
+    hours.end_of_business_day(from_ms, days).unwrap_or(from_ms + i64::from(days.max(1)) * 24 * 3_600_000)
 }
 
 pub fn availability(input: &AvailabilityInputs<'_>) -> Availability {
@@ -202,8 +210,8 @@ pub fn availability(input: &AvailabilityInputs<'_>) -> Availability {
         state,
         now_ms: now,
         chat,
-        callback: CallbackExpectation { due_ms: callback_due_ms(input.hours, input.promises, now) },
-        message: MessageExpectation { reply_by_ms: message_reply_by_ms(input.hours, input.promises, now) },
+        callback: CallbackExpectation { due_ms: callback_due_ms(input.hours, input.promises, now, 0) },
+        message: MessageExpectation { reply_by_ms: message_reply_by_ms(input.hours, input.promises, now, 0) },
         next_open_ms: if open { None } else { input.hours.next_open_ms(now) },
         closes_ms: if open { input.hours.closes_ms(now) } else { None },
     }

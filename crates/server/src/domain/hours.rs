@@ -277,6 +277,22 @@ impl BusinessHours {
         None
     }
 
+    /// Business time between two instants: how much of `[from_ms, to_ms)` is open (0 when
+    /// `to_ms <= from_ms`). How late a business-hours promise was, in the unit it was made in.
+    pub fn business_ms_between(&self, from_ms: i64, to_ms: i64) -> i64 {
+        let mut total = 0;
+        if to_ms <= from_ms {
+            return total;
+        }
+        for opening in self.openings_after(from_ms) {
+            if opening.start_ms >= to_ms {
+                break;
+            }
+            total += opening.end_ms.min(to_ms) - opening.start_ms.max(from_ms);
+        }
+        total
+    }
+
     /// The close of the `n`th business day after the local date of `at_ms` (a business day is
     /// a date with any opening). `n = 0` means the current business day if it has not closed
     /// yet, else the next one.

@@ -112,6 +112,27 @@ pub fn calibrated_secs(estimate_secs: u32, recent: &[(i64, bool)], target_kept: 
     needed.max(estimate_secs)
 }
 
+/// The business time to add to a callback's or a message's posted due time. While the recent
+/// kept rate of that kind is at or above `target_kept` (or fewer than
+/// [`MIN_CALIBRATION_SAMPLES`] were decided), nothing. Below it, the lateness that `target_kept`
+/// of those promises stayed within (kept ones count as 0), rounded up to a whole business hour:
+/// posted that much later, the promise would have been kept that often. `recent_late_ms` holds each
+/// decided promise's lateness in business time (0 when kept).
+pub fn calibration_extra_business_ms(recent_late_ms: &[i64], target_kept: f64) -> i64 {
+    if recent_late_ms.len() < MIN_CALIBRATION_SAMPLES {
+        return 0;
+    }
+    let kept = recent_late_ms.iter().filter(|late| **late <= 0).count();
+    if kept as f64 / recent_late_ms.len() as f64 >= target_kept {
+        return 0;
+    }
+    let mut late: Vec<i64> = recent_late_ms.iter().map(|l| (*l).max(0)).collect();
+    late.sort_unstable();
+    let rank = ((target_kept * late.len() as f64).ceil() as usize).clamp(1, late.len());
+    const HOUR_MS: i64 = 3_600_000;
+    (late[rank - 1] + HOUR_MS - 1) / HOUR_MS * HOUR_MS
+}
+
 /// Per kind: counts, the kept rate among decided promises, the median margin and the five worst
 /// breaks.
 pub fn summarize(rows: &[LedgerRow]) -> Vec<PromiseKindSummary> {
@@ -313,5 +334,23 @@ mod tests {
             days.iter().map(|d| (d.day.as_str(), d.kept, d.broken, d.void, d.open)).collect();
         assert_eq!(counts, [("2026-03-10", 2, 0, 0, 0), ("2026-03-11", 1, 1, 1, 1)]);
         assert_eq!(days[1].kept_rate, Some(0.5));
+    }
+
+    #[test]
+    fn callback_and_message_promises_move_later_by_whole_business_hours_only_when_too_many_broke() {
+        const H: i64 = 3_600_000;
+        let kept = vec![0; 20];
+        assert_eq!(calibration_extra_business_ms(&kept, 0.9), 0);
+        assert_eq!(calibration_extra_business_ms(&[5 * H; 9], 0.9), 0, "too few to learn from");
+        // 15 kept, 5 late by 30 min to 3 h: 75% kept < 90%. The 18th of 20 was 1.5 h late → 2 h.
+        let mut mixed = vec![0; 15];
+        mixed.extend([H / 2, H, 3 * H / 2, 5 * H / 2, 3 * H]);
+        assert_eq!(calibration_extra_business_ms(&mixed, 0.9), 2 * H);
+        // At 75% target the 15th value (0) is enough: back to the configured promise.
+        assert_eq!(calibration_extra_business_ms(&mixed, 0.75), 0);
+        // A few minutes late still moves a whole hour: promises are posted in hours.
+        let mut slightly = vec![0; 8];
+        slightly.extend([60_000; 12]);
+        assert_eq!(calibration_extra_business_ms(&slightly, 0.9), H);
     }
 }

@@ -66,6 +66,16 @@ pub trait PromiseStore: Send + Sync {
     /// The latest decided chat promises of a site: (actual wait in seconds, kept), newest first.
     /// A break still unanswered counts with its wait so far.
     async fn recent_chat_waits(&self, site: &SiteId, now_ms: i64, limit: u32) -> Result<Vec<(i64, bool)>, StoreError>;
+
+    /// The last `limit` decided promises of `kind` (kept or broken), newest first: each one's due
+    /// time and when it was answered (`now_ms` for a broken one still unanswered).
+    async fn recent_decided(
+        &self,
+        site: &SiteId,
+        kind: PromiseKind,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, i64)>, StoreError>;
 }
 
 #[async_trait]
@@ -236,5 +246,25 @@ impl PromiseStore for SqliteStore {
             .into_iter()
             .map(|(promised, answered, outcome)| ((answered - promised) / 1000, outcome == "kept"))
             .collect())
+    }
+
+    async fn recent_decided(
+        &self,
+        site: &SiteId,
+        kind: PromiseKind,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT due_ms, COALESCE(resolved_ms, ?1) FROM promises
+             WHERE site = ?2 AND kind = ?3 AND outcome IN ('kept', 'broken')
+             ORDER BY COALESCE(resolved_ms, due_ms) DESC LIMIT ?4",
+        )
+        .bind(now_ms)
+        .bind(site.as_str())
+        .bind(kind.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

@@ -13,7 +13,6 @@ use porchlight_protocol::{
 
 use crate::app::error::AppError;
 use crate::app::state::AppState;
-use crate::domain::availability::callback_due_ms;
 use crate::domain::callbacks::slots;
 use crate::domain::webhooks::Outbox;
 use crate::domain::{new_id, request_fingerprint, IdempotencyKey, Reference, Token, ValidCallback};
@@ -39,7 +38,7 @@ async fn create_callback(
 ) -> Result<Response, AppError> {
     let now = state.clock().now_ms();
     // Business hours only: 2 hours asked at 17:50 with an 18:00 close is 10:50 next business day.
-    let asap_due_ms = callback_due_ms(&site.hours, &site.promises, now);
+    let asap_due_ms = crate::app::ledger::callback_due(&state, &site, now).await?;
     if new.is_honeypot_filled() {
         // Look exactly like success, so the bot has nothing to learn from; keep nothing it sent.
         state.store().count_spam_drop(&site.id, now).await?;
@@ -105,7 +104,7 @@ async fn callback_slots(State(state): State<AppState>, CurrentSite(site): Curren
     let body = CallbackSlots {
         timezone: site.timezone.clone(),
         slot_minutes: site.callback_slot_minutes,
-        asap_due_ms: callback_due_ms(&site.hours, &site.promises, now),
+        asap_due_ms: crate::app::ledger::callback_due(&state, &site, now).await?,
         slots: slots(&site.hours, now, site.callback_slot_minutes),
     };
     let mut response = Json(body).into_response();
