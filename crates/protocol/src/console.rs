@@ -50,6 +50,51 @@ pub struct OperatorMe {
     pub admin: bool,
 }
 
+/// An operator account as admins manage it (`GET /v1/console/operators`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAccount {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// The sites they work on; `None`: every site.
+    #[serde(default)]
+    pub sites: Option<Vec<String>>,
+    pub admin: bool,
+    /// Chats they carry at once before new ones go to a colleague.
+    pub capacity: u32,
+}
+
+/// `GET /v1/console/operators`: every account, by e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAccounts {
+    pub operators: Vec<OperatorAccount>,
+}
+
+/// `POST /v1/console/operators` (admins): a new account. `sites` absent or `null`: every site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOperator {
+    pub email: String,
+    pub name: String,
+    /// A first password (10-1024 characters) the operator changes with `porchlight operator passwd`.
+    pub password: String,
+    #[serde(default)]
+    pub sites: Option<Vec<String>>,
+    #[serde(default)]
+    pub admin: bool,
+    /// Default 3.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+}
+
+/// `PUT /v1/console/operators/{id}` (admins): sites, role and capacity, all three replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAccess {
+    #[serde(default)]
+    pub sites: Option<Vec<String>>,
+    pub admin: bool,
+    pub capacity: u32,
+}
+
 /// Body of `PUT /v1/console/presence`; answered with [`Presence`](crate::Presence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsolePresenceUpdate {

@@ -37,8 +37,8 @@ pub use chat::{
 };
 pub use console::{
     AssignUpdate, Assignee, CannedReplies, CannedReply, ConsoleConversation, ConsoleEvent, ConsolePresenceUpdate,
-    ConversationClosed, History, Inbox, InboxItem, OperatorLogin, OperatorMe, PastConversation, PromiseBrokenEvent,
-    Team, TeamMember, TypingEvent,
+    ConversationClosed, History, Inbox, InboxItem, NewOperator, OperatorAccess, OperatorAccount, OperatorAccounts,
+    OperatorLogin, OperatorMe, PastConversation, PromiseBrokenEvent, Team, TeamMember, TypingEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, FieldErrors};
 pub use promise::{DayPromises, OperatorPromises, PromiseBreak, PromiseKindSummary, PromiseSummary};

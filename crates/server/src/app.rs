@@ -12,6 +12,7 @@ pub mod events;
 pub mod ledger;
 pub mod locales;
 pub mod metrics;
+pub mod operators;
 pub mod presence;
 pub mod privacy;
 pub mod rate_limit;

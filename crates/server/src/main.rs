@@ -125,7 +125,7 @@ enum OperatorCommand {
         #[arg(long)]
         admin: bool,
     },
-    /// List operators: id, e-mail, name, sites.
+    /// List operators: id, e-mail, name, sites, capacity, and `admin` for administrators.
     List,
     /// Remove an operator: their sessions end, their open conversations become unassigned.
     Remove {
@@ -137,6 +137,14 @@ enum OperatorCommand {
     Passwd {
         #[arg(long)]
         email: String,
+    },
+    /// Set how many chats an operator carries at once (1-50; default 3): new conversations go to
+    /// a colleague with room, and a site whose online operators are all full is "busy".
+    Capacity {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        chats: u32,
     },
     /// Set the sites an operator works on (comma-separated), or every site with --all.
     Sites {
@@ -176,6 +184,9 @@ fn main() -> ExitCode {
         }
         Command::Operator { command: OperatorCommand::Passwd { email } } => {
             print_lines(runtime.block_on(set_password(&cli.serve, &email)))
+        }
+        Command::Operator { command: OperatorCommand::Capacity { email, chats } } => {
+            print_lines(runtime.block_on(set_capacity(&cli.serve, &email, chats)))
         }
         Command::Operator { command: OperatorCommand::Sites { email, sites, all } } => {
             runtime.block_on(set_sites(&cli.serve, &email, if all { None } else { sites }))
@@ -251,6 +262,11 @@ fn print_lines(result: Result<Vec<String>, String>) -> ExitCode {
         }
         Err(e) => fail(&e),
     }
+}
+
+async fn set_capacity(args: &ServeArgs, email: &str, chats: u32) -> Result<Vec<String>, String> {
+    porchlight_server::app::admin::set_operator_capacity(&load(args)?.database, email, chats).await?;
+    Ok(vec![format!("operator {email}: {chats} chats at once")])
 }
 
 async fn list_operators(args: &ServeArgs) -> Result<Vec<String>, String> {

@@ -143,6 +143,7 @@ pub struct OperatorListing {
     /// `None`: every site.
     pub sites: Option<Vec<String>>,
     pub admin: bool,
+    pub capacity: u32,
 }
 
 /// An open conversation as the inbox needs it.
@@ -304,6 +305,8 @@ pub trait Store:
 
     /// Every operator: id, e-mail, name, sites (`None`: all), admin.
     async fn operators(&self) -> Result<Vec<OperatorListing>, StoreError>;
+    /// How many chats the operator carries at once; false when there is no such operator.
+    async fn set_operator_capacity(&self, operator_id: &str, capacity: u32) -> Result<bool, StoreError>;
 
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError>;
 
@@ -1222,16 +1225,29 @@ impl Store for SqliteStore {
     }
 
     async fn operators(&self) -> Result<Vec<OperatorListing>, StoreError> {
-        let rows: Vec<(String, String, String, i64, i64)> =
-            sqlx::query_as("SELECT id, email, name, all_sites, admin FROM operators ORDER BY email")
+        let rows: Vec<(String, String, String, i64, i64, i64)> =
+            sqlx::query_as("SELECT id, email, name, all_sites, admin, capacity FROM operators ORDER BY email")
                 .fetch_all(&self.pool)
                 .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, email, name, all_sites, admin) in rows {
+        for (id, email, name, all_sites, admin, capacity) in rows {
             let sites = if all_sites != 0 { None } else { self.operator_sites(&id).await? };
-            out.push(OperatorListing { id, email, name, sites, admin: admin != 0 });
+            let capacity = u32::try_from(capacity).unwrap_or(0);
+            out.push(OperatorListing { id, email, name, sites, admin: admin != 0, capacity });
         }
         Ok(out)
+    }
+
+    async fn set_operator_capacity(&self, operator_id: &str, capacity: u32) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let updated = sqlx::query("UPDATE operators SET capacity = ? WHERE id = ?")
+            .bind(i64::from(capacity))
+            .bind(operator_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(updated == 1)
     }
 
     async fn presence(&self, site: &SiteId) -> Result<Option<(OperatorStatus, i64)>, StoreError> {

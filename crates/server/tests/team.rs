@@ -314,7 +314,21 @@ fn operator_sites_and_list_from_the_cli() {
     let (ok, _) = run(&["operator", "sites", "--email", "ann@shop.example", "--all"]);
     assert!(ok);
     let (_, listed) = run(&["operator", "list"]);
-    assert!(listed.contains("ann@shop.example\tAnn\t*"), "{listed}");
+    assert!(listed.contains("ann@shop.example\tAnn\t*\t3 chats"), "{listed}");
+    let (ok, said) = run(&["operator", "capacity", "--email", "ann@shop.example", "--chats", "5"]);
+    assert!(ok && said.contains("5 chats at once"), "{said}");
+    let (ok, _) = run(&["operator", "capacity", "--email", "ann@shop.example", "--chats", "0"]);
+    assert!(!ok, "a capacity of 0 is refused");
+    // An administrator whose sites change stays an administrator.
+    let mut boss = Command::new(env!("CARGO_BIN_EXE_porchlight"));
+    boss.env("PORCHLIGHT_OPERATOR_PASSWORD", PASSWORD).env_remove("PORCHLIGHT_CONFIG").env_remove("PORCHLIGHT_DB");
+    boss.args(["operator", "add", "--email", "boss@shop.example", "--name", "Boss", "--admin", "--db"]);
+    assert!(boss.arg(dir.path().join("porchlight.db")).output().unwrap().status.success());
+    let (ok, _) = run(&["operator", "sites", "--email", "boss@shop.example", "--sites", "demo"]);
+    assert!(ok);
+    let (_, listed) = run(&["operator", "list"]);
+    assert!(listed.contains("ann@shop.example\tAnn\t*\t5 chats"), "{listed}");
+    assert!(listed.contains("boss@shop.example\tBoss\tdemo\t3 chats\tadmin"), "{listed}");
 }
 
 async fn my_id(c: &Console) -> String {
@@ -423,4 +437,98 @@ async fn a_site_is_busy_when_everyone_online_is_at_capacity() {
     }
     // Ann carries three chats, her capacity: visitors are told it is busy.
     assert_eq!(availability_state(&server, "demo").await, "busy");
+}
+
+#[tokio::test]
+async fn admins_manage_operator_accounts_from_the_console_and_others_cannot() {
+    let (server, _clock, dir) = start().await;
+    let mut boss = Command::new(env!("CARGO_BIN_EXE_porchlight"));
+    boss.env("PORCHLIGHT_OPERATOR_PASSWORD", PASSWORD).env_remove("PORCHLIGHT_CONFIG").env_remove("PORCHLIGHT_DB");
+    boss.args(["operator", "add", "--email", "boss@shop.example", "--name", "Boss", "--admin", "--db"]);
+    assert!(boss.arg(dir.path().join("porchlight.db")).output().unwrap().status.success());
+    let boss = Console::login(&server, "boss@shop.example").await;
+    let ann = Console::login(&server, "ann@shop.example").await;
+    assert_eq!(ann.get("/v1/console/operators").await.status(), 404, "not an admin: as if it did not exist");
+
+    let listed: Value = boss.get("/v1/console/operators").await.json().await.unwrap();
+    let emails: Vec<&str> =
+        listed["operators"].as_array().unwrap().iter().map(|o| o["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["ann@shop.example", "bob@shop.example", "boss@shop.example"]);
+    assert_eq!(listed["operators"][0]["capacity"], 3);
+
+    // Bad input: every field that is wrong says so, and nothing is stored.
+    let post = reqwest::Method::POST;
+    let bad = boss
+        .send(
+            post.clone(),
+            "/v1/console/operators",
+            json!({"email": "cara", "name": " ", "password": "short",
+            "sites": ["nope"], "capacity": 0}),
+        )
+        .await;
+    let body = api_error(bad, 422, "validation_failed").await;
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for field in ["email", "name", "password", "sites", "capacity"] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+    assert_eq!(ann.send(post.clone(), "/v1/console/operators", json!({})).await.status(), 404);
+
+    let created = boss
+        .send(
+            post.clone(),
+            "/v1/console/operators",
+            json!({"email": " Cara@Shop.example", "name": "Cara Diaz",
+            "password": PASSWORD, "sites": ["demo"], "capacity": 2}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let cara_account: Value = created.json().await.unwrap();
+    assert_eq!(
+        (cara_account["email"].as_str(), cara_account["capacity"].as_u64()),
+        (Some("cara@shop.example"), Some(2))
+    );
+    let cara_id = cara_account["id"].as_str().unwrap().to_owned();
+    let again = boss
+        .send(
+            post.clone(),
+            "/v1/console/operators",
+            json!({"email": "cara@shop.example", "name": "Cara",
+            "password": PASSWORD}),
+        )
+        .await;
+    api_error(again, 409, "conflict").await;
+    // She can sign in at once, and works on the demo site only.
+    let cara = Console::login(&server, "cara@shop.example").await;
+    let me: Value = cara.get("/v1/console/me").await.json().await.unwrap();
+    assert_eq!(me["sites"], json!(["demo"]));
+
+    // Moved to the other site with room for four chats.
+    let path = format!("/v1/console/operators/{cara_id}");
+    let moved =
+        boss.send(reqwest::Method::PUT, &path, json!({"sites": ["stars"], "admin": false, "capacity": 4})).await;
+    assert_eq!(moved.status(), 200);
+    assert_eq!(moved.json::<Value>().await.unwrap()["capacity"], 4);
+    assert_eq!(cara.get("/v1/console/team?site=demo").await.status(), 404, "no longer her site");
+    assert_eq!(cara.get("/v1/console/team?site=stars").await.status(), 200);
+    // An admin keeps their own role and account.
+    let boss_id = my_id(&boss).await;
+    let demote = boss
+        .send(reqwest::Method::PUT, &format!("/v1/console/operators/{boss_id}"), json!({"admin": false, "capacity": 3}))
+        .await;
+    api_error(demote, 422, "validation_failed").await;
+    let own = boss.send(reqwest::Method::DELETE, &format!("/v1/console/operators/{boss_id}"), json!({})).await;
+    api_error(own, 409, "conflict").await;
+
+    // Removed: her session ends; a second removal finds nothing.
+    let removed = boss.send(reqwest::Method::DELETE, &path, json!({})).await;
+    assert_eq!(removed.status(), 204);
+    assert_eq!(cara.get("/v1/console/me").await.status(), 401);
+    assert_eq!(boss.send(reqwest::Method::DELETE, &path, json!({})).await.status(), 404);
+    // The audit log says who did what to which account, never a password.
+    let audit: Value = boss.get("/v1/console/audit").await.json().await.unwrap();
+    let text = audit.to_string();
+    for action in ["operator.add", "operator.update", "operator.remove"] {
+        assert!(text.contains(action), "{action} in {text}");
+    }
+    assert!(text.contains(&cara_id) && !text.contains(PASSWORD));
 }

@@ -21,10 +21,7 @@ pub async fn add_operator(
     admin: bool,
 ) -> Result<String, String> {
     let email = accounts::normalise_email(email)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err("the name must be 1-100 characters".into());
-    }
+    let name = accounts::check_name(name)?;
     accounts::check_new_password(password)?;
     let password = password.to_owned();
     let password_hash =
@@ -32,7 +29,7 @@ pub async fn add_operator(
     let store = SqliteStore::open_for_tool(database)
         .await
         .map_err(|e| format!("cannot open database {}: {e}", database.display()))?;
-    let operator = OperatorRecord { id: new_id("op"), email: email.clone(), name: name.to_owned(), password_hash };
+    let operator = OperatorRecord { id: new_id("op"), email: email.clone(), name, password_hash };
     let mut result = store.add_operator(&operator, SystemClock.now_ms()).await;
     if let Ok(true) = result {
         result = store.set_operator_sites(&operator.id, sites, admin).await.map(|()| true);
@@ -55,15 +52,30 @@ pub async fn list_operators(database: &Path) -> Result<Vec<String>, String> {
         .into_iter()
         .map(|o| {
             let sites = o.sites.map_or("*".to_owned(), |s| s.join(","));
-            format!("{}\t{}\t{}\t{}{}", o.id, o.email, o.name, sites, if o.admin { "\tadmin" } else { "" })
+            let admin = if o.admin { "\tadmin" } else { "" };
+            format!("{}\t{}\t{}\t{}\t{} chats{admin}", o.id, o.email, o.name, sites, o.capacity)
         })
         .collect())
 }
 
-/// Gives the operator with this e-mail these sites (`None`: every site).
+/// Gives the operator with this e-mail these sites (`None`: every site); an admin stays one.
 pub async fn set_operator_sites(database: &Path, email: &str, sites: Option<&[String]>) -> Result<(), String> {
     let (store, id) = operator(database, email).await?;
-    let result = store.set_operator_sites(&id, sites, false).await.map_err(|e| e.to_string());
+    let result = async {
+        let admin = store.operators().await?.iter().any(|o| o.id == id && o.admin);
+        store.set_operator_sites(&id, sites, admin).await
+    }
+    .await
+    .map_err(|e| e.to_string());
+    store.close().await;
+    result
+}
+
+/// `porchlight operator capacity`: how many chats the operator carries at once (1-50).
+pub async fn set_operator_capacity(database: &Path, email: &str, chats: u32) -> Result<(), String> {
+    let chats = accounts::check_capacity(chats)?;
+    let (store, id) = operator(database, email).await?;
+    let result = store.set_operator_capacity(&id, chats).await.map(drop).map_err(|e| e.to_string());
     store.close().await;
     result
 }

@@ -47,6 +47,28 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
     }
 }
 
+/// Chats an operator may carry at once: at least one, at most this many.
+pub const MAX_CAPACITY: u32 = 50;
+pub const DEFAULT_CAPACITY: u32 = 3;
+
+/// A display name as stored: trimmed, 1-100 characters.
+pub fn check_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("the name must be 1-100 characters, without control characters".into());
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a capacity (concurrent chats).
+pub fn check_capacity(chats: u32) -> Result<u32, String> {
+    if (1..=MAX_CAPACITY).contains(&chats) {
+        Ok(chats)
+    } else {
+        Err(format!("the capacity must be 1-{MAX_CAPACITY} chats"))
+    }
+}
+
 /// Checks a new password's length (in characters).
 pub fn check_new_password(password: &str) -> Result<(), String> {
     let n = password.chars().count();

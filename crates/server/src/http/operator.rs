@@ -22,6 +22,19 @@ pub struct ConsoleOperator {
     pub sites: Option<Vec<String>>,
 }
 
+/// A [`ConsoleOperator`] who is an admin; anyone else gets 404 before the body is read.
+pub struct AdminOperator(pub ConsoleOperator);
+
+impl FromRequestParts<AppState> for AdminOperator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let operator = ConsoleOperator::from_request_parts(parts, state).await?;
+        operator.require_admin(state).await?;
+        Ok(AdminOperator(operator))
+    }
+}
+
 /// The id of the configured operator token (automation), which speaks for every site.
 const AUTOMATION_ID: &str = "operator-token";
 
@@ -33,6 +46,21 @@ impl ConsoleOperator {
 
     pub fn can_see(&self, site: &str) -> bool {
         self.sites.as_ref().is_none_or(|sites| sites.iter().any(|s| s == site))
+    }
+
+    /// Admins only (an operator marked admin, or the operator token): others get 404, as for a
+    /// route that is not theirs.
+    pub async fn require_admin(&self, state: &AppState) -> Result<(), AppError> {
+        if self.is_automation() || state.store().is_admin(&self.id).await? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// Who did it, for the audit log: their e-mail, or the automation's id.
+    pub fn actor(&self) -> String {
+        self.email.clone().unwrap_or_else(|| self.id.clone())
     }
 
     /// 404 for a site that is not theirs, as for one that does not exist.

@@ -10,6 +10,7 @@ pub mod contact;
 pub mod demo;
 pub mod noop;
 pub mod openapi;
+pub mod operators;
 pub mod ops;
 pub mod privacy;
 pub mod promises;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(demo::router())
         .merge(noop::router())
         .merge(privacy::router())
+        .merge(operators::router())
         .merge(ops::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

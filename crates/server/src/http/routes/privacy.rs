@@ -52,26 +52,12 @@ struct PersonRequest {
     conversation: Option<String>,
 }
 
-/// Admins only (an operator marked admin, or the operator token): others get 404, as for a
-/// route that is not theirs.
-async fn require_admin(state: &AppState, operator: &ConsoleOperator) -> Result<(), AppError> {
-    if operator.is_automation() || state.store().is_admin(&operator.id).await? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
-fn actor(operator: &ConsoleOperator) -> String {
-    operator.email.clone().unwrap_or_else(|| operator.id.clone())
-}
-
 async fn person(
     state: &AppState,
     operator: &ConsoleOperator,
     request: &PersonRequest,
 ) -> Result<(std::sync::Arc<crate::domain::Site>, Selector), AppError> {
-    require_admin(state, operator).await?;
+    operator.require_admin(state).await?;
     let site = state
         .site(&request.site)
         .ok_or_else(|| AppError::field("site", FieldErrorCode::Invalid, "site must be a configured site id."))?;
@@ -88,7 +74,7 @@ async fn export(
 ) -> Result<Response, AppError> {
     let (site, selector) = person(&state, &operator, &request).await?;
     let data =
-        crate::app::privacy::export(state.store(), &site, &selector, &actor(&operator), state.clock().now_ms()).await?;
+        crate::app::privacy::export(state.store(), &site, &selector, &operator.actor(), state.clock().now_ms()).await?;
     Ok(no_store(Json(data).into_response()))
 }
 
@@ -99,18 +85,18 @@ async fn erase(
 ) -> Result<Response, AppError> {
     let (site, selector) = person(&state, &operator, &request).await?;
     let removed =
-        crate::app::privacy::erase(state.store(), &site, &selector, &actor(&operator), state.clock().now_ms()).await?;
+        crate::app::privacy::erase(state.store(), &site, &selector, &operator.actor(), state.clock().now_ms()).await?;
     Ok(no_store(Json(json!({ "removed": removed })).into_response()))
 }
 
 async fn audit_log(State(state): State<AppState>, operator: ConsoleOperator) -> Result<Response, AppError> {
-    require_admin(&state, &operator).await?;
+    operator.require_admin(&state).await?;
     let entries = state.store().audit_log(500).await?;
     Ok(no_store(Json(json!({ "entries": entries })).into_response()))
 }
 
 async fn dead_webhooks(State(state): State<AppState>, operator: ConsoleOperator) -> Result<Response, AppError> {
-    require_admin(&state, &operator).await?;
+    operator.require_admin(&state).await?;
     let dead = state.store().dead_webhooks().await?;
     Ok(no_store(Json(json!({ "dead": dead })).into_response()))
 }
@@ -127,7 +113,7 @@ async fn retry_webhooks(
     operator: ConsoleOperator,
     ApiJson(request): ApiJson<DeadIds>,
 ) -> Result<Response, AppError> {
-    require_admin(&state, &operator).await?;
+    operator.require_admin(&state).await?;
     let retried = state.store().revive_webhooks(request.ids.as_deref(), state.clock().now_ms()).await?;
     Ok(Json(json!({ "retried": retried })).into_response())
 }
@@ -137,7 +123,7 @@ async fn drop_webhooks(
     operator: ConsoleOperator,
     ApiJson(request): ApiJson<DeadIds>,
 ) -> Result<Response, AppError> {
-    require_admin(&state, &operator).await?;
+    operator.require_admin(&state).await?;
     let dropped = state.store().drop_webhooks(request.ids.as_deref()).await?;
     Ok(Json(json!({ "dropped": dropped })).into_response())
 }
