@@ -549,3 +549,64 @@ test('an admin exports and erases one person from the console; the audit log sho
   assert.deepEqual(c.record.errors, []);
   await c.context.close();
 });
+
+test('an admin adds an operator in the console (field errors shown in words), sets capacity, and removes them', async () => {
+  const ADMIN = 'ada@e2e.example';
+  // The previous test made Ada an admin; make sure of it when this one runs alone.
+  try {
+    execFileSync(
+      BIN,
+      ['operator', 'add', '--email', ADMIN, '--name', 'Ada Admin', '--admin', '--config', join(stack.dir, 'porchlight.toml'), '--db', stack.db],
+      { env: { ...process.env, PORCHLIGHT_OPERATOR_PASSWORD: PASSWORD, RUST_LOG: 'warn' }, stdio: 'ignore' },
+    );
+  } catch {
+    // Already there.
+  }
+  const c = await openConsole();
+  await c.by('co-email').fill(ADMIN);
+  await c.by('co-password').fill(PASSWORD);
+  await c.by('co-login').click();
+  await c.by('co-operators').waitFor({ timeout: 10000 });
+  // Two mistakes at once: both named, nothing stored.
+  await c.by('co-op-email').fill('nina@e2e.example');
+  await c.by('co-op-name').fill('Nina New');
+  await c.by('co-op-password').fill('short');
+  await c.by('co-op-sites').fill('e2e, nowhere');
+  await c.by('co-op-add').click();
+  await eventually(async () => {
+    const text = await c.by('co-operators-errors').innerText();
+    return text.includes('The password needs 10 to 1024 characters.') && text.includes('Use the ids of configured sites');
+  }, 10000, 'both field errors shown');
+  assert.equal(stack.query(`select count(*) as n from operators where email = 'nina@e2e.example'`)[0].n, 0);
+  // Fixed: she is added, listed, and can sign in.
+  await c.by('co-op-password').fill(PASSWORD);
+  await c.by('co-op-sites').fill('e2e');
+  await c.by('co-op-capacity').fill('2');
+  await c.by('co-op-add').click();
+  await c.by('co-operators-done').waitFor({ timeout: 10000 });
+  const nina = c.by('co-operator').filter({ hasText: 'nina@e2e.example' });
+  await nina.waitFor({ timeout: 10000 });
+  assert.match(await nina.innerText(), /Nina New · nina@e2e\.example · e2e/);
+  assert.equal(await nina.getByTestId('co-operator-capacity').inputValue(), '2');
+  assert.equal(await c.by('co-op-password').inputValue(), '', 'the form is cleared');
+  const other = await openConsole();
+  await other.by('co-email').fill('nina@e2e.example');
+  await other.by('co-password').fill(PASSWORD);
+  await other.by('co-login').click();
+  await other.by('co-logout').waitFor({ timeout: 10000 });
+  assert.equal(await other.by('co-operators').count(), 0, 'not an admin: no Operators panel');
+  // Room for five chats.
+  await nina.getByTestId('co-operator-capacity').fill('5');
+  await nina.getByTestId('co-operator-save').click();
+  await eventually(() => stack.query(`select capacity from operators where email = 'nina@e2e.example'`)[0].capacity === 5, 10000, 'capacity stored');
+  // Removed after a question: her console session ends.
+  await nina.getByTestId('co-operator-remove').click();
+  await nina.getByTestId('co-operator-remove-yes').click();
+  await eventually(async () => (await nina.count()) === 0, 10000, 'gone from the list');
+  assert.equal(await other.page.evaluate(async () => (await fetch('/v1/console/me')).status), 401);
+  assert.equal(await c.by('co-operator').filter({ hasText: ADMIN }).getByTestId('co-operator-remove').count(), 0, 'no removing yourself');
+  assert.deepEqual(await axeViolations(c.page), [], 'axe with the Operators panel');
+  assert.deepEqual(c.record.errors, []);
+  await other.context.close();
+  await c.context.close();
+});

@@ -24,6 +24,8 @@ pub enum Failure {
     /// Any other non-2xx. The API's own message is English and written for developers, so the
     /// operator sees the status in their language instead.
     Status(u16),
+    /// 422: the fields the server refused (their names), for a form to mark in its own words.
+    Fields(Vec<String>),
     /// A 2xx whose body is not what this console expects (a server of another release).
     Unexpected,
 }
@@ -35,6 +37,7 @@ impl Failure {
             Failure::Unauthorized => locale.text(Key::ErrSession).into(),
             Failure::Status(429) => locale.text(Key::ErrTooMany).into(),
             Failure::Status(status) => locale.format(Key::ErrStatus, &[("status", &locale.number(u64::from(*status)))]),
+            Failure::Fields(_) => locale.format(Key::ErrStatus, &[("status", &locale.number(422))]),
             Failure::Unexpected => locale.text(Key::ErrUnexpected).into(),
         }
     }
@@ -179,6 +182,31 @@ pub async fn audit() -> Result<serde_json::Value, Failure> {
     json("GET", "/v1/console/audit", None).await
 }
 
+/// Admins: every operator account.
+pub async fn operators() -> Result<porchlight_protocol::OperatorAccounts, Failure> {
+    json("GET", "/v1/console/operators", None).await
+}
+
+/// Admins: a new account.
+pub async fn add_operator(
+    new: &porchlight_protocol::NewOperator,
+) -> Result<porchlight_protocol::OperatorAccount, Failure> {
+    json("POST", "/v1/console/operators", Some(to_json(new))).await
+}
+
+/// Admins: an account's sites, role and capacity, all three replaced.
+pub async fn update_operator(
+    id: &str,
+    access: &porchlight_protocol::OperatorAccess,
+) -> Result<porchlight_protocol::OperatorAccount, Failure> {
+    json("PUT", &format!("/v1/console/operators/{}", encode_segment(id)), Some(to_json(access))).await
+}
+
+/// Admins: removes an account (a JSON body, as every cookie write carries).
+pub async fn remove_operator(id: &str) -> Result<(), Failure> {
+    empty("DELETE", &format!("/v1/console/operators/{}", encode_segment(id)), Some("{}".into())).await
+}
+
 /// Admins: dead webhook deliveries.
 pub async fn dead_webhooks() -> Result<serde_json::Value, Failure> {
     json("GET", "/v1/console/webhooks/dead", None).await
@@ -201,6 +229,11 @@ async fn json<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
     let (status, text) = fetch_text(method, path, body).await.ok_or(Failure::Offline)?;
     if (200..300).contains(&status) {
         serde_json::from_str(&text).map_err(|_| Failure::Unexpected)
+    } else if status == 422 {
+        let fields = serde_json::from_str::<porchlight_protocol::ApiError>(&text)
+            .map(|e| e.error.fields.0.into_iter().map(|f| f.field).collect())
+            .unwrap_or_default();
+        Err(Failure::Fields(fields))
     } else {
         Err(classify(status))
     }

@@ -482,6 +482,7 @@ fn Console(who: OperatorMe, me: RwSignal<Option<OperatorMe>>) -> impl IntoView {
                 <aside class="co-side">
                     <Show when=move || me.with(|m| m.as_ref().is_some_and(|m| m.admin))>
                         <AdminPanel/>
+                        <OperatorsPanel/>
                     </Show>
                     <HistoryPanel/>
                     <CallbacksPanel/>
@@ -1012,7 +1013,7 @@ fn AdminPanel() -> impl IntoView {
                     result.set(serde_json::to_string_pretty(&answer).ok());
                     error.set(None);
                 }
-                Err(Failure::Status(422)) => error.set(Some(t.text(Key::DataInvalid).into())),
+                Err(Failure::Fields(_)) => error.set(Some(t.text(Key::DataInvalid).into())),
                 Err(Failure::Unauthorized) => shared.me.set(None),
                 Err(failure) => error.set(Some(failure.message(t))),
             }
@@ -1068,6 +1069,170 @@ fn AdminPanel() -> impl IntoView {
             <ul class="co-list co-audit" data-testid="co-audit">
                 {move || audit.get().into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// The message for a form field the server refused.
+fn operator_field_message(t: Locale, field: &str) -> &'static str {
+    t.text(match field {
+        "email" => Key::OperatorsFieldEmail,
+        "name" => Key::OperatorsFieldName,
+        "password" => Key::OperatorsFieldPassword,
+        "sites" => Key::OperatorsFieldSites,
+        _ => Key::OperatorsFieldCapacity,
+    })
+}
+
+/// Admins: the operator accounts (capacity changed in place, removal after a question) and a
+/// form that adds one. `porchlight operator` does the same from the command line.
+#[component]
+fn OperatorsPanel() -> impl IntoView {
+    let shared = expect_context::<Shared>();
+    let t = shared.locale;
+    let accounts = RwSignal::new(Vec::<porchlight_protocol::OperatorAccount>::new());
+    let notice = RwSignal::new(None::<String>);
+    let errors = RwSignal::new(Vec::<String>::new());
+    let removing = RwSignal::new(None::<String>);
+    let (email, name, password, sites) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let admin = RwSignal::new(false);
+    let capacity = RwSignal::new("3".to_owned());
+    let reload = move || {
+        spawn_local(async move {
+            if let Ok(list) = api::operators().await {
+                accounts.set(list.operators);
+            }
+        });
+    };
+    reload();
+    let failed = move |failure: Failure| match failure {
+        Failure::Fields(fields) => {
+            notice.set(None);
+            errors.set(fields.iter().map(|f| operator_field_message(t, f).to_owned()).collect());
+        }
+        Failure::Status(409) => errors.set(vec![t.text(Key::OperatorsExists).to_owned()]),
+        Failure::Unauthorized => shared.me.set(None),
+        other => errors.set(vec![other.message(t)]),
+    };
+    let done = move || {
+        errors.set(Vec::new());
+        notice.set(Some(t.text(Key::OperatorsDone).to_owned()));
+        reload();
+    };
+    let add = move |e: ev::SubmitEvent| {
+        e.prevent_default();
+        let listed: Vec<String> =
+            sites.get_untracked().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let new = porchlight_protocol::NewOperator {
+            email: email.get_untracked(),
+            name: name.get_untracked(),
+            password: password.get_untracked(),
+            sites: (!listed.is_empty()).then_some(listed),
+            admin: admin.get_untracked(),
+            // Not a number: 0, which the server refuses with the capacity message.
+            capacity: Some(capacity.get_untracked().trim().parse().unwrap_or(0)),
+        };
+        spawn_local(async move {
+            match api::add_operator(&new).await {
+                Ok(_) => {
+                    for field in [email, name, password, sites] {
+                        field.set(String::new());
+                    }
+                    done();
+                }
+                Err(failure) => failed(failure),
+            }
+        });
+    };
+    let row = move |account: porchlight_protocol::OperatorAccount| {
+        let me = shared.me.with_untracked(|m| m.as_ref().map(|m| m.id.clone()));
+        let own = me.as_deref() == Some(account.id.as_str());
+        let chats = RwSignal::new(account.capacity.to_string());
+        let every = t.text(Key::OperatorsEvery).to_owned();
+        let line = t.format(
+            Key::OperatorsLine,
+            &[
+                ("name", &account.name),
+                ("email", &account.email),
+                ("sites", &account.sites.as_ref().map_or(every, |s| s.join(", "))),
+            ],
+        );
+        let (id, save_id, ask_id, name) =
+            (account.id.clone(), account.id.clone(), account.id.clone(), account.name.clone());
+        let save = move |_| {
+            let access = porchlight_protocol::OperatorAccess {
+                sites: account.sites.clone(),
+                admin: account.admin,
+                capacity: chats.get_untracked().trim().parse().unwrap_or(0),
+            };
+            let id = save_id.clone();
+            spawn_local(async move {
+                match api::update_operator(&id, &access).await {
+                    Ok(_) => done(),
+                    Err(failure) => failed(failure),
+                }
+            });
+        };
+        let remove = move |_| {
+            let id = id.clone();
+            removing.set(None);
+            spawn_local(async move {
+                match api::remove_operator(&id).await {
+                    Ok(()) => done(),
+                    Err(failure) => failed(failure),
+                }
+            });
+        };
+        let asking = move || removing.get().as_deref() == Some(ask_id.as_str());
+        let ask_this = account.id.clone();
+        let label_id = format!("co-op-cap-{}", account.id);
+        view! {
+            <li class="co-operator" data-testid="co-operator" data-operator=account.id.clone()>
+                <span dir="auto">{line}</span>
+                {account.admin.then(|| view! { " · " <strong>{t.text(Key::OperatorsAdminMark)}</strong> })}
+                <span class="co-actions">
+                    <label for=label_id.clone()>{t.text(Key::OperatorsCapacity)}</label>
+                    <input id=label_id type="number" min="1" max="50" class="co-capacity" data-testid="co-operator-capacity" bind:value=chats/>
+                    <button type="button" class="co-secondary" data-testid="co-operator-save" on:click=save>{t.text(Key::OperatorsSave)}</button>
+                    {(!own).then(|| view! {
+                        <button type="button" class="co-secondary" data-testid="co-operator-remove"
+                            on:click=move |_| removing.set(Some(ask_this.clone()))>{t.text(Key::OperatorsRemove)}</button>
+                    })}
+                </span>
+                <Show when=asking>
+                    <p role="group">
+                        {t.format(Key::OperatorsRemoveAsk, &[("name", &name)])} " "
+                        <button type="button" data-testid="co-operator-remove-yes" on:click=remove.clone()>{t.text(Key::OperatorsRemove)}</button>
+                        " "
+                        <button type="button" class="co-secondary" on:click=move |_| removing.set(None)>{t.text(Key::DataKeep)}</button>
+                    </p>
+                </Show>
+            </li>
+        }
+    };
+    view! {
+        <section class="co-panel co-operators" data-testid="co-operators">
+            <h2>{t.text(Key::OperatorsTitle)}</h2>
+            <ul class="co-list">{move || accounts.get().into_iter().map(row).collect_view()}</ul>
+            <h3 class="co-subtitle">{t.text(Key::OperatorsAdd)}</h3>
+            <form class="co-operator-form" on:submit=add data-testid="co-operator-form">
+                <label>{t.text(Key::OperatorsEmail)}<input type="email" autocomplete="off" data-testid="co-op-email" bind:value=email/></label>
+                <label>{t.text(Key::OperatorsName)}<input type="text" autocomplete="off" data-testid="co-op-name" bind:value=name/></label>
+                <label>{t.text(Key::OperatorsPassword)}<input type="password" autocomplete="new-password" data-testid="co-op-password" bind:value=password/></label>
+                <label>{t.text(Key::OperatorsSites)}<input type="text" autocomplete="off" data-testid="co-op-sites" bind:value=sites/></label>
+                <label>{t.text(Key::OperatorsCapacity)}<input type="number" min="1" max="50" data-testid="co-op-capacity" bind:value=capacity/></label>
+                <label class="co-check"><input type="checkbox" data-testid="co-op-admin" bind:checked=admin/>{t.text(Key::OperatorsIsAdmin)}</label>
+                <button type="submit" data-testid="co-op-add">{t.text(Key::OperatorsAdd)}</button>
+            </form>
+            <div role="alert" data-testid="co-operators-errors">
+                {move || errors.get().into_iter().map(|e| view! { <p class="co-error">{e}</p> }).collect_view()}
+            </div>
+            {move || notice.get().map(|n| view! { <p class="co-notice" role="status" data-testid="co-operators-done">{n}</p> })}
         </section>
     }
 }
