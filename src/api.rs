@@ -204,6 +204,11 @@ impl Api {
         fetch_json("GET", &url, None, &[("Authorization", &bearer(token))]).await
     }
 
+    /// The visitor cancels the callback they booked (its token).
+    pub async fn cancel_callback(&self, reference: &str, token: &str) -> Result<(), ApiFailure> {
+        self.with_token("DELETE", &format!("callbacks/{}", encode_segment(reference)), token).await
+    }
+
     /// One outbox request (`crate::outbox`) to `{site}/{rest}`, with its idempotency key and an
     /// optional bearer token: the body of a 2xx (empty for a 204), else the failure. Ratings go
     /// this way (`POST ratings`, then `PUT`/`DELETE ratings/{id}` with the rating's token), and

@@ -145,6 +145,7 @@ pub fn status_text(locale: Locale, f: &CallbackFollowUp, when: impl Fn(i64) -> S
         CallbackStatus::Scheduled => Key::CbStatusScheduled,
         CallbackStatus::Done => Key::CbStatusDone,
         CallbackStatus::Unreachable => Key::CbStatusUnreachable,
+        CallbackStatus::Cancelled => Key::CbStatusCancelled,
         CallbackStatus::Received | CallbackStatus::Unknown => Key::CbStatusReceived,
     };
     locale.format(key, &[("reference", &f.reference), ("when", &when(f.due_ms))])
@@ -152,7 +153,7 @@ pub fn status_text(locale: Locale, f: &CallbackFollowUp, when: impl Fn(i64) -> S
 
 /// Whether the visitor needs to hear about it again after this: not once it is over.
 pub fn is_final(status: CallbackStatus) -> bool {
-    matches!(status, CallbackStatus::Done | CallbackStatus::Unreachable)
+    matches!(status, CallbackStatus::Done | CallbackStatus::Unreachable | CallbackStatus::Cancelled)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -370,6 +371,7 @@ mod tests {
         f.status = CallbackStatus::Unreachable;
         assert!(status_text(Locale::en(), &f, when).contains("couldn't reach you"));
         assert!(is_final(CallbackStatus::Done) && is_final(CallbackStatus::Unreachable));
+        assert!(is_final(CallbackStatus::Cancelled), "a cancelled request is shown once, then forgotten");
         assert!(!is_final(CallbackStatus::Scheduled));
     }
 

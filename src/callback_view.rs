@@ -64,6 +64,7 @@ pub fn CallbackFollowUpView() -> impl IntoView {
             refused.set(false);
         }
     });
+    let cancel_api = api.clone();
     Effect::new(move || {
         if !live.open.get() {
             return;
@@ -112,6 +113,29 @@ pub fn CallbackFollowUpView() -> impl IntoView {
         }
         follow_up.get().map(|f| {
             let unreachable = f.status == CallbackStatus::Unreachable;
+            // Still to come: the visitor may call it off.
+            let cancel = (!is_final(f.status)).then(|| {
+                let api = cancel_api.clone();
+                let on_cancel = move |_| {
+                    let key = storage_key(api.site());
+                    let Some(raw) = storage().and_then(|s| s.get_item(&key).ok().flatten()) else { return };
+                    let api = api.clone();
+                    spawn_local(async move {
+                        let Some((reference, token)) = parse_saved(&raw) else { return };
+                        if api.cancel_callback(reference, token).await.is_ok() {
+                            if let Some(s) = storage() {
+                                let _ = s.remove_item(&key);
+                            }
+                            follow_up.try_update(|f| f.as_mut().map(|f| f.status = CallbackStatus::Cancelled));
+                        }
+                    });
+                };
+                view! {
+                    <button type="button" class="pl-button pl-secondary" data-testid="pl-cb-cancel" on:click=on_cancel>
+                        {locale.text(Key::CbCancel)}
+                    </button>
+                }
+            });
             // The satisfaction prompt: the rating carries the callback as its context.
             let rating = (f.status == CallbackStatus::Done).then(|| {
                 let context = RatingContext { kind: RatingContextKind::Callback, ref_id: Some(f.reference.clone()) };
@@ -125,6 +149,7 @@ pub fn CallbackFollowUpView() -> impl IntoView {
                             {locale.text(Key::WaitCallMe)}
                         </button>
                     })}
+                    {cancel}
                     {rating}
                 </div>
             }

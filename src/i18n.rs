@@ -157,6 +157,10 @@ porchlight_i18n::keys! {
     CbStatusDone,
     /// `{reference}`
     CbStatusUnreachable,
+    /// `{reference}`
+    CbStatusCancelled,
+    /// The follow-up's button that cancels a booked callback.
+    CbCancel,
     ErrConsent,
     ErrNameRequired,
     ErrNameTooLong,

@@ -169,7 +169,8 @@ test('fill, consent, pick a slot, submit, confirmation; the operator schedules i
   const status = w.byTestId('pl-cb-status');
   await status.waitFor({ state: 'visible' });
   assert.equal(await status.getAttribute('data-status'), 'scheduled');
-  assert.equal(await status.innerText(), `Your callback ${reference} is scheduled for 11:00 today.`);
+  assert.equal(await status.locator('p').innerText(), `Your callback ${reference} is scheduled for 11:00 today.`);
+  assert.equal(await w.byTestId('pl-cb-cancel').innerText(), 'Cancel this call', 'still to come: it can be called off');
 
   // Done: shown once more, then forgotten.
   assert.equal((await stack.operator('PUT', path, { status: 'done' })).status, 200);
@@ -410,5 +411,45 @@ test('a saved request the server refuses once reachable says so and leads back t
   assert.equal(await status.count(), 0, 'the banner has done its job');
   assert.equal(callbacks(), before);
   await context.unroute(CALLBACKS_POST);
+  await close();
+});
+
+test('the visitor cancels a booked callback from its follow-up: the operator queue and a webhook say so', async () => {
+  const { context, close } = await visitor();
+  const page = await context.newPage();
+  await page.goto(`${stack.host}/plain`);
+  const w = widget(page);
+  await w.open();
+  await w.byTestId('pl-tab-callback').click();
+  await w.byTestId('pl-cb-name').fill('Elena');
+  await w.byTestId('pl-cb-phone').fill('+371 2612 3450');
+  await w.byTestId('pl-cb-consent').check();
+  await w.byTestId('pl-cb-submit').click();
+  const reference = (await w.byTestId('pl-cb-confirmation').innerText()).match(/PL-[A-Z0-9]{6}/)[0];
+
+  // Back later: the follow-up offers to call it off.
+  await page.reload();
+  await w.open();
+  const status = w.byTestId('pl-cb-status');
+  await eventually(async () => (await status.count()) === 1 && (await status.getAttribute('data-status')) === 'received');
+  await assertAccessible(page, 'follow-up with its cancel button');
+  await w.byTestId('pl-cb-cancel').click();
+  await eventually(async () => (await status.getAttribute('data-status')) === 'cancelled', 10000, 'shown as cancelled');
+  assert.match(await status.innerText(), new RegExp(`Your callback ${reference} is cancelled\\. We won't call\\.`));
+  assert.equal(await w.byTestId('pl-cb-cancel').count(), 0, 'nothing left to cancel');
+  assert.equal(stack.query(`select status from callbacks where reference = '${reference}'`)[0].status, 'cancelled');
+  await eventually(
+    () => delivered('callback.updated', reference).some((d) => d.data.status === 'cancelled'),
+    15000,
+    'the callback.updated webhook',
+  );
+  const pending = await stack.operator('GET', '/v1/sites/e2e/callbacks');
+  assert.ok(!pending.body.callbacks.some((c) => c.reference === reference), 'gone from the operator queue');
+  // Forgotten once final: the next visit shows no banner and the form again.
+  await page.reload();
+  await w.open();
+  await w.byTestId('pl-tab-callback').click();
+  await w.byTestId('pl-cb-name').waitFor({ state: 'visible' });
+  assert.equal(await status.count(), 0);
   await close();
 });

@@ -107,6 +107,8 @@ porchlight_i18n::keys! {
     StatusScheduled,
     StatusDone,
     StatusUnreachable,
+    /// A callback the visitor cancelled (not offered to set; shown in the queue).
+    StatusCancelled,
     Refresh,
     RatingsTitle,
     RatingsForbidden,

@@ -138,6 +138,7 @@ pub fn status_label(locale: Locale, status: CallbackStatus) -> &'static str {
         CallbackStatus::Scheduled => locale.text(Key::StatusScheduled),
         CallbackStatus::Done => locale.text(Key::StatusDone),
         CallbackStatus::Unreachable => locale.text(Key::StatusUnreachable),
+        CallbackStatus::Cancelled => locale.text(Key::StatusCancelled),
         // A status newer than this console: its wire name beats nothing.
         CallbackStatus::Unknown => status.as_str(),
     }

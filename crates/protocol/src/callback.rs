@@ -56,7 +56,11 @@ impl NewCallback {
             optional_text(&mut errors, "note", note, MAX_NOTE_CHARS);
         }
         if matches!(self.preferred_ms, Some(ms) if ms <= 0) {
-            errors.push("preferred_ms", FieldErrorCode::Invalid, "preferred_ms must be a positive Unix time in ms.");
+            errors.push(
+                "preferred_ms",
+                FieldErrorCode::Invalid,
+                text!("preferred_ms must be a positive Unix time in ms."),
+            );
         }
         errors.into_result()
     }
@@ -85,17 +89,17 @@ fn compact_phone(phone: &str) -> Option<String> {
 /// without separators, or the field error. Kept small so the widget's WASM stays small.
 pub fn read_phone(phone: &str) -> Result<String, (FieldErrorCode, &'static str)> {
     if phone.trim().is_empty() {
-        return Err((FieldErrorCode::Required, "phone is required."));
+        return Err((FieldErrorCode::Required, text!("phone is required.")));
     }
     let Some(compact) = compact_phone(phone).filter(|_| phone.chars().count() <= MAX_PHONE_CHARS) else {
-        return Err((FieldErrorCode::Invalid, "phone may contain digits, spaces and + - ( ) . / only."));
+        return Err((FieldErrorCode::Invalid, text!("phone may contain digits, spaces and + - ( ) . / only.")));
     };
     let digits = compact.trim_start_matches('+').len();
     if digits < MIN_PHONE_DIGITS {
-        Err((FieldErrorCode::TooShort, "phone has too few digits."))
+        Err((FieldErrorCode::TooShort, text!("phone has too few digits.")))
     } else if digits > MAX_PHONE_DIGITS + 2 {
         // E.164 has at most 15 digits; "00" as the international prefix adds two.
-        Err((FieldErrorCode::TooLong, "phone has too many digits."))
+        Err((FieldErrorCode::TooLong, text!("phone has too many digits.")))
     } else {
         Ok(compact)
     }
@@ -114,8 +118,19 @@ pub enum CallbackStatus {
     Scheduled,
     Done,
     Unreachable,
+    /// The visitor cancelled it (`DELETE …/callbacks/{reference}` with its token).
+    Cancelled,
     #[serde(other)]
     Unknown,
+}
+
+/// `PUT /v1/sites/{site}/callbacks/{reference}` (Bearer: the callback's token): the visitor picks
+/// another time (`preferred_ms`, a slot start from `…/callbacks/slots`) or "as soon as possible"
+/// (`null`). Only while it is received or scheduled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackChange {
+    #[serde(default)]
+    pub preferred_ms: Option<i64>,
 }
 
 /// One bookable time.
@@ -194,6 +209,7 @@ impl CallbackStatus {
             CallbackStatus::Scheduled => "scheduled",
             CallbackStatus::Done => "done",
             CallbackStatus::Unreachable => "unreachable",
+            CallbackStatus::Cancelled => "cancelled",
             CallbackStatus::Unknown => "unknown",
         }
     }
@@ -204,6 +220,7 @@ impl CallbackStatus {
             "scheduled" => CallbackStatus::Scheduled,
             "done" => CallbackStatus::Done,
             "unreachable" => CallbackStatus::Unreachable,
+            "cancelled" => CallbackStatus::Cancelled,
             _ => CallbackStatus::Unknown,
         }
     }

@@ -34,7 +34,7 @@ fn check_client_id(errors: &mut FieldErrors, client_id: &str) {
         errors.push(
             "client_id",
             FieldErrorCode::Invalid,
-            "client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _.",
+            text!("client_id must be 8-64 characters of A-Z, a-z, 0-9, - or _."),
         );
     }
 }
@@ -85,7 +85,7 @@ impl NewConversation {
                 errors.push(
                     "create_key",
                     FieldErrorCode::Invalid,
-                    "create_key must be 16-64 characters of A-Z, a-z, 0-9, - or _.",
+                    text!("create_key must be 16-64 characters of A-Z, a-z, 0-9, - or _."),
                 );
             }
         }
@@ -93,10 +93,14 @@ impl NewConversation {
             !t.is_empty() && t.len() <= max && t.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
         };
         if self.locale.as_deref().is_some_and(|l| !tag(l, MAX_LOCALE_CHARS, b"-")) {
-            errors.push("locale", FieldErrorCode::Invalid, "locale must be a language tag such as lv or pt-BR.");
+            errors.push("locale", FieldErrorCode::Invalid, text!("locale must be a language tag such as lv or pt-BR."));
         }
         if self.time_zone.as_deref().is_some_and(|z| !tag(z, MAX_TIME_ZONE_CHARS, b"/_+-")) {
-            errors.push("time_zone", FieldErrorCode::Invalid, "time_zone must be an IANA name such as Europe/Riga.");
+            errors.push(
+                "time_zone",
+                FieldErrorCode::Invalid,
+                text!("time_zone must be an IANA name such as Europe/Riga."),
+            );
         }
         errors.into_result()
     }

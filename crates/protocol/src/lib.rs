@@ -10,6 +10,29 @@
 //! Validation lives next to the types so the widget can run the same light checks before sending
 //! (and show them in the visitor's language, by [`FieldErrorCode`]) that the server enforces.
 
+/// English text for API clients (field-error messages, parse errors), or `""` in builds without
+/// the `messages` feature: the widget shows its own translated words and carries none of these.
+macro_rules! text {
+    ($s:literal) => {
+        if cfg!(feature = "messages") {
+            $s
+        } else {
+            ""
+        }
+    };
+}
+
+/// [`text!`] with `format!` arguments.
+macro_rules! message {
+    ($($arg:tt)*) => {
+        if cfg!(feature = "messages") {
+            format!($($arg)*)
+        } else {
+            String::new()
+        }
+    };
+}
+
 pub mod availability;
 pub mod callback;
 pub mod chat;
@@ -28,8 +51,8 @@ pub use availability::{
     PresenceStatus, PresenceUpdate,
 };
 pub use callback::{
-    CallbackFollowUp, CallbackList, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus, CallbackStatusUpdate,
-    NewCallback, OperatorCallback,
+    CallbackChange, CallbackFollowUp, CallbackList, CallbackReceipt, CallbackSlot, CallbackSlots, CallbackStatus,
+    CallbackStatusUpdate, NewCallback, OperatorCallback,
 };
 pub use chat::{
     Author, ChatMessage, ContactSaved, ContactUpdate, ConversationCreated, MessageAck, MessageList, NewConversation,

@@ -187,7 +187,7 @@ impl NewRating {
             errors.push(
                 "value",
                 FieldErrorCode::Unsupported,
-                format!("value must be one of the scale's values: {}.", scale_list(self.scale)),
+                message!("value must be one of the scale's values: {}.", scale_list(self.scale)),
             );
         }
         if let Some(page) = &self.page {
@@ -204,7 +204,7 @@ impl NewRating {
                 errors.push(
                     "context.kind",
                     FieldErrorCode::Unsupported,
-                    "context.kind must be one of: standalone, chat, callback.",
+                    text!("context.kind must be one of: standalone, chat, callback."),
                 );
             }
             if let Some(ref_id) = &context.ref_id {
@@ -233,7 +233,7 @@ impl RatingChange {
             errors.push(
                 "value",
                 FieldErrorCode::Unsupported,
-                format!("value must be one of the scale's values: {}.", scale_list(scale)),
+                message!("value must be one of the scale's values: {}.", scale_list(scale)),
             );
         }
         if let Some(comment) = &self.comment {

@@ -13,10 +13,10 @@ pub struct SiteId(String);
 impl SiteId {
     pub fn parse(raw: &str) -> Result<SiteId, &'static str> {
         if raw.is_empty() || raw.len() > 64 {
-            return Err("a site id has 1 to 64 characters");
+            return Err(text!("a site id has 1 to 64 characters"));
         }
         if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err("a site id uses only a-z, 0-9 and '-'");
+            return Err(text!("a site id uses only a-z, 0-9 and '-'"));
         }
         Ok(SiteId(raw.to_owned()))
     }

@@ -17,7 +17,7 @@ pub fn is_valid_key(key: &str) -> bool {
 pub fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        errors.push(field, FieldErrorCode::Required, format!("{field} is required."));
+        errors.push(field, FieldErrorCode::Required, message!("{field} is required."));
     } else {
         optional_text(errors, field, trimmed, max);
     }
@@ -26,9 +26,9 @@ pub fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: us
 /// Optional text of at most `max` characters.
 pub fn optional_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     if value.chars().count() > max {
-        errors.push(field, FieldErrorCode::TooLong, format!("{field} must be at most {max} characters."));
+        errors.push(field, FieldErrorCode::TooLong, message!("{field} must be at most {max} characters."));
     } else if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        errors.push(field, FieldErrorCode::Invalid, format!("{field} contains control characters."));
+        errors.push(field, FieldErrorCode::Invalid, message!("{field} contains control characters."));
     }
 }
 

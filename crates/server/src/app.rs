@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod assignment;
+pub mod callbacks;
 pub mod chat;
 pub mod config;
 pub mod email;

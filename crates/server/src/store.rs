@@ -220,6 +220,19 @@ pub trait Store:
         outbox: &Outbox,
     ) -> Result<Option<CallbackFollowUp>, StoreError>;
 
+    /// The visitor chose another time (or "as soon as possible"): `preferred_ms` and `due_ms`
+    /// replaced while the callback is received or scheduled (`None` otherwise), its open promise
+    /// moved, `callback.updated` queued.
+    async fn reschedule_callback(
+        &self,
+        site: &SiteId,
+        reference: &str,
+        preferred_ms: Option<i64>,
+        due_ms: i64,
+        now_ms: i64,
+        outbox: &Outbox,
+    ) -> Result<Option<CallbackFollowUp>, StoreError>;
+
     /// Undelivered webhook rows whose next attempt is due, oldest first.
     async fn due_webhooks(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
 
@@ -553,6 +566,26 @@ async fn queue_events(conn: &mut sqlx::SqliteConnection, events: &[OutboxEvent<'
 const CALLBACK_COLUMNS: &str =
     "reference, status, due_ms, preferred_ms, name, phone, topic, note, created_ms, updated_ms, token_hash";
 
+/// The callback as it is now, with its `callback.updated` webhook queued in the same transaction.
+async fn callback_updated(
+    conn: &mut sqlx::SqliteConnection,
+    site: &SiteId,
+    reference: &str,
+    now_ms: i64,
+    outbox: &Outbox,
+) -> Result<CallbackFollowUp, StoreError> {
+    let row = sqlx::query(&format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"))
+        .bind(site.as_str())
+        .bind(reference)
+        .fetch_one(&mut *conn)
+        .await?;
+    let f = follow_up(&row)?;
+    let data = json!({"reference": f.reference, "status": f.status, "due_ms": f.due_ms,
+                      "preferred_ms": f.preferred_ms, "updated_ms": now_ms});
+    enqueue(conn, outbox, event::CALLBACK_UPDATED, now_ms, data).await?;
+    Ok(f)
+}
+
 fn follow_up(row: &sqlx::sqlite::SqliteRow) -> Result<CallbackFollowUp, sqlx::Error> {
     let status: String = row.try_get("status")?;
     Ok(CallbackFollowUp {
@@ -874,14 +907,46 @@ impl Store for SqliteStore {
         if changed == 0 {
             return Ok(None);
         }
-        let row = sqlx::query(&format!("SELECT {CALLBACK_COLUMNS} FROM callbacks WHERE site = ? AND reference = ?"))
-            .bind(site.as_str())
-            .bind(reference)
-            .fetch_one(&mut *tx)
-            .await?;
-        let f = follow_up(&row)?;
-        let data = json!({"reference": f.reference, "status": f.status, "due_ms": f.due_ms, "updated_ms": now_ms});
-        enqueue(&mut tx, outbox, event::CALLBACK_UPDATED, now_ms, data).await?;
+        let f = callback_updated(&mut tx, site, reference, now_ms, outbox).await?;
+        tx.commit().await?;
+        Ok(Some(f))
+    }
+
+    async fn reschedule_callback(
+        &self,
+        site: &SiteId,
+        reference: &str,
+        preferred_ms: Option<i64>,
+        due_ms: i64,
+        now_ms: i64,
+        outbox: &Outbox,
+    ) -> Result<Option<CallbackFollowUp>, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query(
+            "UPDATE callbacks SET preferred_ms = ?, due_ms = ?, updated_ms = ?
+             WHERE site = ? AND reference = ? AND status IN ('received', 'scheduled')",
+        )
+        .bind(preferred_ms)
+        .bind(due_ms)
+        .bind(now_ms)
+        .bind(site.as_str())
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        // The promise moves with it, unless it is already decided.
+        sqlx::query(
+            "UPDATE promises SET due_ms = ? WHERE site = ? AND kind = 'callback' AND subject_id = ? AND outcome IS NULL",
+        )
+        .bind(due_ms)
+        .bind(site.as_str())
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+        let f = callback_updated(&mut tx, site, reference, now_ms, outbox).await?;
         tx.commit().await?;
         Ok(Some(f))
     }

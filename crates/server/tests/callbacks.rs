@@ -265,3 +265,91 @@ async fn a_second_persons_request_under_a_reused_key_is_refused_not_dropped() {
     assert!(!error.to_string().contains("PL-"), "no receipt of the first request: {error}");
     assert_eq!(server.count("SELECT COUNT(*) FROM callbacks").await, 1);
 }
+
+#[tokio::test]
+async fn the_visitor_moves_or_cancels_their_callback_with_its_token_and_nothing_else_can() {
+    let (server, _clock, _dir) = start(tuesday_ten()).await;
+    let booked =
+        server.post_json("/v1/sites/demo/callbacks", Some("cb-key-manage-01"), &request("+371 2000 0011")).await;
+    let receipt: Value = booked.json().await.unwrap();
+    let (reference, token) = (receipt["reference"].as_str().unwrap(), receipt["token"].as_str().unwrap());
+    let url = server.url(&format!("/v1/sites/demo/callbacks/{reference}"));
+    let put = |body: Value, token: &str| server.client.put(&url).bearer_auth(token).json(&body).send();
+
+    // Another time: a bookable slot (Wednesday 14:00 Riga; the slot is 30 minutes by default).
+    let wednesday_two = local_ms(RIGA, (2026, 3, 11), (14, 0));
+    let moved = put(json!({"preferred_ms": wednesday_two}), token).await.unwrap();
+    assert_eq!(moved.status(), 200);
+    let moved: CallbackFollowUp = moved.json().await.unwrap();
+    assert_eq!((moved.preferred_ms, moved.status), (Some(wednesday_two), CallbackStatus::Received));
+    assert!(moved.due_ms > wednesday_two, "due at the slot's end");
+    // The operator's queue and the ledger follow.
+    let all: CallbackList = server
+        .client
+        .get(server.url("/v1/sites/demo/callbacks?status=all"))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.callbacks[0].due_ms, moved.due_ms);
+    // A closed day, or a stranger's token: refused, nothing changed.
+    let closed_day = local_ms(RIGA, (2026, 3, 12), (10, 0));
+    let refused = put(json!({"preferred_ms": closed_day}), token).await.unwrap();
+    assert_eq!(api_error(refused, 422, "validation_failed").await["fields"][0]["field"], "preferred_ms");
+    api_error(put(json!({"preferred_ms": null}), "not-the-token").await.unwrap(), 404, "not_found").await;
+    // Back to "as soon as possible": due as posted now (2 business hours).
+    let asap: CallbackFollowUp = put(json!({"preferred_ms": null}), token).await.unwrap().json().await.unwrap();
+    assert_eq!((asap.preferred_ms, asap.due_ms), (None, tuesday_ten() + 2 * H));
+
+    // Cancelled: no call; repeating it changes nothing; it cannot be moved any more.
+    let cancel = |token: &str| server.client.delete(&url).bearer_auth(token).send();
+    api_error(cancel("not-the-token").await.unwrap(), 404, "not_found").await;
+    assert_eq!(cancel(token).await.unwrap().status(), 204);
+    assert_eq!(cancel(token).await.unwrap().status(), 204);
+    let seen: CallbackFollowUp = server.client.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen.status, CallbackStatus::Cancelled);
+    api_error(put(json!({"preferred_ms": null}), token).await.unwrap(), 409, "conflict").await;
+    let pending: CallbackList = server
+        .client
+        .get(server.url("/v1/sites/demo/callbacks"))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(pending.callbacks.iter().all(|c| c.reference != reference), "gone from the pending queue");
+    let summary: Value = server
+        .client
+        .get(server.url("/v1/sites/demo/promises/summary"))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let callback = summary["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "callback").unwrap();
+    assert_eq!((callback["void"].as_u64(), callback["broken"].as_u64()), (Some(1), Some(0)), "{callback}");
+
+    // A callback already made cannot be cancelled.
+    let other =
+        server.post_json("/v1/sites/demo/callbacks", Some("cb-key-manage-02"), &request("+371 2000 0012")).await;
+    let other: Value = other.json().await.unwrap();
+    let other_url = server.url(&format!("/v1/sites/demo/callbacks/{}", other["reference"].as_str().unwrap()));
+    let done = server
+        .client
+        .put(format!("{other_url}/status"))
+        .bearer_auth(OPERATOR)
+        .json(&json!({"status": "done"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let late = server.client.delete(&other_url).bearer_auth(other["token"].as_str().unwrap()).send().await.unwrap();
+    api_error(late, 409, "conflict").await;
+}

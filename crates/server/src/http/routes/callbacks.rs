@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use porchlight_protocol::{
-    CallbackList, CallbackReceipt, CallbackSlots, CallbackStatus, CallbackStatusUpdate, FieldErrorCode, NewCallback,
+    CallbackChange, CallbackList, CallbackReceipt, CallbackSlots, CallbackStatus, CallbackStatusUpdate, FieldErrorCode,
+    NewCallback,
 };
 
 use crate::app::error::AppError;
@@ -26,7 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{site}/callbacks", get(list_callbacks).post(create_callback))
         .route("/v1/sites/{site}/callbacks/slots", get(callback_slots))
-        .route("/v1/sites/{site}/callbacks/{reference}", get(follow_up))
+        .route("/v1/sites/{site}/callbacks/{reference}", get(follow_up).put(visitor_change).delete(visitor_cancel))
         .route("/v1/sites/{site}/callbacks/{reference}/status", put(set_status))
 }
 
@@ -120,11 +121,31 @@ async fn follow_up(
     ResourceId(reference): ResourceId,
     Bearer(token): Bearer,
 ) -> Result<Response, AppError> {
-    let (token_hash, follow_up) = state.store().callback(&site.id, &reference).await?.ok_or(AppError::NotFound)?;
-    if token.hash().as_str() != token_hash {
-        return Err(AppError::NotFound);
-    }
+    let follow_up = crate::app::callbacks::authorize(&state, &site, &reference, &token).await?;
     Ok(no_store(Json(follow_up).into_response()))
+}
+
+/// The visitor moves their callback to another time (or "as soon as possible").
+async fn visitor_change(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    ResourceId(reference): ResourceId,
+    Bearer(token): Bearer,
+    ApiJson(change): ApiJson<CallbackChange>,
+) -> Result<Response, AppError> {
+    let changed = crate::app::callbacks::change(&state, &site, &reference, &token, change).await?;
+    Ok(no_store(Json(changed).into_response()))
+}
+
+/// The visitor cancels their callback: 204, also when it already was.
+async fn visitor_cancel(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    ResourceId(reference): ResourceId,
+    Bearer(token): Bearer,
+) -> Result<Response, AppError> {
+    crate::app::callbacks::cancel(&state, &site, &reference, &token).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
 /// `?status=pending` (received or scheduled; the default), one status, or `all`.
@@ -141,13 +162,13 @@ async fn list_callbacks(
         .unwrap_or_else(|| "pending".into());
     let statuses = match raw.as_str() {
         "pending" => vec![Received, Scheduled],
-        "all" => vec![Received, Scheduled, Done, Unreachable],
+        "all" => vec![Received, Scheduled, Done, Unreachable, Cancelled],
         other => match CallbackStatus::parse(other) {
             Unknown => {
                 return Err(AppError::field(
                     "status",
                     FieldErrorCode::Unsupported,
-                    "status must be pending, all, received, scheduled, done or unreachable.",
+                    "status must be pending, all, received, scheduled, done, unreachable or cancelled.",
                 ))
             }
             known => vec![known],

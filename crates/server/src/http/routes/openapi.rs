@@ -207,6 +207,36 @@ fn operations() -> Vec<Op> {
         ),
         op(
             "put",
+            "/v1/sites/{site}/callbacks/{reference}",
+            "The visitor moves their callback (Bearer: the receipt's token): `preferred_ms` a bookable slot start \
+             (`…/callbacks/slots`), or null for as soon as possible (due as posted now). Only while received or \
+             scheduled; the ledger's promise moves with it; `callback.updated` is sent.",
+            Visitor,
+            Some("CallbackChange"),
+            &[
+                (200, "The callback now.", "CallbackFollowUp"),
+                (404, "not_found (also for a wrong token).", "ApiError"),
+                (409, "conflict: already made, or cancelled.", "ApiError"),
+                (422, "validation_failed: preferred_ms is not a bookable time.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
+            "delete",
+            "/v1/sites/{site}/callbacks/{reference}",
+            "The visitor cancels their callback (Bearer: the receipt's token): status `cancelled`, the promise void, \
+             `callback.updated` sent. Repeating it answers 204 again.",
+            Visitor,
+            None,
+            &[
+                (204, "Cancelled.", ""),
+                (404, "not_found (also for a wrong token).", "ApiError"),
+                (409, "conflict: the call was already made.", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
+            "put",
             "/v1/sites/{site}/callbacks/{reference}/status",
             "Operator sets a callback's status.",
             Operator,
@@ -728,7 +758,7 @@ fn schemas() -> Value {
     let rating_value = json!({"type": "string", "enum": ["bad", "neutral", "good", "1", "2", "3", "4", "5"],
         "description": "A value of the site's `rating_scale` (GET …/config): faces3 takes bad, neutral, good; \
             thumbs2 bad, good; stars5 1 to 5. Any other value is a 422 on `value`."});
-    let status = json!({"type": "string", "enum": ["received", "scheduled", "done", "unreachable"]});
+    let status = json!({"type": "string", "enum": ["received", "scheduled", "done", "unreachable", "cancelled"]});
     json!({
         "ApiError": object(&["error"], json!({"error": object(&["code", "message"], json!({
             "code": {"type": "string", "enum": ["malformed_json", "missing_idempotency_key", "unauthorized",
@@ -892,6 +922,8 @@ fn chat_schemas() -> Value {
                 "description": "Configured site ids; null or absent: every site (always for an admin)."},
             "admin": {"type": "boolean"},
             "capacity": {"type": "integer", "minimum": 1, "maximum": 50}})),
+        "CallbackChange": object(&[], json!({"preferred_ms": {"type": ["integer", "null"], "minimum": 1,
+            "description": "A slot start from …/callbacks/slots, Unix ms; null: as soon as possible."}})),
         "Team": object(&["members"], json!({"members": {"type": "array", "items": object(
             &["id", "name", "online", "open", "capacity"],
             json!({"id": s(), "name": s(), "online": {"type": "boolean"}, "open": n(), "capacity": n()}))}})),
