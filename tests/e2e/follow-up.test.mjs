@@ -108,3 +108,37 @@ test('a visitor who leaves an e-mail and closes the page gets the reply by e-mai
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal(toVisitor().length, 1, 'never the same e-mail twice');
 });
+
+test('the operator closes the chat and e-mails the visitor the whole conversation from the console', async () => {
+  const [row] = stack.query(`select id from conversations where visitor_email = 'anna@example.lv'`);
+  assert.ok(row, 'the previous test left a conversation with an address');
+  // An operator account, made by the real CLI, signs in to the console.
+  const { execFileSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const bin = process.env.PORCHLIGHT_BIN || join(fileURLToPath(new URL('../..', import.meta.url)), 'target/debug/porchlight');
+  execFileSync(
+    bin,
+    ['operator', 'add', '--email', 'mia@e2e.example', '--name', 'Mia', '--config', join(stack.dir, 'porchlight.toml'), '--db', stack.db],
+    { env: { ...process.env, PORCHLIGHT_OPERATOR_PASSWORD: 'correct horse battery staple', RUST_LOG: 'warn' } },
+  );
+  const context = await stack.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${stack.widget}/console`);
+  const by = (id) => page.locator(`[data-testid="${id}"]`);
+  await by('co-email').fill('mia@e2e.example');
+  await by('co-password').fill('correct horse battery staple');
+  await by('co-login').click();
+  await by('co-inbox-item').first().click();
+  await by('co-close-conversation').click();
+  await by('co-conversation-closed').waitFor({ timeout: 10000 });
+  // After close, too: "send me this".
+  await by('co-transcript').click();
+  await eventually(async () => (await by('co-transcript-sent').innerText()) === 'On its way to a***@example.lv.', 10000, 'said where it goes');
+  const transcripts = () => mails().filter((m) => /^Subject: Your conversation with E2E Shop/m.test(m));
+  await eventually(() => transcripts().length === 1, 20000, 'the transcript arrives');
+  const text = transcripts()[0].replace(/=\r?\n/g, '');
+  assert.match(text, /^To: anna@example\.lv/m);
+  assert.match(text, /You, .+:\r?\n> Is the blue lantern back in stock\?/);
+  assert.match(text, /> Yes, it is back: shall we keep one for you\?/);
+  await context.close();
+});

@@ -164,6 +164,12 @@ pub async fn canned_replies(site: &str) -> Result<CannedReplies, Failure> {
     json("GET", &format!("/v1/console/replies?site={}", encode_segment(site)), None).await
 }
 
+/// E-mails the whole conversation to the visitor; answers the address it goes to, masked.
+pub async fn transcript(id: &str) -> Result<String, Failure> {
+    let answer: serde_json::Value = json("POST", &conversation_path(id, "/transcript"), Some("{}".into())).await?;
+    answer["to"].as_str().map(str::to_owned).ok_or(Failure::Unexpected)
+}
+
 /// The site's operators, online first: whom a conversation can be transferred to.
 pub async fn team(site: &str) -> Result<porchlight_protocol::Team, Failure> {
     json("GET", &format!("/v1/console/team?site={}", encode_segment(site)), None).await

@@ -696,9 +696,12 @@ fn ConversationPanel() -> impl IntoView {
     let team = RwSignal::new(Vec::<porchlight_protocol::TeamMember>::new());
     let choice = RwSignal::new(String::new());
     let transferred = RwSignal::new(None::<String>);
+    // Where the transcript went; also after close ("send me this" is often asked at the end).
+    let mailed = RwSignal::new(None::<String>);
     Effect::new(move || {
         let _ = shared.selected.get();
         transferred.set(None);
+        mailed.set(None);
         let site = shared.site.get_untracked();
         spawn_local(async move {
             if let Ok(loaded) = api::team(&site).await {
@@ -725,6 +728,16 @@ fn ConversationPanel() -> impl IntoView {
                     choice.set(String::new());
                     shared.reload_inbox();
                 }
+                Err(failure) => error.set(Some(failure.message(t))),
+            }
+        });
+    };
+    let has_email = move || shared.conversation.with(|c| c.as_ref().is_some_and(|c| c.visitor_email.is_some()));
+    let send_transcript = move |_| {
+        let Some(id) = shared.selected.get_untracked() else { return };
+        spawn_local(async move {
+            match api::transcript(&id).await {
+                Ok(to) => mailed.set(Some(t.format(Key::TranscriptSent, &[("to", &to)]))),
                 Err(failure) => error.set(Some(failure.message(t))),
             }
         });
@@ -957,6 +970,14 @@ fn ConversationPanel() -> impl IntoView {
                         </div>
                         {move || transferred.get().map(|n| view! { <p class="co-notice" role="status" data-testid="co-transferred">{n}</p> })}
                     </form>
+                </Show>
+                <Show when=has_email>
+                    <p class="co-actions">
+                        <button type="button" class="co-secondary" data-testid="co-transcript" on:click=send_transcript>
+                            {t.text(Key::TranscriptSend)}
+                        </button>
+                        {move || mailed.get().map(|n| view! { <span class="co-notice" role="status" data-testid="co-transcript-sent">{n}</span> })}
+                    </p>
                 </Show>
                 {move || error.get().map(|e| view! { <p class="co-error" role="alert" data-testid="co-reply-error">{e}</p> })}
             </Show>

@@ -58,6 +58,10 @@ porchlight_i18n::keys! {
     TeamAway,
     /// `{name}`: after a transfer.
     Transferred,
+    /// The conversation's button that e-mails the visitor the whole conversation.
+    TranscriptSend,
+    /// `{to}`: the visitor's address, masked.
+    TranscriptSent,
     InboxEmpty,
     InboxNoMessages,
     /// `{author}`: one of the Author* strings, `{text}`: the last message.

@@ -314,3 +314,45 @@ async fn a_visitor_still_waiting_past_the_promise_gets_an_apology_and_the_new_ti
     assert_eq!(sink.to("anna@example.lv").len(), 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_transcript_on_request_arrives_once_in_the_visitors_language_with_every_message() {
+    let (server, _clock, sink, _dir) = start().await;
+    let (id, token) = start_conversation(&server).await;
+    let transcript = |by_visitor: bool| {
+        let request = if by_visitor {
+            server.client.post(server.url(&format!("/v1/sites/demo/conversations/{id}/transcript"))).bearer_auth(&token)
+        } else {
+            server.client.post(server.url(&format!("/v1/console/conversations/{id}/transcript"))).bearer_auth(TOKEN)
+        };
+        request.json(&json!({})).send()
+    };
+    // No address yet: said plainly, nothing queued.
+    api_error(transcript(false).await.unwrap(), 409, "conflict").await;
+    assert_eq!(set_contact(&server, &id, &token, "anna@example.lv").await.status(), 200);
+    reply(&server, &id, "mail-transcript-r1", "Yes, it is back.\nShall we keep one?").await;
+
+    let queued = transcript(false).await.unwrap();
+    assert_eq!(queued.status(), 202);
+    assert_eq!(queued.json::<Value>().await.unwrap()["to"], "a***@example.lv");
+    let mails = sink.wait_for("anna@example.lv", 1).await;
+    let (subject, text) = &mails[0];
+    assert_eq!(subject, "Jūsu saruna ar Demo Shop", "in the visitor's language (lv)");
+    assert!(text.contains("Jūs, 2026-03-10 10:00 (Europe/Riga):\n> Is the blue lantern back in stock?"), "{text}");
+    assert!(text.contains("> Yes, it is back.\n> Shall we keep one?"), "{text}");
+    assert!(text.contains("List-Unsubscribe: <https://help.shop.example/v1/email/stop?c="), "{text}");
+    // Asked again by the visitor with nothing new: not sent twice.
+    assert_eq!(transcript(true).await.unwrap().status(), 202);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.to("anna@example.lv").len(), 1, "the same transcript once");
+    // A stranger's token learns nothing.
+    let forged = server
+        .client
+        .post(server.url(&format!("/v1/sites/demo/conversations/{id}/transcript")))
+        .bearer_auth("not-the-token")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    api_error(forged, 404, "not_found").await;
+}

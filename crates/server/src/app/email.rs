@@ -27,6 +27,9 @@ pub const ALERT_MESSAGE_LEFT: &str = "alert_message_left";
 pub const ALERT_PROMISE_BROKEN: &str = "alert_promise_broken";
 /// To the visitor: the promised reply time passed unanswered; an apology and the new time.
 pub const VISITOR_LATE: &str = "visitor_late";
+/// The whole conversation, sent to the visitor on request (the operator's button, or the
+/// visitor's own request with the conversation's token).
+pub const VISITOR_TRANSCRIPT: &str = "visitor_transcript";
 
 /// The longest address accepted (RFC 5321's path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -245,6 +248,110 @@ pub async fn running_late(state: &AppState, site: &SiteId, conversation_id: &str
     };
     state.store().queue_email(email, now_ms).await?;
     Ok(())
+}
+
+/// A transcript of `conversation_id` for the visitor, at their address: once per state of the
+/// conversation (asking again without new messages sends nothing new). Returns the masked
+/// address it goes to. Refused (409) when e-mail is off or there is no address to send to.
+pub async fn transcript_requested(state: &AppState, site: &Site, conversation_id: &str) -> Result<String, AppError> {
+    if !enabled(state) {
+        return Err(AppError::Conflict("E-mail is not set up on this server ([smtp] in the configuration)."));
+    }
+    let Some(to) = visitor_address(state, conversation_id).await? else {
+        return Err(AppError::Conflict(
+            "The visitor left no e-mail address, or stopped e-mails about this conversation.",
+        ));
+    };
+    let last = state.store().messages(conversation_id, 0).await?.last().map_or(0, |m| m.id);
+    let now_ms = state.clock().now_ms();
+    let email = NewEmail {
+        site: site.id.as_str(),
+        kind: VISITOR_TRANSCRIPT,
+        dedupe_key: format!("transcript:{conversation_id}:{last}"),
+        to_addr: &to,
+        conversation_id: Some(conversation_id),
+        send_after_ms: now_ms,
+    };
+    state.store().queue_email(email, now_ms).await?;
+    Ok(mask(&to))
+}
+
+/// The words of a transcript e-mail in one language.
+struct TranscriptTexts {
+    subject: &'static str,
+    intro: &'static str,
+    you: &'static str,
+}
+
+fn transcript_texts(locale: Option<&str>) -> TranscriptTexts {
+    match language(locale).as_str() {
+        "lv" => TranscriptTexts {
+            subject: "Jūsu saruna ar {site}",
+            intro: "Lūk, jūsu saruna ar {site}, kā lūdzāt:",
+            you: "Jūs",
+        },
+        "it" => TranscriptTexts {
+            subject: "La tua conversazione con {site}",
+            intro: "Ecco la tua conversazione con {site}, come richiesto:",
+            you: "Tu",
+        },
+        "eo" => TranscriptTexts {
+            subject: "Via interparolo kun {site}",
+            intro: "Jen via interparolo kun {site}, kiel vi petis:",
+            you: "Vi",
+        },
+        "el" => TranscriptTexts {
+            subject: "Η συνομιλία σας με {site}",
+            intro: "Ορίστε η συνομιλία σας με {site}, όπως ζητήσατε:",
+            you: "Εσείς",
+        },
+        "th" => {
+            TranscriptTexts {
+                subject: "บทสนทนาของคุณกับ {site}", intro: "นี่คือบทสนทนาของคุณกับ {site} ตามที่คุณขอ:", you: "คุณ"
+            }
+        }
+        "ar" => TranscriptTexts {
+            subject: "محادثتك مع {site}", intro: "إليك محادثتك مع {site} كما طلبت:", you: "أنت"
+        },
+        _ => TranscriptTexts {
+            subject: "Your conversation with {site}",
+            intro: "Here is your conversation with {site}, as you asked:",
+            you: "You",
+        },
+    }
+}
+
+/// The text of a transcript: every message with who wrote it and when (in the visitor's zone).
+pub fn transcript_email(
+    site_name: &str,
+    locale: Option<&str>,
+    messages: &[(Option<String>, String, String)],
+    page_url: &str,
+    stop_url: &str,
+) -> (String, String) {
+    let t = transcript_texts(locale);
+    let back = reply_texts(locale);
+    let mut body = t.intro.replace("{site}", site_name);
+    body.push_str("\n\n");
+    for (author, when, text) in messages {
+        let who = author.as_deref().unwrap_or(t.you);
+        body.push_str(&format!("{who}, {when}:\n"));
+        for line in text.lines() {
+            body.push_str("> ");
+            body.push_str(line);
+            body.push('\n');
+        }
+        body.push('\n');
+    }
+    body.push_str(back.back);
+    body.push('\n');
+    body.push_str(page_url);
+    body.push_str("\n\n-- \n");
+    body.push_str(back.stop);
+    body.push('\n');
+    body.push_str(stop_url);
+    body.push('\n');
+    (t.subject.replace("{site}", site_name), body)
 }
 
 /// The words of a "we're running late" e-mail in one language.
@@ -473,6 +580,28 @@ async fn compose(state: &AppState, smtp: &SmtpSettings, row: &EmailRow) -> Resul
                 &page,
                 &stop,
             );
+            (subject, body, None)
+        }
+        VISITOR_TRANSCRIPT => {
+            let contact = state.store().contact(&conversation_id).await.map_err(|e| e.to_string())?;
+            let Some(contact) = contact.filter(|c| !c.stopped && c.email.is_some()) else {
+                return Ok(Composed { message: None, subject: None, emailed_up_to: None });
+            };
+            let visitor = state.store().visitor_context(&conversation_id).await.map_err(|e| e.to_string())?;
+            let zone = visitor.time_zone.as_deref().and_then(|z| jiff::tz::db().get(z).ok().map(|tz| (tz, z.to_owned())));
+            let (zone, zone_name) = zone.unwrap_or_else(|| (site.hours.timezone().clone(), site.timezone.clone()));
+            let messages = state.store().messages(&conversation_id, 0).await.map_err(|e| e.to_string())?;
+            let lines: Vec<(Option<String>, String, String)> = messages
+                .iter()
+                .map(|m| {
+                    // The visitor is "you"; a reply is signed by its operator, else the site.
+                    let author = (m.author == Author::Operator).then(|| m.author_name.clone().unwrap_or(site.name.clone()));
+                    (author, at_in_zone(m.created_ms, &zone, &zone_name), m.body.clone())
+                })
+                .collect();
+            let (linked, page, stop) = visitor_links(state, &site, &contact, &conversation_id, builder).await?;
+            builder = linked;
+            let (subject, body) = transcript_email(&site.name, contact.locale.as_deref(), &lines, &page, &stop);
             (subject, body, None)
         }
         other => return Err(format!("unknown e-mail kind {other}")),

@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console/conversations/{id}/typing", post(operator_typing))
         .route("/v1/console/conversations/{id}/close", post(close))
         .route("/v1/console/conversations/{id}/assign", post(assign))
+        .route("/v1/console/conversations/{id}/transcript", post(transcript))
         .route("/v1/console/history", get(history))
         .route("/v1/console/replies", get(canned_replies))
         .route("/v1/console/team", get(team))
@@ -405,6 +406,18 @@ async fn assign(
     state.store().assign(&id, update.operator_id.as_deref()).await?;
     tracing::info!(operator = %operator.id, conversation = %id, to = ?update.operator_id, "conversation assigned");
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// "E-mail the transcript": the whole conversation to the visitor's address; 202 with it, masked.
+async fn transcript(
+    State(state): State<AppState>,
+    operator: ConsoleOperator,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (_row, site) = find(&state, &operator, &id).await?;
+    let to = crate::app::email::transcript_requested(&state, &site, &id).await?;
+    tracing::info!(operator = %operator.id, conversation = %id, "transcript e-mailed");
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "to": to }))).into_response())
 }
 
 async fn close(

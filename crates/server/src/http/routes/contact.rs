@@ -17,7 +17,21 @@ use crate::http::extract::{ApiJson, Bearer, ConversationId, CurrentSite};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/sites/{site}/conversations/{id}/contact", put(set_contact).delete(remove_contact))
+        .route("/v1/sites/{site}/conversations/{id}/transcript", axum::routing::post(visitor_transcript))
         .route("/v1/email/stop", get(stop).post(stop))
+}
+
+/// The visitor asks for the conversation by e-mail (to the address they gave): 202 with where it
+/// goes, masked.
+async fn visitor_transcript(
+    State(state): State<AppState>,
+    CurrentSite(site): CurrentSite,
+    ConversationId(id): ConversationId,
+    Bearer(token): Bearer,
+) -> Result<Response, AppError> {
+    crate::app::chat::authorize_visitor(&state, &site, &id, &token).await?;
+    let to = crate::app::email::transcript_requested(&state, &site, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "to": to }))).into_response())
 }
 
 async fn set_contact(

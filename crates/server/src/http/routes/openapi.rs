@@ -359,6 +359,34 @@ fn operations() -> Vec<Op> {
             &[],
         ),
         op(
+            "post",
+            "/v1/console/conversations/{id}/transcript",
+            "E-mail the whole conversation to the visitor's address (sent once per state of the conversation); \
+             the answer names the address, masked.",
+            Console,
+            None,
+            &[
+                (202, "Queued.", "TranscriptQueued"),
+                (404, "not_found (also another site's).", "ApiError"),
+                (409, "conflict: e-mail is off, or the visitor left no address (or stopped e-mails).", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
+            "post",
+            "/v1/sites/{site}/conversations/{id}/transcript",
+            "The visitor asks for the conversation by e-mail, to the address they gave (Bearer: the conversation's \
+             token); sent once per state of the conversation.",
+            Visitor,
+            None,
+            &[
+                (202, "Queued.", "TranscriptQueued"),
+                (404, "not_found (also for a wrong token).", "ApiError"),
+                (409, "conflict: e-mail is off, or no address was given (or e-mails were stopped).", "ApiError"),
+            ],
+            &[],
+        ),
+        op(
             "get",
             "/v1/console/team",
             "The site's operators (`?site=S`), online first, then by name: whether each is online (chose online \
@@ -924,6 +952,7 @@ fn chat_schemas() -> Value {
             "capacity": {"type": "integer", "minimum": 1, "maximum": 50}})),
         "CallbackChange": object(&[], json!({"preferred_ms": {"type": ["integer", "null"], "minimum": 1,
             "description": "A slot start from …/callbacks/slots, Unix ms; null: as soon as possible."}})),
+        "TranscriptQueued": object(&["to"], json!({"to": {"type": "string", "description": "The address, masked: a***@example.lv."}})),
         "Team": object(&["members"], json!({"members": {"type": "array", "items": object(
             &["id", "name", "online", "open", "capacity"],
             json!({"id": s(), "name": s(), "online": {"type": "boolean"}, "open": n(), "capacity": n()}))}})),
