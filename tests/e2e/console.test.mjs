@@ -259,6 +259,20 @@ test('callback queue with status changes, and the ratings summary', async () => 
   const row = c.page.locator(`[data-testid="co-callback"][data-reference="${reference}"]`);
   await row.waitFor({ timeout: 10000 });
   assert.match(await row.innerText(), /<b>Bold<\/b> Name/);
+  // The number grouped for reading, and one click to dial it.
+  const phone = row.getByTestId('co-callback-phone');
+  assert.equal(await phone.innerText(), '+371 20 000 000');
+  assert.equal(await phone.getAttribute('href'), 'tel:+37120000000');
+  // Due in two business hours on the server's (fake) clock: not overdue once the console knows it.
+  await eventually(async () => (await row.getByTestId('co-callback-overdue').count()) === 0, 10000, 'not overdue');
+  // Scheduled for an hour ago and not yet made: marked overdue.
+  const late = await apiCallback('Late Caller', '+371 2000 0001');
+  const anHourAgo = Date.parse('2026-03-10T09:00:00+02:00');
+  assert.equal((await stack.operator('PUT', `/v1/sites/e2e/callbacks/${late}/status`, { status: 'scheduled', due_ms: anHourAgo })).status, 200);
+  await c.page.reload();
+  const lateRow = c.page.locator(`[data-testid="co-callback"][data-reference="${late}"]`);
+  await eventually(async () => (await lateRow.getByTestId('co-callback-overdue').count()) === 1, 10000, 'marked overdue');
+  assert.equal(await lateRow.getByTestId('co-callback-overdue').innerText(), 'overdue');
   await row.getByTestId('co-callback-status').selectOption('done');
   await eventually(async () => (await row.getAttribute('data-status')) === 'done', 10000, 'status saved');
   assert.equal(stack.query(`select status from callbacks where reference = '${reference}'`)[0].status, 'done');

@@ -1372,10 +1372,20 @@ fn CallbacksPanel() -> impl IntoView {
             .map(|c| {
                 let reference = c.reference.clone();
                 let current = c.status;
+                let (pending, due_ms) = (matches!(current, CallbackStatus::Received | CallbackStatus::Scheduled), c.due_ms);
                 let detail = [c.topic.clone(), c.note.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
                 view! {
                     <li class="co-callback" data-testid="co-callback" data-reference=c.reference.clone() data-status=current.as_str()>
-                        <span class="co-callback-who">{c.name.clone()} " · " {c.phone.clone()}</span>
+                        <span class="co-callback-who">
+                            {c.name.clone()} " · "
+                            <a href=format!("tel:{}", c.phone) data-testid="co-callback-phone" dir="ltr">
+                                {c.phone_display.clone().unwrap_or_else(|| c.phone.clone())}
+                            </a>
+                            // Against the server's clock (the console learns its offset), live.
+                            {move || (pending && due_ms < shared.now.get()).then(|| view! {
+                                " " <strong class="co-overdue" data-testid="co-callback-overdue">{t.text(Key::CallbackOverdue)}</strong>
+                            })}
+                        </span>
                         <span class="co-callback-due">
                             {t.format(Key::CallbackDue, &[("when", &when(t, c.due_ms)), ("reference", &c.reference)])}
                         </span>

@@ -113,6 +113,8 @@ porchlight_i18n::keys! {
     StatusUnreachable,
     /// A callback the visitor cancelled (not offered to set; shown in the queue).
     StatusCancelled,
+    /// A pending callback whose due time has passed.
+    CallbackOverdue,
     Refresh,
     RatingsTitle,
     RatingsForbidden,

@@ -186,6 +186,9 @@ pub struct OperatorCallback {
     pub name: String,
     /// E.164, e.g. `"+37120000000"`.
     pub phone: String,
+    /// The same number grouped for reading aloud, e.g. `"+371 20 000 000"`.
+    #[serde(default)]
+    pub phone_display: Option<String>,
     #[serde(default)]
     pub topic: Option<String>,
     #[serde(default)]

@@ -57,6 +57,19 @@ impl Json {
         (parser.at == parser.bytes.len()).then_some(value)
     }
 
+    /// Where reading `text` stopped: `None` for valid JSON, else the byte offset at which the
+    /// reader gave up (for a developer's error message; [`Json::parse`] only says no).
+    pub fn error_at(text: &str) -> Option<usize> {
+        let mut parser = Parser { bytes: text.as_bytes(), at: 0 };
+        if parser.value(0).is_some() {
+            parser.skip_space();
+            if parser.at == parser.bytes.len() {
+                return None;
+            }
+        }
+        Some(parser.at.min(text.len()))
+    }
+
     /// The field `key` of an object; `Null` when absent or when this is not an object.
     pub fn get(&self, key: &str) -> &Json {
         match self {

@@ -871,6 +871,10 @@ impl Store for SqliteStore {
                     due_ms: f.due_ms,
                     preferred_ms: f.preferred_ms,
                     name: row.try_get("name")?,
+                    phone_display: row
+                        .try_get::<String, _>("phone")
+                        .ok()
+                        .map(|p| crate::domain::callbacks::display_phone(&p)),
                     phone: row.try_get("phone")?,
                     topic: row.try_get("topic")?,
                     note: row.try_get("note")?,

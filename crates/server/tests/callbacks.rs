@@ -211,6 +211,8 @@ async fn the_visitor_follows_up_with_the_token_and_operators_work_the_queue() {
     let pending: CallbackList = list("?status=pending").await.unwrap().json().await.unwrap();
     let phones: Vec<&str> = pending.callbacks.iter().map(|c| c.phone.as_str()).collect();
     assert_eq!(phones, ["+37120000003", "+37120000002", "+37120000001"]);
+    // Grouped for reading aloud, as Latvia writes it.
+    assert_eq!(pending.callbacks[0].phone_display.as_deref(), Some("+371 20 000 003"));
     assert!(pending.callbacks.windows(2).all(|w| w[0].due_ms <= w[1].due_ms));
 
     let set = |status: &'static str, due: Option<i64>| {

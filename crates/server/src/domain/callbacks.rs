@@ -38,6 +38,14 @@ pub fn parse_country(raw: &str) -> Option<country::Id> {
 /// `raw` as typed (international `+…`, `00…`, or national with `region`) → E.164 (`+` and
 /// digits). Refuses what cannot be a real number (invalid), and numbers nobody should be asked
 /// to call back: premium-rate and shared-cost lines, pagers (unsupported).
+/// An E.164 number grouped the way its country writes it internationally (`+371 20 000 000`), for
+/// an operator to read; the E.164 form itself when it does not parse.
+pub fn display_phone(e164: &str) -> String {
+    phonenumber::parse(None, e164)
+        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+        .unwrap_or_else(|_| e164.to_owned())
+}
+
 pub fn normalise_phone(raw: &str, region: Option<country::Id>) -> Result<String, PhoneError> {
     // The protocol's check, which also drops the separators: `(+371) 26123456`,
     // `00371 2612 3456`, `+39.06.1234.5678`.

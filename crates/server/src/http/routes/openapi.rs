@@ -861,7 +861,7 @@ fn schemas() -> Value {
         "CallbackStatusUpdate": object(&["status"], json!({"status": status, "due_ms": nn()})),
         "CallbackList": object(&["callbacks"], json!({"callbacks": {"type": "array", "items": object(
             &["reference", "status", "due_ms", "name", "phone", "created_ms"], json!({"reference": s(),
-            "status": status, "due_ms": n(), "preferred_ms": nn(), "name": s(), "phone": s(), "topic": ns(),
+            "status": status, "due_ms": n(), "preferred_ms": nn(), "name": s(), "phone": s(), "phone_display": ns(), "topic": ns(),
             "note": ns(), "created_ms": n(), "updated_ms": nn()}))}})),
         "NewMessage": object(&["client_id", "body"], json!({
             "client_id": {"type": "string", "minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$",
