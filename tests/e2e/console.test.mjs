@@ -277,6 +277,20 @@ test('callback queue with status changes, and the ratings summary', async () => 
   await eventually(async () => (await row.getAttribute('data-status')) === 'done', 10000, 'status saved');
   assert.equal(stack.query(`select status from callbacks where reference = '${reference}'`)[0].status, 'done');
   await c.by('co-ratings-share').waitFor();
+  // A rating of a chat, with a comment: listed with what was said, and the chat one click away.
+  const words = `Slow but kind ${Math.random().toString(36).slice(2, 8)}`;
+  const chat = await apiConversation(`About my order ${words}`);
+  const rated = await fetch(`${stack.widget}/v1/sites/e2e/ratings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `e2e-rate-${Math.random().toString(36).slice(2, 12)}` },
+    body: JSON.stringify({ value: 'neutral', comment: words, context: { kind: 'chat', ref_id: chat.conversation_id } }),
+  });
+  assert.equal(rated.status, 201);
+  await c.page.reload();
+  const said = c.by('co-rating-recent').filter({ hasText: words });
+  await said.waitFor({ timeout: 10000 });
+  await said.getByTestId('co-rating-chat').click();
+  await c.by('co-message').filter({ hasText: `About my order ${words}` }).waitFor({ timeout: 10000 });
   await c.context.close();
 });
 

@@ -1567,10 +1567,44 @@ fn RatingsPanel() -> impl IntoView {
                     view! { <li data-value=c.value.as_str()>{line}</li> }
                 })
                 .collect_view();
+            // What they said, and what they rated: a chat opens in place.
+            let recent = s
+                .recent
+                .iter()
+                .map(|r| {
+                    let value = RatingValue::parse(&r.value).map_or_else(|| r.value.clone(), |v| rating_label(t, v));
+                    let about = match (r.context_kind.as_str(), r.context_ref.clone()) {
+                        ("chat", Some(id)) => Some(
+                            view! {
+                                <button type="button" class="co-secondary" data-testid="co-rating-chat"
+                                    on:click=move |_| shared.open(id.clone())>{t.text(Key::RatingsOpenChat)}</button>
+                            }
+                            .into_any(),
+                        ),
+                        ("callback", Some(reference)) => Some(
+                            view! { <span>{t.format(Key::RatingsOnCallback, &[("reference", &reference)])}</span> }
+                                .into_any(),
+                        ),
+                        _ => None,
+                    };
+                    view! {
+                        <li data-testid="co-rating-recent">
+                            <strong>{value}</strong> " · " {when(t, r.created_ms)}
+                            {r.comment.clone().map(|c| view! { " · " <q dir="auto">{c}</q> })}
+                            {about.map(|a| view! { " · " {a} })}
+                        </li>
+                    }
+                })
+                .collect_view();
+            let has_recent = !s.recent.is_empty();
             view! {
                 <p class="co-share" data-testid="co-ratings-share">{share_label(t, &s)}</p>
                 <p data-testid="co-ratings-total">{total_label(t, &s)}</p>
                 <ul class="co-counts">{counts}</ul>
+                {has_recent.then(|| view! {
+                    <h3 class="co-subtitle">{t.text(Key::RatingsRecent)}</h3>
+                    <ul class="co-list co-recent-ratings">{recent}</ul>
+                })}
             }
         })
     };

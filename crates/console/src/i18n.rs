@@ -130,6 +130,11 @@ porchlight_i18n::keys! {
     RatingStars,
     /// `{value}`: a Rating* label, `{count}`: how many.
     RatingsCountLine,
+    /// The ratings panel's list of comments and the chats or callbacks they rate.
+    RatingsRecent,
+    RatingsOpenChat,
+    /// `{reference}`
+    RatingsOnCallback,
     /// The promise ledger panel.
     PromisesTitle,
     PromiseKindChat,

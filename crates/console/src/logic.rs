@@ -301,6 +301,7 @@ mod tests {
             counts: vec![],
             per_day: vec![],
             per_page: vec![],
+            recent: vec![],
         };
         let en = en();
         assert_eq!(share_label(en, &summary), "No ratings yet");

@@ -67,7 +67,7 @@ pub use error::{ApiError, ErrorBody, ErrorCode, FieldError, FieldErrorCode, Fiel
 pub use promise::{DayPromises, OperatorPromises, PromiseBreak, PromiseKindSummary, PromiseSummary};
 pub use rating::{
     DaySummary, NewRating, PageContext, PageSummary, RatingChange, RatingContext, RatingContextKind, RatingReceipt,
-    RatingScale, RatingSummary, RatingValue, ValueCount,
+    RatingScale, RatingSummary, RatingValue, RecentRating, ValueCount, RECENT_RATINGS,
 };
 pub use site::{Promises, SiteConfig, SiteId, Theme};
 

@@ -321,6 +321,29 @@ pub struct RatingSummary {
     pub per_day: Vec<DaySummary>,
     /// Pages by number of ratings, most first, then by path.
     pub per_page: Vec<PageSummary>,
+    /// The window's latest ratings that say more than a value (a comment, or the chat or callback
+    /// they rate), newest first, at most [`RECENT_RATINGS`].
+    #[serde(default)]
+    pub recent: Vec<RecentRating>,
+}
+
+/// How many commented or linked ratings a summary lists.
+pub const RECENT_RATINGS: usize = 20;
+
+/// One rating with what it says and what it rates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentRating {
+    pub value: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// `standalone`, `chat` or `callback`.
+    pub context_kind: String,
+    /// The conversation id or callback reference it rates.
+    #[serde(default)]
+    pub context_ref: Option<String>,
+    #[serde(default)]
+    pub page_path: Option<String>,
+    pub created_ms: i64,
 }
 
 #[cfg(test)]

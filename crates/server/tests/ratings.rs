@@ -318,6 +318,10 @@ async fn the_page_path_and_title_reach_the_row_the_summary_and_the_csv() {
         pages,
         vec![(Some("/pricing"), Some("Pricing · Shop"), 2, 1), (None, None, 1, 0), (Some("/help"), None, 1, 1)]
     );
+    // Only the callback rating says more than its value: it is listed, linked to its callback.
+    let recent: Vec<(&str, &str, Option<&str>)> =
+        s.recent.iter().map(|r| (r.value.as_str(), r.context_kind.as_str(), r.context_ref.as_deref())).collect();
+    assert_eq!(recent, vec![("neutral", "callback", Some("PL-ABCDEF"))]);
 
     let csv = operator_get(&server, "/v1/sites/demo/ratings.csv", Some(OPERATOR)).await.text().await.unwrap();
     assert!(csv.contains(",bad,0,/pricing,Pricing · Shop,,standalone,,demo\r\n"), "{csv}");

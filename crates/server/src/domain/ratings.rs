@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use porchlight_protocol::{DaySummary, PageSummary, RatingScale, RatingSummary, RatingValue, ValueCount};
+use porchlight_protocol::{
+    DaySummary, PageSummary, RatingScale, RatingSummary, RatingValue, RecentRating, ValueCount, RECENT_RATINGS,
+};
 
 /// Largest `days` a summary or export accepts.
 pub const MAX_REPORT_DAYS: u32 = 366;
@@ -140,7 +142,25 @@ pub fn summarize(
         counts: counts_for(scale, &all),
         per_day,
         per_page,
+        recent: recent(&all),
     }
+}
+
+/// The latest ratings with a comment or a chat or callback behind them, newest first.
+fn recent(rows: &[&RatingRow]) -> Vec<RecentRating> {
+    let mut said: Vec<&&RatingRow> = rows.iter().filter(|r| r.comment.is_some() || r.context_ref.is_some()).collect();
+    said.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| b.id.cmp(&a.id)));
+    said.into_iter()
+        .take(RECENT_RATINGS)
+        .map(|r| RecentRating {
+            value: r.value.clone(),
+            comment: r.comment.clone(),
+            context_kind: r.context_kind.clone(),
+            context_ref: r.context_ref.clone(),
+            page_path: r.page_path.clone(),
+            created_ms: r.created_ms,
+        })
+        .collect()
 }
 
 pub const CSV_HEADER: [&str; 12] = [

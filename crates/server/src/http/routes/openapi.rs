@@ -845,7 +845,10 @@ fn schemas() -> Value {
                 "date": {"type": "string", "format": "date"}, "total": n(), "positive": n(),
                 "counts": {"type": "array"}}))},
             "per_page": {"type": "array", "items": object(&["path", "total", "positive", "share_positive"], json!({
-                "path": ns(), "title": ns(), "total": n(), "positive": n(), "share_positive": {"type": "number"}}))}})),
+                "path": ns(), "title": ns(), "total": n(), "positive": n(), "share_positive": {"type": "number"}}))},
+            "recent": {"type": "array", "description": "The latest 20 ratings with a comment or a chat/callback behind them.",
+                "items": object(&["value", "context_kind", "created_ms"], json!({"value": s(), "comment": ns(),
+                    "context_kind": s(), "context_ref": ns(), "page_path": ns(), "created_ms": n()}))}})),
         "NewCallback": object(&["name", "phone"], json!({"name": {"type": "string", "maxLength": 100},
             "phone": {"type": "string", "description": "As typed; normalised to E.164."},
             "country": {"type": ["string", "null"], "description": "ISO 3166 alpha-2 hint for national numbers."},
