@@ -342,11 +342,14 @@ async fn serve(args: &ServeArgs) -> ExitCode {
         Ok(server) => server,
         Err(e) => return fail(&e.to_string()),
     };
+    // The handlers are installed before anyone learns the address: a SIGTERM sent as soon as the
+    // banner is read (a script, systemd, a loaded CI machine) drains instead of killing.
+    let signal = shutdown_signal();
     let mut stdout = std::io::stdout().lock();
     // Flushed at once: scripts wait for the `listening on` line through a pipe.
     let _ = stdout.write_all(server.banner().as_bytes()).and_then(|()| stdout.flush());
     drop(stdout);
-    match server.run(shutdown_signal()).await {
+    match server.run(signal).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("server error: {e}")),
     }
@@ -367,26 +370,37 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `docker stop` and systemd send).
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what `docker stop` and systemd send). Both handlers
+/// are registered when this is called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupted => {},
+                () = terminated => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
