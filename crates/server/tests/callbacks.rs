@@ -57,6 +57,11 @@ fn request(phone: &str) -> Value {
     json!({"name": "Anna Bērziņa", "phone": phone, "consent": true})
 }
 
+/// A GET with the operator token, read as JSON.
+async fn operator_json<T: serde::de::DeserializeOwned>(server: &TestServer, path: &str) -> T {
+    server.client.get(server.url(path)).bearer_auth(OPERATOR).send().await.unwrap().json().await.unwrap()
+}
+
 async fn field_error(server: &TestServer, site: &str, body: Value) -> (String, String) {
     let response = server.post_json(&format!("/v1/sites/{site}/callbacks"), Some("cb-key-bad-0001"), &body).await;
     let error = api_error(response, 422, "validation_failed").await;
@@ -286,16 +291,7 @@ async fn the_visitor_moves_or_cancels_their_callback_with_its_token_and_nothing_
     assert_eq!((moved.preferred_ms, moved.status), (Some(wednesday_two), CallbackStatus::Received));
     assert!(moved.due_ms > wednesday_two, "due at the slot's end");
     // The operator's queue and the ledger follow.
-    let all: CallbackList = server
-        .client
-        .get(server.url("/v1/sites/demo/callbacks?status=all"))
-        .bearer_auth(OPERATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: CallbackList = operator_json(&server, "/v1/sites/demo/callbacks?status=all").await;
     assert_eq!(all.callbacks[0].due_ms, moved.due_ms);
     // A closed day, or a stranger's token: refused, nothing changed.
     let closed_day = local_ms(RIGA, (2026, 3, 12), (10, 0));
@@ -314,27 +310,9 @@ async fn the_visitor_moves_or_cancels_their_callback_with_its_token_and_nothing_
     let seen: CallbackFollowUp = server.client.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
     assert_eq!(seen.status, CallbackStatus::Cancelled);
     api_error(put(json!({"preferred_ms": null}), token).await.unwrap(), 409, "conflict").await;
-    let pending: CallbackList = server
-        .client
-        .get(server.url("/v1/sites/demo/callbacks"))
-        .bearer_auth(OPERATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pending: CallbackList = operator_json(&server, "/v1/sites/demo/callbacks").await;
     assert!(pending.callbacks.iter().all(|c| c.reference != reference), "gone from the pending queue");
-    let summary: Value = server
-        .client
-        .get(server.url("/v1/sites/demo/promises/summary"))
-        .bearer_auth(OPERATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary: Value = operator_json(&server, "/v1/sites/demo/promises/summary").await;
     let callback = summary["kinds"].as_array().unwrap().iter().find(|k| k["kind"] == "callback").unwrap();
     assert_eq!((callback["void"].as_u64(), callback["broken"].as_u64()), (Some(1), Some(0)), "{callback}");
 

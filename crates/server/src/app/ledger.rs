@@ -49,7 +49,13 @@ pub async fn availability_and_team(
     if answer.state == AvailabilityState::Open && crate::app::assignment::all_full(&team) {
         answer.state = AvailabilityState::Busy;
     }
-    let recent = state.store().recent_chat_waits(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
+    let recent: Vec<(i64, bool)> = state
+        .store()
+        .recent_decided(&site.id, PromiseKind::ChatFirstReply, now_ms, CALIBRATION_WINDOW as u32)
+        .await?
+        .iter()
+        .map(|d| ((d.answered_ms - d.promised_ms) / 1000, d.kept))
+        .collect();
     answer.chat.expected_wait_secs =
         calibrated_secs(answer.chat.expected_wait_secs, &recent, f64::from(site.target_kept_permille) / 1000.0);
     let extra = calibration_extra_ms(state, site, PromiseKind::MessageReply, now_ms).await?;
@@ -69,7 +75,7 @@ pub async fn callback_due(state: &AppState, site: &Site, now_ms: i64) -> Result<
 /// promises of that kind would have been kept (0 while they are).
 async fn calibration_extra_ms(state: &AppState, site: &Site, kind: PromiseKind, now_ms: i64) -> Result<i64, AppError> {
     let recent = state.store().recent_decided(&site.id, kind, now_ms, CALIBRATION_WINDOW as u32).await?;
-    let late: Vec<i64> = recent.iter().map(|(due, answered)| site.hours.business_ms_between(*due, *answered)).collect();
+    let late: Vec<i64> = recent.iter().map(|d| site.hours.business_ms_between(d.due_ms, d.answered_ms)).collect();
     Ok(calibration_extra_business_ms(&late, f64::from(site.target_kept_permille) / 1000.0))
 }
 

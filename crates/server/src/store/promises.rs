@@ -29,6 +29,16 @@ pub struct BrokenPromise {
     pub due_ms: i64,
 }
 
+/// A decided promise as calibration reads it: when it was made and due, when it was answered
+/// (now, for a broken one still unanswered), and whether it was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decided {
+    pub promised_ms: i64,
+    pub due_ms: i64,
+    pub answered_ms: i64,
+    pub kept: bool,
+}
+
 #[async_trait]
 pub trait PromiseStore: Send + Sync {
     /// Records a promise once (a repeated request records nothing new).
@@ -63,19 +73,15 @@ pub trait PromiseStore: Send + Sync {
     /// The site's promises made since `since_ms`.
     async fn ledger(&self, site: &SiteId, since_ms: i64) -> Result<Vec<LedgerRow>, StoreError>;
 
-    /// The latest decided chat promises of a site: (actual wait in seconds, kept), newest first.
-    /// A break still unanswered counts with its wait so far.
-    async fn recent_chat_waits(&self, site: &SiteId, now_ms: i64, limit: u32) -> Result<Vec<(i64, bool)>, StoreError>;
-
-    /// The last `limit` decided promises of `kind` (kept or broken), newest first: each one's due
-    /// time and when it was answered (`now_ms` for a broken one still unanswered).
+    /// The last `limit` decided promises of `kind` (kept or broken), newest first, what the
+    /// ledger's calibration learns from.
     async fn recent_decided(
         &self,
         site: &SiteId,
         kind: PromiseKind,
         now_ms: i64,
         limit: u32,
-    ) -> Result<Vec<(i64, i64)>, StoreError>;
+    ) -> Result<Vec<Decided>, StoreError>;
 }
 
 #[async_trait]
@@ -231,32 +237,15 @@ impl PromiseStore for SqliteStore {
             .collect()
     }
 
-    async fn recent_chat_waits(&self, site: &SiteId, now_ms: i64, limit: u32) -> Result<Vec<(i64, bool)>, StoreError> {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT promised_ms, COALESCE(resolved_ms, ?1), outcome FROM promises
-             WHERE site = ?2 AND kind = 'chat_first_reply' AND outcome IN ('kept', 'broken')
-             ORDER BY COALESCE(resolved_ms, due_ms) DESC LIMIT ?3",
-        )
-        .bind(now_ms)
-        .bind(site.as_str())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(promised, answered, outcome)| ((answered - promised) / 1000, outcome == "kept"))
-            .collect())
-    }
-
     async fn recent_decided(
         &self,
         site: &SiteId,
         kind: PromiseKind,
         now_ms: i64,
         limit: u32,
-    ) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT due_ms, COALESCE(resolved_ms, ?1) FROM promises
+    ) -> Result<Vec<Decided>, StoreError> {
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT promised_ms, due_ms, COALESCE(resolved_ms, ?1), outcome FROM promises
              WHERE site = ?2 AND kind = ?3 AND outcome IN ('kept', 'broken')
              ORDER BY COALESCE(resolved_ms, due_ms) DESC LIMIT ?4",
         )
@@ -265,6 +254,15 @@ impl PromiseStore for SqliteStore {
         .bind(kind.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(promised_ms, due_ms, answered_ms, outcome)| Decided {
+                promised_ms,
+                due_ms,
+                answered_ms,
+                kept: outcome == "kept",
+            })
+            .collect())
     }
 }
