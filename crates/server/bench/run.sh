@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/../../.." && pwd)
 script="$root/crates/server/bench/post.lua"
 target=${CARGO_TARGET_DIR:-$root/target}
 
-(cd "$root" && cargo build --release -q -p porchlight-server --bin porchlight)
+(cd "$root" && cargo build --release -q -p porchlight-server --features bench --bin porchlight)
 
 dir=$(mktemp -d)
 server_pid=

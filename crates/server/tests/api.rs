@@ -554,7 +554,12 @@ async fn openapi_lists_exactly_the_routes_of_the_router() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/routes");
     let mut declared = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
-        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        // The benchmark's no-op write is routed (and documented) only with the `bench` feature.
+        if !cfg!(feature = "bench") && path.ends_with("noop.rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(path).unwrap();
         for call in source.split(".route(\"").skip(1) {
             let (path, rest) = call.split_once('"').unwrap();
             if !path.starts_with("/v1") {

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod console;
 pub mod contact;
 pub mod demo;
+#[cfg(feature = "bench")]
 pub mod noop;
 pub mod openapi;
 pub mod operators;
@@ -31,7 +32,10 @@ use crate::app::state::AppState;
 /// headers → tracing → site guard (404 unknown site, 403 origin, CORS) → rate limit → body
 /// limit → handler.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new();
+    #[cfg(feature = "bench")]
+    let routes = routes.merge(noop::router());
+    routes
         .merge(api::router())
         .merge(ratings::router())
         .merge(callbacks::router())
@@ -43,7 +47,6 @@ pub fn app(state: AppState) -> Router {
         .merge(availability::router())
         .merge(assets::router(&state))
         .merge(demo::router())
-        .merge(noop::router())
         .merge(privacy::router())
         .merge(operators::router())
         .merge(ops::router())

@@ -59,7 +59,8 @@ fn operations() -> Vec<Op> {
         responses,
         query,
     };
-    vec![
+    #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
+    let mut ops = vec![
         op("get", "/v1/openapi.json", "This document.", Public, None, &[(200, "The OpenAPI document.", "")], &[]),
         op(
             "get",
@@ -680,19 +681,22 @@ fn operations() -> Vec<Op> {
             ],
             &[],
         ),
-        Op {
-            idempotent: true,
-            ..op(
-                "post",
-                "/v1/sites/{site}/noop",
-                "Reference server only: a rating request checked like POST …/ratings and not stored (benchmarks).",
-                Public,
-                Some("NewRating"),
-                &[(204, "Checked, nothing stored.", "")],
-                &[],
-            )
-        },
-    ]
+    ];
+    // The benchmark's no-op write exists only in builds made with the `bench` feature.
+    #[cfg(feature = "bench")]
+    ops.push(Op {
+        idempotent: true,
+        ..op(
+            "post",
+            "/v1/sites/{site}/noop",
+            "Reference server only: a rating request checked like POST …/ratings and not stored (benchmarks).",
+            Public,
+            Some("NewRating"),
+            &[(204, "Checked, nothing stored.", "")],
+            &[],
+        )
+    });
+    ops
 }
 
 /// The (method, path) pairs documented, for the route test.
