@@ -4,7 +4,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createServer, connect } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,7 +70,16 @@ after(async () => {
   smtp?.kill();
 });
 
+const OPERATOR_EMAIL = 'mia@e2e.example';
+const BIN = process.env.PORCHLIGHT_BIN || join(fileURLToPath(new URL('../..', import.meta.url)), 'target/debug/porchlight');
+
 test('a visitor who leaves an e-mail and closes the page gets the reply by e-mail, once', async () => {
+  // The site's operator (the real CLI): told by e-mail when a visitor writes while nobody is online.
+  execFileSync(
+    BIN,
+    ['operator', 'add', '--email', OPERATOR_EMAIL, '--name', 'Mia', '--config', join(stack.dir, 'porchlight.toml'), '--db', stack.db],
+    { env: { ...process.env, PORCHLIGHT_OPERATOR_PASSWORD: 'correct horse battery staple', RUST_LOG: 'warn' } },
+  );
   const { page, context } = await openPage(stack, '/plain');
   const w = widget(page);
   await w.open();
@@ -93,6 +103,12 @@ test('a visitor who leaves an e-mail and closes the page gets the reply by e-mai
   assert.match(await w.byTestId('pl-email-saved').innerText(), /^We'll reply to a\*\*\*@example\.lv by .+\.$/);
   const [row] = stack.query(`select id, visitor_email from conversations`);
   assert.equal(row.visitor_email, 'anna@example.lv');
+  // Mia heard of it at once, with the way into the console.
+  const toMia = () => mails().filter((m) => new RegExp(`^To: ${OPERATOR_EMAIL}`, 'm').test(m));
+  await eventually(() => toMia().length === 1, 20000, "the operators' alert arrives");
+  const alert = toMia()[0].replace(/=\r?\n/g, '');
+  assert.match(alert, /^Subject: \[E2E Shop\] A visitor left a message while nobody was online/m);
+  assert.match(alert, new RegExp(`/console\\s+Conversation: ${row.id}`));
   await context.close();
 
   // The operator answers after the visitor left.
@@ -112,15 +128,7 @@ test('a visitor who leaves an e-mail and closes the page gets the reply by e-mai
 test('the operator closes the chat and e-mails the visitor the whole conversation from the console', async () => {
   const [row] = stack.query(`select id from conversations where visitor_email = 'anna@example.lv'`);
   assert.ok(row, 'the previous test left a conversation with an address');
-  // An operator account, made by the real CLI, signs in to the console.
-  const { execFileSync } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
-  const bin = process.env.PORCHLIGHT_BIN || join(fileURLToPath(new URL('../..', import.meta.url)), 'target/debug/porchlight');
-  execFileSync(
-    bin,
-    ['operator', 'add', '--email', 'mia@e2e.example', '--name', 'Mia', '--config', join(stack.dir, 'porchlight.toml'), '--db', stack.db],
-    { env: { ...process.env, PORCHLIGHT_OPERATOR_PASSWORD: 'correct horse battery staple', RUST_LOG: 'warn' } },
-  );
+  // Mia (added by the real CLI in the test above) signs in to the console.
   const context = await stack.browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${stack.widget}/console`);
