@@ -145,6 +145,27 @@ async fn start() -> (TestServer, Arc<ManualClock>, SmtpSink, tempfile::TempDir) 
     (server, clock, sink, dir)
 }
 
+/// The e-mail worker's passes so far, from `/metrics`.
+async fn email_passes(server: &TestServer) -> u64 {
+    let response = server.client.get(server.url("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
+    let text = response.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("porchlight_email_worker_passes_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits until the e-mail worker has made two more passes: whatever was due has been handed to
+/// the SMTP server by then, so "nothing more was sent" is a fact, not a timing.
+async fn worker_settles(server: &TestServer) {
+    let start = email_passes(server).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while email_passes(server).await < start + 2 {
+        assert!(Instant::now() < deadline, "the e-mail worker made no pass in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn start_conversation(server: &TestServer) -> (String, String) {
     let body = json!({"message": {"client_id": "mail-msg-0001", "body": "Is the blue lantern back in stock?"},
                       "page": {"path": "/lanterns"}, "create_key": "mail-create-key-000001"});
@@ -194,7 +215,7 @@ async fn a_visitor_who_left_gets_the_replies_by_email_once_in_their_language_and
     reply(&server, &id, "mail-reply-0001", "Yes, it is back.").await;
     clock.advance(Duration::from_secs(20));
     reply(&server, &id, "mail-reply-0002", "Shall we keep one for you?").await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    worker_settles(&server).await;
     assert!(sink.to("anna@example.lv").is_empty(), "not before the grace period");
     clock.advance(Duration::from_secs(61));
     let mails = sink.wait_for("anna@example.lv", 1).await;
@@ -205,7 +226,7 @@ async fn a_visitor_who_left_gets_the_replies_by_email_once_in_their_language_and
     assert!(text.contains("Reply-To: support@shop.example"), "{text}");
     assert!(text.contains("List-Unsubscribe: <https://help.shop.example/v1/email/stop?c="), "{text}");
     clock.advance(Duration::from_secs(120));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker_settles(&server).await;
     assert_eq!(sink.to("anna@example.lv").len(), 1, "never the same e-mail twice");
 
     // The stop link works (one click), and nothing more is sent.
@@ -216,7 +237,7 @@ async fn a_visitor_who_left_gets_the_replies_by_email_once_in_their_language_and
     assert_eq!(server.client.get(server.url(&forged)).send().await.unwrap().status(), 404);
     reply(&server, &id, "mail-reply-0003", "Are you still there?").await;
     clock.advance(Duration::from_secs(120));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker_settles(&server).await;
     assert_eq!(sink.to("anna@example.lv").len(), 1, "stopped");
     let console: Value = server
         .client
@@ -252,7 +273,7 @@ async fn an_smtp_outage_delays_the_email_and_loses_nothing() {
     let mails = sink.wait_for("anna@example.lv", 1).await;
     assert!(mails[0].1.contains("> Back in stock tomorrow."));
     clock.advance(Duration::from_secs(600));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker_settles(&server).await;
     assert_eq!(sink.to("anna@example.lv").len(), 1, "sent once");
 }
 
@@ -310,7 +331,7 @@ async fn a_visitor_still_waiting_past_the_promise_gets_an_apology_and_the_new_ti
 
     // Once.
     clock.advance(Duration::from_secs(3_600));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker_settles(&server).await;
     assert_eq!(sink.to("anna@example.lv").len(), 1);
     server.stop().await;
 }
@@ -343,7 +364,7 @@ async fn the_transcript_on_request_arrives_once_in_the_visitors_language_with_ev
     assert!(text.contains("List-Unsubscribe: <https://help.shop.example/v1/email/stop?c="), "{text}");
     // Asked again by the visitor with nothing new: not sent twice.
     assert_eq!(transcript(true).await.unwrap().status(), 202);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    worker_settles(&server).await;
     assert_eq!(sink.to("anna@example.lv").len(), 1, "the same transcript once");
     // A stranger's token learns nothing.
     let forged = server

@@ -741,6 +741,7 @@ impl Worker {
         let task = tokio::spawn(async move {
             loop {
                 send_due(&state, &mailer, &smtp).await;
+                state.metrics().email_pass();
                 tokio::select! {
                     _ = &mut stopped => break,
                     () = tokio::time::sleep(POLL_INTERVAL) => {}

@@ -41,9 +41,15 @@ pub struct Metrics {
     webhook_backlog: Gauge,
     webhook_dead: Gauge,
     email_backlog: Gauge,
+    email_passes: Counter,
 }
 
 impl Metrics {
+    /// The e-mail worker finished a pass: whatever was due then has been sent or retried.
+    pub fn email_pass(&self) {
+        self.email_passes.inc();
+    }
+
     /// Counts one answered request: its latency, its status and, for a 429, a refusal.
     pub fn observe_request(&self, method: String, route: String, status: u16, seconds: f64) {
         let labels = RouteLabels { method, route };
@@ -79,7 +85,23 @@ impl Metrics {
         registry.register("webhook_dead", "Webhook deliveries given up on (dead letters)", webhook_dead.clone());
         let email_backlog = Gauge::default();
         registry.register("email_backlog", "E-mails still to send", email_backlog.clone());
-        Metrics { registry, requests, latency, rate_limited, streams, webhook_backlog, webhook_dead, email_backlog }
+        let email_passes = Counter::default();
+        registry.register(
+            "email_worker_passes",
+            "Passes of the e-mail worker over its due outbox (each sends what is due)",
+            email_passes.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            rate_limited,
+            streams,
+            webhook_backlog,
+            webhook_dead,
+            email_backlog,
+            email_passes,
+        }
     }
 
     /// The text exposition, with the gauges read now.
