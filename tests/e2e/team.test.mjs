@@ -94,8 +94,13 @@ test('two operators and a visitor: assignment, transfer, a chime, and closed tab
   // The holder opens it and transfers it from the list, which names the colleague as online.
   await holder.by('co-view-mine').click();
   await holder.by('co-inbox-item').filter({ hasText: first }).click();
+  // The list is fetched for each conversation opened; the one drawn before may be a moment old.
   const option = holder.by('co-transfer').locator(`option[value="${colleague.id}"]`);
-  assert.match(await option.innerText(), new RegExp(`^${colleagueWho.name} — online, 0 of 3 chats$`));
+  await eventually(
+    async () => (await option.count()) === 1 && (await option.innerText()) === `${colleagueWho.name} — online, 0 of 3 chats`,
+    10000,
+    'the transfer list names the colleague as online',
+  );
   await holder.by('co-transfer').selectOption(colleague.id);
   await eventually(async () => (await holder.by('co-transferred').innerText()) === `Now with ${colleagueWho.name}.`, 10000, 'transfer confirmed');
   assert.equal(stack.query(`select assignee from conversations where id = '${row.id}'`)[0].assignee, colleague.id);
