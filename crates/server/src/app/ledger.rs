@@ -20,7 +20,7 @@ use crate::domain::availability::{
 use crate::domain::promises::{calibrated_secs, calibration_extra_business_ms, PromiseKind, CALIBRATION_WINDOW};
 use crate::domain::webhooks::Outbox;
 use crate::domain::Site;
-use crate::store::promises::NewPromise;
+use crate::store::promises::{Decided, NewPromise};
 
 /// Availability at `now_ms` as visitors are told it: presence, hours, history, and a chat wait
 /// raised by the ledger when recent promises were broken too often.
@@ -49,34 +49,38 @@ pub async fn availability_and_team(
     if answer.state == AvailabilityState::Open && crate::app::assignment::all_full(&team) {
         answer.state = AvailabilityState::Busy;
     }
-    let recent: Vec<(i64, bool)> = state
-        .store()
-        .recent_decided(&site.id, PromiseKind::ChatFirstReply, now_ms, CALIBRATION_WINDOW as u32)
-        .await?
+    let recent = state.store().recent_decided(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
+    let waits: Vec<(i64, bool)> = recent
         .iter()
+        .filter(|d| d.kind == PromiseKind::ChatFirstReply)
         .map(|d| ((d.answered_ms - d.promised_ms) / 1000, d.kept))
         .collect();
     answer.chat.expected_wait_secs =
-        calibrated_secs(answer.chat.expected_wait_secs, &recent, f64::from(site.target_kept_permille) / 1000.0);
-    let extra = calibration_extra_ms(state, site, PromiseKind::MessageReply, now_ms).await?;
+        calibrated_secs(answer.chat.expected_wait_secs, &waits, f64::from(site.target_kept_permille) / 1000.0);
+    let extra = calibration_extra_ms(site, &recent, PromiseKind::MessageReply);
     answer.message.reply_by_ms = message_reply_by_ms(&site.hours, &site.promises, now_ms, extra);
-    answer.callback.due_ms = callback_due(state, site, now_ms).await?;
+    let extra = calibration_extra_ms(site, &recent, PromiseKind::Callback);
+    answer.callback.due_ms = callback_due_ms(&site.hours, &site.promises, now_ms, extra);
     Ok((answer, team))
 }
 
 /// When a callback asked for now ("as soon as possible") is due, as posted: the site's
 /// business hours, later by what the ledger learned from recent broken callback promises.
 pub async fn callback_due(state: &AppState, site: &Site, now_ms: i64) -> Result<i64, AppError> {
-    let extra = calibration_extra_ms(state, site, PromiseKind::Callback, now_ms).await?;
+    let recent = state.store().recent_decided(&site.id, now_ms, CALIBRATION_WINDOW as u32).await?;
+    let extra = calibration_extra_ms(site, &recent, PromiseKind::Callback);
     Ok(callback_due_ms(&site.hours, &site.promises, now_ms, extra))
 }
 
 /// Business time to add to a kind's posted due time so that the site's target share of recent
 /// promises of that kind would have been kept (0 while they are).
-async fn calibration_extra_ms(state: &AppState, site: &Site, kind: PromiseKind, now_ms: i64) -> Result<i64, AppError> {
-    let recent = state.store().recent_decided(&site.id, kind, now_ms, CALIBRATION_WINDOW as u32).await?;
-    let late: Vec<i64> = recent.iter().map(|d| site.hours.business_ms_between(d.due_ms, d.answered_ms)).collect();
-    Ok(calibration_extra_business_ms(&late, f64::from(site.target_kept_permille) / 1000.0))
+fn calibration_extra_ms(site: &Site, recent: &[Decided], kind: PromiseKind) -> i64 {
+    let late: Vec<i64> = recent
+        .iter()
+        .filter(|d| d.kind == kind)
+        .map(|d| site.hours.business_ms_between(d.due_ms, d.answered_ms))
+        .collect();
+    calibration_extra_business_ms(&late, f64::from(site.target_kept_permille) / 1000.0)
 }
 
 /// A visitor started a conversation, having been shown `shown` (availability computed before

@@ -33,6 +33,7 @@ pub struct BrokenPromise {
 /// (now, for a broken one still unanswered), and whether it was kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decided {
+    pub kind: PromiseKind,
     pub promised_ms: i64,
     pub due_ms: i64,
     pub answered_ms: i64,
@@ -73,15 +74,10 @@ pub trait PromiseStore: Send + Sync {
     /// The site's promises made since `since_ms`.
     async fn ledger(&self, site: &SiteId, since_ms: i64) -> Result<Vec<LedgerRow>, StoreError>;
 
-    /// The last `limit` decided promises of `kind` (kept or broken), newest first, what the
-    /// ledger's calibration learns from.
-    async fn recent_decided(
-        &self,
-        site: &SiteId,
-        kind: PromiseKind,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<Decided>, StoreError>;
+    /// The last `limit` decided promises (kept or broken) of each kind, newest first, what the
+    /// ledger's calibration learns from: one query for all kinds (availability asks on every
+    /// panel's poll).
+    async fn recent_decided(&self, site: &SiteId, now_ms: i64, limit: u32) -> Result<Vec<Decided>, StoreError>;
 }
 
 #[async_trait]
@@ -237,31 +233,29 @@ impl PromiseStore for SqliteStore {
             .collect()
     }
 
-    async fn recent_decided(
-        &self,
-        site: &SiteId,
-        kind: PromiseKind,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<Decided>, StoreError> {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-            "SELECT promised_ms, due_ms, COALESCE(resolved_ms, ?1), outcome FROM promises
-             WHERE site = ?2 AND kind = ?3 AND outcome IN ('kept', 'broken')
-             ORDER BY COALESCE(resolved_ms, due_ms) DESC LIMIT ?4",
+    async fn recent_decided(&self, site: &SiteId, now_ms: i64, limit: u32) -> Result<Vec<Decided>, StoreError> {
+        let rows: Vec<(String, i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT kind, promised_ms, due_ms, answered_ms, outcome FROM (
+                 SELECT kind, promised_ms, due_ms, COALESCE(resolved_ms, ?1) AS answered_ms, outcome,
+                        ROW_NUMBER() OVER (PARTITION BY kind ORDER BY COALESCE(resolved_ms, due_ms) DESC) AS n
+                 FROM promises WHERE site = ?2 AND outcome IN ('kept', 'broken'))
+             WHERE n <= ?3",
         )
         .bind(now_ms)
         .bind(site.as_str())
-        .bind(kind.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(promised_ms, due_ms, answered_ms, outcome)| Decided {
-                promised_ms,
-                due_ms,
-                answered_ms,
-                kept: outcome == "kept",
+            .filter_map(|(kind, promised_ms, due_ms, answered_ms, outcome)| {
+                Some(Decided {
+                    kind: PromiseKind::parse(&kind)?,
+                    promised_ms,
+                    due_ms,
+                    answered_ms,
+                    kept: outcome == "kept",
+                })
             })
             .collect())
     }
