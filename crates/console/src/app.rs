@@ -699,9 +699,13 @@ fn ConversationPanel() -> impl IntoView {
     // Where the transcript went; also after close ("send me this" is often asked at the end).
     let mailed = RwSignal::new(None::<String>);
     Effect::new(move || {
-        let _ = shared.selected.get();
+        let opened = shared.selected.get().is_some();
         transferred.set(None);
         mailed.set(None);
+        // No conversation on screen, no list to show: no request.
+        if !opened {
+            return;
+        }
         let site = shared.site.get_untracked();
         spawn_local(async move {
             if let Ok(loaded) = api::team(&site).await {
